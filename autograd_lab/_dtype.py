@@ -1,0 +1,101 @@
+"""dtypes: PyTorch's names on top of NumPy's types, plus PyTorch's type promotion."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+
+class dtype:  # noqa: N801  (PyTorch spells it in lower case)
+    """A tensor element type; prints as PyTorch does (``torch.float32``)."""
+
+    __slots__ = ("name", "numpy", "is_floating_point", "_category", "_legacy_name")
+
+    def __init__(self, name: str, numpy_type: type, category: int, legacy_name: str) -> None:
+        self.name = name
+        self.numpy = np.dtype(numpy_type)
+        self.is_floating_point = category == _FLOAT
+        self._category = category
+        self._legacy_name = legacy_name  # as in PyTorch's messages: "torch.FloatTensor"
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name  # pickles as the module-level constant
+
+
+_BOOL, _INT, _FLOAT = 0, 1, 2
+
+float32 = dtype("float32", np.float32, _FLOAT, "FloatTensor")
+float64 = dtype("float64", np.float64, _FLOAT, "DoubleTensor")
+int32 = dtype("int32", np.int32, _INT, "IntTensor")
+int64 = dtype("int64", np.int64, _INT, "LongTensor")
+bool = dtype("bool", np.bool_, _BOOL, "BoolTensor")  # noqa: A001  (torch.bool)
+
+_BY_NUMPY = {d.numpy: d for d in (float32, float64, int32, int64, bool)}
+_default_float = float32
+
+
+def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
+    """The dtype holding NumPy's ``np_dtype``; a clear TypeError for unsupported ones."""
+    try:
+        return _BY_NUMPY[np_dtype]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
+            "float64, float32, int64, int32, and bool."
+        ) from None
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Choose the dtype that Python floats become (float32 unless changed, as in PyTorch)."""
+    global _default_float
+    if d not in (float32, float64):
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_float = d
+
+
+def get_default_dtype() -> dtype:
+    """The dtype that Python floats become."""
+    return _default_float
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype that holds both (bool < int < float; then the wider one)."""
+    if a is b:
+        return a
+    if a._category != b._category:
+        return a if a._category > b._category else b
+    return a if a.numpy.itemsize >= b.numpy.itemsize else b
+
+
+def scalar_dtype(value: object) -> dtype:
+    """The dtype PyTorch gives a Python number: bool, int64 or the default float."""
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return bool
+    if isinstance(value, (int, np.integer)):
+        return int64
+    return _default_float
+
+
+def result_type(a: dtype, a_dim: int, b: dtype, b_dim: int) -> dtype:
+    """PyTorch's promotion for two tensor operands.
+
+    A zero-dimensional tensor only decides the result when it is of a higher
+    category (bool < int < float) than the dimensioned one: float32 vector * float64
+    scalar stays float32; int vector * float scalar becomes float.
+    """
+    if (a_dim == 0) == (b_dim == 0):
+        return promote_types(a, b)
+    dimmed, zero_dim = (a, b) if b_dim == 0 else (b, a)
+    return zero_dim if zero_dim._category > dimmed._category else dimmed
+
+
+def python_scalar_result(t: dtype, value: object) -> dtype:
+    """The dtype of ``tensor op number``: the tensor's, unless the number is of a higher category."""
+    s = scalar_dtype(value)
+    if s._category <= t._category:
+        return t
+    return s

@@ -1,0 +1,349 @@
+"""Tensor: a NumPy array plus the autograd bookkeeping PyTorch keeps on every tensor.
+
+This file holds what a tensor *is*: its values, ``requires_grad``, ``grad``,
+``grad_fn``, version counter and hooks, and the methods that only read values.
+The differentiable methods (``x * y``, ``x.exp()``, ``x.sum()``, ``x[i]``, ``x.add_(y)``)
+each apply one ``Function``, so they are defined in ``_ops.py`` right under the
+Function they apply; ``backward`` lives with the engine in ``autograd/__init__.py``.
+(Keeping them there also keeps the imports one-way: ``_ops`` needs ``Tensor``.)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._tensor_str import tensor_repr
+from autograd_lab.utils.hooks import RemovableHandle
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    """Turn a possibly negative ``dim`` into an index, with PyTorch's IndexError."""
+    rank = max(ndim, 1)  # PyTorch lets a 0-d tensor use dim 0 / -1
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+        )
+    return dim % rank
+
+
+def leaf_only_error(requires_grad: bool) -> str:
+    """PyTorch's message for changing ``requires_grad`` on a tensor computed by an op."""
+    msg = "you can only change requires_grad flags of leaf variables."
+    if not requires_grad:
+        msg += (" If you want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach().")
+    return msg
+
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``_data`` is the NumPy array. A tensor made by the user is a *leaf*
+    (``grad_fn is None``); a tensor computed from tensors that require grad gets
+    ``grad_fn``, the backward node of the op that made it (``_output_nr`` says
+    which of that op's outputs it is).
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version_counter",
+                 "_base", "_hooks", "_accumulator", "_retains_grad", "__weakref__")
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        if type(data) is not np.ndarray:
+            # NumPy returns scalars from some 0-d operations; a list is torch.Tensor([...]) (float32)
+            data = np.asarray(data, dtype=None if isinstance(data, np.generic) else np.float32)
+        self._data = data
+        self._requires_grad = requires_grad
+        self._grad: Tensor | None = None
+        self._grad_fn: Any = None
+        self._output_nr = 0
+        self._version_counter = [0]  # a list so that views and detach() can share it
+        self._base: Tensor | None = None  # set on differentiable views
+        self._hooks: dict[int, Callable] | None = None  # a leaf's gradient hooks
+        self._accumulator: Any = None  # a leaf's AccumulateGrad node, made on first use
+        self._retains_grad = False
+
+    # ----- autograd attributes -------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._grad_fn is not None:
+            raise RuntimeError(leaf_only_error(value))
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only) and return ``self``."""
+        if self._grad_fn is not None and not requires_grad:
+            raise RuntimeError(leaf_only_error(requires_grad))
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if self._grad_fn is None:
+            self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        """The backward node of the op that produced this tensor (None for leaves)."""
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, or non-leaves that retain_grad())."""
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's values have had (shared with its views)."""
+        return self._version_counter[0]
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a tensor outside the graph (no version tracking; prefer detach())."""
+        return Tensor(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph; shares memory and version counter with ``self``."""
+        out = Tensor(self._data)
+        out._version_counter = self._version_counter
+        return out
+
+    def detach_(self) -> Tensor:
+        """Cut ``self`` from the graph in place: it becomes a leaf that does not require grad."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+                "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+                "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:
+            hooks = self._grad_fn._tensor_hooks(self._output_nr)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Ask backward to store this non-leaf tensor's gradient in ``.grad`` too."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is not None and not self._retains_grad:
+            self._grad_fn._retain_grad(self._output_nr, self)
+            self._retains_grad = True
+
+    # ----- shape and type ------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        if dim is None:
+            return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    # ----- reading values ------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The NumPy array itself (shared memory, as in PyTorch)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def item(self) -> float | int | bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def _scalar(self, kind: str) -> float | int | bool:
+        """The one value, for float()/int()/bool(); warns like PyTorch when it requires grad."""
+        if self._requires_grad and kind != "bool":
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+        if self._data.size != 1:
+            if kind == "bool":
+                raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __bool__(self) -> bool:
+        return bool(self._scalar("bool"))
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __repr__(self) -> str:
+        return tensor_repr(self, _dtype.get_default_dtype())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    __hash__ = object.__hash__  # tensors hash by identity, as in PyTorch
+
+    # ----- comparisons: not differentiable, so plain NumPy ---------------------
+    def _compare(self, other: Any, op: Callable) -> Tensor:
+        return Tensor(op(self._data, other._data if isinstance(other, Tensor) else other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self) -> Tensor:
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return Tensor(np.invert(self._data))
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_and if self._data.dtype == np.bool_ else np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_or if self._data.dtype == np.bool_ else np.bitwise_or)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 per element (its derivative is zero, so it needs no graph)."""
+        return Tensor(np.sign(self._data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor(np.isfinite(self._data))
+
+    def isnan(self) -> Tensor:
+        return Tensor(np.isnan(self._data))
+
+    def all(self) -> Tensor:
+        return Tensor(np.all(self._data))
+
+    def any(self) -> Tensor:
+        return Tensor(np.any(self._data))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        if dim is None:
+            return Tensor(np.asarray(np.argmax(self._data), dtype=np.int64))
+        return Tensor(np.argmax(self._data, axis=wrap_dim(dim, self.ndim), keepdims=keepdim).astype(np.int64))
+
+
+Tensor.__module__ = "autograd_lab"  # type(x) prints as <class 'autograd_lab.Tensor'>

@@ -1,0 +1,319 @@
+"""The backward engine, written as a generator of steps.
+
+``iter_backward`` walks the graph from the roots the way PyTorch's engine does:
+
+1. count, for every node, how many edges point at it (its dependencies);
+2. run a node once all its gradients have arrived — among ready nodes the most
+   recently created first (PyTorch orders its ready queue by sequence number);
+3. sum gradients that meet at a node, check what each backward returned
+   (shape, dtype), sum a broadcast gradient back to its input's shape, and send
+   it along ``next_functions``.
+
+It yields a ``BackwardStep`` after every node, so ``backward()`` simply runs it to
+the end while the GraphStepper widget pulls one step at a time: students watch
+the real engine, not a replay. Graph walks use explicit stacks, never recursion.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import warnings
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd import anomaly_mode, grad_mode
+from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
+
+Edge = tuple[Node, int]
+TensorOrTensors = Tensor | Sequence[Tensor]
+
+
+@dataclass(slots=True)
+class BackwardStep:
+    """One node's turn: the gradients it received and the gradients it sent on."""
+
+    node: Node
+    grad_outputs: tuple[Tensor | None, ...]  # d(root)/d(each output of the node's forward)
+    grad_inputs: tuple[Tensor | None, ...]  # what it sent along next_functions, summed to shape
+    leaf: Tensor | None = None  # for an AccumulateGrad step: the leaf whose .grad was updated
+
+
+def iter_backward(
+    roots: Sequence[Edge],
+    grad_roots: Sequence[Tensor | None],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Edge] | None = None,
+) -> Generator[BackwardStep, None, list[Tensor | None]]:
+    """Run backward from ``roots`` (edges into the graph) seeded with ``grad_roots``.
+
+    With ``inputs`` (autograd.grad), the gradients arriving at those edges are
+    captured and returned instead of being accumulated into ``.grad``; nodes that
+    lead to no input are not run.
+    """
+    root_nodes = list(dict.fromkeys(node for node, _ in roots))
+    dependencies = _count_dependencies(root_nodes)
+    captures: dict[Node, list[tuple[int, int]]] = {}
+    for i, (node, nr) in enumerate(inputs or ()):
+        captures.setdefault(node, []).append((nr, i))
+    needed = None if inputs is None else _leading_to(root_nodes, dependencies, captures)
+    captured: list[Tensor | None] = [None] * len(inputs or ())
+
+    buffers: dict[Node, list[Tensor | None]] = {}
+    for (node, nr), grad in zip(roots, grad_roots):
+        _add(buffers, node, nr, grad)
+    ready: list[tuple[int, int, Node]] = []
+    tiebreak = itertools.count()
+    for node in root_nodes:
+        if node not in dependencies:
+            heapq.heappush(ready, (-node._sequence_nr, next(tiebreak), node))
+
+    while ready:
+        node = heapq.heappop(ready)[2]
+        grads = buffers.pop(node, None) or [None] * node._num_outputs
+        previous = grad_mode._set_enabled(create_graph)
+        try:
+            _run_tensor_hooks(node, grads)
+            for nr, i in captures.get(node, ()):
+                captured[i] = grads[nr]
+            if needed is not None and node not in needed:
+                continue
+            sent = _validate(node, _call(node, grads))
+        finally:
+            grad_mode._set_enabled(previous)
+        if not retain_graph:
+            node._release()
+        yield BackwardStep(node, tuple(grads), sent, node.variable if type(node) is AccumulateGrad else None)
+        for (child, nr), grad in zip(node.next_functions, sent):
+            if child is None:
+                continue
+            _add(buffers, child, nr, grad)
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                heapq.heappush(ready, (-child._sequence_nr, next(tiebreak), child))
+    return captured
+
+
+def run_backward(*args: object, **kwargs: object) -> list[Tensor | None]:
+    """Run ``iter_backward`` to the end; return what it captured (for autograd.grad)."""
+    steps = iter_backward(*args, **kwargs)  # type: ignore[arg-type]
+    try:
+        while True:
+            next(steps)
+    except StopIteration as finished:
+        return finished.value
+
+
+def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
+    """For every node reachable from ``roots``: how many edges point at it."""
+    dependencies: dict[Node, int] = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for child, _ in stack.pop().next_functions:
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _leading_to(roots: list[Node], dependencies: dict[Node, int], captures: dict[Node, list]) -> set[Node]:
+    """The nodes that must run for the captured gradients: those with a capture below them."""
+    remaining = dict(dependencies)
+    order, stack = [], [n for n in roots if n not in dependencies]
+    while stack:  # Kahn's algorithm: parents before children
+        node = stack.pop()
+        order.append(node)
+        for child, _ in node.next_functions:
+            if child is not None:
+                remaining[child] -= 1
+                if remaining[child] == 0:
+                    stack.append(child)
+    needed: set[Node] = set()
+    for node in reversed(order):
+        if any(c is not None and (c in needed or c in captures) for c, _ in node.next_functions):
+            needed.add(node)
+    return needed
+
+
+def _add(buffers: dict[Node, list[Tensor | None]], node: Node, nr: int, grad: Tensor | None) -> None:
+    """Gradients that meet at the same output are summed."""
+    buffer = buffers.get(node)
+    if buffer is None:
+        buffer = buffers[node] = [None] * node._num_outputs
+    if grad is not None:
+        buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
+
+
+def _run_tensor_hooks(node: Node, grads: list[Tensor | None]) -> None:
+    """Hooks registered on the node's output tensors may replace their gradient; retain_grad stores it."""
+    hooks = node._hooks_by_output
+    if hooks:
+        for nr, fns in hooks.items():
+            for fn in list(fns.values()):
+                if grads[nr] is not None:
+                    result = fn(grads[nr])
+                    if result is not None:
+                        grads[nr] = result
+    if node._retained:
+        for nr, ref in node._retained.items():
+            tensor, grad = ref(), grads[nr]
+            if tensor is not None and grad is not None:
+                grad = grad if grad_mode.is_grad_enabled() else Tensor(grad._data.copy())
+                tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _call(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
+    """Run the node; in anomaly mode, name the forward call that created a failing node."""
+    if not anomaly_mode._enabled:
+        return node._run(grads)
+    try:
+        result = node._run(grads)
+    except Exception as error:
+        stack = "".join(getattr(node, "metadata", {}).get("traceback_", []))
+        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the "
+                      f"error:\n{stack}", UserWarning, stacklevel=2)
+        error.add_note(f"(anomaly mode: the failing node {node.name()} was created by the forward call "
+                       f"shown in the warning above)")
+        raise
+    if anomaly_mode._check_nan:
+        for i, grad in enumerate(result):
+            if isinstance(grad, Tensor) and np.isnan(grad._data).any():
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+    return result
+
+
+def _validate(node: Node, grads: tuple[Tensor | None, ...]) -> tuple[Tensor | None, ...]:
+    """PyTorch's checks on what a backward returned: shape (summed back if broadcast) and dtype."""
+    if len(grads) != len(node.next_functions):
+        raise RuntimeError(f"invalid number of gradients - expected {len(node.next_functions)}, "
+                           f"but got {len(grads)}")
+    if not grads:
+        return grads
+    checked = list(grads)
+    for i, grad in enumerate(grads):
+        if grad is None:
+            continue
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
+                            f"index {i}; expected a Tensor or None")
+        shape, dtype = node._input_meta[i]  # type: ignore[attr-defined]
+        if grad._data.shape != shape:
+            if not _expandable(shape, grad._data.shape):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(grad._data.shape)} but expected shape compatible with {list(shape)}")
+            grad = grad.sum_to_size(shape)
+        if grad._data.dtype != dtype:
+            grad = grad.to(_dtype.from_numpy_dtype(dtype))
+        checked[i] = grad
+    return tuple(checked)
+
+
+def _expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Can a tensor of ``shape`` be broadcast to ``target``?"""
+    if len(shape) > len(target):
+        return False
+    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
+
+
+# ----- the two entry points: torch.autograd.backward and torch.autograd.grad -------------------
+def _tuple(tensors: TensorOrTensors | None, length: int) -> tuple:
+    if tensors is None:
+        return (None,) * length
+    if isinstance(tensors, Tensor):
+        return (tensors,)
+    return tuple(tensors)
+
+
+def _make_grads(outputs: tuple[Tensor, ...], grads: tuple) -> list[Tensor | None]:
+    """The gradient to start each output with: given, or 1 for a scalar (PyTorch's checks)."""
+    made = []
+    for i, (out, grad) in enumerate(zip(outputs, grads)):
+        if isinstance(grad, Tensor):
+            if grad.shape != out.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and "
+                                   f"output[{i}] has a shape of {out.shape}.")
+            made.append(grad)
+        elif grad is None:
+            if out.requires_grad:
+                if out.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                made.append(Tensor(np.ones(out._data.shape, out._data.dtype)))
+            else:
+                made.append(None)
+        else:
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")
+    return made
+
+
+def _roots(outputs: tuple[Tensor, ...]) -> list[Edge]:
+    roots = []
+    for i, out in enumerate(outputs):
+        node, nr = edge_of(out)
+        if node is None:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append((node, nr))
+    return roots
+
+
+def backward(
+    tensors: TensorOrTensors,
+    grad_tensors: TensorOrTensors | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    grad_variables: TensorOrTensors | None = None,
+) -> None:
+    """Add d(tensors)/d(leaf) to every leaf's ``.grad`` (``grad_variables``: the 0.3 name)."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both passed to "
+                               "`backward()`. Please only use `grad_tensors`.")
+        grad_tensors = grad_variables
+    outputs = _tuple(tensors, 1)
+    grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(_roots(outputs), grads, retain_graph, create_graph)
+
+
+def grad(
+    outputs: TensorOrTensors,
+    inputs: TensorOrTensors,
+    grad_outputs: TensorOrTensors | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) without touching any ``.grad``."""
+    outs = _tuple(outputs, 1)
+    ins = _tuple(inputs, 1)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _make_grads(outs, _tuple(grad_outputs, len(outs)))
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(_roots(outs), grads, retain_graph, create_graph,
+                                   inputs=[edge_of(t) for t in ins])
+    result = []
+    for i, (t, g) in enumerate(zip(ins, captured)):
+        if g is None:
+            if materialize_grads:
+                g = Tensor(np.zeros(t._data.shape, t._data.dtype))
+            elif not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,391 @@
+"""Function: a differentiable operation, written as a forward and a backward.
+
+Every op in autograd_lab — ``x * y`` as much as a student's ``Mul`` — is a
+``Function``. ``Function.apply`` runs ``forward`` with grad mode off; if some
+input requires grad, it turns the ``ctx`` into the output's ``grad_fn``: a
+backward node (the book's "rectangle in the graph") that remembers where the
+gradients go next (``next_functions``) and what ``forward`` saved.
+
+As in PyTorch, ``ctx`` *is* the node: ``y.grad_fn.saved_tensors`` works.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import traceback
+import warnings
+import weakref
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd import anomaly_mode, grad_mode
+
+_sequence = itertools.count()  # creation order of nodes; the engine runs newer nodes first
+
+BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """A backward node: what the engine runs. Subclasses say what ``_run`` does."""
+
+    next_functions: tuple[tuple[Node | None, int], ...] = ()
+    _sequence_nr = 0
+    _hooks_by_output: dict[int, dict[int, Callable]] | None = None  # tensor hooks, per output
+    _retained: dict[int, weakref.ref] | None = None  # outputs that retain_grad(), per output
+    _num_outputs = 1
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _tensor_hooks(self, output_nr: int) -> dict[int, Callable]:
+        """The hooks of this node's ``output_nr``-th output tensor (register_hook adds to it)."""
+        if self._hooks_by_output is None:
+            self._hooks_by_output = {}
+        return self._hooks_by_output.setdefault(output_nr, {})
+
+    def _retain_grad(self, output_nr: int, tensor: Tensor) -> None:
+        if self._retained is None:
+            self._retained = {}
+        self._retained[output_nr] = weakref.ref(tensor)
+
+    def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Free what was saved for backward (called after the node ran without retain_graph)."""
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf tensor: adds the gradient that reaches it into ``variable.grad``."""
+
+    _sequence_nr = 2**64 - 1  # as in PyTorch: run as soon as ready
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def _hooks_by_output(self) -> dict[int, dict[int, Callable]] | None:  # type: ignore[override]
+        return {0: self.variable._hooks} if self.variable._hooks else None
+
+    def _run(self, grad_outputs: list[Tensor | None]) -> tuple[()]:
+        grad, var = grad_outputs[0], self.variable
+        if grad is None:
+            return ()
+        if grad_mode.is_grad_enabled():  # create_graph=True: keep the gradient's own graph
+            var._grad = grad if var._grad is None else var._grad + grad
+        elif var._grad is None:
+            var._grad = Tensor(grad._data.copy())  # a copy: the caller may still hold `grad`
+        else:
+            var._grad._data = var._grad._data + grad._data
+            var._grad._version_counter[0] += 1
+        return ()
+
+
+def accumulator_of(leaf: Tensor) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node, made once so every use of the leaf shares it."""
+    if leaf._accumulator is None:
+        leaf._accumulator = AccumulateGrad(leaf)
+    return leaf._accumulator
+
+
+def edge_of(t: Tensor) -> tuple[Node | None, int]:
+    """Where a gradient for ``t`` must go: its grad_fn, its leaf accumulator, or nowhere."""
+    if t._grad_fn is not None:
+        return t._grad_fn, t._output_nr
+    if t._requires_grad:
+        return accumulator_of(t), 0
+    return None, 0
+
+
+class FunctionCtx:
+    """What ``forward`` hands to ``backward``: saved tensors, flags, and any attribute you set."""
+
+    # Class-level defaults keep a fresh ctx cheap: most calls never change them.
+    _saved: tuple[Tensor | None, ...] = ()
+    _saved_versions: tuple[int, ...] = ()
+    _freed = False
+    _dirty: tuple[Tensor, ...] = ()
+    _non_differentiable: tuple[Tensor, ...] = ()
+    _materialize_grads = True
+    needs_input_grad: tuple[bool, ...] = ()
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep these tensors for backward; it checks they were not modified in place since."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of "
+                                f"type {type(t).__name__}")
+        self._saved = tensors
+        self._saved_versions = tuple(t._version_counter[0] if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        if self._freed:
+            raise RuntimeError(BACKWARD_TWICE)
+        for t, version in zip(self._saved, self._saved_versions):
+            if t is not None and t._version_counter[0] != version:
+                raise RuntimeError(_modified_error(t, version))
+        return self._saved
+
+    @property
+    def saved_variables(self) -> tuple[Tensor | None, ...]:
+        """The 2018 name of ``saved_tensors`` (PyTorch 0.3, as in the book)."""
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
+        return self.saved_tensors
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Say that forward modified these inputs in place (and returns them)."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Say that these outputs have no gradient (e.g. indices); they won't require grad."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """If False, backward receives None (not zeros) for outputs that got no gradient."""
+        self._materialize_grads = value
+
+
+def _modified_error(t: Tensor, saved_version: int) -> str:
+    where = f", which is output {t._output_nr} of {t._grad_fn.name()}," if t._grad_fn is not None else ""
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{t.dtype._legacy_name} {list(t.shape)}]{where} is at version "
+        f"{t._version_counter[0]}; expected version {saved_version} instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True)."
+    )
+
+
+class BackwardNode(FunctionCtx, Node):
+    """The node a Function call leaves in the graph; it is also that call's ``ctx``.
+
+    Each Function gets its own subclass named ``<Function>Backward`` (built-in
+    ops use PyTorch's names, such as ``MulBackward0``).
+    """
+
+    _forward_cls: ClassVar[type[Function]]
+
+    @property
+    def metadata(self) -> dict:
+        if "_metadata" not in self.__dict__:
+            self._metadata: dict = {}
+        return self._metadata
+
+    def _release(self) -> None:
+        self._freed = True
+        self._saved = ()
+
+    def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
+        fn = self._forward_cls
+        if all(g is None for g in grad_outputs):
+            if fn.node_name is not None:  # built-in ops, like PyTorch's C++ nodes, pass "no gradient" on
+                return (None,) * len(self.next_functions)
+        if self._materialize_grads:
+            grad_outputs = [_zeros(meta) if g is None else g for g, meta in zip(grad_outputs, self._output_meta)]
+        grads = fn.backward(self, *grad_outputs)
+        return self._check_count(grads if isinstance(grads, tuple) else (grads,))
+
+    def _check_count(self, grads: tuple) -> tuple[Tensor | None, ...]:
+        """One gradient per forward input (extra trailing Nones allowed); keep the tensor inputs' ones."""
+        expected = len(self.needs_input_grad)
+        if len(grads) > expected and all(g is None for g in grads[expected:]):
+            grads = grads[:expected]
+        if len(grads) != expected:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                               f"(expected {expected}, got {len(grads)})")
+        if len(self._tensor_positions) == expected:
+            return grads
+        for i, g in enumerate(grads):
+            if g is not None and i not in self._tensor_positions:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than None at "
+                                   f"position {i + 1}, but the corresponding forward input was not a Variable")
+        return tuple(grads[i] for i in self._tensor_positions)
+
+
+def _zeros(meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
+    shape, dt = meta
+    return Tensor(np.zeros(shape, dt))
+
+
+class Function:
+    """Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``.
+
+    ``backward`` returns one gradient per ``forward`` input (None where there is
+    none). Call it as ``MyFunction.apply(*args)``. The PyTorch 2 style — a
+    ``forward(*args)`` without ctx plus ``setup_context(ctx, inputs, output)`` — works too.
+    """
+
+    node_name: ClassVar[str | None] = None  # set by built-in ops: PyTorch's node name, e.g. "MulBackward0"
+    _is_view: ClassVar[bool] = False  # built-in view ops: the output shares the input's memory
+    _backward_cls: ClassVar[type[BackwardNode]]
+    _bind: ClassVar[Callable[[tuple, dict], tuple] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("node_name") or cls.__name__ + "Backward"
+        cls._backward_cls = type(name, (BackwardNode,), {"_forward_cls": cls, "__module__": cls.__module__})
+        if cls.setup_context is not Function.setup_context:
+            cls._bind = staticmethod(_binder(cls.forward))
+
+    def __init__(self) -> None:
+        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions are all "
+                      "static, so you should invoke them on the class itself. Instantiating an autograd "
+                      "function will raise an error in a future version of PyTorch.",
+                      DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style "
+            "autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run forward; if any input requires grad, record the node that will run backward."""
+        ctx = cls._backward_cls()
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        ctx.needs_input_grad = needs
+        record = grad_mode._enabled and True in needs
+        previous = grad_mode._set_enabled(False)  # forward's own ops are not recorded
+        try:
+            if cls._bind is None:
+                output = cls.forward(ctx, *args, **kwargs)
+            else:  # PyTorch 2 style
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, cls._bind(args, kwargs), output)
+        finally:
+            grad_mode._set_enabled(previous)
+        if not record:
+            return output
+        return _connect(ctx, args, output)
+
+
+def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
+    """Make ``ctx`` the outputs' grad_fn, with edges to where the inputs' gradients go."""
+    edges, meta, positions = [], [], []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            edges.append(edge_of(a))
+            meta.append((a._data.shape, a._data.dtype))
+            positions.append(i)
+    ctx.next_functions = tuple(edges)
+    ctx._input_meta = meta
+    ctx._tensor_positions = positions
+    ctx._sequence_nr = next(_sequence)
+    if anomaly_mode._enabled:
+        ctx.metadata["traceback_"] = traceback.format_stack()[:-2]
+
+    single = not isinstance(output, tuple)
+    outputs = [output] if single else list(output)
+    ctx._num_outputs = len(outputs)
+    ctx._output_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+                        for o in outputs]
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            continue
+        if any(out is d for d in ctx._dirty):
+            _check_inplace(out)
+        elif any(out is a for a in args):  # forward returned an input as is: give back an alias
+            source = out
+            out = outputs[i] = Tensor(source._data)
+            out._version_counter = source._version_counter
+        if any(out is n for n in ctx._non_differentiable):
+            continue
+        out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+        if type(ctx)._forward_cls._is_view:
+            out._base = args[0]
+    return outputs[0] if single else tuple(outputs)
+
+
+def _check_inplace(t: Tensor) -> None:
+    """PyTorch's rules for an in-place change that the graph must record."""
+    if t._grad_fn is None and t._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    base = t._base
+    if base is not None and base._requires_grad:
+        if base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        raise RuntimeError("autograd_lab does not support in-place operations on a view of a tensor that "
+                           "requires grad (PyTorch rewrites the base's history here). Use .clone() first.")
+
+
+def _binder(forward: Callable) -> Callable[[tuple, dict], tuple]:
+    """For setup_context: the inputs tuple as PyTorch builds it, defaults filled in (read once, here)."""
+    params = list(inspect.signature(forward).parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return lambda args, kwargs: args
+    names = [p.name for p in params]
+    defaults = [p.default for p in params]
+
+    def bind(args: tuple, kwargs: dict) -> tuple:
+        if len(args) == len(names) and not kwargs:
+            return args
+        filled = list(args) + [kwargs.get(n, d) for n, d in zip(names[len(args):], defaults[len(args):])]
+        return tuple(filled)
+    return bind
+
+
+def once_differentiable(fn: Callable) -> Callable:
+    """Mark a backward that is not itself differentiable (e.g. written in NumPy).
+
+    It runs without recording a graph; asking for a second derivative through
+    it raises a clear error instead of silently returning wrong values.
+    """
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with grad_mode.no_grad():
+            outputs = fn(ctx, *args)
+        if not grad_mode.is_grad_enabled():
+            return outputs
+        if not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        fakes = [None if o is None else o.detach().requires_grad_() for o in ((outputs,) if single else outputs)]
+        errors = DelayedError.apply(*fakes)
+        return errors if single or isinstance(errors, tuple) else (errors,)
+    return wrapper
+
+
+class DelayedError(Function):
+    """Stands in for a once_differentiable backward's outputs; differentiating it raises."""
+
+    node_name = "DelayedError"
+
+    @staticmethod
+    def forward(ctx: Any, *tensors: Tensor | None) -> Any:
+        outs = tuple(None if t is None else Tensor(t._data) for t in tensors)
+        return outs[0] if len(outs) == 1 else outs
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")

@@ -1,0 +1,59 @@
+"""torch.nn.functional: the stateless form of layers and losses."""
+
+from __future__ import annotations
+
+import warnings
+
+from autograd_lab import _ops
+from autograd_lab._ops import relu, sigmoid, tanh
+from autograd_lab._tensor import Tensor, wrap_dim
+
+__all__ = ["cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, the way PyTorch records it (one addmm node for 2-d input)."""
+    if bias is None:
+        return input.matmul(weight.t())
+    if input.ndim == 2:
+        return _ops.addmm(bias, input, weight.t())
+    rows = input.reshape(-1, input.shape[-1])
+    return _ops.addmm(bias, rows, weight.t()).view(*input.shape[:-1], weight.shape[0])
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error; warns, as PyTorch does, when broadcasting would pair the wrong elements."""
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=2)
+    _check_reduction(reduction)
+    return _ops.MseLoss.apply(input, target, reduction)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    return _ops.LogSoftmax.apply(input, wrap_dim(dim, input.ndim))
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    return log_softmax(input, dim).exp()
+
+
+def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes, given log-probabilities."""
+    _check_reduction(reduction)
+    if target.dtype.is_floating_point:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
+    return _ops.NllLoss.apply(input, target, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """nll_loss(log_softmax(input)): the loss for classification with class indices as targets."""
+    return nll_loss(log_softmax(input, 1 if input.ndim > 1 else 0), target, reduction)

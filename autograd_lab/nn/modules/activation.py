@@ -1,0 +1,22 @@
+"""Activation layers: thin Module wrappers around the functions."""
+
+from __future__ import annotations
+
+from autograd_lab._tensor import Tensor
+from autograd_lab.nn import functional as F
+from autograd_lab.nn.modules.module import Module
+
+
+class ReLU(Module):
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu(input)
+
+
+class Tanh(Module):
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanh(input)
+
+
+class Sigmoid(Module):
+    def forward(self, input: Tensor) -> Tensor:
+        return F.sigmoid(input)

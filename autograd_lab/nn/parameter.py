@@ -1,0 +1,20 @@
+"""Parameter: a tensor that a Module registers as one of its learnable weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd_lab._tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad by default; assigning it to a Module registers it."""
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = Tensor(np.empty(0, np.float32))
+        super().__init__(data._data, requires_grad=requires_grad)
+        self._version_counter = data._version_counter  # shares memory with `data`, as in PyTorch
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()

@@ -1,0 +1,25 @@
+"""RemovableHandle: what ``register_hook`` returns (as ``torch.utils.hooks.RemovableHandle``)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_next_id = itertools.count()
+
+
+class RemovableHandle:
+    """Removes the hook it was returned for: ``handle.remove()`` or ``with handle: ...``."""
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks_dict = hooks
+        self.id = next(_next_id)
+
+    def remove(self) -> None:
+        self.hooks_dict.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
