@@ -938,7 +938,7 @@ def _check_index_bounds(x: Tensor, advanced: dict[int, Tensor]) -> None:
 class CopySlices(Function):
     """``a[key] = value`` (in place).   d/d(old a) = grad with zeros at key,  d/d(value) = grad[key]."""
 
-    node_name = "CopySlices"
+    node_name = "torch::autograd::CopySlices"
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, value: Tensor | Number, key: Any) -> Tensor:
@@ -950,8 +950,8 @@ class CopySlices(Function):
         return a
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
-        return where(ctx.mask, 0.0, grad), Index.apply(grad, ctx.key), None
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, None]:
+        return where(ctx.mask, 0.0, grad), (Index.apply(grad, ctx.key) if ctx.needs_input_grad[1] else None), None
 
 
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
@@ -1318,7 +1318,7 @@ class NllLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         per_item = -grad
         if ctx.reduction == "mean":
-            per_item = per_item / max(1, int(np.prod(ctx.picked_shape)))
+            per_item = per_item / builtins.max(1, int(np.prod(ctx.picked_shape)))
         if ctx.reduction != "none":
             per_item = per_item.expand(ctx.picked_shape)
         return IndexPut.apply(per_item, ctx.shape, ctx.key), None, None
@@ -1343,7 +1343,7 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b, _ = ctx.needs_input_grad
         scale = 2 / ctx.count if ctx.reduction == "mean" else 2
         diff = (a - b) * grad * scale
         return (diff if need_a else None), (-diff if need_b else None), None
@@ -1570,6 +1570,17 @@ def _view(self: Tensor, *shape: Any) -> Tensor:
     return View.apply(self, _sizes(shape))
 
 
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    if input.ndim == 0:
+        return input.reshape(1)
+    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+    if start == end:
+        return input
+    shape = tuple(input.shape)
+    return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
+
+
 def _t(self: Tensor) -> Tensor:
     if self.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
@@ -1693,7 +1704,7 @@ _METHODS = {
     "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
     "sqrt": sqrt, "clamp": clamp, "maximum": maximum, "sum": sum, "mean": mean, "max": max, "min": min,
     "matmul": matmul, "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
-    "reshape": _reshape, "view": _view, "view_as": _view_as, "t": _t, "T": property(_T), "permute": _permute,
+    "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T), "permute": _permute,
     "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
     "expand_as": _expand_as, "sum_to_size": _sum_to_size, "clone": clone, "to": _to,
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),

@@ -177,6 +177,10 @@ def _call(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         return node._run(grads)
     try:
         result = node._run(grads)
+        if anomaly_mode._check_nan:
+            for i, grad in enumerate(result):
+                if isinstance(grad, Tensor) and np.isnan(grad._data).any():
+                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
     except Exception as error:
         stack = "".join(getattr(node, "metadata", {}).get("traceback_", []))
         warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the "
@@ -184,10 +188,6 @@ def _call(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         error.add_note(f"(anomaly mode: the failing node {node.name()} was created by the forward call "
                        f"shown in the warning above)")
         raise
-    if anomaly_mode._check_nan:
-        for i, grad in enumerate(result):
-            if isinstance(grad, Tensor) and np.isnan(grad._data).any():
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
     return result
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import re
 import traceback
 import warnings
 import weakref
@@ -162,13 +163,14 @@ class FunctionCtx:
 
 
 def _modified_error(t: Tensor, saved_version: int) -> str:
-    where = f", which is output {t._output_nr} of {t._grad_fn.name()}," if t._grad_fn is not None else ""
+    op = re.sub(r"Backward\d*$", "", t._grad_fn.name()) if t._grad_fn is not None else ""
+    where = f", which is output {t._output_nr} of {op}," if op else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{t.dtype._legacy_name} {list(t.shape)}]{where} is at version "
         f"{t._version_counter[0]}; expected version {saved_version} instead. Hint: enable anomaly "
         "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
 
@@ -180,6 +182,10 @@ class BackwardNode(FunctionCtx, Node):
     """
 
     _forward_cls: ClassVar[type[Function]]
+    _name: ClassVar[str]
+
+    def name(self) -> str:
+        return self._name
 
     @property
     def metadata(self) -> dict:
@@ -238,8 +244,9 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("node_name") or cls.__name__ + "Backward"
-        cls._backward_cls = type(name, (BackwardNode,), {"_forward_cls": cls, "__module__": cls.__module__})
+        name = cls.node_name or cls.__name__ + "Backward"  # "torch::autograd::X" names print as "X"
+        cls._backward_cls = type(name.rsplit("::", 1)[-1], (BackwardNode,),
+                                 {"_forward_cls": cls, "_name": name, "__module__": cls.__module__})
         if cls.setup_context is not Function.setup_context:
             cls._bind = staticmethod(_binder(cls.forward))
 
@@ -379,7 +386,7 @@ def once_differentiable(fn: Callable) -> Callable:
 class DelayedError(Function):
     """Stands in for a once_differentiable backward's outputs; differentiating it raises."""
 
-    node_name = "DelayedError"
+    node_name = "torch::autograd::Error"
 
     @staticmethod
     def forward(ctx: Any, *tensors: Tensor | None) -> Any:

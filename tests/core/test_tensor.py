@@ -1,0 +1,181 @@
+"""Tensor creation, attributes, conversions and printing: one body, run under torch and autograd_lab."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.parametrize("data, text", [
+    ([1.0, 2.0], "tensor([1., 2.])"),
+    (3.0, "tensor(3.)"),
+    ([1, 2], "tensor([1, 2])"),
+    ([True, False], "tensor([ True, False])"),
+    ([0.1, 2.5e-5], "tensor([1.0000e-01, 2.5000e-05])"),
+    ([-0.5, 100.25], "tensor([ -0.5000, 100.2500])"),
+    ([1e10, 1.0], "tensor([1.0000e+10, 1.0000e+00])"),
+    ([float("nan"), float("inf"), 1.0], "tensor([nan, inf, 1.])"),
+    ([[1, 2], [3, 4.5]], "tensor([[1.0000, 2.0000],\n        [3.0000, 4.5000]])"),
+    ([], "tensor([])"),
+])
+def test_repr_of_values(backend, data, text):
+    assert repr(backend.tensor(data)) == text
+
+
+def test_repr_suffixes(backend):
+    t = backend
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
+    assert repr(t.tensor([1.0, 2.0], dtype=t.float64)) == "tensor([1., 2.], dtype=torch.float64)"
+    assert repr(t.zeros(0, 3)) == "tensor([], size=(0, 3))"
+    assert repr(t.zeros(0, dtype=t.float64)) == "tensor([], dtype=torch.float64)"
+    assert repr(t.float32) == "torch.float32"
+    assert repr(x.shape) == "torch.Size([2])"
+
+
+def test_repr_long_and_summarized(backend):
+    t = backend
+    text = repr(t.arange(1200.0).reshape(40, 30))
+    assert text.startswith("tensor([[0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 2.7000e+01, 2.8000e+01,\n")
+    assert "...,\n" in text
+    assert repr(t.arange(30.0)).count("\n") == 2  # 14 per line at width 80
+
+
+def test_str_and_format(backend):
+    x = backend.tensor(2.5)
+    assert str(x) == "tensor(2.5000)"
+    assert f"{x:.1f}" == "2.5"
+
+
+def test_creation_functions(backend):
+    t = backend
+    assert t.zeros(2, 3).shape == (2, 3)
+    assert t.zeros((2, 3)).tolist() == [[0.0] * 3] * 2
+    assert t.ones([2]).dtype is t.float32
+    assert t.full((2,), 3).dtype is t.int64
+    assert t.full((2,), 3.0).tolist() == [3.0, 3.0]
+    assert t.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert t.arange(5).dtype is t.int64
+    assert t.arange(0, 1, 0.25).tolist() == [0.0, 0.25, 0.5, 0.75]
+    assert t.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    x = t.tensor([1.0, 2.0])
+    assert t.zeros_like(x).tolist() == [0.0, 0.0]
+    assert t.ones_like(x, dtype=t.float64).dtype is t.float64
+    assert t.tensor(3).dtype is t.int64
+    assert t.tensor(True).dtype is t.bool
+    assert t.tensor([1, 2.5]).dtype is t.float32
+    assert t.tensor(np.array([1.0, 2.0])).dtype is t.float64
+    assert t.zeros(2, requires_grad=True).requires_grad
+
+
+def test_from_numpy_shares_memory(backend):
+    array = np.array([1.0, 2.0])
+    x = backend.from_numpy(array)
+    array[0] = 5.0
+    assert x.tolist() == [5.0, 2.0]
+    assert x.dtype is backend.float64
+
+
+def test_default_dtype(backend):
+    t = backend
+    assert t.get_default_dtype() is t.float32
+    t.set_default_dtype(t.float64)
+    try:
+        assert t.tensor([1.5]).dtype is t.float64
+        assert repr(t.tensor([1.5])) == "tensor([1.5000])"
+        assert repr(t.tensor([1.5], dtype=t.float32)) == "tensor([1.5000], dtype=torch.float32)"
+    finally:
+        t.set_default_dtype(t.float32)
+
+
+def test_dtype_aliases(backend):
+    t = backend
+    assert t.float is t.float32 and t.double is t.float64 and t.long is t.int64
+    assert t.float32.is_floating_point and not t.int64.is_floating_point
+
+
+def test_attributes(backend):
+    t = backend
+    x = t.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert x.shape == (2, 3) and x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
+    assert x.ndim == 2 and x.dim() == 2 and x.numel() == 6 and len(x) == 2
+    assert x.is_leaf and x.grad_fn is None and x.grad is None
+    assert x.T.shape == (3, 2)
+    y = x * 2
+    assert not y.is_leaf and y.requires_grad
+    assert x.data.requires_grad is False
+    assert t.is_tensor(x) and not t.is_tensor(1.0)
+
+
+def test_conversions(backend):
+    t = backend
+    x = t.tensor([1.5, 2.5])
+    assert x.tolist() == [1.5, 2.5]
+    assert isinstance(x.numpy(), np.ndarray)
+    assert t.tensor(2.5).item() == 2.5
+    assert float(t.tensor([2.5])) == 2.5
+    assert int(t.tensor(3)) == 3
+    assert bool(t.tensor([1.0])) is True
+    assert [v.item() for v in x] == [1.5, 2.5]
+    assert x.float() is x
+    assert x.double().dtype is t.float64
+    assert x.to(t.float64).dtype is t.float64
+    assert np.asarray(x).tolist() == [1.5, 2.5]
+
+
+def test_comparisons_are_boolean_tensors_without_graph(backend):
+    x = backend.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = x > 1.5
+    assert mask.dtype is backend.bool
+    assert mask.tolist() == [False, True, True]
+    assert mask.grad_fn is None and not mask.requires_grad
+    assert (x == 2).tolist() == [False, True, False]
+    assert (x != 2).tolist() == [True, False, True]
+    assert ((x >= 2) & (x <= 2)).tolist() == [False, True, False]
+
+
+def test_allclose_and_equal(backend):
+    t = backend
+    assert t.allclose(t.tensor([1.0, 2.0]), t.tensor([1.0, 2.0 + 1e-9]))
+    assert not t.allclose(t.tensor([1.0]), t.tensor([1.1]))
+    assert t.equal(t.tensor([1, 2]), t.tensor([1, 2]))
+    assert not t.equal(t.tensor([1, 2]), t.tensor([1, 3]))
+
+
+def test_detach_shares_memory_and_version(backend):
+    x = backend.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    d.zero_()
+    assert x.tolist() == [0.0, 0.0]
+    assert x._version == 1
+
+
+def test_requires_grad_toggles_on_leaves(backend):
+    x = backend.ones(2)
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad = False
+    assert not x.requires_grad
+
+
+def test_variable_is_a_tensor(backend):
+    t = backend
+    V = t.autograd.Variable
+    x = t.ones(2)
+    v = V(x, requires_grad=True)
+    assert isinstance(v, t.Tensor) and isinstance(x, V)
+    assert v.requires_grad and not x.requires_grad
+
+
+def test_detach_inplace(backend):
+    x = backend.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert y.detach_() is y
+    assert y.grad_fn is None and not y.requires_grad
+
+
+def test_iteration_and_len(backend):
+    x = backend.tensor([[1, 2], [3, 4]])
+    assert [row.tolist() for row in x] == [[1, 2], [3, 4]]
+    assert len(x) == 2
