@@ -36,6 +36,8 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
     """A Python number as a 0-d tensor, typed as PyTorch types a number next to ``like``."""
     if isinstance(value, Tensor):
         return value
+    if type(value) is float and like._data.dtype.kind == "f":  # the common case, kept fast: x * 0.5
+        return Tensor(np.array(value, like._data.dtype))
     if not isinstance(value, (int, float, bool, np.number, np.bool_)):
         raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type(value).__name__}")
     return Tensor(np.asarray(value, dtype=_dtype.python_scalar_result(like.dtype, value).numpy))

@@ -68,8 +68,15 @@ class Tensor:
     which of that op's outputs it is).
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version_counter",
-                 "_base", "_hooks", "_accumulator", "_retains_grad", "__weakref__")
+    # The fields every tensor sets live in slots (fast); the rarely used ones are class-level
+    # defaults that an instance overrides only when it needs to (a leaf's hooks, a view's base...).
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_version_counter", "__dict__",
+                 "__weakref__")
+    _grad: Tensor | None = None
+    _base: Tensor | None = None  # set on views: the tensor whose memory they share
+    _hooks: dict[int, Callable] | None = None  # a leaf's gradient hooks
+    _accumulator: Any = None  # a leaf's AccumulateGrad node, made on first use
+    _retains_grad = False
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if type(data) is not np.ndarray:
@@ -77,14 +84,9 @@ class Tensor:
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else np.float32)
         self._data = data
         self._requires_grad = requires_grad
-        self._grad: Tensor | None = None
         self._grad_fn: Any = None
         self._output_nr = 0
         self._version_counter = [0]  # a list so that views and detach() can share it
-        self._base: Tensor | None = None  # set on differentiable views
-        self._hooks: dict[int, Callable] | None = None  # a leaf's gradient hooks
-        self._accumulator: Any = None  # a leaf's AccumulateGrad node, made on first use
-        self._retains_grad = False
 
     # ----- autograd attributes -------------------------------------------------
     @property

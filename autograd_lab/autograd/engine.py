@@ -17,7 +17,6 @@ the real engine, not a replay. Graph walks use explicit stacks, never recursion.
 from __future__ import annotations
 
 import heapq
-import itertools
 import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -50,63 +49,100 @@ def iter_backward(
     create_graph: bool = False,
     inputs: Sequence[Edge] | None = None,
 ) -> Generator[BackwardStep, None, list[Tensor | None]]:
-    """Run backward from ``roots`` (edges into the graph) seeded with ``grad_roots``.
+    """Run backward from ``roots`` (edges into the graph) seeded with ``grad_roots``, one node per step.
 
     With ``inputs`` (autograd.grad), the gradients arriving at those edges are
     captured and returned instead of being accumulated into ``.grad``; nodes that
     lead to no input are not run.
     """
-    root_nodes = list(dict.fromkeys(node for node, _ in roots))
-    dependencies = _count_dependencies(root_nodes)
-    captures: dict[Node, list[tuple[int, int]]] = {}
-    for i, (node, nr) in enumerate(inputs or ()):
-        captures.setdefault(node, []).append((nr, i))
-    needed = None if inputs is None else _leading_to(root_nodes, dependencies, captures)
-    captured: list[Tensor | None] = [None] * len(inputs or ())
-
-    buffers: dict[Node, list[Tensor | None]] = {}
-    for (node, nr), grad in zip(roots, grad_roots):
-        _add(buffers, node, nr, grad)
-    ready: list[tuple[int, int, Node]] = []
-    tiebreak = itertools.count()
-    for node in root_nodes:
-        if node not in dependencies:
-            heapq.heappush(ready, (-node._sequence_nr, next(tiebreak), node))
-
-    while ready:
-        node = heapq.heappop(ready)[2]
-        grads = buffers.pop(node, None) or [None] * node._num_outputs
-        previous = grad_mode._set_enabled(create_graph)
+    steps = _run_nodes(roots, grad_roots, retain_graph, create_graph, inputs)
+    while True:
         try:
-            _run_tensor_hooks(node, grads)
-            for nr, i in captures.get(node, ()):
-                captured[i] = grads[nr]
-            if needed is not None and node not in needed:
-                continue
-            sent = _validate(node, _call(node, grads))
-        finally:
-            grad_mode._set_enabled(previous)
-        if not retain_graph:
-            node._release()
-        yield BackwardStep(node, tuple(grads), sent, node.variable if type(node) is AccumulateGrad else None)
-        for (child, nr), grad in zip(node.next_functions, sent):
-            if child is None:
-                continue
-            _add(buffers, child, nr, grad)
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
-                heapq.heappush(ready, (-child._sequence_nr, next(tiebreak), child))
-    return captured
+            node, received, sent = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        yield BackwardStep(node, tuple(received), tuple(sent), node.variable if type(node) is AccumulateGrad else None)
 
 
-def run_backward(*args: object, **kwargs: object) -> list[Tensor | None]:
-    """Run ``iter_backward`` to the end; return what it captured (for autograd.grad)."""
-    steps = iter_backward(*args, **kwargs)  # type: ignore[arg-type]
+def run_backward(
+    roots: Sequence[Edge],
+    grad_roots: Sequence[Tensor | None],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Edge] | None = None,
+) -> list[Tensor | None]:
+    """Run the engine to the end (what backward() and grad() do); return what it captured."""
+    steps = _run_nodes(roots, grad_roots, retain_graph, create_graph, inputs)
     try:
         while True:
             next(steps)
     except StopIteration as finished:
         return finished.value
+
+
+def _run_nodes(
+    roots: Sequence[Edge],
+    grad_roots: Sequence[Tensor | None],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Edge] | None,
+) -> Generator[tuple[Node, list[Tensor | None], list[Tensor | None]], None, list[Tensor | None]]:
+    """The engine itself: after each node it yields (node, gradients received, gradients sent)."""
+    root_nodes = list(dict.fromkeys(node for node, _ in roots))
+    dependencies = _count_dependencies(root_nodes)
+    captures: dict[Node, list[tuple[int, int]]] = {}
+    for i, (node, nr) in enumerate(inputs or ()):
+        captures.setdefault(node, []).append((nr, i))
+    needed = set() if inputs is None else _leading_to(root_nodes, dependencies, captures)
+    captured: list[Tensor | None] = [None] * len(inputs or ())
+
+    buffers: dict[Node, list[Tensor | None]] = {}
+    for (node, nr), grad in zip(roots, grad_roots):
+        _add(buffers, node, nr, grad)
+    ready: list[tuple[int, int, Node]] = []  # a heap: the newest node (highest sequence number) first
+    for node in root_nodes:
+        if node not in dependencies:
+            heapq.heappush(ready, (-node._sequence_nr, id(node), node))
+
+    while ready:
+        node = heapq.heappop(ready)[2]
+        grads = buffers.pop(node)
+        previous = grad_mode._enabled
+        grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
+        try:
+            if node._hooks_by_output or node._retained:
+                _run_tensor_hooks(node, grads)
+            if captures:
+                for nr, i in captures.get(node, ()):
+                    captured[i] = grads[nr]
+                if node not in needed:
+                    continue
+            sent = list(node._run(grads) if not anomaly_mode._enabled else _run_in_anomaly_mode(node, grads))
+            edges = node.next_functions
+            if len(sent) != len(edges):
+                raise RuntimeError(f"invalid number of gradients - expected {len(edges)}, but got {len(sent)}")
+            for i, (child, nr) in enumerate(edges):
+                if child is None:  # an input that needs no gradient
+                    sent[i] = None
+                    continue
+                buffer = buffers.get(child)
+                if buffer is None:
+                    buffer = buffers[child] = [None] * child._num_outputs
+                grad = sent[i]
+                if grad is not None:
+                    shape, dtype = child._output_meta[nr]
+                    if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
+                        grad = sent[i] = _fit(node, i, grad, shape, dtype)
+                    buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad  # gradients that meet are summed
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heapq.heappush(ready, (-child._sequence_nr, id(child), child))
+        finally:
+            grad_mode._enabled = previous
+        if not retain_graph:
+            node._release()
+        yield node, grads, sent
+    return captured
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
@@ -171,10 +207,8 @@ def _run_tensor_hooks(node: Node, grads: list[Tensor | None]) -> None:
                 tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
-def _call(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
-    """Run the node; in anomaly mode, name the forward call that created a failing node."""
-    if not anomaly_mode._enabled:
-        return node._run(grads)
+def _run_in_anomaly_mode(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
+    """Run the node; if it fails, name the forward call that created it; refuse NaN gradients."""
     try:
         result = node._run(grads)
         if anomaly_mode._check_nan:
@@ -191,30 +225,20 @@ def _call(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
     return result
 
 
-def _validate(node: Node, grads: tuple[Tensor | None, ...]) -> tuple[Tensor | None, ...]:
-    """PyTorch's checks on what a backward returned: shape (summed back if broadcast) and dtype."""
-    if len(grads) != len(node.next_functions):
-        raise RuntimeError(f"invalid number of gradients - expected {len(node.next_functions)}, "
-                           f"but got {len(grads)}")
-    if not grads:
-        return grads
-    checked = list(grads)
-    for i, grad in enumerate(grads):
-        if grad is None:
-            continue
-        if not isinstance(grad, Tensor):
-            raise TypeError(f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
-                            f"index {i}; expected a Tensor or None")
-        shape, dtype = node._input_meta[i]  # type: ignore[attr-defined]
-        if grad._data.shape != shape:
-            if not _expandable(shape, grad._data.shape):
-                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                                   f"{list(grad._data.shape)} but expected shape compatible with {list(shape)}")
-            grad = grad.sum_to_size(shape)
-        if grad._data.dtype != dtype:
-            grad = grad.to(_dtype.from_numpy_dtype(dtype))
-        checked[i] = grad
-    return tuple(checked)
+def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    """PyTorch's checks on a gradient whose shape or dtype differs from its tensor's: sum a
+    broadcast gradient back to the tensor's shape, convert the dtype, refuse anything else."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
+                        f"index {i}; expected a Tensor or None")
+    if grad._data.shape != shape:
+        if not _expandable(shape, grad._data.shape):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                               f"{list(grad._data.shape)} but expected shape compatible with {list(shape)}")
+        grad = grad.sum_to_size(shape)
+    if grad._data.dtype != dtype:
+        grad = grad.to(_dtype.from_numpy_dtype(dtype))
+    return grad
 
 
 def _expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:

@@ -58,6 +58,10 @@ class Node:
             self._retained = {}
         self._retained[output_nr] = weakref.ref(tensor)
 
+    # The shape and dtype of each tensor this node's forward produced: the engine checks the
+    # gradients sent here against them (PyTorch keeps this "input metadata" on the node too).
+    _output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+
     def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         raise NotImplementedError
 
@@ -75,6 +79,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
+        self._output_meta = ((variable._data.shape, variable._data.dtype),)
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -118,7 +123,7 @@ class FunctionCtx:
 
     # Class-level defaults keep a fresh ctx cheap: most calls never change them.
     _saved: tuple[Tensor | None, ...] = ()
-    _saved_versions: tuple[int, ...] = ()
+    _saved_versions: list[int] = []  # noqa: RUF012  (never mutated: replaced per instance)
     _freed = False
     _dirty: tuple[Tensor, ...] = ()
     _non_differentiable: tuple[Tensor, ...] = ()
@@ -127,12 +132,17 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors for backward; it checks they were not modified in place since."""
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of "
-                                f"type {type(t).__name__}")
+        versions = []
+        for t in tensors:
+            if isinstance(t, Tensor):
+                versions.append(t._version_counter[0])
+            elif t is None:
+                versions.append(0)
+            else:
+                raise TypeError(f"save_for_backward can only save variables, but argument {len(versions)} is "
+                                f"of type {type(t).__name__}")
         self._saved = tensors
-        self._saved_versions = tuple(t._version_counter[0] if t is not None else 0 for t in tensors)
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
@@ -183,6 +193,7 @@ class BackwardNode(FunctionCtx, Node):
 
     _forward_cls: ClassVar[type[Function]]
     _name: ClassVar[str]
+    _tensor_positions: list[int] | None = None  # which forward inputs were tensors, when not all were
 
     def name(self) -> str:
         return self._name
@@ -199,23 +210,30 @@ class BackwardNode(FunctionCtx, Node):
 
     def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         fn = self._forward_cls
-        if all(g is None for g in grad_outputs):
-            if fn.node_name is not None:  # built-in ops, like PyTorch's C++ nodes, pass "no gradient" on
-                return (None,) * len(self.next_functions)
+        for g in grad_outputs:
+            if g is None:
+                break
+        else:  # every output received a gradient: the common case
+            return self._check_count(fn.backward(self, *grad_outputs))
+        if all(g is None for g in grad_outputs) and fn.node_name is not None:
+            return (None,) * len(self.next_functions)  # built-in ops, like PyTorch's C++ nodes, pass "none" on
         if self._materialize_grads:
             grad_outputs = [_zeros(meta) if g is None else g for g, meta in zip(grad_outputs, self._output_meta)]
-        grads = fn.backward(self, *grad_outputs)
-        return self._check_count(grads if isinstance(grads, tuple) else (grads,))
+        return self._check_count(fn.backward(self, *grad_outputs))
 
-    def _check_count(self, grads: tuple) -> tuple[Tensor | None, ...]:
+    def _check_count(self, grads: Any) -> tuple[Tensor | None, ...]:
         """One gradient per forward input (extra trailing Nones allowed); keep the tensor inputs' ones."""
+        if type(grads) is not tuple:
+            grads = (grads,)
         expected = len(self.needs_input_grad)
+        if len(grads) == expected and self._tensor_positions is None:
+            return grads  # the common case: one gradient per input, all inputs tensors
         if len(grads) > expected and all(g is None for g in grads[expected:]):
             grads = grads[:expected]
         if len(grads) != expected:
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {expected}, got {len(grads)})")
-        if len(self._tensor_positions) == expected:
+        if self._tensor_positions is None:  # every forward input was a tensor
             return grads
         for i, g in enumerate(grads):
             if g is not None and i not in self._tensor_positions:
@@ -238,7 +256,6 @@ class Function:
     """
 
     node_name: ClassVar[str | None] = None  # set by built-in ops: PyTorch's node name, e.g. "MulBackward0"
-    _is_view: ClassVar[bool] = False  # built-in view ops: the output shares the input's memory
     _backward_cls: ClassVar[type[BackwardNode]]
     _bind: ClassVar[Callable[[tuple, dict], tuple] | None] = None
 
@@ -279,10 +296,9 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward; if any input requires grad, record the node that will run backward."""
         ctx = cls._backward_cls()
-        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-        ctx.needs_input_grad = needs
-        record = grad_mode._enabled and True in needs
-        previous = grad_mode._set_enabled(False)  # forward's own ops are not recorded
+        needs = ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        enabled = grad_mode._enabled
+        grad_mode._enabled = False  # what no_grad() does, minus its overhead: this is the hot path
         try:
             if cls._bind is None:
                 output = cls.forward(ctx, *args, **kwargs)
@@ -290,47 +306,64 @@ class Function:
                 output = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, cls._bind(args, kwargs), output)
         finally:
-            grad_mode._set_enabled(previous)
-        if not record:
-            return output
-        return _connect(ctx, args, output)
+            grad_mode._enabled = enabled
+        if enabled and True in needs:
+            return _connect(ctx, args, output)
+        return output
+
+
+_NO_EDGE = (None, 0)
 
 
 def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     """Make ``ctx`` the outputs' grad_fn, with edges to where the inputs' gradients go."""
-    edges, meta, positions = [], [], []
-    for i, a in enumerate(args):
+    edges = []
+    for a in args:
         if isinstance(a, Tensor):
-            edges.append(edge_of(a))
-            meta.append((a._data.shape, a._data.dtype))
-            positions.append(i)
+            if a._grad_fn is not None:
+                edges.append((a._grad_fn, a._output_nr))
+            else:
+                edges.append((accumulator_of(a), 0) if a._requires_grad else _NO_EDGE)
     ctx.next_functions = tuple(edges)
-    ctx._input_meta = meta
-    ctx._tensor_positions = positions
+    if len(edges) != len(args):
+        ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     ctx._sequence_nr = next(_sequence)
     if anomaly_mode._enabled:
         ctx.metadata["traceback_"] = traceback.format_stack()[:-2]
 
+    if type(output) is Tensor and not ctx._dirty and not ctx._non_differentiable:
+        for a in args:
+            if a is output:
+                break
+        else:  # the common case: one new tensor
+            output._grad_fn, output._requires_grad = ctx, True
+            ctx._output_meta = ((output._data.shape, output._data.dtype),)
+            return output
     single = not isinstance(output, tuple)
     outputs = [output] if single else list(output)
     ctx._num_outputs = len(outputs)
-    ctx._output_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
-                        for o in outputs]
+    ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+                             for o in outputs)
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             continue
-        if any(out is d for d in ctx._dirty):
+        if _among(out, ctx._dirty):
             _check_inplace(out)
-        elif any(out is a for a in args):  # forward returned an input as is: give back an alias
+        elif _among(out, args):  # forward returned an input as is: give back an alias
             source = out
             out = outputs[i] = Tensor(source._data)
             out._version_counter = source._version_counter
-        if any(out is n for n in ctx._non_differentiable):
-            continue
-        out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-        if type(ctx)._forward_cls._is_view:
-            out._base = args[0]
+        if not _among(out, ctx._non_differentiable):
+            out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     return outputs[0] if single else tuple(outputs)
+
+
+def _among(t: Tensor, items: tuple) -> bool:
+    """Is ``t`` one of ``items``? (By identity: ``in`` would compare tensors elementwise.)"""
+    for item in items:
+        if item is t:
+            return True
+    return False
 
 
 def _check_inplace(t: Tensor) -> None:
