@@ -6,25 +6,69 @@ arrays; every op is a ``Function`` (see ``_ops.py``) and the backward engine is
 a generator you can step through (``autograd/engine.py``).
 """
 
+from autograd_lab import autograd, nn, optim
 from autograd_lab._creation import (
-    arange, as_tensor, empty, eye, from_numpy, full, ones, ones_like, tensor, zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from autograd_lab._dtype import bool, dtype, float32, float64, get_default_dtype, int32, int64, set_default_dtype
 from autograd_lab._generator import Generator, initial_seed, manual_seed, rand, randn, seed
 from autograd_lab._ops import (
-    abs, add, addmm, allclose, bmm, cat, clamp, cos, div, dot, equal, exp, is_tensor, log, matmul, max, maximum,
-    mean, min, mm, mul, mv, neg, pow, reciprocal, relu, sigmoid, sin, sqrt, squeeze, stack, sub, sum, tanh,
-    transpose, unsqueeze, where,
+    abs,
+    add,
+    addmm,
+    allclose,
+    bmm,
+    cat,
+    clamp,
+    cos,
+    div,
+    dot,
+    equal,
+    exp,
+    is_tensor,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    mm,
+    mul,
+    mv,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    where,
 )
 from autograd_lab._tensor import Size, Tensor
 from autograd_lab._tensor_str import set_printoptions
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autograd_lab import autograd, nn, optim  # noqa: E402  (after the core they build on)
 
-float = float32  # noqa: A001  (torch.float)
+float = float32
 double = float64
 long = int64
-int = int32  # noqa: A001  (torch.int)
+int = int32
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,7 @@ import numpy as np
 class dtype:  # noqa: N801  (PyTorch spells it in lower case)
     """A tensor element type; prints as PyTorch does (``torch.float32``)."""
 
-    __slots__ = ("name", "numpy", "is_floating_point", "_category", "_legacy_name")
+    __slots__ = ("_category", "_legacy_name", "is_floating_point", "name", "numpy")
 
     def __init__(self, name: str, numpy_type: type, category: int, legacy_name: str) -> None:
         self.name = name
@@ -32,7 +32,7 @@ float32 = dtype("float32", np.float32, _FLOAT, "FloatTensor")
 float64 = dtype("float64", np.float64, _FLOAT, "DoubleTensor")
 int32 = dtype("int32", np.int32, _INT, "IntTensor")
 int64 = dtype("int64", np.int64, _INT, "LongTensor")
-bool = dtype("bool", np.bool_, _BOOL, "BoolTensor")  # noqa: A001  (torch.bool)
+bool = dtype("bool", np.bool_, _BOOL, "BoolTensor")
 
 _BY_NUMPY = {d.numpy: d for d in (float32, float64, int32, int64, bool)}
 _default_float = float32

@@ -1372,7 +1372,7 @@ def div(input: Tensor, other: Any) -> Tensor:
     return Div.apply(input, _as_tensor(other, input))
 
 
-def pow(input: Tensor | Number, exponent: Any) -> Tensor:  # noqa: A001
+def pow(input: Tensor | Number, exponent: Any) -> Tensor:
     """input ** exponent"""
     if not isinstance(input, Tensor):
         return RPow.apply(exponent, input)
@@ -1429,7 +1429,7 @@ def relu(input: Tensor) -> Tensor:
     return Relu.apply(input)
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001
+def abs(input: Tensor) -> Tensor:
     return Abs.apply(input)
 
 
@@ -1437,7 +1437,7 @@ def sqrt(input: Tensor) -> Tensor:
     return Sqrt.apply(input)
 
 
-def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
     """Limit every element to [min, max]."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -1463,7 +1463,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return Where.apply(condition, input, other)
 
 
-def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,  # noqa: A001
+def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
         dtype: _dtype.dtype | None = None) -> Tensor:
     """Sum of all elements, or over ``dim``."""
     if dtype is not None:
@@ -1480,7 +1480,7 @@ def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = 
     return Mean.apply(input, _dims(dim, input.ndim), keepdim)
 
 
-def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
+def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Tensor | MaxResult:
     """The largest element; with ``dim``, (values, indices) along it; with a tensor, maximum()."""
     if dim is None:
         return MaxAll.apply(input)
@@ -1489,7 +1489,7 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
     return MaxResult(*MaxDim.apply(input, wrap_dim(dim, input.ndim), keepdim))
 
 
-def min(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
+def min(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:
     """The smallest element; with ``dim``, (values, indices) along it."""
     if dim is None:
         return MinAll.apply(input)
@@ -1706,7 +1706,8 @@ _METHODS = {
     "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
     "sqrt": sqrt, "clamp": clamp, "maximum": maximum, "sum": sum, "mean": mean, "max": max, "min": min,
     "matmul": matmul, "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
-    "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T), "permute": _permute,
+    "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T),
+    "permute": _permute,
     "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
     "expand_as": _expand_as, "sum_to_size": _sum_to_size, "clone": clone, "to": _to,
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),

@@ -11,8 +11,8 @@ Function they apply; ``backward`` lives with the engine in ``autograd/__init__.p
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -70,8 +70,15 @@ class Tensor:
 
     # The fields every tensor sets live in slots (fast); the rarely used ones are class-level
     # defaults that an instance overrides only when it needs to (a leaf's hooks, a view's base...).
-    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_version_counter", "__dict__",
-                 "__weakref__")
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_data",
+        "_grad_fn",
+        "_output_nr",
+        "_requires_grad",
+        "_version_counter",
+    )
     _grad: Tensor | None = None
     _base: Tensor | None = None  # set on views: the tensor whose memory they share
     _hooks: dict[int, Callable] | None = None  # a leaf's gradient hooks

@@ -18,7 +18,8 @@ import re
 import traceback
 import warnings
 import weakref
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 

@@ -12,7 +12,7 @@ def _book_mul(backend):
 
     class Mul(Function):
         @staticmethod
-        def forward(ctx, w, x, b, x_requires_grad = True):  # noqa: E251  (the book's spacing)
+        def forward(ctx, w, x, b, x_requires_grad = True):
             ctx.x_requires_grad = x_requires_grad
             ctx.save_for_backward(w,x)
             output = w*x+b
@@ -98,10 +98,11 @@ def test_multiply_add_as_printed_fails_on_unpacking(backend, capsys):
     V = backend.autograd.Variable
     t = backend
     x = V(t.ones(1))
-    w = V(t.rand(1), requires_grad = True)  # noqa: E251
-    b = V(t.rand(1), requires_grad = True)  # noqa: E251
+    w = V(t.rand(1), requires_grad = True)
+    b = V(t.rand(1), requires_grad = True)
     z = MultiplyAdd.apply(w, x, b)
-    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=r"not enough values to unpack \(expected 2, got 0\)"):
+    unpacking = r"not enough values to unpack \(expected 2, got 0\)"
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=unpacking):
         z.backward()
     assert (x.grad, w.grad, b.grad) == (None, None, None)
     assert capsys.readouterr().out == "type in forward Tensor\n"

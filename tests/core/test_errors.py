@@ -27,7 +27,8 @@ def _identity_function(backend, grads):
 def test_wrong_number_of_gradients(backend):
     F = _identity_function(backend, lambda g: g)
     x = backend.ones(2, requires_grad=True)
-    with raises(RuntimeError, "function IdentityBackward returned an incorrect number of gradients (expected 2, got 1)"):
+    with raises(RuntimeError, "function IdentityBackward returned an incorrect number of gradients "
+                              "(expected 2, got 1)"):
         F.apply(x, x).sum().backward()
 
 

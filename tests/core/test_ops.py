@@ -203,8 +203,8 @@ def test_views_share_memory(backend):
 
 def test_inplace_on_view_of_a_leaf_that_requires_grad(backend):
     x = backend.zeros(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place "
-                                           "operation."):
+    with pytest.raises(RuntimeError, match=r"a view of a leaf Variable that requires grad is being used in an in-place "
+                                           r"operation\."):
         x[0].add_(1)
 
 

@@ -109,7 +109,8 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         if missing or unexpected:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               f"Missing key(s) in state_dict: {missing}. Unexpected key(s) in state_dict: {unexpected}.")
+                               f"Missing key(s) in state_dict: {missing}. "
+                               f"Unexpected key(s) in state_dict: {unexpected}.")
         with no_grad():
             for name, p in own.items():
                 p.copy_(state_dict[name])
