@@ -20,6 +20,7 @@ import heapq
 import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -43,36 +44,26 @@ class BackwardStep:
 
 
 def iter_backward(
-    roots: Sequence[Edge],
-    grad_roots: Sequence[Tensor | None],
-    retain_graph: bool = False,
+    tensors: TensorOrTensors,
+    grad_tensors: TensorOrTensors | None = None,
+    retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Sequence[Edge] | None = None,
-) -> Generator[BackwardStep, None, list[Tensor | None]]:
-    """Run backward from ``roots`` (edges into the graph) seeded with ``grad_roots``, one node per step.
+) -> Generator[BackwardStep, None, None]:
+    """``backward()`` one node at a time: the same engine, paused after each node.
 
-    With ``inputs`` (autograd.grad), the gradients arriving at those edges are
-    captured and returned instead of being accumulated into ``.grad``; nodes that
-    lead to no input are not run.
+    ``for step in iter_backward(loss): print(step.node.name(), step.grad_inputs)``
+    prints the graph's nodes in the order the engine runs them. Leaves' ``.grad``
+    fill in as the AccumulateGrad steps go by, exactly as in ``loss.backward()``.
     """
-    steps = _run_nodes(roots, grad_roots, retain_graph, create_graph, inputs)
-    while True:
-        try:
-            node, received, sent = next(steps)
-        except StopIteration as finished:
-            return finished.value
+    outputs = _tuple(tensors, 1)
+    grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
+    steps = _run_nodes(_roots(outputs), grads, create_graph if retain_graph is None else retain_graph, create_graph)
+    for node, received, sent in steps:
         yield BackwardStep(node, tuple(received), tuple(sent), node.variable if type(node) is AccumulateGrad else None)
 
 
-def run_backward(
-    roots: Sequence[Edge],
-    grad_roots: Sequence[Tensor | None],
-    retain_graph: bool = False,
-    create_graph: bool = False,
-    inputs: Sequence[Edge] | None = None,
-) -> list[Tensor | None]:
-    """Run the engine to the end (what backward() and grad() do); return what it captured."""
-    steps = _run_nodes(roots, grad_roots, retain_graph, create_graph, inputs)
+def _run_to_end(steps: Generator[Any, None, list[Tensor | None]]) -> list[Tensor | None]:
+    """Drive the engine without pausing (backward() and grad()); return what it captured."""
     try:
         while True:
             next(steps)
@@ -85,9 +76,14 @@ def _run_nodes(
     grad_roots: Sequence[Tensor | None],
     retain_graph: bool,
     create_graph: bool,
-    inputs: Sequence[Edge] | None,
+    inputs: Sequence[Edge] | None = None,
 ) -> Generator[tuple[Node, list[Tensor | None], list[Tensor | None]], None, list[Tensor | None]]:
-    """The engine itself: after each node it yields (node, gradients received, gradients sent)."""
+    """The engine itself: after each node it yields (node, gradients received, gradients sent).
+
+    With ``inputs`` (autograd.grad), the gradients arriving at those edges are
+    captured and returned instead of being accumulated into ``.grad``; nodes that
+    lead to no input are not run.
+    """
     root_nodes = list(dict.fromkeys(node for node, _ in roots))
     dependencies = _count_dependencies(root_nodes)
     captures: dict[Node, list[tuple[int, int]]] = {}
@@ -306,7 +302,7 @@ def backward(
     grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(_roots(outputs), grads, retain_graph, create_graph)
+    _run_to_end(_run_nodes(_roots(outputs), grads, retain_graph, create_graph))
 
 
 def grad(
@@ -329,8 +325,7 @@ def grad(
     grads = _make_grads(outs, _tuple(grad_outputs, len(outs)))
     if retain_graph is None:
         retain_graph = create_graph
-    captured = run_backward(_roots(outs), grads, retain_graph, create_graph,
-                                   inputs=[edge_of(t) for t in ins])
+    captured = _run_to_end(_run_nodes(_roots(outs), grads, retain_graph, create_graph, [edge_of(t) for t in ins]))
     result = []
     for i, (t, g) in enumerate(zip(ins, captured)):
         if g is None:
