@@ -27,6 +27,7 @@ from autograd_lab._tensor import Tensor
 from autograd_lab.autograd import anomaly_mode, grad_mode
 
 _sequence = itertools.count()  # creation order of nodes; the engine runs newer nodes first
+_keep_inputs = False  # see keep_forward_inputs()
 
 BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -195,6 +196,7 @@ class BackwardNode(FunctionCtx, Node):
     _forward_cls: ClassVar[type[Function]]
     _name: ClassVar[str]
     _tensor_positions: list[int] | None = None  # which forward inputs were tensors, when not all were
+    _forward_inputs: tuple | None = None  # forward's arguments, kept only inside keep_forward_inputs()
 
     def name(self) -> str:
         return self._name
@@ -331,6 +333,8 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     ctx._sequence_nr = next(_sequence)
     if anomaly_mode._enabled:
         ctx.metadata["traceback_"] = traceback.format_stack()[:-2]
+    if _keep_inputs:
+        ctx._forward_inputs = args
 
     if type(output) is Tensor and not ctx._dirty and not ctx._non_differentiable:
         for a in args:
@@ -357,6 +361,24 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
         if not _among(out, ctx._non_differentiable):
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     return outputs[0] if single else tuple(outputs)
+
+
+class keep_forward_inputs:  # noqa: N801
+    """Inside, every recorded node also keeps its forward's arguments (``node._forward_inputs``).
+
+    Off by default (it keeps every intermediate tensor alive). The graph drawing
+    uses it to show each tensor's value, and the stepper's diff mode to replay
+    each node in PyTorch.
+    """
+
+    def __enter__(self) -> keep_forward_inputs:
+        global _keep_inputs
+        self._previous, _keep_inputs = _keep_inputs, True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _keep_inputs
+        _keep_inputs = self._previous
 
 
 def _among(t: Tensor, items: tuple) -> bool:

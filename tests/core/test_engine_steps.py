@@ -70,3 +70,14 @@ def test_a_chain_of_100000_ops_backwards_without_recursion():
         y = y * 1.0
     y.backward()
     assert x.grad.tolist() == [1.0]
+
+
+def test_keep_forward_inputs_records_each_nodes_arguments():
+    from autograd_lab.autograd.function import keep_forward_inputs
+
+    w, x, b, _ = _graph()
+    with keep_forward_inputs():
+        y = w * x
+    z = y + b
+    assert y.grad_fn._forward_inputs == (w, x)
+    assert z.grad_fn._forward_inputs is None
