@@ -46,8 +46,8 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = F
                       UserWarning, stacklevel=2)
         values = data._data.copy()
         dtype = dtype or data.dtype
-    elif isinstance(data, np.ndarray):
-        values = data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)):  # NumPy arrays and scalars keep their dtype
+        values = np.array(data)
         dtype = dtype or _dtype.from_numpy_dtype(values.dtype)
     else:
         if isinstance(data, (list, tuple)):
