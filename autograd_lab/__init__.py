@@ -64,6 +64,7 @@ from autograd_lab._ops import (
 from autograd_lab._tensor import Size, Tensor
 from autograd_lab._tensor_str import set_printoptions
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
 
 float = float32
 double = float64
@@ -76,7 +77,8 @@ __all__ = [
     "Generator", "Size", "Tensor", "abs", "add", "addmm", "allclose", "arange", "as_tensor", "autograd", "bmm",
     "bool", "cat", "clamp", "cos", "div", "dot", "double", "dtype", "empty", "enable_grad", "equal", "exp", "eye",
     "float", "float32", "float64", "from_numpy", "full", "get_default_dtype", "initial_seed", "int", "int32",
-    "int64", "is_grad_enabled", "is_tensor", "log", "long", "manual_seed", "matmul", "max", "maximum", "mean",
+    "int64", "is_anomaly_enabled", "is_grad_enabled", "is_tensor", "log", "long", "manual_seed", "matmul", "max",
+    "maximum", "mean",
     "min", "mm", "mul", "mv", "neg", "nn", "no_grad", "ones", "ones_like", "optim", "pow", "rand", "randn",
     "reciprocal", "relu", "seed", "set_default_dtype", "set_grad_enabled", "set_printoptions", "sigmoid", "sin",
     "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros",

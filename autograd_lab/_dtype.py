@@ -10,14 +10,15 @@ import numpy as np
 class dtype:  # noqa: N801  (PyTorch spells it in lower case)
     """A tensor element type; prints as PyTorch does (``torch.float32``)."""
 
-    __slots__ = ("_category", "_legacy_name", "is_floating_point", "name", "numpy")
+    __slots__ = ("_c_name", "_category", "_scalar_name", "is_floating_point", "name", "numpy")
 
-    def __init__(self, name: str, numpy_type: type, category: int, legacy_name: str) -> None:
+    def __init__(self, name: str, numpy_type: type, category: int, scalar_name: str, c_name: str) -> None:
         self.name = name
         self.numpy = np.dtype(numpy_type)
         self.is_floating_point = category == _FLOAT
         self._category = category
-        self._legacy_name = legacy_name  # as in PyTorch's messages: "torch.FloatTensor"
+        self._scalar_name = scalar_name  # PyTorch's messages say "Float", "torch.FloatTensor" ...
+        self._c_name = c_name  # ... or, from C++, "float"
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
@@ -28,11 +29,11 @@ class dtype:  # noqa: N801  (PyTorch spells it in lower case)
 
 _BOOL, _INT, _FLOAT = 0, 1, 2
 
-float32 = dtype("float32", np.float32, _FLOAT, "FloatTensor")
-float64 = dtype("float64", np.float64, _FLOAT, "DoubleTensor")
-int32 = dtype("int32", np.int32, _INT, "IntTensor")
-int64 = dtype("int64", np.int64, _INT, "LongTensor")
-bool = dtype("bool", np.bool_, _BOOL, "BoolTensor")
+float32 = dtype("float32", np.float32, _FLOAT, "Float", "float")
+float64 = dtype("float64", np.float64, _FLOAT, "Double", "double")
+int32 = dtype("int32", np.int32, _INT, "Int", "int")
+int64 = dtype("int64", np.int64, _INT, "Long", "long int")
+bool = dtype("bool", np.bool_, _BOOL, "Bool", "bool")  # shadows the builtin, as torch.bool does
 
 _BY_NUMPY = {d.numpy: d for d in (float32, float64, int32, int64, bool)}
 _default_float = float32

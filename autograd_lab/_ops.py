@@ -88,11 +88,6 @@ def _dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     return tuple(wrap_dim(d, ndim) for d in dim)
 
 
-def _long_name(t: Tensor) -> str:
-    """PyTorch's short dtype names used in messages ("Long", "Float")."""
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}[t.dtype.name]
-
-
 # ----- arithmetic ------------------------------------------------------------------------------
 class Add(Function):
     """out = a + alpha * b.   d/da = 1,  d/db = alpha."""
@@ -526,7 +521,7 @@ class Mean(Function):
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         if not a.dtype.is_floating_point:
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "
-                               f"point or complex dtype. Got: {_long_name(a)}")
+                               f"point or complex dtype. Got: {a.dtype._scalar_name}")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = int(np.prod([a.shape[d] for d in dims]))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1024,7 +1019,8 @@ def _joinable(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
 # ----- matrix products -------------------------------------------------------------------------
 def _check_same_dtype(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(a)} != {_c_name(b)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype._c_name} != "
+                           f"{b.dtype._c_name}")
 
 
 def _check_mm(a: Tensor, b: Tensor) -> None:
@@ -1034,10 +1030,6 @@ def _check_mm(a: Tensor, b: Tensor) -> None:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                            f"{b.shape[0]}x{b.shape[1]})")
     _check_same_dtype(a, b)
-
-
-def _c_name(t: Tensor) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}[t.dtype.name]
 
 
 class Dot(Function):
@@ -1173,8 +1165,8 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     """Write ``values`` into a's memory (all views see it) and count the change."""
     values = np.asarray(values)
     if not np.can_cast(values.dtype, a._data.dtype, "same_kind"):
-        raise RuntimeError(f"result type {_long_name(Tensor(values))} can't be cast to the desired output type "
-                           f"{_long_name(a)}")
+        raise RuntimeError(f"result type {Tensor(values).dtype._scalar_name} can't be cast to the desired output type "
+                           f"{a.dtype._scalar_name}")
     if key is Ellipsis and values.shape != a._data.shape:
         target = broadcast_shape(a._data.shape, values.shape)
         if target != a._data.shape:
@@ -1459,7 +1451,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     other = _as_tensor(other, input)
     if condition.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_long_name(condition)}")
+                           f"{condition.dtype._scalar_name}")
     return Where.apply(condition, input, other)
 
 

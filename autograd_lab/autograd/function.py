@@ -179,7 +179,7 @@ def _modified_error(t: Tensor, saved_version: int) -> str:
     where = f", which is output {t._output_nr} of {op}," if op else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [torch.{t.dtype._legacy_name} {list(t.shape)}]{where} is at version "
+        f"operation: [torch.{t.dtype._scalar_name}Tensor {list(t.shape)}]{where} is at version "
         f"{t._version_counter[0]}; expected version {saved_version} instead. Hint: enable anomaly "
         "detection to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False)."

@@ -70,5 +70,9 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     def __exit__(self, *exc: object) -> None:
         _set_enabled(self._previous)
 
+    def __call__(self, func: F) -> F:
+        _set_enabled(self._previous)  # as a decorator it must not change the mode now, only inside func
+        return super().__call__(func)
+
     def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self.mode)

@@ -245,3 +245,29 @@ def test_deep_chain_has_no_recursion_limit(backend):
         y = y * 1.0
     y.sum().backward()
     assert x.grad.tolist() == [1.0]
+
+
+def test_grad_mode_decorators(backend):
+    x = backend.ones(1, requires_grad=True)
+
+    @backend.enable_grad()
+    def tracked(t):
+        return t * 2
+
+    @backend.set_grad_enabled(False)
+    def untracked(t):
+        return t * 2
+
+    with backend.no_grad():
+        assert tracked(x).requires_grad
+    assert not untracked(x).requires_grad
+    assert backend.is_grad_enabled()
+
+
+def test_set_detect_anomaly(backend):
+    backend.autograd.set_detect_anomaly(True)
+    try:
+        assert backend.is_anomaly_enabled()
+    finally:
+        backend.autograd.set_detect_anomaly(False)
+    assert not backend.is_anomaly_enabled()

@@ -135,3 +135,14 @@ def test_linear_graph_matches(backend):
     assert [n.name() if n else None for n, _ in out.grad_fn.next_functions] == [
         "torch::autograd::AccumulateGrad", None, "TBackward0"]
     assert layer(backend.ones(3)).grad_fn.name() == "ViewBackward0"
+
+
+def test_zero_grad_and_activations(backend):
+    nn = backend.nn
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1), nn.Sigmoid())
+    out = model(backend.ones(3, 2))
+    assert out.grad_fn.name() == "SigmoidBackward0"
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())

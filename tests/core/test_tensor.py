@@ -179,3 +179,39 @@ def test_iteration_and_len(backend):
     x = backend.tensor([[1, 2], [3, 4]])
     assert [row.tolist() for row in x] == [[1, 2], [3, 4]]
     assert len(x) == 2
+
+
+def test_grad_assignment_is_checked(backend):
+    x = backend.ones(2, requires_grad=True)
+    x.grad = backend.tensor([0.5, 0.5])
+    assert x.grad.tolist() == [0.5, 0.5]
+    with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size '\[3\]' to a tensor of size "
+                                           r"'\[2\]'. Please ensure that the gradient and the tensor are the same "
+                                           "size"):
+        x.grad = backend.ones(3)
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype 'double' to a tensor with "
+                                           "grad_dtype 'Float'"):
+        x.grad = backend.ones(2, dtype=backend.float64)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type int"):
+        x.grad = 1
+    assert x.grad.tolist() == [0.5, 0.5]
+
+
+def test_data_can_be_replaced(backend):
+    x = backend.ones(2, requires_grad=True)
+    x.data = backend.tensor([3.0, 4.0])
+    assert x.tolist() == [3.0, 4.0] and x.requires_grad and x.is_leaf
+
+
+def test_scalar_of_a_tensor_that_requires_grad_warns(backend):
+    x = backend.tensor(2.5, requires_grad=True)
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+        assert float(x) == 2.5
+    assert x.item() == 2.5
+
+
+def test_setitem_with_tensor_index_and_broadcast_value(backend):
+    x = backend.zeros(2, 3)
+    x[backend.tensor([1])] = backend.tensor([1.0, 2.0, 3.0])
+    x[0, 1:] = 7
+    assert x.tolist() == [[0.0, 7.0, 7.0], [1.0, 2.0, 3.0]]
