@@ -55,12 +55,12 @@ class Generator:
         """``Tensor.uniform_(low, high)``: low + u * (high - low), computed in the tensor's dtype."""
         np_type = dtype.numpy.type
         lo, hi = np_type(low), np_type(high)
-        u = self._unit(int(np.prod(shape)), dtype)
+        u = self._unit(math.prod(shape), dtype)
         return (u * (float(hi) - float(lo)) + float(lo)).astype(dtype.numpy).reshape(shape)
 
     def normal(self, shape: tuple[int, ...], dtype: _dtype.dtype) -> np.ndarray:
         """Standard normal samples the way PyTorch's CPU kernel draws them."""
-        n = int(np.prod(shape))
+        n = math.prod(shape)
         if n >= 16:
             return _box_muller_blocks(self, n, dtype).reshape(shape)
         out = np.empty(n, np.float64)

@@ -523,7 +523,7 @@ class Mean(Function):
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "
                                f"point or complex dtype. Got: {a.dtype._scalar_name}")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        ctx.count = int(np.prod([a.shape[d] for d in dims]))
+        ctx.count = math.prod(a.shape[d] for d in dims)
         with np.errstate(invalid="ignore", divide="ignore"):
             return Tensor(np.mean(a._data, axis=dims, keepdims=keepdim, dtype=a._data.dtype))
 
@@ -650,12 +650,12 @@ class UnsafeView(Reshape):
 def _infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
     """Replace one -1 by the size that keeps the number of elements; PyTorch's error otherwise."""
     shape = tuple(int(s) for s in shape)
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     if -1 in shape and known != 0 and numel % known == 0:
         shape = tuple(numel // known if s == -1 else s for s in shape)
-    if -1 in shape or int(np.prod(shape)) != numel:
+    if -1 in shape or math.prod(shape) != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
 
@@ -1312,7 +1312,7 @@ class NllLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         per_item = -grad
         if ctx.reduction == "mean":
-            per_item = per_item / builtins.max(1, int(np.prod(ctx.picked_shape)))
+            per_item = per_item / builtins.max(1, math.prod(ctx.picked_shape))
         if ctx.reduction != "none":
             per_item = per_item.expand(ctx.picked_shape)
         return IndexPut.apply(per_item, ctx.shape, ctx.key), None, None

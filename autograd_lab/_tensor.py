@@ -10,6 +10,7 @@ Function they apply; ``backward`` lives with the engine in ``autograd/__init__.p
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,7 +29,7 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
     def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
+        return math.prod(self)
 
 
 def wrap_dim(dim: int, ndim: int) -> int:

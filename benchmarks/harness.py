@@ -1,0 +1,51 @@
+"""Timing done fairly: contenders run interleaved in one process, medians over repeats, ratios stated."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Row:
+    """One line of RESULTS.md: a workload, each contender's time, and autograd_lab's ratio to the reference."""
+
+    workload: str
+    unit: str
+    times: dict[str, float]  # contender -> median, in `unit`
+    reference: str = "torch"
+    target: str = ""  # e.g. "<= 1.5x torch"
+    met: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def ratio(self, contender: str = "autograd_lab") -> float | None:
+        if contender in self.times and self.reference in self.times and self.times[self.reference] > 0:
+            return self.times[contender] / self.times[self.reference]
+        return None
+
+
+def median_times(contenders: dict[str, Callable[[], object]], repeats: int, per_call: float = 1.0) -> dict[str, float]:
+    """Median wall time of each contender's call, divided by ``per_call`` (e.g. ops per call).
+
+    Contenders take turns (a, b, c, a, b, c, ...) so a noisy neighbour on the machine
+    slows all of them alike instead of whichever happened to run at that moment.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for fn in contenders.values():  # warm up: imports, caches, first-call costs
+        fn()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            for name, fn in contenders.items():
+                start = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - start)
+            gc.collect()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {name: statistics.median(values) / per_call for name, values in samples.items()}
