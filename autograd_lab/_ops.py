@@ -604,11 +604,24 @@ class MinDim(MaxDim):
     _arg = staticmethod(np.argmin)
 
 
-class MaxResult(NamedTuple):
-    """What ``x.max(dim)`` returns (torch.return_types.max)."""
-
+class _ValuesAndIndices(NamedTuple):
     values: Tensor
     indices: Tensor
+
+
+class MaxResult(_ValuesAndIndices):
+    """What ``x.max(dim)`` returns: (values, indices), printed as PyTorch prints torch.return_types.max."""
+
+    __slots__ = ()
+    _name = "max"
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self._name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+class MinResult(MaxResult):
+    __slots__ = ()
+    _name = "min"
 
 
 # ----- shapes and views ------------------------------------------------------------------------
@@ -1582,7 +1595,10 @@ def _t(self: Tensor) -> Tensor:
 
 
 def _T(self: Tensor) -> Tensor:  # noqa: N802
-    if self.ndim != 2:
+    if self.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+                      UserWarning, stacklevel=2)
+    elif self.ndim != 2:
         warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
                       "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
                       "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
@@ -1703,7 +1719,8 @@ _METHODS = {
     "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
     "expand_as": _expand_as, "sum_to_size": _sum_to_size, "clone": clone, "to": _to,
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),
-    "long": lambda self: _to(self, _dtype.int64), "bool": lambda self: _to(self, _dtype.bool),
+    "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
+    "bool": lambda self: _to(self, _dtype.bool),
     "__getitem__": _getitem, "__setitem__": _setitem,
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,

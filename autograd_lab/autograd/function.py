@@ -71,7 +71,7 @@ class Node:
         """Free what was saved for backward (called after the node ran without retain_graph)."""
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
 class AccumulateGrad(Node):

@@ -215,3 +215,19 @@ def test_setitem_with_tensor_index_and_broadcast_value(backend):
     x[backend.tensor([1])] = backend.tensor([1.0, 2.0, 3.0])
     x[0, 1:] = 7
     assert x.tolist() == [[0.0, 7.0, 7.0], [1.0, 2.0, 3.0]]
+
+
+def test_max_with_dim_returns_values_and_indices(backend):
+    result = backend.tensor([[1.0, 5.0], [3.0, 2.0]]).max(0)
+    values, indices = result
+    assert values.tolist() == [3.0, 5.0] and indices.tolist() == [1, 0]
+    assert repr(result) == "torch.return_types.max(\nvalues=tensor([3., 5.]),\nindices=tensor([1, 0]))"
+    assert repr(backend.tensor([[1.0, 5.0]]).min(1)).startswith("torch.return_types.min(\nvalues=tensor([1.])")
+
+
+def test_transpose_property_warns_off_matrices(backend):
+    assert backend.ones(2, 3).T.shape == (3, 2)
+    with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other than 2"):
+        backend.ones(3).T
+    with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
+        backend.tensor(1.0).T
