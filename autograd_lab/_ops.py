@@ -1494,11 +1494,11 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
     return MaxResult(*MaxDim.apply(input, wrap_dim(dim, input.ndim), keepdim))
 
 
-def min(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:
+def min(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinResult:
     """The smallest element; with ``dim``, (values, indices) along it."""
     if dim is None:
         return MinAll.apply(input)
-    return MaxResult(*MinDim.apply(input, wrap_dim(dim, input.ndim), keepdim))
+    return MinResult(*MinDim.apply(input, wrap_dim(dim, input.ndim), keepdim))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
