@@ -30,6 +30,10 @@ from autograd_lab.autograd.function import Function, _check_inplace
 
 Number = int | float | bool
 
+# NumPy warns when arithmetic meets inf or nan ("invalid value encountered in multiply"); PyTorch
+# does not, it just returns inf/nan. Silence those warnings for this module's lines only.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
 
 # ----- helpers ---------------------------------------------------------------------------------
 def _as_tensor(value: Any, like: Tensor) -> Tensor:
@@ -164,8 +168,7 @@ class Div(Function):
         x, y = _arrays(a, b)
         if x.dtype.kind != "f":  # true division of integers gives floats
             x, y = x.astype(_dtype.get_default_dtype().numpy), y.astype(_dtype.get_default_dtype().numpy)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return Tensor(x / y)
+        return Tensor(x / y)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -195,8 +198,7 @@ class Reciprocal(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        with np.errstate(divide="ignore"):
-            out = Tensor(1 / _floating(a))
+        out = Tensor(1 / _floating(a))
         ctx.save_for_backward(out)
         return out
 
@@ -218,8 +220,7 @@ class Pow(Function):
         if a._data.dtype.kind in "iu" and isinstance(p, int) and p < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         x = a._data if a._data.dtype.kind == "f" or isinstance(p, int) else _floating(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return Tensor(np.power(x, np.asarray(p, dtype=x.dtype)))
+        return Tensor(np.power(x, np.asarray(p, dtype=x.dtype)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -237,8 +238,7 @@ class PowTensor(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = _arrays(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = Tensor(np.power(x, y))
+        out = Tensor(np.power(x, y))
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -281,8 +281,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        with np.errstate(over="ignore"):
-            out = Tensor(np.exp(_floating(a)))
+        out = Tensor(np.exp(_floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -300,8 +299,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return Tensor(np.log(_floating(a)))
+        return Tensor(np.log(_floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -366,8 +364,7 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         x = _floating(a)
-        with np.errstate(over="ignore"):
-            out = Tensor((1 / (1 + np.exp(-x))).astype(x.dtype, copy=False))
+        out = Tensor((1 / (1 + np.exp(-x))).astype(x.dtype, copy=False))
         ctx.save_for_backward(out)
         return out
 
@@ -417,8 +414,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        with np.errstate(invalid="ignore"):
-            out = Tensor(np.sqrt(_floating(a)))
+        out = Tensor(np.sqrt(_floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -524,8 +520,7 @@ class Mean(Function):
                                f"point or complex dtype. Got: {a.dtype._scalar_name}")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = math.prod(a.shape[d] for d in dims)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return Tensor(np.mean(a._data, axis=dims, keepdims=keepdim, dtype=a._data.dtype))
+        return Tensor(np.mean(a._data, axis=dims, keepdims=keepdim, dtype=a._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
