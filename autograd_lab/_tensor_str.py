@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from autograd_lab._tensor import Tensor
 
 
 @dataclass
@@ -136,7 +133,7 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     return "".join(parts)
 
 
-def tensor_repr(t: Tensor, default_float: object, prefix: str = "tensor(") -> str:
+def tensor_repr(t: Any, default_float: object, prefix: str = "tensor(") -> str:
     """PyTorch's ``repr`` of ``t``: values, then dtype / grad_fn / requires_grad suffixes."""
     a = t._data
     indent = len(prefix)
