@@ -304,6 +304,20 @@ class Tensor:
 
     __hash__ = object.__hash__  # tensors hash by identity, as in PyTorch
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy with its own memory (leaves only, as in PyTorch: a graph cannot be copied)."""
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+                "moment.  If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+        copy = object.__new__(type(self))
+        Tensor.__init__(copy, self._data.copy(), self._requires_grad)
+        memo[id(self)] = copy
+        if self._grad is not None:
+            copy._grad = Tensor(self._grad._data.copy())
+        return copy
+
     # ----- comparisons: not differentiable, so plain NumPy ---------------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
         return Tensor(op(self._data, other._data if isinstance(other, Tensor) else other))

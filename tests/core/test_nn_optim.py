@@ -146,3 +146,18 @@ def test_zero_grad_and_activations(backend):
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_deepcopy_of_a_model_copies_its_parameters(backend):
+    import copy
+
+    model = _model(backend.nn)
+    twin = copy.deepcopy(model)
+    assert twin[0].weight is not model[0].weight
+    assert isinstance(twin[0].weight, backend.nn.Parameter)
+    assert backend.equal(twin[0].weight, model[0].weight)
+    with backend.no_grad():
+        twin[0].weight.zero_()
+    assert not backend.equal(twin[0].weight, model[0].weight)
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(model[0].weight * 2)
