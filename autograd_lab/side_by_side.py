@@ -75,13 +75,14 @@ def run_cell(source: str, namespace: dict[str, Any], shell: Any = None) -> Run:
     """Run ``source`` in ``namespace`` as a notebook cell would; record what it shows.
 
     The value of a last-line expression is shown (as its SVG when it has one, else
-    as IPython would print it); an exception ends the run and is shown as
-    ``Type: message``, as the last line of a traceback reads.
+    as IPython would print it) unless the cell ends with ``;``; an exception ends
+    the run and is shown as ``Type: message``, as the last line of a traceback reads.
     """
     run = Run()
     transcript = _Transcript(run)
     tree = ast.parse(source)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    shows_value = tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";")
+    last = tree.body.pop() if shows_value else None
     with contextlib.redirect_stdout(transcript), contextlib.redirect_stderr(transcript), \
             warnings.catch_warnings():
         warnings.simplefilter("always")  # the same warnings on every run, not just the first time
