@@ -18,6 +18,7 @@ from typing import Any
 
 from autograd_lab.autograd.function import keep_forward_inputs
 from autograd_lab.viz.steps import Stepper
+from autograd_lab.viz.svg import plural
 
 PLAY_INTERVAL_MS = 900
 
@@ -79,8 +80,8 @@ class GraphStepper:
     def __repr__(self) -> str:
         s = self.stepper
         diff = ", compare_with_torch=True" if s.compare_with_torch else ""
-        return (f"<GraphStepper of {s.graph.root}: {s.forward_steps} forward steps, "
-                f"{s.backward.total} backward steps{diff}>")
+        return (f"<GraphStepper of {s.graph.root}: {plural(s.forward_steps, 'forward step')}, "
+                f"{plural(s.backward.total, 'backward step')}{diff}>")
 
     def _build_widgets(self) -> None:
         import ipywidgets as widgets  # only when a stepper is made: keeps `import autograd_lab.viz` light

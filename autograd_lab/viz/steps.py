@@ -195,7 +195,7 @@ class Stepper:
         nodes = self.graph.nodes.values()
         leaves = ", ".join(n.id for n in nodes if n.kind == "leaf")
         constants = ", ".join(n.id for n in nodes if n.kind == "constant")
-        also = f" and the constants {constants}" if constants else ""
+        also = f" and the {'constant' if ',' not in constants else 'constants'} {constants}" if constants else ""
         return (f"Before the forward pass only the leaves exist: {leaves} (requires_grad=True){also}. Step to "
                 "run the forward pass one op at a time, then the backward pass one node at a time.")
 
@@ -206,8 +206,9 @@ class Stepper:
             received = "<br>".join(escape(format_values(g)) for g in record.grad_outputs)
             rows.append(f"<tr><th>received</th><td>grad_output = {received}</td></tr>")
         if node.kind == "op" and record.error is None:
-            returned = "<br>".join(f"{escape(self._name(i) if i else '(no edge)')}: {escape(format_values(g))}"
-                                   for i, g in zip(node.inputs, record.grad_inputs))
+            returned = "<br>".join(
+                f"{escape(self._name(i) if i else f'input {k} (needs no gradient)')}: {escape(format_values(g))}"
+                for k, (i, g) in enumerate(zip(node.inputs, record.grad_inputs)))
             rows.append(f"<tr><th>returned</th><td>{returned}</td></tr>")
         if record.leaf_grad is not None:
             rows.append(f"<tr><th>{escape(record.node)}.grad</th><td>{escape(format_values(record.leaf_grad))}</td></tr>")
@@ -347,8 +348,11 @@ class _TorchRecording:
     def _recorder(self, node: Any) -> Any:
         node_id = self.graph.id_of(node)
         leaf = getattr(node, "variable", None)
+        edges = [child is not None for child, _ in node.next_functions]
 
         def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:  # torch's names: inputs of *backward*
+            # What went nowhere (an input that needs no gradient) is None, as autograd_lab's engine reports it.
+            sent = tuple(g if edge else None for g, edge in zip(grad_inputs, edges))
             leaf_grad = None if leaf is None or leaf.grad is None else to_numpy(leaf.grad)
-            self.records.append(BackwardRecord(node_id, _arrays(grad_outputs), _arrays(grad_inputs), leaf_grad))
+            self.records.append(BackwardRecord(node_id, _arrays(grad_outputs), _arrays(sent), leaf_grad))
         return hook

@@ -89,7 +89,12 @@ class GraphDrawing:
 
 
 def _summary(graph: Graph) -> str:
-    return f"graph of {graph.root}: {len(graph.ops)} ops, {len(graph.nodes)} nodes"
+    return f"graph of {graph.root}: {plural(len(graph.ops), 'op')}, {plural(len(graph.nodes), 'node')}"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 op``, ``2 ops``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class Scene:
@@ -110,6 +115,7 @@ class Scene:
             rows = len(node_lines) + with_grad[node_id]
             sizes[node_id] = (round(chars * CHAR_WIDTH + 2 * PAD_X, 1), rows * LINE_HEIGHT + 2 * PAD_Y)
         layout = layered_layout(sizes, [(e.src, e.dst) for e in graph.edges])
+        self.layout = layout
         self.width, self.height = layout.width, layout.height
         self.edge_parts = [('<path class="al-edge', f'" data-from="{escape(e.src)}" data-to="{escape(e.dst)}" '
                             f'd="{_path(route)}"/>') for e, route in zip(graph.edges, layout.routes)]
