@@ -23,10 +23,8 @@ import html
 import io
 import re
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-SVG = "image/svg+xml"
 # PyTorch appends the C++ source line to warnings raised in its C++ code: a location, like a traceback's.
 _TRIGGERED_AT = re.compile(r" \(Triggered internally at [^)]*\)")
 
@@ -42,29 +40,35 @@ def _import_autograd_lab_as_torch(name: str, globals: Any = None, locals: Any = 
 _AUTOGRAD_LAB_BUILTINS = {**vars(builtins), "__import__": _import_autograd_lab_as_torch}
 
 
-@dataclass
-class Run:
-    """What one run of the cell showed: text (stdout, warnings, errors, values) and SVG drawings."""
+class Part(NamedTuple):
+    """A piece of output: text, or a rich value (a drawing) as HTML with its text form."""
 
-    parts: list[tuple[str, str]] = field(default_factory=list)  # (mime type, content), in order
-
-    def text(self) -> str:
-        return "".join(content for mime, content in self.parts if mime == "text/plain")
+    text: str
+    html: str | None = None
 
 
-class _Transcript(io.StringIO):
-    """Collects stdout, stderr and warnings in the order they happen."""
+class Run(io.TextIOBase):
+    """What one run of the cell showed, in order: stdout, stderr, warnings, the error, the last value.
 
-    def __init__(self, run: Run) -> None:
+    It is a text file, so that stdout and stderr can be redirected into it.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self.run = run
+        self.parts: list[Part] = []
 
     def write(self, text: str) -> int:
-        if self.run.parts and self.run.parts[-1][0] == "text/plain":
-            self.run.parts[-1] = ("text/plain", self.run.parts[-1][1] + text)
+        """Text joins the text part before it."""
+        if self.parts and self.parts[-1].html is None:
+            self.parts[-1] = Part(self.parts[-1].text + text)
         else:
-            self.run.parts.append(("text/plain", text))
+            self.parts.append(Part(text))
         return len(text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and self.parts == other.parts
+
+    __hash__ = None  # type: ignore[assignment]
 
     def show_warning(self, message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
         """Like a traceback's last line: the category and message, without where it came from."""
@@ -74,50 +78,43 @@ class _Transcript(io.StringIO):
 def run_cell(source: str, namespace: dict[str, Any], shell: Any = None) -> Run:
     """Run ``source`` in ``namespace`` as a notebook cell would; record what it shows.
 
-    The value of a last-line expression is shown (as its SVG when it has one, else
-    as IPython would print it) unless the cell ends with ``;``; an exception ends
-    the run and is shown as ``Type: message``, as the last line of a traceback reads.
+    The value of a last-line expression is shown as IPython would show it (as HTML
+    when it has some, such as a ``draw()``) unless the cell ends with ``;``. An
+    exception ends the run and shows as ``Type: message``, a traceback's last line.
     """
     run = Run()
-    transcript = _Transcript(run)
     tree = ast.parse(source)
     shows_value = tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";")
     last = tree.body.pop() if shows_value else None
-    with contextlib.redirect_stdout(transcript), contextlib.redirect_stderr(transcript), \
-            warnings.catch_warnings():
+    with contextlib.redirect_stdout(run), contextlib.redirect_stderr(run), warnings.catch_warnings():
         warnings.simplefilter("always")  # the same warnings on every run, not just the first time
-        warnings.showwarning = transcript.show_warning
+        warnings.showwarning = run.show_warning
         try:
             exec(compile(tree, "<cell>", "exec"), namespace)
             if last is not None:
                 value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
                 if value is not None:
-                    _show_value(value, run, transcript, shell)
+                    formats = shell.display_formatter.format(value)[0] if shell else {"text/plain": repr(value)}
+                    if "text/html" in formats:
+                        run.parts.append(Part(formats["text/plain"] + "\n", formats["text/html"]))
+                    else:
+                        run.write(formats["text/plain"] + "\n")
         except Exception as error:
-            transcript.write(f"{type(error).__name__}: {error}\n")
+            run.write(f"{type(error).__name__}: {error}\n")
     return run
-
-
-def _show_value(value: Any, run: Run, transcript: _Transcript, shell: Any) -> None:
-    formats = shell.display_formatter.format(value)[0] if shell is not None else {"text/plain": repr(value)}
-    if SVG in formats:
-        run.parts.append((SVG, formats[SVG]))
-    else:
-        transcript.write(formats["text/plain"] + "\n")
 
 
 _PRE = '<pre style="margin:0;white-space:pre-wrap">'
 
 
 def _column(run: Run) -> str:
-    cells = [f"{_PRE}{html.escape(content)}</pre>" if mime == "text/plain" else content for mime, content in run.parts]
-    return "".join(cells) or f"{_PRE}(no output)</pre>"
+    return "".join(part.html or f"{_PRE}{html.escape(part.text)}</pre>" for part in run.parts) or \
+        f"{_PRE}(no output)</pre>"
 
 
 def to_html(lab: Run, real: Run) -> str:
     """Two columns, autograd_lab | torch, and the verdict."""
-    same = lab == real
-    verdict = ('<span style="color:#1a7f37">✓ same output</span>' if same
+    verdict = ('<span style="color:#1a7f37">✓ same output</span>' if lab == real
                else '<span style="color:#cf222e">✗ the outputs differ</span>')
     return ('<table class="al-side-by-side" style="border-collapse:collapse;margin:0">'
             '<tr><th style="text-align:left">autograd_lab</th><th style="text-align:left">torch</th></tr>'
@@ -130,8 +127,7 @@ def to_html(lab: Run, real: Run) -> str:
 def to_text(lab: Run, real: Run) -> str:
     """The plain-text form: each side's output, then the verdict."""
     def block(name: str, run: Run) -> str:
-        shown = run.text() + "".join("<svg drawing>\n" for mime, _ in run.parts if mime == SVG)
-        return f"── {name} ──\n{shown or '(no output)'}"
+        return f"── {name} ──\n{''.join(part.text for part in run.parts) or '(no output)'}"
     verdict = "✓ same output" if lab == real else "✗ the outputs differ"
     return f"{block('autograd_lab', lab)}{block('torch', real)}{verdict}"
 

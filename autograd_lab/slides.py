@@ -1,0 +1,147 @@
+"""``autograd-lab slides``: the lessons as reveal.js slide decks that work offline.
+
+Each ``lessons/NN_*.ipynb`` becomes ``build/slides/NN_*.slides.html``, cut into
+slides by the cells' slide metadata (slide / subslide / fragment / skip / notes),
+plus an ``index.html`` that links them. The decks load nothing from the network:
+reveal.js comes from the npm registry at build time (``npm pack``, cached), is
+copied next to the decks, and the page template drops nbconvert's CDN scripts
+(require.js, jQuery, MathJax, Mermaid, the widget manager). Widgets cannot run in
+a static page; the lessons pair each one with a static ``draw()`` of its graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+REVEAL_VERSION = "5.2.1"
+REVEAL_DIR = "reveal.js"  # where the decks find reveal.js, relative to them
+# The files a deck uses, inside the npm package (the white theme loads its fonts from beside it).
+REVEAL_FILES = ("LICENSE", "dist/reveal.css", "dist/reveal.js", "dist/theme/white.css",
+                "dist/theme/fonts/source-sans-pro/", "plugin/notes/notes.js")
+
+# nbconvert's reveal template, minus every script it would fetch from a CDN.
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block html_head_js %}{% endblock html_head_js %}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}
+{% block html_head_css %}
+<style>
+:root { --jp-content-font-size1: 17px; --jp-code-font-size: 15px; }
+.reveal .slides > section, .reveal .slides > section > section { max-height: 100%; overflow-y: auto; }
+.reveal table.al-side-by-side { font-size: 15px; margin: 0; }
+.reveal table.al-side-by-side pre { font-size: 14px; box-shadow: none; width: auto; margin: 0; }
+</style>
+{% endblock html_head_css %}
+{% block footer_js %}
+<script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
+<script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
+<script>
+Reveal.initialize({
+  controls: true, progress: true, hash: true, center: false, slideNumber: "c/t", transition: "none",
+  width: 960, height: 700,
+  plugins: [RevealNotes],
+});
+</script>
+{% endblock footer_js %}
+"""
+TEMPLATE_NAME = "autograd_lab_slides.html.j2"
+
+
+class SlidesError(Exception):
+    """A deck could not be built; the message says why and what to do."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lessons", type=Path, default=Path("lessons"), help="default: %(default)s")
+    parser.add_argument("--out", type=Path, default=Path("build/slides"), help="default: %(default)s")
+    parser.add_argument("--cache", type=Path, default=Path("build/cache"),
+                        help="where the reveal.js package is kept between builds (default: %(default)s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build every lesson's deck and the index; 0 on success."""
+    try:
+        decks = build_decks(sorted(args.lessons.glob("[0-9][0-9]_*.ipynb")), args.out, args.cache)
+    except SlidesError as error:
+        print(f"autograd-lab slides: {error}", file=sys.stderr)
+        return 1
+    for deck in decks:
+        print(f"wrote {deck}")
+    print(f"open {args.out / 'index.html'} in a browser (works offline)")
+    return 0
+
+
+def build_decks(lessons: list[Path], out: Path, cache: Path) -> list[Path]:
+    """Write one deck per lesson, reveal.js and an index into ``out``; return the decks' paths."""
+    if not lessons:
+        raise SlidesError("no lessons found (expected NN_name.ipynb files; run from the course folder "
+                          "or pass --lessons)")
+    out.mkdir(parents=True, exist_ok=True)
+    install_reveal(out / REVEAL_DIR, cache)
+    exporter = _exporter()
+    decks = []
+    for lesson in lessons:
+        body, _ = exporter.from_filename(str(lesson))
+        deck = out / f"{lesson.stem}.slides.html"
+        deck.write_text(body, encoding="utf-8")
+        decks.append(deck)
+    (out / "index.html").write_text(_index(lessons, decks), encoding="utf-8")
+    return decks
+
+
+def install_reveal(target: Path, cache: Path) -> None:
+    """Put reveal.js's files in ``target``, from the npm package (downloaded once into ``cache``)."""
+    tarball = cache / f"reveal.js-{REVEAL_VERSION}.tgz"
+    if not tarball.exists():
+        _npm_pack(tarball)
+    with tarfile.open(tarball) as archive:
+        members = [m for m in archive.getmembers()
+                   if m.isfile() and any(m.name.startswith("package/" + f) for f in REVEAL_FILES)]
+        for member in members:
+            member.name = member.name.removeprefix("package/")
+        archive.extractall(target, members=members, filter="data")
+
+
+def _npm_pack(tarball: Path) -> None:
+    """Fetch reveal.js's package from the npm registry with npm's own client."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SlidesError(f"reveal.js is not in {tarball.parent} and npm is not installed. Install Node.js "
+                          f"(which brings npm), or put reveal.js-{REVEAL_VERSION}.tgz there "
+                          f"(`npm pack reveal.js@{REVEAL_VERSION}` on a machine that has npm).")
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([npm, "pack", f"reveal.js@{REVEAL_VERSION}", "--pack-destination",
+                             str(tarball.parent)], capture_output=True, text=True, timeout=300, check=False)
+    if result.returncode != 0 or not tarball.exists():
+        raise SlidesError(f"`npm pack reveal.js@{REVEAL_VERSION}` failed:\n{result.stderr.strip()}")
+
+
+def _exporter():  # -> nbconvert.SlidesExporter (imported here: the CLI loads this module for `slides` only)
+    from jinja2 import DictLoader
+    from nbconvert import SlidesExporter
+
+    return SlidesExporter(extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})], template_file=TEMPLATE_NAME,
+                          reveal_url_prefix=REVEAL_DIR, reveal_theme="white", reveal_transition="none")
+
+
+def _index(lessons: list[Path], decks: list[Path]) -> str:
+    """A page linking every deck, titled by each lesson's first heading."""
+    import nbformat
+
+    items = []
+    for lesson, deck in zip(lessons, decks):
+        notebook = nbformat.read(lesson, as_version=4)
+        title = next((line.lstrip("# ") for cell in notebook.cells if cell.cell_type == "markdown"
+                      for line in cell.source.splitlines() if line.startswith("# ")), lesson.stem)
+        items.append(f'<li><a href="{html.escape(deck.name)}">{html.escape(title)}</a></li>')
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>autograd-lab slides</title>'
+            '</head>\n<body style="font-family:sans-serif;max-width:40em;margin:2em auto">\n'
+            '<h1>autograd-lab: the lessons as slides</h1>\n<ol start="0">\n' + "\n".join(items) +
+            "\n</ol>\n<p>Keys: arrows to move, <b>S</b> for speaker notes, <b>Esc</b> for the overview.</p>\n"
+            "</body></html>\n")
