@@ -1,0 +1,769 @@
+"""Check a student's custom ``Function`` (or training code) against PyTorch, and say what differs.
+
+``check_function(Mul, inputs=lambda: (w, x, b), seed=0)`` runs ``Mul`` on the same inputs four ways:
+
+1. under autograd_lab: ``Mul.apply``, and the engine runs ``Mul.backward``;
+2. under real PyTorch: the same forward and backward, rebuilt as a ``torch.autograd.Function``
+   whose ``torch`` is the real one (``to_torch``);
+3. PyTorch's own autograd differentiating ``Mul.forward`` directly (no custom backward): the
+   gradients a correct backward must return;
+4. ``Mul.backward`` called by hand with the ctx forward filled: what it returns exactly (how many
+   gradients, which shapes). The engines would quietly sum a broadcast-shaped gradient, so only
+   this direct call tells whether backward reduced it.
+
+Everything measured is plain data (a *measurement*: lists, numbers, strings), and ``judge`` turns
+a measurement plus a *trusted* one into verdict lines. In a notebook both are the same
+measurement. The grader measures in the student's kernel and judges in its own process against
+the master solution's measurement on the same inputs (see ``autograd_lab/grading/grade.py``).
+torch is imported only when a check runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import math
+import os
+import re
+import sysconfig
+import traceback
+import types
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import autograd_lab
+from autograd_lab import Tensor
+from autograd_lab.autograd import Function, once_differentiable
+
+MEASUREMENT_MIME = "application/vnd.autograd-lab.measurement+json"
+_grading: dict[str, Any] | None = None  # set in a grading kernel by begin_graded_cell()
+
+
+# ----- verdicts --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    """One line of a check's report: passed or not, what was seen, and (on failure) what to try."""
+
+    ok: bool
+    text: str
+
+    def __str__(self) -> str:
+        return ("✓ " if self.ok else "✗ ") + self.text
+
+
+def _fail(text: str, hint: str = "") -> Verdict:
+    return Verdict(False, f"{text.rstrip('.,:')}. Hint: {hint}" if hint else text)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check found: its verdicts, and the share of them that passed (``score``)."""
+
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.verdicts) and all(v.ok for v in self.verdicts)
+
+    @property
+    def score(self) -> float:
+        return sum(v.ok for v in self.verdicts) / len(self.verdicts) if self.verdicts else 0.0
+
+    def __repr__(self) -> str:
+        return f"score: {sum(v.ok for v in self.verdicts)}/{len(self.verdicts)}"
+
+
+# ----- the two checks a notebook calls ----------------------------------------------------------
+def check_function(fn: type[Function], inputs: Callable[[], Any], *, seed: int = 0,
+                   reference: Callable[..., Any] | None = None, backward: bool = True,
+                   double_backward: bool = False, expect_none: Sequence[str] = (), rtol: float = 1e-4,
+                   atol: float = 1e-5) -> CheckResult | None:
+    """Check a custom Function: its forward, and its gradients against PyTorch's autograd.
+
+    ``inputs`` builds the arguments of ``fn.apply`` (called right after ``torch.manual_seed(seed)``);
+    ``reference`` is the math forward must compute, in plain tensor ops; ``expect_none`` names
+    inputs whose gradient must be None; ``double_backward`` adds gradgradcheck and a
+    Hessian-vector product. Prints one verdict per line and returns them with a score.
+    """
+    options = {"backward": backward, "double_backward": double_backward, "expect_none": list(expect_none),
+               "rtol": rtol, "atol": atol}
+    return _report(measure_function(fn, inputs, _seed(seed), reference, options))
+
+
+def check_training(train: Callable[..., Any], setup: Callable[[], tuple], *, seed: int = 0,
+                   frozen: Sequence[str] = (), unchanged: Sequence[str] = (),
+                   groups: Sequence[tuple[Sequence[str], float]] | None = None, rtol: float = 1e-4,
+                   atol: float = 1e-5) -> CheckResult | None:
+    """Check code that trains chosen layers, on the parameters it leaves behind.
+
+    ``setup`` builds ``(model, *data)`` (after ``torch.manual_seed(seed)``); ``train(model, *data)``
+    trains it and may return its optimizer. Parameters named in ``frozen`` must end with
+    ``requires_grad=False`` and unchanged, those in ``unchanged`` unchanged, all others changed;
+    ``groups`` lists the optimizer's expected param groups as ``(parameter names, lr)``. The final
+    parameters are compared with real torch running the same code.
+    """
+    options = {"frozen": list(frozen), "unchanged": list(unchanged), "rtol": rtol, "atol": atol,
+               "groups": None if groups is None else [[list(names), lr] for names, lr in groups]}
+    return _report(measure_training(train, setup, _seed(seed), options))
+
+
+def _seed(seed: int) -> int:
+    """The cell's seed, unless the grader chose another one for this (hidden) check."""
+    if _grading is not None and _grading["seed"] is not None:
+        return _grading["seed"]
+    return seed
+
+
+def _report(measurement: dict) -> CheckResult | None:
+    """In a notebook: print the verdicts. In a grading kernel: hand the measurement to the grader."""
+    if _grading is not None:
+        from IPython.display import display
+
+        display({MEASUREMENT_MIME: measurement}, raw=True)
+        return None
+    result = CheckResult(tuple(judge(measurement, measurement)))
+    for verdict in result.verdicts:
+        print(verdict)
+    return result
+
+
+def begin_graded_cell(seed: int | None) -> None:
+    """Called by the grader in the kernel before each check cell: measure, don't judge; use ``seed``."""
+    global _grading
+    _grading = {"seed": seed}
+
+
+# ----- measuring a Function ---------------------------------------------------------------------
+def measure_function(fn: type[Function], make_inputs: Callable[[], Any], seed: int,
+                     reference: Callable[..., Any] | None, options: dict) -> dict:
+    """Run ``fn`` under both engines, torch's autograd of its forward, and its backward by hand."""
+    import torch
+
+    args = _build(make_inputs, seed)
+    order = 2 if options["double_backward"] else 1
+    torch_fn = to_torch(fn)
+    forward = torch_fn.forward
+    with_ctx = fn.setup_context is Function.setup_context  # the classic style: forward(ctx, *args)
+
+    def forward_by_torch(*a: Any) -> Any:
+        if not with_ctx:
+            return forward(*a)
+        ctx = torch.autograd.function.FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(x, torch.Tensor) and x.requires_grad for x in a)
+        return forward(ctx, *a)
+
+    measurement = {
+        "kind": "function", "name": fn.__name__, "options": options, "seed": seed,
+        "params": _parameter_names(fn, len(args)),
+        "inputs": [_encode_input(a) for a in args],
+        "autograd_lab": _differentiate(fn.apply, _fresh(args), autograd_lab, seed, order),
+        "torch": _differentiate(torch_fn.apply, _to_torch_args(args), torch, seed, order),
+        "autograd": _differentiate(forward_by_torch, _to_torch_args(args), torch, seed, order),
+        "direct": _backward_by_hand(fn, _fresh(args), seed),
+    }
+    if reference is not None:
+        measurement["reference"] = _differentiate(to_torch(reference), _to_torch_args(args), torch, seed, order)
+    if order == 2:
+        measurement["autograd_lab"]["gradgradcheck"] = _gradgradcheck(autograd_lab, fn.apply, _fresh(args))
+        measurement["torch"]["gradgradcheck"] = _gradgradcheck(torch, torch_fn.apply, _to_torch_args(args))
+    return measurement
+
+
+def _build(make_inputs: Callable[[], Any], seed: int, lib: Any = autograd_lab) -> tuple:
+    lib.manual_seed(seed)
+    values = make_inputs()
+    return values if isinstance(values, tuple) else tuple(values) if isinstance(values, list) else (values,)
+
+
+def _fresh(args: tuple) -> tuple:
+    """New leaves with the same values, so one run's gradients don't leak into the next."""
+    return tuple(a.detach().clone().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in args)
+
+
+def _to_torch_args(args: tuple) -> tuple:
+    return tuple(_torch_tensor(a) if isinstance(a, Tensor) else a for a in args)
+
+
+def _torch_tensor(t: Tensor) -> Any:
+    import torch
+
+    return torch.from_numpy(t.detach().numpy().copy()).requires_grad_(t.requires_grad)
+
+
+def _parameter_names(fn: type[Function], count: int) -> list[str]:
+    """forward's parameter names (without ctx), to name inputs in verdicts; ``input 3`` beyond them."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn.forward).parameters)
+    except (TypeError, ValueError):
+        params = []
+    if fn.setup_context is Function.setup_context:
+        params = params[1:]
+    return [params[i] if i < len(params) and not params[i].startswith("*") else f"input {i + 1}"
+            for i in range(count)]
+
+
+def _differentiate(call: Callable[..., Any], args: tuple, lib: Any, seed: int, order: int) -> dict:
+    """``call(*args)`` with grad enabled, differentiated by ``lib``: output, gradients (and an HVP).
+
+    The gradient flowing in is random (seeded), not ones: a backward that forgets to multiply by
+    ``grad_output`` must not pass by luck.
+    """
+    rng = np.random.default_rng(seed)
+    run: dict[str, Any] = {}
+    stage = "forward"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = call(*args)
+            outs = out if isinstance(out, tuple) else (out,)
+            run["output"] = [_encode(o) if isinstance(o, lib.Tensor) else {"type": type(o).__name__} for o in outs]
+            stage = "backward"
+            pairs = [(o, _random_like(lib, o, rng)) for o in outs if isinstance(o, lib.Tensor) and o.requires_grad]
+            wanted = [a for a in args if isinstance(a, lib.Tensor) and a.requires_grad]
+            if not pairs:
+                raise TypeError("forward returned no tensor that requires grad")
+            grads = lib.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=order == 2,
+                                      allow_unused=True)
+            run["grads"] = _per_input(args, wanted, grads, lib)
+            if order == 2:
+                stage = "double backward"
+                vs = [_random_like(lib, a, rng) for a in wanted]
+                terms = [(g * v).sum() for g, v in zip(grads, vs) if g is not None]
+                if not terms:
+                    raise TypeError("backward returned no gradient to differentiate")
+                hvp = lib.autograd.grad(functools.reduce(lambda s, t: s + t, terms), wanted, allow_unused=True)
+                run["hvp"] = _per_input(args, wanted, hvp, lib)
+        except Exception as error:
+            run["error"] = _describe(error, stage)
+    deprecated = {f"{w.category.__name__}: {w.message}" for w in caught
+                  if issubclass(w.category, (DeprecationWarning, FutureWarning))}
+    run["warnings"] = sorted(deprecated)
+    return run
+
+
+def _random_like(lib: Any, t: Any, rng: np.random.Generator) -> Any:
+    return lib.from_numpy(rng.standard_normal(tuple(t.shape)).astype(t.detach().numpy().dtype))
+
+
+def _per_input(args: tuple, wanted: list, grads: Sequence[Any], lib: Any) -> list[dict | None]:
+    """One entry per forward input: the gradient's data, or None (not wanted, or none came back)."""
+    by_id = {id(a): _encode(g) if isinstance(g, lib.Tensor) else None for a, g in zip(wanted, grads)}
+    return [by_id.get(id(a)) if isinstance(a, lib.Tensor) else None for a in args]
+
+
+def _backward_by_hand(fn: type[Function], args: tuple, seed: int) -> dict:
+    """Call ``fn.backward`` ourselves with the ctx that forward filled, and record what comes back."""
+    rng = np.random.default_rng(seed)
+    try:
+        out = fn.apply(*args)
+        outs = out if isinstance(out, tuple) else (out,)
+        ctx = next(o.grad_fn for o in outs if isinstance(o, Tensor) and o.grad_fn is not None)
+    except Exception:  # forward's own failure is reported by the engine runs
+        return {"skipped": True}
+    try:
+        saved = len(ctx.saved_tensors)
+    except Exception:
+        saved = None
+    grad_outputs = [_random_like(autograd_lab, o, rng) if isinstance(o, Tensor) else None for o in outs]
+    try:
+        with autograd_lab.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            returned = fn.backward(ctx, *grad_outputs)
+    except Exception as error:
+        return {"saved": saved, "error": _describe(error, "backward")}
+    returned = returned if isinstance(returned, tuple) else (returned,)
+    return {"saved": saved, "returned": [None if r is None else list(r.shape) if isinstance(r, Tensor)
+                                         else type(r).__name__ for r in returned]}
+
+
+def _gradgradcheck(lib: Any, apply: Callable[..., Any], args: tuple) -> str:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lib.autograd.gradgradcheck(apply, args)
+        return "ok"
+    except Exception as error:
+        return _one_line(f"{type(error).__name__}: {str(error).strip().splitlines()[0]}")
+
+
+# ----- measuring training code ------------------------------------------------------------------
+def measure_training(train: Callable[..., Any], setup: Callable[[], tuple], seed: int, options: dict) -> dict:
+    """Train under autograd_lab and under real torch from the same start; record the parameters."""
+    import torch
+
+    ours = _build(setup, seed)
+    theirs = _build(to_torch(setup), seed, torch)
+    start = {name: _encode(p) for name, p in _named_parameters(ours[0])}
+    with torch.no_grad():  # the same start under both engines, whatever torch's initialisation did
+        for (_, p), (_, q) in zip(_named_parameters(ours[0]), _named_parameters(theirs[0])):
+            q.copy_(_torch_tensor(p))
+    theirs = (theirs[0], *(_torch_tensor(v) if isinstance(v, Tensor) else v for v in ours[1:]))
+    return {"kind": "training", "name": getattr(train, "__name__", "train"), "options": options, "seed": seed,
+            "start": start, "autograd_lab": _train(train, ours), "torch": _train(to_torch(train), theirs)}
+
+
+def _named_parameters(model: Any) -> list[tuple[str, Any]]:
+    if not hasattr(model, "named_parameters"):
+        raise TypeError(f"setup must return (model, *data) with an nn.Module first, not {type(model).__name__}")
+    return list(model.named_parameters())
+
+
+def _train(train: Callable[..., Any], values: tuple) -> dict:
+    names = {id(p): name for name, p in _named_parameters(values[0])}
+    run: dict[str, Any] = {}
+    try:
+        optimizer = train(*values)
+    except Exception as error:
+        run["error"] = _describe(error, "training")
+        return run
+    params = _named_parameters(values[0])
+    run["final"] = {name: _encode(p) for name, p in params}
+    run["requires_grad"] = {name: bool(p.requires_grad) for name, p in params}
+    if hasattr(optimizer, "param_groups"):
+        run["groups"] = [[[names.get(id(p), "?") for p in g["params"]], g["lr"]] for g in optimizer.param_groups]
+    return run
+
+
+# ----- judging ----------------------------------------------------------------------------------
+def judge(measured: dict, trusted: dict) -> list[Verdict]:
+    """Verdicts on ``measured``, with the expected values and options taken from ``trusted``.
+
+    In a notebook ``trusted`` is ``measured`` itself; the grader passes the master's measurement,
+    so nothing the student's kernel reported about its own options or expectations is believed.
+    """
+    if measured.get("kind") != trusted["kind"] or measured.get("seed") != trusted["seed"]:
+        return [_fail("this check's measurement is not the one the grader asked for",
+                      "code that changes the checker is flagged for review")]
+    if trusted["kind"] == "function":
+        if measured.get("inputs") != trusted["inputs"]:
+            return [_fail("the check ran on other inputs than the grader's",
+                          "does your code change torch's random generator or default dtype?")]
+        return _judge_function(measured, trusted)
+    if measured.get("start") != trusted["start"]:
+        return [_fail("training started from other parameters than the grader's",
+                      "does your code change torch's random generator or default dtype?")]
+    return _judge_training(measured, trusted)
+
+
+def _judge_function(m: dict, t: dict) -> list[Verdict]:
+    names, options = t["params"], t["options"]
+    tol = options["rtol"], options["atol"]
+    ours = m["autograd_lab"]
+    if "error" in ours and ours["error"]["stage"] == "forward":
+        return [_error_verdict("forward", ours["error"], m)]
+    verdicts = [_forward_verdict(ours, _expected(t, "output"), tol)]
+    if not options["backward"]:
+        return verdicts
+    direct = m["direct"]
+    if "error" in direct:
+        return [*verdicts, _error_verdict("backward", direct["error"], m)]
+    if "returned" in direct:
+        verdicts.append(_count_verdict(direct["returned"], names))
+        if not verdicts[-1].ok:
+            return verdicts
+    if "error" in ours and ours["error"]["stage"] != "double backward":
+        return [*verdicts, _error_verdict(ours["error"]["stage"], ours["error"], m)]
+    expected = _expected(t, "grads")
+    for i, name in enumerate(names):
+        verdict = _input_verdict(i, name, t, ours["grads"], expected, direct.get("returned"), tol)
+        if verdict is not None:
+            verdicts.append(verdict)
+    verdicts.append(_torch_verdict(m["torch"], ours, names, tol))
+    if ours["warnings"] or m["torch"]["warnings"]:
+        warning = (ours["warnings"] or m["torch"]["warnings"])[0]
+        verdicts.append(_fail(f"uses a deprecated API ({warning})", "use today's names, e.g. ctx.saved_tensors"))
+    if options["double_backward"]:
+        verdicts += _second_order_verdicts(m, _expected(t, "hvp"), names, tol)
+    return verdicts
+
+
+def _expected(t: dict, key: str) -> Any:
+    """What a correct Function gives: the reference's value if the check has one, else torch's autograd."""
+    for source in (("reference", "autograd") if key == "output" else ("autograd", "reference")):
+        run = t.get(source)
+        if run is not None and key in run:
+            return run[key]
+    return None
+
+
+def _forward_verdict(ours: dict, expected: list | None, tol: tuple[float, float]) -> Verdict:
+    output = ours["output"]
+    if "values" not in output[0]:
+        return _fail(f"forward returned {output[0]['type']}, not a tensor", "return the result tensor")
+    if expected is not None:
+        for got, want in zip(output, expected):
+            problem = _difference(got, want, tol)
+            if problem:
+                return _fail(f"forward's output {problem}, compared with the expected one",
+                             "compare your formula with the task; forward returns the result tensor")
+    return Verdict(True, f"forward returns the expected output (shape {output[0]['shape']})")
+
+
+def _count_verdict(returned: list, names: list[str]) -> Verdict:
+    inputs = ", ".join(names)
+    if len(returned) < len(names) or any(r is not None for r in returned[len(names):]):
+        return _fail(f"backward returns {len(returned)} value(s) for the {len(names)} inputs of forward ({inputs})",
+                     "return one gradient per input of forward, in the same order (None for non-tensors)")
+    return Verdict(True, f"backward returns one value per input of forward ({inputs})")
+
+
+def _input_verdict(i: int, name: str, t: dict, grads: list, expected: list | None, returned: list | None,
+                   tol: tuple[float, float]) -> Verdict | None:
+    """The verdict on input ``i``'s gradient: None where asked, else the right shape and values."""
+    spec = t["inputs"][i]
+    if name in t["options"]["expect_none"]:
+        if grads[i] is None and (returned is None or returned[i] is None):
+            return Verdict(True, f"{name} gets no gradient (None), as asked")
+        return _fail(f"backward returns a gradient for {name}, but it should return None here",
+                     "check the flag that says whether this input needs a gradient")
+    if "shape" not in spec:  # not a tensor: its gradient must be None
+        if returned is None or returned[i] is None:
+            return Verdict(True, f"backward returns None for {name} (not a tensor)")
+        return _fail(f"backward returns {returned[i]} for {name}, which is not a tensor", "return None for it")
+    if not spec["requires_grad"]:
+        return None
+    if grads[i] is None:
+        return _fail(f"grad of {name} is None, but {name} requires grad",
+                     f"return d(output)/d({name}) * grad_output in position {i + 1}")
+    if returned is not None and returned[i] != spec["shape"]:
+        return _fail(f"backward returns a gradient of shape {returned[i]} for {name} of shape {spec['shape']}",
+                     f"sum it over the broadcast dimensions so that it has {name}'s shape")
+    if expected is None or expected[i] is None:
+        return _fail(f"cannot tell the expected gradient of {name}", "torch could not differentiate forward")
+    problem = _difference(grads[i], expected[i], tol)
+    if problem:
+        return _fail(f"grad of {name} {problem}, compared with torch autograd",
+                     _gradient_hint(i, grads[i], expected, t))
+    return Verdict(True, f"grad of {name} matches torch autograd")
+
+
+def _gradient_hint(i: int, got: dict, expected: list, t: dict) -> str:
+    """Guess the usual mistakes: a missing grad_output factor, swapped inputs, the wrong sign."""
+    value = _array(got)
+    for j, other in enumerate(expected):
+        if j != i and other is not None and other["shape"] == got["shape"] and _close(value, _array(other)):
+            return f"that is the gradient of {t['params'][j]}: return the gradients in forward's input order"
+    if _close(-value, _array(expected[i])):
+        return "the sign is wrong"
+    grad_output = _grad_output_of(t)
+    if grad_output is not None and grad_output.shape == value.shape and _close(value * grad_output,
+                                                                                _array(expected[i])):
+        return "multiply by grad_output (the chain rule)"
+    return "write down d(output)/d(input) for this input and multiply it by grad_output"
+
+
+def _grad_output_of(t: dict) -> np.ndarray | None:
+    """The grad_output the measurement used (same seed, same first random draw)."""
+    output = t["autograd_lab"].get("output")
+    if not output or "shape" not in output[0]:
+        return None
+    rng = np.random.default_rng(t["seed"])
+    return rng.standard_normal(tuple(output[0]["shape"])).astype(output[0]["dtype"])
+
+
+def _torch_verdict(run: dict, ours: dict, names: list[str], tol: tuple[float, float]) -> Verdict:
+    """Does real torch, running the same forward and backward, agree with autograd_lab?"""
+    hint = "use only the PyTorch API (autograd_lab accepts a few things torch does not)"
+    mine, theirs = ours.get("error"), run.get("error")
+    if mine and theirs and (mine["stage"], mine["type"]) == (theirs["stage"], theirs["type"]):
+        return Verdict(True, f"real torch stops at the same {mine['stage']} error")
+    if theirs:
+        return _fail(f"under real torch, {theirs['stage']} raised {theirs['type']}: {theirs['message']}"
+                     f"{theirs['where']}", hint)
+    if mine:
+        return _fail(f"real torch runs the {mine['stage']} that fails under autograd_lab", hint)
+    pairs = [("forward's output", got, want) for got, want in zip(run["output"], ours["output"])]
+    for key, what in (("grads", "grad"), ("hvp", "Hessian-vector product")):
+        pairs += [(f"{what} of {name}", got, want)
+                  for name, got, want in zip(names, run.get(key, ()), ours.get(key, ()))]
+    for what, got, want in pairs:
+        if (got is None) != (want is None):
+            problem = "is None" if got is None else "is not None"
+        else:
+            problem = _difference(got, want, tol) if got is not None else ""
+        if problem:
+            return _fail(f"under real torch, {what} {problem}, compared with autograd_lab", hint)
+    return Verdict(True, "the same Function gives the same results under real torch")
+
+
+def _second_order_verdicts(m: dict, expected: list | None, names: list[str], tol: tuple[float, float]) -> list:
+    verdicts = []
+    for engine, label in (("autograd_lab", "autograd_lab"), ("torch", "real torch")):
+        result = m[engine].get("gradgradcheck", "not run")
+        if result == "ok":
+            verdicts.append(Verdict(True, f"gradgradcheck passes under {label}"))
+        else:
+            verdicts.append(_fail(f"gradgradcheck fails under {label}: {result}", _DOUBLE_BACKWARD_HINT))
+    run = m["autograd_lab"]
+    if "error" in run:
+        verdicts.append(_error_verdict("double backward", run["error"], m))
+        return verdicts
+    for i, name in enumerate(names):
+        if expected is None or expected[i] is None:
+            continue
+        got = run["hvp"][i]
+        problem = "is None" if got is None else _difference(got, expected[i], tol)
+        if problem:
+            verdicts.append(_fail(f"the Hessian-vector product for {name} {problem}", _DOUBLE_BACKWARD_HINT))
+            return verdicts
+    verdicts.append(Verdict(True, "the Hessian-vector product matches torch autograd"))
+    return verdicts
+
+
+_DOUBLE_BACKWARD_HINT = ("write backward with differentiable tensor ops on saved tensors "
+                         "(no .data, .detach(), .numpy() or once_differentiable)")
+
+
+def _judge_training(m: dict, t: dict) -> list[Verdict]:
+    options, tol = t["options"], (t["options"]["rtol"], t["options"]["atol"])
+    ours, expected = m["autograd_lab"], t["torch"].get("final")
+    if "error" in ours:
+        return [_error_verdict("training", ours["error"], m)]
+    start, final = t["start"], ours["final"]
+    verdicts = []
+    frozen = options["frozen"]
+    if frozen:
+        still = [n for n in frozen if ours["requires_grad"].get(n, True)]
+        verdicts.append(_fail(f"{', '.join(still)} still require(s) grad", "p.requires_grad_(False) for each "
+                              "parameter of the layer") if still else
+                        Verdict(True, f"{', '.join(frozen)} are frozen (requires_grad=False)"))
+    keep = frozen + options["unchanged"]
+    moved = [(n, _difference(final[n], start[n], (0.0, 0.0))) for n in keep]
+    moved = [(n, problem) for n, problem in moved if problem]
+    if keep:
+        verdicts.append(_fail(f"{moved[0][0]} changed ({moved[0][1]}), but it must stay as it was",
+                              "leave it out of the optimizer, or freeze it") if moved else
+                        Verdict(True, f"{', '.join(keep)} stay unchanged"))
+    trained = [n for n in start if n not in keep]
+    stuck = [n for n in trained if not _difference(final[n], start[n], (0.0, 0.0))]
+    verdicts.append(_fail(f"{', '.join(stuck)} did not change", "is it in the optimizer, and does it require grad?")
+                    if stuck else Verdict(True, f"{', '.join(trained)} are trained"))
+    if options["groups"] is not None:
+        verdicts.append(_groups_verdict(ours.get("groups"), options["groups"]))
+    verdicts.append(_parameters_verdict(final, expected, tol, "the final parameters", "torch's",
+                                        "check the learning rates and which parameters each step updates"))
+    theirs = m["torch"]
+    if "error" in theirs:
+        error = theirs["error"]
+        verdicts.append(_fail(f"under real torch, training raised {error['type']}: {error['message']}"
+                              f"{error['where']}", "use only the PyTorch API"))
+    else:
+        verdicts.append(_parameters_verdict(theirs["final"], final, tol, "under real torch, the final parameters",
+                                            "autograd_lab's", "use only the PyTorch API"))
+    return verdicts
+
+
+def _groups_verdict(got: list | None, want: list) -> Verdict:
+    def describe(groups: list) -> str:
+        return "; ".join(f"lr={lr} for {', '.join(names)}" for names, lr in groups)
+
+    if got is None:
+        return _fail("the training code returns no optimizer to inspect", "return the optimizer you built")
+    if [[sorted(names), lr] for names, lr in got] != [[sorted(names), lr] for names, lr in want]:
+        return _fail(f"the optimizer's param groups are: {describe(got)}; expected: {describe(want)}",
+                     "one dict per group: {'params': [...], 'lr': ...}")
+    return Verdict(True, f"the optimizer's param groups: {describe(want)}")
+
+
+def _parameters_verdict(final: dict, expected: dict | None, tol: tuple[float, float], what: str, whose: str,
+                        hint: str) -> Verdict:
+    if expected is None:
+        return _fail(f"cannot tell the expected {what}", "torch could not run the training code")
+    for name, want in expected.items():
+        problem = "is missing" if name not in final else _difference(final[name], want, tol)
+        if problem:
+            return _fail(f"{what}: {name} {problem}, compared with {whose}", hint)
+    return Verdict(True, f"{what} match {whose}")
+
+
+# ----- comparing and describing -----------------------------------------------------------------
+def _encode(t: Any) -> dict:
+    """A tensor of either library as plain data (JSON-ready)."""
+    a = np.asarray(t.detach().numpy())
+    return {"shape": list(a.shape), "dtype": str(a.dtype), "values": a.ravel().tolist()}
+
+
+def _encode_input(v: Any) -> dict:
+    if isinstance(v, Tensor):
+        return {**_encode(v), "requires_grad": v.requires_grad}
+    return {"type": type(v).__name__, "repr": repr(v)}
+
+
+def _array(data: dict) -> np.ndarray:
+    return np.asarray(data["values"], dtype=np.float64).reshape(data["shape"])
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _difference(got: dict, want: dict, tol: tuple[float, float]) -> str:
+    """'' if ``got`` matches ``want``; else how it differs (shape, or the largest difference)."""
+    if "values" not in got or "values" not in want:
+        return "is not a tensor" if "values" not in got else "cannot be compared"
+    if got["shape"] != want["shape"]:
+        return f"has shape {got['shape']} instead of {want['shape']}"
+    a, b = _array(got), _array(want)
+    if _close(a, b, *tol):
+        return ""
+    gap = np.abs(a - b)
+    return f"differs by up to {_number(float(np.nanmax(gap)) if not np.isnan(gap).all() else math.nan)}"
+
+
+def _number(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = re.sub(r"0x[0-9a-fA-F]+", "0x…", " ".join(str(text).split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return (os.path.dirname(autograd_lab.__file__), paths["stdlib"], paths["purelib"], paths["platlib"])
+
+
+def _describe(error: BaseException, stage: str) -> dict:
+    """An exception as plain data: its type, a one-line message, and where in the student's code."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if not frame.filename.startswith(_library_dirs()):
+            where = f" (in {frame.name}, line {frame.lineno})"
+            break
+    return {"stage": stage, "type": type(error).__name__, "message": _one_line(str(error)), "where": where}
+
+
+def _error_verdict(stage: str, error: dict, m: dict) -> Verdict:
+    message = f": {error['message']}" if error["message"] else ""
+    return _fail(f"{stage} raised {error['type']}{message}{error['where']}", _error_hint(error, m))
+
+
+def _error_hint(error: dict, m: dict) -> str:
+    kind, message = error["type"], error["message"]
+    if kind == "NotImplementedError":
+        return "this is still the stub: replace `raise NotImplementedError` with your code"
+    if "not enough values to unpack" in message and m.get("direct", {}).get("saved") == 0:
+        return "forward saved nothing: call ctx.save_for_backward(...) with the tensors backward needs"
+    if "incorrect number of gradients" in message:
+        return "return one gradient per input of forward, in order (None for non-tensors)"
+    if "non-static forward" in message or "should not be instantiated" in message:
+        return "make forward and backward @staticmethod and call YourFunction.apply(...)"
+    if "invalid gradient" in message:
+        return "each gradient must have its input's shape"
+    if "differentiate twice" in message or "does not require grad" in message:
+        return _DOUBLE_BACKWARD_HINT
+    if kind == "NameError":
+        return "is the cell that defines it run, and spelled the same?"
+    return "read the message, then the line it points at"
+
+
+# ----- the same code under real torch -----------------------------------------------------------
+_TWIN_MODULES = ("", ".autograd", ".autograd.function", ".nn", ".nn.functional", ".nn.init", ".optim")
+
+
+@functools.cache
+def _public_twins() -> dict[int, Any]:
+    """id(autograd_lab object) -> the torch object of the same public name (modules, classes, functions)."""
+    twins: dict[int, Any] = {}
+    for suffix in _TWIN_MODULES:
+        ours, theirs = importlib.import_module("autograd_lab" + suffix), importlib.import_module("torch" + suffix)
+        twins[id(ours)] = theirs
+        for name in dir(ours):
+            value = getattr(ours, name)
+            if name.startswith("_") or not hasattr(theirs, name):
+                continue
+            if isinstance(value, types.ModuleType | type | types.FunctionType | types.BuiltinFunctionType
+                          | autograd_lab.dtype):
+                twins.setdefault(id(value), getattr(theirs, name))
+    return twins
+
+
+def to_torch(obj: Any, _memo: dict[int, Any] | None = None, _home: str | None = None) -> Any:
+    """``obj`` as it would be under real torch.
+
+    autograd_lab's public objects map to torch's; the student's own functions and Function classes
+    (those defined where ``obj`` was) are rebuilt with every global that names an autograd_lab
+    object rebound, so ``torch.exp`` in their code means the real ``torch.exp``.
+    """
+    memo = {} if _memo is None else _memo
+    home = _home if _home is not None else getattr(obj, "__module__", "__main__")
+    if id(obj) in memo:
+        return memo[id(obj)]
+    twin = _public_twins().get(id(obj))
+    if twin is not None:
+        return twin
+    if isinstance(obj, types.ModuleType) and obj.__name__.startswith("autograd_lab."):
+        return importlib.import_module("torch" + obj.__name__[len("autograd_lab"):])
+    if isinstance(obj, Tensor):
+        return _torch_tensor(obj)
+    if isinstance(obj, type) and issubclass(obj, Function) and obj.__module__ == home:
+        return _torch_function_class(obj, memo, home)
+    if isinstance(obj, types.FunctionType):
+        if obj.__code__ is _ONCE_DIFFERENTIABLE_CODE:
+            import torch
+
+            return torch.autograd.function.once_differentiable(to_torch(obj.__wrapped__, memo, home))
+        if obj.__module__ == home and not obj.__code__.co_filename.startswith(_library_dirs()):
+            return _rebind(obj, memo, home)
+    return obj
+
+
+_ONCE_DIFFERENTIABLE_CODE = once_differentiable(lambda ctx: None).__code__  # its wrapper's code
+
+
+def _rebind(fn: types.FunctionType, memo: dict[int, Any], home: str) -> types.FunctionType:
+    """The same code with its globals (and defaults, closure) mapped to torch."""
+    key = id(fn.__globals__)
+    if key not in memo:
+        memo[key] = dict(fn.__globals__)  # one rebound copy per module, filled as names are met
+    globals_ = memo[key]
+    defaults = tuple(to_torch(d, memo, home) for d in fn.__defaults__) if fn.__defaults__ else None
+    closure = tuple(types.CellType(to_torch(c.cell_contents, memo, home)) for c in fn.__closure__) \
+        if fn.__closure__ else None
+    twin = types.FunctionType(fn.__code__, globals_, fn.__name__, defaults, closure)
+    twin.__kwdefaults__ = fn.__kwdefaults__
+    twin.__qualname__ = fn.__qualname__
+    memo[id(fn)] = twin
+    for name in _global_names(fn.__code__):
+        if name in fn.__globals__:
+            globals_[name] = to_torch(fn.__globals__[name], memo, home)
+    return twin
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _torch_function_class(cls: type[Function], memo: dict[int, Any], home: str) -> type:
+    """A ``torch.autograd.Function`` with the same forward, backward (and setup_context) as ``cls``."""
+    import torch
+
+    twin = type(cls.__name__, (torch.autograd.Function,), {"__module__": cls.__module__,
+                                                            "__qualname__": cls.__qualname__})
+    memo[id(cls)] = twin
+    members: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__[:cls.__mro__.index(Function)]):  # the student's classes, base first
+        members.update(vars(klass))
+    for name, member in members.items():
+        if name.startswith("__") or name == "_backward_cls":
+            continue
+        if isinstance(member, staticmethod):
+            member = staticmethod(to_torch(member.__func__, memo, home))
+        elif isinstance(member, classmethod):
+            member = classmethod(to_torch(member.__func__, memo, home))
+        else:
+            member = to_torch(member, memo, home)
+        setattr(twin, name, member)
+    return twin
