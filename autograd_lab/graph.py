@@ -94,7 +94,8 @@ class _GraphReader:
         self.names = names
         self.graph = Graph({}, [], "", [], library)
         self.values: dict[tuple[int, int], Any] = {}  # (id(op), output nr) -> a tensor holding that output
-        self.output_ids: dict[tuple[int, int], str] = {}
+        self.output_ids: dict[tuple[int, int], str] = {}  # (id(op), output nr) -> node id
+        self.tensor_ids: dict[int, str] = {}  # id(leaf or constant) -> node id
         self.taken: set[str] = set()
 
     def read(self, tensor: Any) -> Graph:
@@ -107,9 +108,9 @@ class _GraphReader:
         used.setdefault(id(tensor.grad_fn), set()).add(root_key[1])
         self._collect_values(tensor, ops)
         for op in ops:
-            inputs = [self._input(op, i, child, nr) for i, (child, nr) in enumerate(op.next_functions)]
-            op_id = self._add(_op_label(op), GraphNode("", "op", _op_label(op), source=op))
-            graph.nodes[op_id].inputs = tuple(inputs)
+            inputs = tuple(self._input(op, i, child, nr) for i, (child, nr) in enumerate(op.next_functions))
+            label = _op_label(op)
+            op_id = self._add(label, GraphNode("", "op", label, inputs=inputs, source=op))
             graph._ids[id(op)] = op_id
             graph.backward_nodes.append(op)
             graph.ops.append(op_id)
@@ -144,22 +145,20 @@ class _GraphReader:
         return self.output_ids[(id(child), nr)]
 
     def _leaf(self, t: Any) -> str:
-        key = (id(t), -1)
-        if key not in self.output_ids:
+        if id(t) not in self.tensor_ids:
             name = self._name(t)
             grad = None if t.grad is None else to_numpy(t.grad)
             node = GraphNode("", "leaf", name or "", to_numpy(t), grad, source=t)
-            self.output_ids[key] = self._add(name or "leaf", node, numbered=name is None)
+            self.tensor_ids[id(t)] = self._add(name or "leaf", node, numbered=name is None)
             node.label = node.label or node.id
-        return self.output_ids[key]
+        return self.tensor_ids[id(t)]
 
     def _constant(self, t: Any) -> str:
-        key = (id(t), -2)
-        if key not in self.output_ids:
+        if id(t) not in self.tensor_ids:
             name = self._name(t)
             node = GraphNode("", "constant", name or "", to_numpy(t), source=t)
-            self.output_ids[key] = self._add(name or "const", node, numbered=name is None)
-        return self.output_ids[key]
+            self.tensor_ids[id(t)] = self._add(name or "const", node, numbered=name is None)
+        return self.tensor_ids[id(t)]
 
     def _output(self, op: Any, op_id: str, nr: int) -> str:
         t = self.values.get((id(op), nr))

@@ -88,7 +88,7 @@ class GraphStepper:
 
         last = self.stepper.last
         buttons = {}
-        for name, label, tip in [("reset", "⏮ reset", "back to the start"), ("back", "◀ back", "one step back"),
+        for name, label, tip in [("reset", "↺ reset", "back to the start"), ("back", "◀ back", "one step back"),
                                  ("step", "step ▶", "one step forward")]:
             button = widgets.Button(description=label, tooltip=tip, layout=widgets.Layout(width="86px"))
             button.add_class(f"al-{name}")

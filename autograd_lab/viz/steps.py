@@ -135,14 +135,20 @@ class Stepper:
                 if graph.nodes[record.node].kind == "op" and record.grad_outputs:
                     for k in self._edges_out[record.node]:  # its outputs: what it received
                         grads[graph.edges[k].dst] = format_values(record.grad_outputs[graph.edges[k].index])
-                    edge_classes.update(dict.fromkeys(self._edges_in[record.node], "al-edge--done"))
+                    edge_classes.update(dict.fromkeys(self._carrying(record), "al-edge--done"))
         active = self.active()
         if active is not None:
             kept = [c for c in classes.get(active, "").split() if c != "al-node--done"]  # e.g. its verdict colour
             classes[active] = " ".join([*kept, "al-node--active"])
             if j > 0:
-                edge_classes.update(dict.fromkeys(self._edges_in[active], "al-edge--active"))
+                edge_classes.update(dict.fromkeys(self._carrying(self.backward.records[j - 1]), "al-edge--active"))
         return self.scene.svg(classes, grads, edge_classes)
+
+    def _carrying(self, record: BackwardRecord) -> list[int]:
+        """The edges a node sent a gradient back along (not those where it returned None)."""
+        edges = self.graph.edges
+        return [k for k in self._edges_in[record.node]
+                if edges[k].index < len(record.grad_inputs) and record.grad_inputs[edges[k].index] is not None]
 
     def explanation(self) -> str:
         """One or two sentences about the current step."""

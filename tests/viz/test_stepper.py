@@ -14,6 +14,8 @@ from autograd_lab.viz import GraphStepper
 from autograd_lab.viz.steps import Stepper
 
 SVG = "{http://www.w3.org/2000/svg}"
+AUTOGRAD_LAB_ONLY = pytest.mark.parametrize("backend", ["autograd_lab"], indirect=True)
+TORCH_ONLY = pytest.mark.parametrize("backend", ["torch"], indirect=True)
 
 
 def _states(svg: str) -> dict[str, set[str]]:
@@ -63,6 +65,15 @@ def test_nodes_that_ran_backward_are_done(backend, book_graph):
     assert "al-node--active" in states[stepper.active()]
 
 
+@AUTOGRAD_LAB_ONLY
+def test_only_edges_that_carry_a_gradient_light_up(book_graph):
+    stepper = Stepper(book_graph["z"], book_graph)
+    stepper.goto(stepper.forward_steps + 1)
+    edges = {(p.get("data-from"), p.get("class")) for p in ET.fromstring(stepper.svg()).iter(f"{SVG}path")
+             if p.get("data-to") == "MulBackward"}
+    assert edges == {("w", "al-edge al-edge--active"), ("x", "al-edge"), ("b", "al-edge al-edge--active")}
+
+
 def test_tensors_show_the_gradient_that_reached_them(backend, book_graph):
     stepper = Stepper(book_graph["z"], book_graph)
     stepper.goto(stepper.forward_steps + 1)
@@ -78,10 +89,6 @@ def test_the_panel_shows_what_the_node_received_and_returned(backend, book_graph
     assert "grad_output = [1.]" in panel
     x_returned = "x: None" if backend.__name__ == "autograd_lab" else "input 1 (needs no gradient): None"
     assert x_returned in panel  # x needs no gradient: None is shown as such
-
-
-AUTOGRAD_LAB_ONLY = pytest.mark.parametrize("backend", ["autograd_lab"], indirect=True)
-TORCH_ONLY = pytest.mark.parametrize("backend", ["torch"], indirect=True)
 
 
 @AUTOGRAD_LAB_ONLY

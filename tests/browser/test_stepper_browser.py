@@ -1,0 +1,83 @@
+"""The GraphStepper in a real JupyterLab and Chromium: every click round-trips through the kernel.
+
+The notebook builds the book's ``Mul`` graph (w and b require grad, x does not) and
+shows a GraphStepper. Forward has one step (Mul's node is created), backward three
+(MulBackward, then the AccumulateGrad of w and of b — those two are tied in the
+engine's ready queue, so the test accepts either order).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = Path(__file__).with_name("stepper.ipynb")
+CLICK = 30_000  # ms for one click's round trip through the kernel
+START = [("forward 0/1", None), ("forward 1/1", {"MulBackward"}), ("backward 1/3", {"MulBackward"})]
+LEAVES = {"w", "b"}
+
+
+def _show_stepper(open_notebook, run_all_cells):
+    from playwright.sync_api import expect
+
+    page = open_notebook(NOTEBOOK)
+    run_all_cells(page)
+    stepper = page.locator(".al-stepper")
+    expect(stepper).to_be_visible(timeout=60_000)
+    return page, stepper, stepper.locator(".al-status")
+
+
+def test_stepping_forward_and_back_in_jupyterlab(open_notebook, run_all_cells, screenshot_dir):
+    from playwright.sync_api import expect
+
+    page, stepper, status = _show_stepper(open_notebook, run_all_cells)
+    active = stepper.locator(".al-node--active")
+    expect(status).to_have_text("forward 0/1")
+    expect(active).to_have_count(0)
+    expect(stepper.locator('.al-node[data-node="MulBackward"]')).to_have_class("al-node al-node--op al-node--future")
+
+    def click_and_check(button: str, expected_status: str, allowed: set[str] | None) -> str | None:
+        stepper.locator(f".al-{button}").click()
+        expect(status).to_have_text(expected_status, timeout=CLICK)
+        if allowed is None:
+            expect(active).to_have_count(0)
+            return None
+        expect(active).to_have_count(1)
+        node = active.get_attribute("data-node")
+        assert node in allowed, (expected_status, node)
+        return node
+
+    visited = [None]
+    for expected_status, allowed in START[1:]:
+        visited.append(click_and_check("step", expected_status, allowed))
+    stepper.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "stepper-mid-backward.png"))
+    page.locator(".jp-Cell").filter(has=stepper).screenshot(path=str(screenshot_dir / "stepper-cell-mid-backward.png"))
+    first_leaf = click_and_check("step", "backward 2/3", LEAVES)
+    visited += [first_leaf, click_and_check("step", "backward 3/3", LEAVES - {first_leaf})]
+    expect(stepper.locator(".al-step")).to_be_disabled()
+    expect(stepper.locator(".al-node--done")).to_have_count(2)  # MulBackward and the first leaf; the last is active
+
+    statuses = [s for s, _ in START] + ["backward 2/3", "backward 3/3"]
+    for position in range(len(statuses) - 2, -1, -1):  # back to the start: the recorded steps, in reverse
+        node = click_and_check("back", statuses[position], None if visited[position] is None
+                               else {visited[position]})
+        assert node == visited[position]
+    expect(stepper.locator(".al-back")).to_be_disabled()
+    assert not page.errors, page.errors
+
+
+def test_play_runs_to_the_end_and_reset_goes_back(open_notebook, run_all_cells):
+    from playwright.sync_api import expect
+
+    page, stepper, status = _show_stepper(open_notebook, run_all_cells)
+    expect(status).to_have_text("forward 0/1")
+    stepper.locator(".al-play").click()  # the browser's timer drives the slider; each move round-trips the kernel
+    expect(status).to_have_text("backward 3/3", timeout=CLICK)
+    expect(stepper.locator(".al-play")).not_to_contain_class("mod-active", timeout=CLICK)  # it stopped by itself
+    stepper.locator(".al-reset").click()
+    expect(status).to_have_text("forward 0/1", timeout=CLICK)
+    assert not page.errors, page.errors
