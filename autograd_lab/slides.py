@@ -34,7 +34,8 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 <style>
 :root { --jp-content-font-size1: 17px; --jp-code-font-size: 15px; }
 .reveal .slides > section, .reveal .slides > section > section { max-height: 100%; overflow-y: auto; }
-.reveal table.al-side-by-side { font-size: 15px; margin: 0; }
+.reveal table.al-side-by-side { font-size: 15px; margin: 0; table-layout: fixed; width: 100%; }
+.reveal table.al-side-by-side img { max-width: 100% !important; }
 .reveal table.al-side-by-side pre { font-size: 14px; box-shadow: none; width: auto; margin: 0; }
 </style>
 {% endblock html_head_css %}

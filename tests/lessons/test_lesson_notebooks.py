@@ -1,0 +1,77 @@
+"""The lessons as stored: executed, with slide metadata, without noise, and honest about differences."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+# DeprecationWarnings a lesson shows on purpose (the 2018 API); any other one is noise.
+DELIBERATE_DEPRECATIONS = ("'saved_variables' is deprecated; use 'saved_tensors'",
+                           "should not be instantiated. Methods on autograd functions are all static")
+# Side-by-side cells whose two columns differ on purpose, each explained in its lesson.
+EXPECTED_DIFFERENCES = {
+    ("00_how_to_use_this_course", "print(torch.__name__)"),  # the demo that the two runs are different programs
+    ("03_multiply_add_then_and_now", "x = V(t.ones(1))"),  # the book prints type(x): torch.Tensor vs autograd_lab
+}
+
+
+def _outputs_text(notebook: nbformat.NotebookNode) -> list[tuple[nbformat.NotebookNode, str]]:
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", ()):
+            text = output.get("text") or output.get("data", {}).get("text/plain") or output.get("evalue", "")
+            found.append((cell, text))
+    return found
+
+
+def test_the_course_has_eight_lessons_numbered_00_to_07(lessons: list[Path]) -> None:
+    assert [path.name[:3] for path in lessons] == [f"{n:02d}_" for n in range(8)]
+
+
+def test_every_code_cell_is_stored_executed_in_order(notebook: nbformat.NotebookNode) -> None:
+    counts = [cell.execution_count for cell in notebook.cells if cell.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # nbval skips a cell with no count: it would check nothing
+
+
+def test_every_cell_has_a_slide_type(notebook: nbformat.NotebookNode) -> None:
+    types = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in notebook.cells]
+    assert all(t in SLIDE_TYPES for t in types), types
+
+
+def test_the_deck_starts_with_a_title_slide(notebook: nbformat.NotebookNode) -> None:
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.metadata.slideshow.slide_type == "slide"
+    assert first.source.startswith("# ")
+
+
+def test_learning_goals_come_first(notebook: nbformat.NotebookNode) -> None:
+    assert "**Learning goals**" in notebook.cells[0].source
+
+
+def test_no_cell_raised_or_wrote_to_stderr(notebook: nbformat.NotebookNode) -> None:
+    kinds = [(output.output_type, output.get("name")) for cell in notebook.cells for output in cell.get("outputs", ())]
+    assert ("error", None) not in kinds
+    assert ("stream", "stderr") not in kinds
+
+
+def test_deprecation_warnings_appear_only_where_shown_on_purpose(notebook: nbformat.NotebookNode) -> None:
+    for _, text in _outputs_text(notebook):
+        for line in re.findall(r"DeprecationWarning: .*", text):
+            assert any(message in line for message in DELIBERATE_DEPRECATIONS), line
+
+
+def test_a_code_cell_shows_one_idea(notebook: nbformat.NotebookNode) -> None:
+    longest = max(len(cell.source.splitlines()) for cell in notebook.cells if cell.cell_type == "code")
+    assert longest <= 22  # about 15 lines of code; the book's quoted classes are the longest
+
+
+def test_both_engines_print_the_same_except_where_the_lesson_explains_why(lessons: list[Path]) -> None:
+    differing = set()
+    for lesson in lessons:
+        for cell, text in _outputs_text(nbformat.read(lesson, as_version=4)):
+            if "✗ the outputs differ" in text:
+                differing.add((lesson.stem, next(line for line in cell.source.splitlines()[1:] if line.strip())))
+    assert differing == EXPECTED_DIFFERENCES

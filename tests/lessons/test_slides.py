@@ -1,0 +1,103 @@
+"""``autograd-lab slides``: one reveal.js deck per lesson, that opens offline and shows the drawings."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from autograd_lab import slides
+
+REPO = Path(__file__).resolve().parents[2]
+CDN_HOSTS = re.compile(r"unpkg\.com|jsdelivr\.net|cdnjs\.cloudflare\.com|googleapis\.com|code\.jquery\.com|"
+                       r"mathjax\.org|cdn\.plot\.ly|requirejs\.org")
+BROWSER_DECK = "02_writing_a_function"  # the book's Mul, with a static drawing of its graph
+
+
+class _Loads(HTMLParser):
+    """Every URL the page would load by itself: scripts, styles, images, frames, and CSS url()/@import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "video", "audio", "embed"):
+            self.urls.append(attributes.get("src") or "")
+        if tag == "link":
+            self.urls.append(attributes.get("href") or "")
+
+    def handle_data(self, data: str) -> None:  # style sheets: url(...) and @import url(...)
+        self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", data)
+
+
+def expected_slide_count(lesson: Path) -> int:
+    """What nbconvert makes of the metadata: the first shown cell opens a slide, then each slide/subslide."""
+    types = [cell.metadata.slideshow.slide_type for cell in nbformat.read(lesson, as_version=4).cells]
+    shown = [t for t in types if t not in ("skip", "notes")]
+    return 1 + sum(t in ("slide", "subslide") for t in shown[1:])
+
+
+def test_there_is_one_deck_per_lesson_and_an_index(slides_dir: Path, lessons: list[Path]) -> None:
+    assert sorted(p.name for p in slides_dir.glob("*.slides.html")) == [f"{p.stem}.slides.html" for p in lessons]
+    index = (slides_dir / "index.html").read_text()
+    assert all(f'href="{p.stem}.slides.html"' in index for p in lessons)
+
+
+def test_decks_load_nothing_from_the_network(slides_dir: Path) -> None:
+    for page in [*slides_dir.glob("*.html"), *slides_dir.glob("reveal.js/**/*.css")]:
+        content = page.read_text(encoding="utf-8")
+        assert not CDN_HOSTS.search(content), page.name
+        parser = _Loads()
+        parser.feed(content if page.suffix == ".html" else f"<style>{content}</style>")
+        remote = [url for url in parser.urls if re.match(r"([a-z]+:)?//", url) and not url.startswith("data:")]
+        assert remote == [], page.name
+
+
+def test_decks_find_reveal_js_beside_them(slides_dir: Path) -> None:
+    deck = (slides_dir / f"{BROWSER_DECK}.slides.html").read_text()
+    parser = _Loads()
+    parser.feed(deck)
+    local = [url for url in parser.urls if url and not url.startswith("data:")]
+    assert local and all((slides_dir / url).is_file() for url in local), local
+
+
+def test_the_static_drawings_show_and_the_widgets_are_left_out(slides_dir: Path, lessons: list[Path]) -> None:
+    for lesson in lessons:
+        sources = [c.source for c in nbformat.read(lesson, as_version=4).cells if c.cell_type == "code"]
+        deck = (slides_dir / f"{lesson.stem}.slides.html").read_text()
+        drawings = sum("draw(" in s for s in sources)
+        assert deck.count('<img alt="graph of') >= drawings, lesson.stem
+        assert "application/vnd.jupyter.widget-view+json" not in deck, lesson.stem
+
+
+def test_the_command_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = argparse.Namespace(lessons=tmp_path, out=tmp_path / "out", cache=tmp_path / "cache")
+    assert slides.run(args) == 1
+    assert "no lessons found" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_a_deck_runs_offline_in_chromium(slides_dir: Path, offline_page: Any) -> None:
+    page = offline_page
+    page.goto((slides_dir / f"{BROWSER_DECK}.slides.html").as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+    assert page.evaluate("Reveal.getTotalSlides()") == expected_slide_count(REPO / "lessons" / f"{BROWSER_DECK}.ipynb")
+    # Go to the slide with the drawing of the book's Mul and keep a picture of it.
+    page.evaluate("""() => {
+        const slide = document.querySelector('img[alt^="graph of"]').closest('section');
+        const {h, v} = Reveal.getIndices(slide);
+        Reveal.slide(h, v, 99);
+    }""")
+    assert page.locator("section.present img[alt^='graph of']").first.is_visible()
+    screenshots = REPO / "build" / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / f"slides_{BROWSER_DECK}.png"))
+    assert page.blocked == []
+    assert page.errors == []
