@@ -174,9 +174,15 @@ class Stepper:
             if graph.library == "autograd_lab":
                 text += f" The real engine did it: {record.node}.grad in your notebook holds this value now."
         else:
-            start = f"backward() starts at {self._name(graph.root)} with gradient 1: the" if j == 1 else "The"
-            text = (f"{start} engine ran {record.node}.backward: it received the gradient of each output "
-                    "(grad_output) and returned one gradient per input, None where an input needs none.")
+            root = self._name(graph.root)
+            start = "The engine ran"
+            if j == 1 and graph.library == "torch":
+                start = (f"torch ran {root}.backward() in one go (its engine cannot pause; hooks recorded each node), "
+                         "starting with gradient 1. First it ran")
+            elif j == 1:
+                start = f"backward() starts at {root} with gradient 1: the engine ran"
+            text = (f"{start} {record.node}.backward: it received the gradient of each output (grad_output) and "
+                    "returned one gradient per input, None where an input needs none.")
         if j == self.backward.total and self.backward.finished:
             text += " Backward is done (the graph was kept: retain_graph=True)."
         return text

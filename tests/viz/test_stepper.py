@@ -139,6 +139,14 @@ def test_both_libraries_step_through_the_same_nodes(book_mul, backend):
 
 
 @TORCH_ONLY
+def test_the_panel_says_torch_ran_backward_in_one_go(book_graph):
+    stepper = Stepper(book_graph["z"], book_graph)
+    stepper.goto(stepper.forward_steps + 1)
+    assert stepper.explanation().startswith("torch ran z.backward() in one go")
+    assert book_graph["w"].grad is not None  # already: torch cannot pause between nodes
+
+
+@TORCH_ONLY
 def test_torch_hooks_are_removed_after_recording(book_graph):
     stepper = Stepper(book_graph["z"], book_graph)
     stepper.goto(stepper.last)
