@@ -1,0 +1,120 @@
+"""Flag submitted code that a person should look at: it reaches for the checker, not the exercise.
+
+Nothing here changes a score (the checks are judged outside the kernel, on inputs the student
+never saw, so tampering cannot earn points); it tells the instructor where to look. The rules
+read the code's syntax tree: what it imports, calls, assigns to, and which dunder attributes
+it touches. An exercise needs none of these.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+_MODULES = {"os", "sys", "subprocess", "builtins", "importlib", "inspect", "ctypes", "socket", "shutil", "pathlib",
+            "io", "gc", "signal", "resource", "threading", "multiprocessing", "pickle", "marshal", "IPython",
+            "traceback", "atexit", "pty", "torch", "nbval", "pytest", "autograd_lab.check", "autograd_lab.grading"}
+_CALLS = {"open", "exec", "eval", "compile", "__import__", "globals", "vars", "setattr", "delattr", "get_ipython",
+          "breakpoint", "input", "exit", "quit"}
+_ATTRIBUTES = {"__builtins__", "__globals__", "__code__", "__dict__", "__subclasses__", "__import__", "__class__",
+               "__bases__", "__mro__", "f_back", "f_globals", "tb_frame"}
+
+
+def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
+    """Reasons to review this cell's code (empty if none), one per finding, with line numbers.
+
+    ``protected`` are names the master's own cells rely on (``torch``, ``check_function``, ...):
+    rebinding one of them at the top level, like rebinding a builtin such as ``print``, is flagged,
+    and so is assigning to an attribute of one (``torch.exp = ...``), anywhere.
+    """
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError as error:
+        return [f"line {error.lineno}: does not parse as Python ({error.msg})"]
+    watched = protected | set(dir(builtins))
+    modules = {a.asname or a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for a in node.names}
+    found = set()
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found |= {(line, f"imports {n}") for n in names if _watched_module(n)}
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CALLS:
+            found.add((line, f"calls {node.func.id}()"))
+        elif isinstance(node, ast.Attribute) and node.attr in _ATTRIBUTES:
+            found.add((line, f"uses .{node.attr}"))
+        elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
+            found.add((line, f"uses {node.id}"))
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            found |= {(line, f"declares {n} global") for n in node.names if n in watched}
+        for target in _targets(node):
+            root = _root(target)
+            if target is not root and isinstance(root, ast.Name) and root.id in watched | modules:
+                found.add((line, f"assigns to {ast.unparse(target)}"))
+    for node in _module_level(tree):
+        for name in _bound_names(node):
+            if name in watched:
+                found.add((node.lineno, f"rebinds {name}"))
+    return [f"line {line}: {what}" for line, what in sorted(found)]
+
+
+def _python(source: str) -> str:
+    """IPython magics and shell escapes as the Python calls they stand for (which are then flagged)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def _watched_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in _MODULES)
+
+
+def _harmless_import(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> bool:
+    """Importing from autograd_lab (not its checker) binds what the master's cells bind too."""
+    module = node.module or "" if isinstance(node, ast.ImportFrom) else alias.name
+    return module.split(".")[0] == "autograd_lab" and not _watched_module(module)
+
+
+def _targets(node: ast.AST) -> list[ast.expr]:
+    """What an assignment or ``del`` statement writes to."""
+    if isinstance(node, ast.Assign):
+        return [t for target in node.targets for t in _unpack(target)]
+    if isinstance(node, ast.AugAssign | ast.AnnAssign | ast.For):
+        return _unpack(node.target)
+    if isinstance(node, ast.Delete):
+        return list(node.targets)
+    return []
+
+
+def _module_level(tree: ast.Module) -> list[ast.stmt]:
+    """The statements that run at the cell's top level (inside if/for/with/try, not inside defs)."""
+    statements, stack = [], list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            statements.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            stack += [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt | ast.excepthandler)]
+    return statements
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    """The names a top-level statement (re)binds, except the course's own ``import autograd_lab as torch``."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [a.asname or a.name.split(".")[0] for a in node.names if not _harmless_import(node, a)]
+    return [t.id for t in _targets(node) if isinstance(t, ast.Name)]
+
+
+def _unpack(target: ast.expr) -> list[ast.expr]:
+    if isinstance(target, ast.Tuple | ast.List):
+        return [t for item in target.elts for t in _unpack(item)]
+    return [target.value if isinstance(target, ast.Starred) else target]
+
+
+def _root(node: ast.expr) -> ast.expr:
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node

@@ -1,0 +1,200 @@
+"""Run a notebook's cells in a fresh Jupyter kernel, with limits, and report what each cell did.
+
+``run_cells(sources)`` starts a *worker* process (this module run as ``python -m``), which caps
+its own address space (RLIMIT_AS) and then starts the kernel, so the kernel inherits the cap.
+The kernel runs in an empty temporary folder: nothing that sits beside a submission (a
+``conftest.py``, a module named like ours) is ever imported. Each cell gets a timeout; when it
+runs out the kernel is interrupted (the cell fails, the next one runs); a kernel that ignores
+the interrupt is killed and the remaining cells are reported as not run. The worker streams
+one JSON line per cell, so whatever ran before a crash is kept.
+
+Only the kernel's messages come back: stdout text, errors, ``text/plain`` and the check
+measurements (``autograd_lab.check.MEASUREMENT_MIME``). Everything else is dropped, and text
+is truncated, so a cell that prints forever cannot flood the grader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autograd_lab.check import MEASUREMENT_MIME
+
+if TYPE_CHECKING:
+    from jupyter_client import KernelClient, KernelManager
+
+CELL_TIMEOUT = 10.0  # seconds per cell
+MEMORY_MB = 2048  # address-space cap of the kernel (torch needs about 0.8 GB of it)
+STARTUP_TIMEOUT = 60.0  # seconds for the kernel to start
+_INTERRUPT_GRACE = 3.0  # seconds a kernel gets to stop after an interrupt
+_TEXT_LIMIT = 20_000  # characters of text kept per cell
+_MAX_OUTPUTS = 100  # outputs kept per cell
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class CellRun:
+    """What one cell did: its outputs, its error (if it raised), whether it ran out of time."""
+
+    outputs: list[dict] = field(default_factory=list)  # {"text": ...} or {"measurement": {...}}
+    error: dict | None = None  # {"ename", "evalue", "traceback"}
+    timed_out: bool = False
+
+    @property
+    def measurements(self) -> list[dict]:
+        return [o["measurement"] for o in self.outputs if "measurement" in o]
+
+    @property
+    def text(self) -> str:
+        return "".join(o.get("text", "") for o in self.outputs)
+
+
+@dataclass
+class SandboxRun:
+    """The cells that ran (in order; fewer than asked if the run stopped) and why it stopped early."""
+
+    cells: list[CellRun]
+    problem: str | None = None
+
+
+def run_cells(sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, memory_mb: int = MEMORY_MB) -> SandboxRun:
+    """Run ``sources`` one cell after another in a fresh, capped kernel; never hangs, never raises on bad code."""
+    job = json.dumps({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": memory_mb})
+    budget = STARTUP_TIMEOUT + len(sources) * (cell_timeout + _INTERRUPT_GRACE + 1)
+    worker = subprocess.Popen([sys.executable, "-m", "autograd_lab.grading.sandbox"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
+                              start_new_session=True)
+    problem, kernel = None, None
+    try:
+        out, err = worker.communicate(job.encode(), timeout=budget)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        out, err = worker.communicate()
+        problem = f"the notebook did not finish within {budget:.0f} s"
+    run = SandboxRun([])
+    for line in out.decode("utf-8", "replace").splitlines():
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:  # the worker was killed mid-line
+            break
+        if "kernel_pid" in message:
+            kernel = message["kernel_pid"]
+        elif "cell" in message:
+            run.cells.append(CellRun(**message["cell"]))
+        elif "problem" in message:
+            problem = problem or message["problem"]
+    if problem is not None and kernel is not None:
+        _kill_group(kernel)  # the worker could not shut its kernel down
+    if problem is None and len(run.cells) < len(sources):
+        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        problem = f"the grading worker failed: {last[0]}"
+    run.problem = problem
+    return run
+
+
+def _environment() -> dict[str, str]:
+    """The worker's and kernel's environment: our autograd_lab first, one thread, no user startup files."""
+    env = dict(os.environ)
+    env.update({"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PYTHONHASHSEED": "0",
+                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    return env
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+# ----- the worker: this module run as `python -m autograd_lab.grading.sandbox` ----------------------
+def _send(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def _worker() -> None:
+    import resource
+
+    from jupyter_client.manager import KernelManager
+
+    job = json.load(sys.stdin)
+    cap = job["memory_mb"] * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    with tempfile.TemporaryDirectory(prefix="autograd-lab-kernel-") as home:
+        env = dict(os.environ, IPYTHONDIR=os.path.join(home, ".ipython"), JUPYTER_RUNTIME_DIR=home)
+        manager = KernelManager(kernel_name="python3")
+        manager.start_kernel(cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             extra_arguments=["--HistoryManager.enabled=False"])
+        _send({"kernel_pid": manager.provisioner.pid})
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+            for source in job["cells"]:
+                cell, state = _execute(manager, client, source, job["cell_timeout"])
+                _send({"cell": cell})
+                if state != "ok":
+                    _send({"problem": state})
+                    break
+        except RuntimeError as error:  # the kernel died while starting
+            _send({"problem": f"the kernel did not start: {error}"})
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+
+def _execute(manager: KernelManager, client: KernelClient, source: str, timeout: float) -> tuple[dict, str]:
+    """Run one cell; collect its outputs until the kernel is idle again, interrupting it if it overruns."""
+    msg_id = client.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+    cell: dict = {"outputs": [], "error": None, "timed_out": False}
+    size = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        now = time.monotonic()
+        if now > deadline:
+            if cell["timed_out"]:
+                return cell, f"the kernel ignored the interrupt after {timeout:g} s and was stopped"
+            cell["timed_out"] = True
+            manager.interrupt_kernel()
+            deadline = now + _INTERRUPT_GRACE
+        try:
+            message = client.get_iopub_msg(timeout=0.2)
+        except queue.Empty:
+            if not manager.is_alive():
+                return cell, "the kernel died (out of memory, or the code ended the process)"
+            continue
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = message["msg_type"], message["content"]
+        if kind == "status" and content["execution_state"] == "idle":
+            return cell, "ok"
+        if kind == "stream" and size < _TEXT_LIMIT and len(cell["outputs"]) < _MAX_OUTPUTS:
+            text = content["text"][: _TEXT_LIMIT - size]
+            size += len(text)
+            cell["outputs"].append({"text": text})
+        elif kind in ("display_data", "execute_result"):
+            data = content["data"]
+            if MEASUREMENT_MIME in data and len(cell["outputs"]) < _MAX_OUTPUTS:
+                cell["outputs"].append({"measurement": data[MEASUREMENT_MIME]})
+            elif "text/plain" in data and size < _TEXT_LIMIT and len(cell["outputs"]) < _MAX_OUTPUTS:
+                text = data["text/plain"][: _TEXT_LIMIT - size] + "\n"
+                size += len(text)
+                cell["outputs"].append({"text": text})
+        elif kind == "error":
+            trace = _ANSI.sub("", "\n".join(content["traceback"]))[:_TEXT_LIMIT]
+            cell["error"] = {"ename": content["ename"], "evalue": content["evalue"][:2000], "traceback": trace}
+
+
+if __name__ == "__main__":
+    _worker()
