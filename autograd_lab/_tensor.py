@@ -129,6 +129,11 @@ class Tensor:
         return self._grad_fn is None
 
     @property
+    def output_nr(self) -> int:
+        """Which of its grad_fn's outputs this tensor is (0 for single-output ops)."""
+        return self._output_nr
+
+    @property
     def grad(self) -> Tensor | None:
         """The gradient accumulated by backward (leaves, or non-leaves that retain_grad())."""
         if self._grad_fn is not None and not self._retains_grad and self._grad is None:

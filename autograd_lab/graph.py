@@ -104,7 +104,7 @@ class _GraphReader:
             graph.root = self._leaf(tensor)
             return graph
         ops, used = _walk(tensor.grad_fn)
-        root_key = (id(tensor.grad_fn), _output_nr(tensor))
+        root_key = (id(tensor.grad_fn), tensor.output_nr)
         used.setdefault(id(tensor.grad_fn), set()).add(root_key[1])
         self._collect_values(tensor, ops)
         for op in ops:
@@ -129,7 +129,7 @@ class _GraphReader:
             candidates += [a for a in (getattr(op, "_forward_inputs", None) or ()) if _is_tensor(a)]
         for t in candidates:
             if t.grad_fn is not None:
-                self.values.setdefault((id(t.grad_fn), _output_nr(t)), t)
+                self.values.setdefault((id(t.grad_fn), t.output_nr), t)
 
     def _input(self, op: Any, i: int, child: Any, nr: int) -> str | None:
         """The node id of input ``i`` of ``op``: a leaf, another op's output, a constant, or None."""
@@ -257,11 +257,6 @@ def _saved_tensors(op: Any, library: str) -> list[Any]:
         items = value if isinstance(value, (tuple, list)) else (value,)
         found += [t for t in items if _is_tensor(t)]
     return found
-
-
-def _output_nr(t: Any) -> int:
-    """Which output of its grad_fn ``t`` is (torch: ``output_nr``; autograd_lab keeps it as ``_output_nr``)."""
-    return t._output_nr if isinstance(t, Tensor) else t.output_nr
 
 
 def to_numpy(t: Any) -> np.ndarray:

@@ -17,6 +17,7 @@ the real engine, not a replay. Graph walks use explicit stacks, never recursion.
 from __future__ import annotations
 
 import heapq
+import itertools
 import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -95,10 +96,11 @@ def _run_nodes(
     buffers: dict[Node, list[Tensor | None]] = {}
     for (node, nr), grad in zip(roots, grad_roots):
         _add(buffers, node, nr, grad)
-    ready: list[tuple[int, int, Node]] = []  # a heap: the newest node (highest sequence number) first
+    ready: list[tuple[int, int, Node]] = []  # a heap: the newest node (highest sequence number) first;
+    pushes = itertools.count()  # ties (all AccumulateGrad nodes share a number) go first come, first served
     for node in root_nodes:
         if node not in dependencies:
-            heapq.heappush(ready, (-node._sequence_nr, id(node), node))
+            heapq.heappush(ready, (-node._sequence_nr, next(pushes), node))
 
     while ready:
         node = heapq.heappop(ready)[2]
@@ -132,7 +134,7 @@ def _run_nodes(
                     buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad  # gradients that meet are summed
                 dependencies[child] -= 1
                 if dependencies[child] == 0:
-                    heapq.heappush(ready, (-child._sequence_nr, id(child), child))
+                    heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
         finally:
             grad_mode._enabled = previous
         if not retain_graph:
