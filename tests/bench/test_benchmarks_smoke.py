@@ -11,6 +11,7 @@ def test_every_benchmark_runs_and_writes_a_results_table(tmp_path: Path):
     out = tmp_path / "RESULTS.md"
     assert main(["--size", "tiny", "--out", str(out)]) == 0
     text = out.read_text()
-    for workload in ("`y = y * c`", "MLP training step", "matmul", "Hessian-vector product", "import"):
+    for workload in ("`y = y * c`", "MLP training step", "matmul", "Hessian-vector product", "import",
+                     "GraphStepper"):
         assert workload in text
-    assert text.count("\n| ") >= 9  # header + one row per workload and variant
+    assert text.count("\n| ") >= 11  # header + one row per workload and variant
