@@ -18,6 +18,10 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbconvert import SlidesExporter
 
 REVEAL_VERSION = "5.2.1"
 REVEAL_DIR = "reveal.js"  # where the decks find reveal.js, relative to them
@@ -106,7 +110,8 @@ def install_reveal(target: Path, cache: Path) -> None:
                    if m.isfile() and any(m.name.startswith("package/" + f) for f in REVEAL_FILES)]
         for member in members:
             member.name = member.name.removeprefix("package/")
-        archive.extractall(target, members=members, filter="data")
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.10.12 / 3.11.4
+        archive.extractall(target, members=members, **safe)
 
 
 def _npm_pack(tarball: Path) -> None:
@@ -123,7 +128,8 @@ def _npm_pack(tarball: Path) -> None:
         raise SlidesError(f"`npm pack reveal.js@{REVEAL_VERSION}` failed:\n{result.stderr.strip()}")
 
 
-def _exporter():  # -> nbconvert.SlidesExporter (imported here: the CLI loads this module for `slides` only)
+def _exporter() -> SlidesExporter:
+    """nbconvert's slides exporter with our template (nbconvert is imported only when decks are built)."""
     from jinja2 import DictLoader
     from nbconvert import SlidesExporter
 
