@@ -1381,14 +1381,6 @@ def pow(input: Tensor | Number, exponent: Any) -> Tensor:
     return Pow.apply(input, exponent)
 
 
-def neg(input: Tensor) -> Tensor:
-    return Neg.apply(input)
-
-
-def reciprocal(input: Tensor) -> Tensor:
-    return Reciprocal.apply(input)
-
-
 def _rsub(self: Tensor, other: Any) -> Tensor:
     return Rsub.apply(self, other)
 
@@ -1401,40 +1393,18 @@ def _rpow(self: Tensor, other: Any) -> Tensor:
     return RPow.apply(self, other)
 
 
-def exp(input: Tensor) -> Tensor:
-    return Exp.apply(input)
+def _math_function(op: type[Function]) -> Any:
+    """``exp(input)``, ``log(input)``, ...: apply a one-input op (named after it, with its docstring)."""
+    def function(input: Tensor) -> Tensor:
+        return op.apply(input)
+    function.__name__ = function.__qualname__ = op.__name__.lower()
+    function.__doc__ = op.__doc__
+    return function
 
 
-def log(input: Tensor) -> Tensor:
-    return Log.apply(input)
-
-
-def sin(input: Tensor) -> Tensor:
-    return Sin.apply(input)
-
-
-def cos(input: Tensor) -> Tensor:
-    return Cos.apply(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    return Tanh.apply(input)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    return Sigmoid.apply(input)
-
-
-def relu(input: Tensor) -> Tensor:
-    return Relu.apply(input)
-
-
-def abs(input: Tensor) -> Tensor:
-    return Abs.apply(input)
-
-
-def sqrt(input: Tensor) -> Tensor:
-    return Sqrt.apply(input)
+exp, log, sin, cos, tanh = (_math_function(op) for op in (Exp, Log, Sin, Cos, Tanh))
+sigmoid, relu, abs, sqrt = (_math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))
+neg, reciprocal = _math_function(Neg), _math_function(Reciprocal)
 
 
 def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
