@@ -59,6 +59,15 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
     return [f"line {line}: {what}" for line, what in sorted(found)]
 
 
+def defined_names(source: str) -> set[str]:
+    """The names a cell binds at its top level (what later cells can use)."""
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        return set()
+    return {name for node in _module_level(tree) for name in _bound_names(node, every_import=True)}
+
+
 def _python(source: str) -> str:
     """IPython magics and shell escapes as the Python calls they stand for (which are then flagged)."""
     from IPython.core.inputtransformer2 import TransformerManager
@@ -99,12 +108,12 @@ def _module_level(tree: ast.Module) -> list[ast.stmt]:
     return statements
 
 
-def _bound_names(node: ast.stmt) -> list[str]:
-    """The names a top-level statement (re)binds, except the course's own ``import autograd_lab as torch``."""
+def _bound_names(node: ast.stmt, every_import: bool = False) -> list[str]:
+    """The names a top-level statement (re)binds; imports from autograd_lab only if ``every_import``."""
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return [node.name]
     if isinstance(node, ast.Import | ast.ImportFrom):
-        return [a.asname or a.name.split(".")[0] for a in node.names if not _harmless_import(node, a)]
+        return [a.asname or a.name.split(".")[0] for a in node.names if every_import or not _harmless_import(node, a)]
     return [t.id for t in _targets(node) if isinstance(t, ast.Name)]
 
 

@@ -1,0 +1,123 @@
+"""What ``autograd-lab grade`` writes: the gradebook, each student's feedback, Gradescope files, a review list.
+
+    OUTDIR/grades.csv                    one row per student, one column per check; first row: points possible
+    OUTDIR/grades_long.csv               one row per (student, check)
+    OUTDIR/feedback/<student>.md         verdicts, errors and notes; never a hidden check's source
+    OUTDIR/gradescope/<student>/results.json   Gradescope's autograder format
+    OUTDIR/review.md                     the seed, submissions flagged for review, and those not graded
+
+Everything is sorted and free of timings, so grading again with the same seed writes the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograd_lab.grading.grade import CheckOutcome, Grader, StudentResult
+
+
+def write_reports(outdir: Path, grader: Grader, results: list[StudentResult]) -> None:
+    results = sorted(results, key=lambda r: r.student)
+    (outdir / "feedback").mkdir(parents=True, exist_ok=True)
+    _write_wide(outdir / "grades.csv", grader, results)
+    _write_long(outdir / "grades_long.csv", results)
+    for r in results:
+        (outdir / "feedback" / f"{r.student}.md").write_text(feedback(grader, r), encoding="utf-8")
+        gradescope = outdir / "gradescope" / r.student
+        gradescope.mkdir(parents=True, exist_ok=True)
+        (gradescope / "results.json").write_text(json.dumps(_gradescope(grader, r), indent=2, ensure_ascii=False)
+                                                 + "\n", encoding="utf-8")
+    (outdir / "review.md").write_text(_review(grader, results), encoding="utf-8")
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def _write_wide(path: Path, grader: Grader, results: list[StudentResult]) -> None:
+    checks = grader.exercise.checks
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["student", *(c.id for c in checks), "total", "status", "review"])
+        out.writerow(["POINTS POSSIBLE", *(_number(c.points) for c in checks), _number(grader.exercise.points), "",
+                      ""])
+        for r in results:
+            status = f"could not grade: {r.problem}" if r.problem else "graded"
+            out.writerow([r.student, *(_number(o.points) for o in r.outcomes), _number(r.score), status,
+                          "; ".join(r.flags)])
+
+
+def _write_long(path: Path, results: list[StudentResult]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "check", "hidden", "points", "possible", "result", "first problem"])
+        for r in results:
+            for o in r.outcomes:
+                failed = next((str(v).splitlines()[0] for v in o.verdicts if not v.ok), "")
+                result = "not graded" if r.problem else "passed" if o.points == o.check.points else "failed"
+                out.writerow([r.student, o.check.id, str(o.check.hidden).lower(), _number(o.points),
+                              _number(o.check.points), result, failed])
+
+
+def _title(o: CheckOutcome) -> str:
+    return f"{o.check.id} (hidden check)" if o.check.hidden else o.check.id
+
+
+def _verdict_text(o: CheckOutcome) -> str:
+    return "\n".join(str(v) for v in o.verdicts)
+
+
+def feedback(grader: Grader, r: StudentResult) -> str:
+    """A student's feedback in Markdown: score, each check's verdicts, the errors their code raised."""
+    lines = [f"# {grader.exercise.name}: feedback for {r.student}", ""]
+    if r.problem:
+        return "\n".join([*lines, f"Could not grade this submission: {r.problem}.", ""])
+    lines += [f"**Score: {_number(r.score)} / {_number(grader.exercise.points)}**", "", "| check | points | |",
+              "|---|---|---|"]
+    lines += [f"| {_title(o)} | {_number(o.points)} / {_number(o.check.points)} | "
+              f"{'✓' if o.points == o.check.points else '✗'} |" for o in r.outcomes]
+    lines.append("")
+    hidden = any(o.check.hidden for o in r.outcomes)
+    if hidden:
+        lines += ["Hidden checks run the same kind of check on inputs chosen when grading.", ""]
+    for o in r.outcomes:
+        lines += [f"## {_title(o)}: {_number(o.points)} / {_number(o.check.points)}", "", "```text",
+                  _verdict_text(o), "```", ""]
+    if r.errors:
+        lines += ["## Errors in your code", ""]
+        for error in r.errors:
+            lines += ["```text", error, "```", ""]
+    if r.notes:
+        lines += ["## Notes", "", *(f"- {note}" for note in r.notes), ""]
+    return "\n".join(lines)
+
+
+def _gradescope(grader: Grader, r: StudentResult) -> dict:
+    """Gradescope's results.json: a score, and one test per check (hidden ones shown once published)."""
+    tests = [{"name": _title(o), "score": o.points, "max_score": o.check.points, "output": _verdict_text(o),
+              "visibility": "after_published" if o.check.hidden else "visible"} for o in r.outcomes]
+    output = f"Could not grade this submission: {r.problem}." if r.problem else "\n\n".join(r.errors + r.notes)
+    return {"score": r.score, "output": output, "tests": tests}
+
+
+def _review(grader: Grader, results: list[StudentResult]) -> str:
+    lines = [f"# {grader.exercise.name}: grading review", "", f"Graded {len(results)} submission(s) with seed "
+             f"{grader.seed} (grade again with `--seed {grader.seed}` to get the same results).", ""]
+    flagged = [r for r in results if r.flags]
+    lines += ["## Flagged for review", "", "Code an exercise does not need (it earned nothing by itself: checks are "
+              "judged outside the student's kernel).", ""]
+    for r in flagged:
+        lines += [f"### {r.student} ({r.path})", "", *(f"- {f}" for f in r.flags), ""]
+    if not flagged:
+        lines += ["None.", ""]
+    failed = [r for r in results if r.problem]
+    lines += ["## Not graded", ""]
+    lines += [f"- {r.student} ({r.path}): {r.problem}" for r in failed] or ["None."]
+    stopped = [r for r in results if any(n.startswith("grading stopped early") for n in r.notes)]
+    if stopped:
+        lines += ["", "## Stopped early", "", *(f"- {r.student}: {r.notes[-1]}" for r in stopped)]
+    return "\n".join([*lines, ""])
