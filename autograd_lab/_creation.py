@@ -81,7 +81,9 @@ def as_tensor(data: Any, dtype: _dtype.dtype | None = None) -> Tensor:
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (changes show in both)."""
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+        kind = type(array)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"expected np.ndarray (got {name})")
     _dtype.from_numpy_dtype(array.dtype)
     return Tensor(array)
 

@@ -226,8 +226,23 @@ class Pow(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (a,) = ctx.saved_tensors
         if ctx.p == 0:
-            return grad * 0, None
-        return grad * ctx.p * a ** (ctx.p - 1), None
+            return zeros_like(a), None
+        return grad * MulScalar.apply(a ** (ctx.p - 1), ctx.p), None  # PyTorch's formula, node for node
+
+
+class MulScalar(Function):
+    """out = a * number, the form PyTorch's derivative formulas use.   d/da = number."""
+
+    node_name = "MulBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        ctx.number = number
+        return Tensor(a._data * number)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return MulScalar.apply(grad, ctx.number), None
 
 
 class PowTensor(Function):
@@ -889,6 +904,9 @@ def _getitem(self: Tensor, key: Any) -> Tensor:
     items = list(key) if isinstance(key, tuple) else [key]
     items = [Tensor(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
     specified = builtins.sum(_dims_used(k) for k in items)
+    if self.ndim == 0 and any(isinstance(k, (int, np.integer, slice)) for k in items):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
     if specified > self.ndim:
         raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
     out, dim, advanced = self, 0, {}

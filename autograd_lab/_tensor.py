@@ -246,8 +246,10 @@ class Tensor:
 
     # ----- reading values ------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """The NumPy array itself (shared memory, as in PyTorch)."""
-        if self._requires_grad:
+        """The NumPy array itself (shared memory, as in PyTorch); refused while it could be recorded."""
+        from autograd_lab.autograd import grad_mode  # here, not at the top: the autograd package imports this one
+
+        if self._requires_grad and grad_mode.is_grad_enabled():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         return self._data

@@ -31,6 +31,7 @@ from autograd_lab.autograd import anomaly_mode, grad_mode
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
 
 Edge = tuple[Node, int]
+_warned_about_cycles = False
 TensorOrTensors = Tensor | Sequence[Tensor]
 
 
@@ -304,6 +305,14 @@ def backward(
     grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
     if retain_graph is None:
         retain_graph = create_graph
+    global _warned_about_cycles
+    if create_graph and not _warned_about_cycles:  # once a process, as PyTorch's TORCH_WARN_ONCE
+        _warned_about_cycles = True
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                      "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3)
     _run_to_end(_run_nodes(_roots(outputs), grads, retain_graph, create_graph))
 
 

@@ -95,7 +95,8 @@ class AccumulateGrad(Node):
         if grad is None:
             return ()
         if grad_mode.is_grad_enabled():  # create_graph=True: keep the gradient's own graph
-            var._grad = grad if var._grad is None else var._grad + grad
+            # a copy recorded in the graph (PyTorch's CopyBackwards), so later in-place updates can't reach `grad`
+            var._grad = Tensor(np.zeros_like(grad._data)).copy_(grad) if var._grad is None else var._grad + grad
         elif var._grad is None:
             var._grad = Tensor(grad._data.copy())  # a copy: the caller may still hold `grad`
         else:
@@ -336,7 +337,7 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     if _keep_inputs:
         ctx._forward_inputs = args
 
-    if type(output) is Tensor and not ctx._dirty and not ctx._non_differentiable:
+    if type(output) is Tensor and not ctx._dirty and not ctx._non_differentiable and output._data.dtype.kind == "f":
         for a in args:
             if a is output:
                 break
@@ -358,7 +359,7 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             source = out
             out = outputs[i] = Tensor(source._data)
             out._version_counter = source._version_counter
-        if not _among(out, ctx._non_differentiable):
+        if out._data.dtype.kind == "f" and not _among(out, ctx._non_differentiable):  # ints have no gradient
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     return outputs[0] if single else tuple(outputs)
 

@@ -36,19 +36,19 @@ def _numerical_jacobian(func: Callable, inputs: tuple, i: int, outputs: list[Ten
     columns: list[list[np.ndarray]] = [[] for _ in outputs]
     for j in range(x.size):
         original = x.flat[j]
+        x.flat[j] = original - eps  # in the input's own dtype: in float32 this rounding is the noise
+        minus = [o._data.ravel() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
         x.flat[j] = original + eps
-        plus = [o._data.astype(np.float64).ravel() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
-        x.flat[j] = original - eps
-        minus = [o._data.astype(np.float64).ravel() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
+        plus = [o._data.ravel() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
         x.flat[j] = original
         for k in range(len(outputs)):
             columns[k].append((plus[k] - minus[k]) / (2 * eps))
-    return [np.array(c).reshape(x.size, o.numel()) for c, o in zip(columns, outputs)]
+    return [np.array(c, dtype=o._data.dtype).reshape(x.size, o.numel()) for c, o in zip(columns, outputs)]
 
 
 def _analytical_jacobian(inputs: tuple, diff: list[int], output: Tensor) -> list[np.ndarray]:
     """d(output)/d(each input) from backward, one unit grad_output at a time."""
-    rows = [np.zeros((inputs[i].numel(), output.numel())) for i in diff]
+    rows = [np.zeros((inputs[i].numel(), output.numel()), inputs[i]._data.dtype) for i in diff]
     for k in range(output.numel()):
         unit = np.zeros(output._data.shape, output._data.dtype)
         unit.flat[k] = 1

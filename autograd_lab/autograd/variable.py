@@ -7,6 +7,8 @@ without a warning, and so does autograd_lab.
 
 from __future__ import annotations
 
+import warnings
+
 from autograd_lab._tensor import Tensor
 
 
@@ -18,7 +20,10 @@ class _VariableMeta(type):
 class Variable(metaclass=_VariableMeta):
     """``Variable(tensor, requires_grad=False)``: a new leaf tensor sharing ``tensor``'s values."""
 
-    def __new__(cls, data: Tensor, requires_grad: bool = False) -> Tensor:  # type: ignore[misc]
+    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # type: ignore[misc]
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
         return data.detach().requires_grad_(requires_grad)

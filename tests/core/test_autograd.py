@@ -271,3 +271,43 @@ def test_set_detect_anomaly(backend):
     finally:
         backend.autograd.set_detect_anomaly(False)
     assert not backend.is_anomaly_enabled()
+
+
+def test_double_backward_graph_of_a_power_matches(backend):
+    x = backend.tensor([2.0], requires_grad=True)
+    (dy,) = backend.autograd.grad(x ** 3, x, create_graph=True)
+    names, node = [], dy.grad_fn
+    while node is not None:
+        names.append(node.name())
+        node = next((n for n, _ in node.next_functions if n is not None), None)
+    assert names == ["MulBackward0", "MulBackward1", "PowBackward0", "torch::autograd::AccumulateGrad"]
+    assert dy.tolist() == [12.0]
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")  # PyTorch warns once a process
+def test_backward_with_create_graph_keeps_the_gradients_graph(backend):
+    w = backend.tensor([2.0], requires_grad=True)
+    (w * w).backward(create_graph=True)
+    assert repr(w.grad) == "tensor([4.], grad_fn=<CopyBackwards>)"
+    (w * w).backward(create_graph=True)
+    assert repr(w.grad) == "tensor([8.], grad_fn=<AddBackward0>)"
+
+
+def test_integer_outputs_of_a_function_do_not_require_grad(backend):
+    class WithIndex(backend.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, backend.tensor([0, 1])
+
+        @staticmethod
+        def backward(ctx, grad, _):
+            return grad * 2
+
+    values, index = WithIndex.apply(backend.ones(2, requires_grad=True))
+    assert values.requires_grad and not index.requires_grad and index.grad_fn is None
+
+
+def test_numpy_is_allowed_when_grad_mode_is_off(backend):
+    x = backend.tensor([3.0], requires_grad=True)
+    with backend.no_grad():
+        assert x.numpy().tolist() == [3.0]

@@ -258,3 +258,26 @@ def test_once_differentiable_refuses_double_backward(backend):
     assert repr(g) == "tensor([6.], grad_fn=<Error>)"
     with raises(RuntimeError, "trying to differentiate twice a function that was marked with @once_differentiable"):
         g.sum().backward()
+
+
+def test_indexing_a_0d_tensor(backend):
+    loss = backend.tensor(3.0)
+    with raises(IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                            "in C++ to convert a 0-dim tensor to a number"):
+        loss.data[0]  # the PyTorch 0.3 idiom; today: loss.item()
+    assert loss[None].tolist() == [3.0]
+
+
+def test_volatile_variables_are_gone(backend):
+    with pytest.warns(UserWarning, match="volatile was removed and now has no effect"):
+        v = backend.autograd.Variable(backend.ones(1), volatile=True)
+    assert v.tolist() == [1.0]
+
+
+def test_from_numpy_needs_an_array(backend):
+    import numpy as np
+
+    with raises(TypeError, "expected np.ndarray (got list)"):
+        backend.from_numpy([1.0])
+    with raises(TypeError, "expected np.ndarray (got numpy.float32)"):
+        backend.from_numpy(np.float32(1.0))

@@ -161,3 +161,10 @@ def test_deepcopy_of_a_model_copies_its_parameters(backend):
     assert not backend.equal(twin[0].weight, model[0].weight)
     with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
         copy.deepcopy(model[0].weight * 2)
+
+
+def test_sgd_repr_with_two_groups(backend):
+    a, b = backend.ones(1, requires_grad=True), backend.ones(1, requires_grad=True)
+    text = repr(backend.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1))
+    assert "    weight_decay: 0\n\nParameter Group 1\n    dampening: 0\n" in text
+    assert text.endswith("weight_decay: 0\n)")
