@@ -37,9 +37,10 @@ def _numerical_jacobian(func: Callable, inputs: tuple, i: int, outputs: list[Ten
     for j in range(x.size):
         original = x.flat[j]
         x.flat[j] = original - eps  # in the input's own dtype: in float32 this rounding is the noise
-        minus = [o._data.ravel() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
+        # flatten() copies: an output that is a view of x would change when x is nudged again
+        minus = [o._data.flatten() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
         x.flat[j] = original + eps
-        plus = [o._data.ravel() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
+        plus = [o._data.flatten() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
         x.flat[j] = original
         for k in range(len(outputs)):
             columns[k].append((plus[k] - minus[k]) / (2 * eps))
