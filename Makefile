@@ -4,6 +4,7 @@
 #   make test     the whole test suite (unit, notebooks, grader, browser)
 #   make bench    benchmarks against torch and peers -> benchmarks/RESULTS.md
 #   make slides   reveal.js slide decks of the lessons -> build/slides/ (work offline)
+#   make lessons  re-execute the lessons in place after editing them
 #
 # TORCH is installed first and pinned: a bare `torch` requirement can pull a multi-GB CUDA
 # build. Elsewhere, override it, e.g. `make test TORCH="torch==2.5.1 --index-url ..."`.
@@ -16,7 +17,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: lab test bench slides lint exercises chromium clean
+.PHONY: lab test bench slides lint lessons exercises chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,11 @@ chromium:
 test: $(STAMP) chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval lessons/
+
+# Re-execute the lessons in place after editing them (deterministic: unchanged lessons stay byte-identical).
+lessons: $(STAMP)
+	$(PY) -m autograd_lab.notebooks
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
