@@ -1,0 +1,41 @@
+"""grading.review: code that reaches for the checker is flagged, ordinary solutions are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograd_lab.grading.notebook import Exercise
+from autograd_lab.grading.review import defined_names, flags
+from tests.grading.crafting import ASSIGNMENTS, SOLUTIONS
+
+PROTECTED = frozenset({"torch", "Function", "check_function"})
+
+
+@pytest.mark.parametrize(("code", "finding"), [
+    ("print = lambda *a: None", "line 1: rebinds print"),
+    ("import builtins\nbuiltins.print = len", "line 2: assigns to builtins.print"),
+    ("import sys\nsys.modules['autograd_lab.check'] = None", "line 2: assigns to sys.modules['autograd_lab.check']"),
+    ("import autograd_lab.check as c\nc.check_function = print", "line 1: imports autograd_lab.check"),
+    ("def check_function(*args):\n    pass", "line 1: rebinds check_function"),
+    ("torch.exp = None", "line 1: assigns to torch.exp"),
+    ("open('/etc/passwd').read()", "line 1: calls open()"),
+    ("import subprocess", "line 1: imports subprocess"),
+    ("!ls", "line 1: calls get_ipython()"),
+    ("x = (1).__class__.__subclasses__", "line 1: uses .__class__"),
+])
+def test_suspicious_code_is_flagged(code, finding):
+    assert finding in flags(code, PROTECTED)
+
+
+def test_local_names_that_shadow_builtins_are_not_flagged():
+    code = "def forward(ctx, input):\n    sum = input + 1\n    max = sum * 2\n    return max\n"
+    assert flags(code, PROTECTED) == []
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_masters_own_solutions_are_not_flagged(name):
+    exercise = Exercise.load(SOLUTIONS / f"{name}.ipynb")
+    protected = frozenset().union(*(defined_names(c["source"]) for i, c in enumerate(exercise.cells)
+                                    if c["cell_type"] == "code" and i not in exercise.solution_cells))
+    for i in exercise.solution_cells:
+        assert flags(exercise.cells[i]["source"], protected) == []
