@@ -220,8 +220,8 @@ def student_names(paths: Sequence[Path]) -> list[str]:
 class Progress:
     """``grading  12/200 [###-------------]  0:24 elapsed, ETA 6:10`` on stderr."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 24) -> None:
-        self.total, self.stream, self.width, self.start = total, stream, width, time.monotonic()
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 24) -> None:
+        self.total, self.stream, self.width, self.start = total, stream or sys.stderr, width, time.monotonic()
 
     def __call__(self, done: int) -> None:
         elapsed = time.monotonic() - self.start

@@ -59,7 +59,7 @@ def read_notebook(path: Path) -> dict:
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
-        raise NotebookError(f"not a notebook (invalid JSON: {error.msg} at line {error.lineno})") from error
+        raise NotebookError(f"not a notebook (invalid JSON at line {error.lineno}: {error.msg})") from error
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a Jupyter notebook (no list of cells)")
     if notebook.get("nbformat") != 4:
