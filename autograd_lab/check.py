@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import math
 import os
 import re
@@ -89,6 +90,9 @@ def check_function(fn: type[Function], inputs: Callable[[], Any], *, seed: int =
     inputs whose gradient must be None; ``double_backward`` adds gradgradcheck and a
     Hessian-vector product. Prints one verdict per line and returns them with a score.
     """
+    if not (isinstance(fn, type) and issubclass(fn, Function)):
+        raise TypeError(f"check_function checks a Function subclass (class {getattr(fn, '__name__', 'Name')}"
+                        f"(Function): ...), not {type(fn).__name__}")
     options = {"backward": backward, "double_backward": double_backward, "expect_none": list(expect_none),
                "rtol": rtol, "atol": atol}
     return _report(measure_function(fn, inputs, _seed(seed), reference, options))
@@ -196,8 +200,6 @@ def _torch_tensor(t: Tensor) -> Any:
 
 def _parameter_names(fn: type[Function], count: int) -> list[str]:
     """forward's parameter names (without ctx), to name inputs in verdicts; ``input 3`` beyond them."""
-    import inspect
-
     try:
         params = list(inspect.signature(fn.forward).parameters)
     except (TypeError, ValueError):
