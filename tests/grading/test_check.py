@@ -186,22 +186,30 @@ def test_code_that_works_only_in_autograd_lab_fails_under_real_torch():
     assert failure.startswith("under real torch, backward raised AttributeError")
 
 
-def test_a_detached_backward_fails_the_second_order_checks():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
 
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 3 * x**2
+
+
+def vector():
+    return al.randn(4, dtype=al.float64, requires_grad=True)
+
+
+def test_a_detached_backward_fails_the_second_order_checks():
+    class DetachedCube(Cube):
         @staticmethod
         def backward(ctx, grad_output):
             (x,) = ctx.saved_tensors
             return grad_output * 3 * x.detach() ** 2
 
-    def inputs():
-        return al.randn(4, dtype=al.float64, requires_grad=True)
-
-    found = failures(Cube, inputs, reference=lambda x: x**3, double_backward=True)
+    found = failures(DetachedCube, vector, reference=lambda x: x**3, double_backward=True)
     assert [f.split(":")[0] for f in found] == ["gradgradcheck fails under autograd_lab",
                                                 "gradgradcheck fails under real torch", "double backward raised "
                                                 "RuntimeError"]
@@ -209,18 +217,7 @@ def test_a_detached_backward_fails_the_second_order_checks():
 
 
 def test_a_double_differentiable_backward_passes_the_second_order_checks():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (x,) = ctx.saved_tensors
-            return grad_output * 3 * x**2
-
-    result = check_function(Cube, lambda: al.randn(4, dtype=al.float64, requires_grad=True), double_backward=True)
+    result = check_function(Cube, vector, double_backward=True)
     assert result.passed
     assert "the Hessian-vector product matches torch autograd" in [v.text for v in result.verdicts]
 
