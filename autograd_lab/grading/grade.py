@@ -110,16 +110,18 @@ class Grader:
         try:
             sources, result.notes = self.exercise.submitted_solutions(read_notebook(path))
         except NotebookError as error:
-            result.problem = str(error)
-            result.outcomes = [CheckOutcome(c, 0.0, [Verdict(False, f"not graded: {error}")])
-                               for c in self.exercise.checks]
-            return result
+            return self.not_graded(student, path, str(error))
         for k, i in enumerate(self.exercise.solution_cells):
             result.flags += [f"solution cell {k + 1}, {f}" for f in review.flags(sources[i], self.protected)]
         program = self.exercise.program(sources, self.seeds)
         run = run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb)
         collect(result, self.exercise, program, run, self.expected, self.cell_timeout)
         return result
+
+    def not_graded(self, student: str, path: Path, problem: str) -> StudentResult:
+        """The result of a submission that could not be graded: 0 everywhere, and why."""
+        outcomes = [CheckOutcome(c, 0.0, [Verdict(False, f"not graded: {problem}")]) for c in self.exercise.checks]
+        return StudentResult(student, Path(path), outcomes, problem=problem)
 
     def grade_all(self, paths: Sequence[Path], students: Sequence[str] | None = None, *, jobs: int = 1,
                   on_done: Callable[[int], None] | None = None) -> list[StudentResult]:
@@ -129,7 +131,10 @@ class Grader:
 
         def one(pair: tuple[Path, str]) -> StudentResult:
             nonlocal done
-            result = self.grade(*pair)
+            try:
+                result = self.grade(*pair)
+            except Exception as error:  # a grader bug must not cost the rest of the batch its grades
+                result = self.not_graded(pair[1], pair[0], f"the grader failed on it ({error!r})")
             with lock:
                 done += 1
                 if on_done is not None:

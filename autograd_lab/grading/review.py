@@ -29,8 +29,9 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
     """
     try:
         tree = ast.parse(_python(source))
-    except SyntaxError as error:
-        return [f"line {error.lineno}: does not parse as Python ({error.msg})"]
+    except (SyntaxError, ValueError) as error:  # ValueError: e.g. a null byte in the source
+        where = f"line {error.lineno}: " if getattr(error, "lineno", None) else ""
+        return [f"{where}does not parse as Python ({getattr(error, 'msg', error)})"]
     watched = protected | set(dir(builtins))
     modules = {a.asname or a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                for a in node.names}
@@ -63,7 +64,7 @@ def defined_names(source: str) -> set[str]:
     """The names a cell binds at its top level (what later cells can use)."""
     try:
         tree = ast.parse(_python(source))
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         return set()
     return {name for node in _module_level(tree) for name in _bound_names(node, every_import=True)}
 
