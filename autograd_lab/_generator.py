@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd import grad_mode
 from autograd_lab.autograd.function import _check_inplace
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed

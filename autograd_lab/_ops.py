@@ -23,9 +23,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
 from autograd_lab._tensor import Size, Tensor, wrap_dim
-from autograd_lab.autograd import grad_mode
 from autograd_lab.autograd.function import Function, _check_inplace
 
 Number = int | float | bool

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lab import _dtype
+from autograd_lab import _dtype, _grad_mode
 from autograd_lab._tensor_str import tensor_repr
 from autograd_lab.utils.hooks import RemovableHandle
 
@@ -247,9 +247,7 @@ class Tensor:
     # ----- reading values ------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The NumPy array itself (shared memory, as in PyTorch); refused while it could be recorded."""
-        from autograd_lab.autograd import grad_mode  # here, not at the top: the autograd package imports this one
-
-        if self._requires_grad and grad_mode.is_grad_enabled():
+        if self._requires_grad and _grad_mode._enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         return self._data

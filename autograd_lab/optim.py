@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from autograd_lab._grad_mode import no_grad
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd.grad_mode import no_grad
 
 __all__ = ["SGD", "Optimizer"]
 

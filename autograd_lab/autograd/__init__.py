@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from autograd_lab._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd import function
 from autograd_lab.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from autograd_lab.autograd.engine import backward, grad
 from autograd_lab.autograd.function import Function, FunctionCtx, once_differentiable
-from autograd_lab.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.gradcheck import gradcheck, gradgradcheck
 from autograd_lab.autograd.variable import Variable
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from autograd_lab.autograd.grad_mode import _GradModeContext
+from autograd_lab._grad_mode import _GradModeContext
 
 _enabled = False
 _check_nan = True

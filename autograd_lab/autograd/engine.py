@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd import anomaly_mode, grad_mode
+from autograd_lab.autograd import anomaly_mode
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
 
 Edge = tuple[Node, int]

@@ -23,8 +23,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd import anomaly_mode, grad_mode
+from autograd_lab.autograd import anomaly_mode
 
 _sequence = itertools.count()  # creation order of nodes; the engine runs newer nodes first
 _keep_inputs = False  # see keep_forward_inputs()

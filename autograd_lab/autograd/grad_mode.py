@@ -1,78 +1,10 @@
-"""Grad mode: whether ops record the graph (no_grad, enable_grad, set_grad_enabled)."""
+"""torch.autograd.grad_mode's names, where PyTorch's docs look for them.
 
-from __future__ import annotations
+The switches themselves live in ``autograd_lab/_grad_mode.py``, below ``Tensor``:
+a tensor must read the mode (``numpy()`` is refused only while grad mode is on),
+and this package is built on top of ``Tensor``.
+"""
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from autograd_lab._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True when ops on tensors that require grad record a graph."""
-    return _enabled
-
-
-def _set_enabled(mode: bool) -> bool:
-    """Switch grad mode; return the previous mode (the fast path used by Function.apply)."""
-    global _enabled
-    previous, _enabled = _enabled, mode
-    return previous
-
-
-class _GradModeContext:
-    """A context manager that is also a decorator, like PyTorch's _DecoratorContextManager."""
-
-    mode = True
-
-    def __enter__(self) -> None:
-        self._previous = _set_enabled(self.mode)
-
-    def __exit__(self, *exc: object) -> None:
-        _set_enabled(self._previous)
-
-    def __call__(self, func: F) -> F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.clone():
-                return func(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
-
-    def clone(self) -> _GradModeContext:
-        return type(self)()
-
-
-class no_grad(_GradModeContext):  # noqa: N801
-    """Nothing computed inside records a graph: for evaluation and parameter updates."""
-
-    mode = False
-
-
-class enable_grad(_GradModeContext):  # noqa: N801
-    """Record the graph again, even inside ``no_grad``."""
-
-    mode = True
-
-
-class set_grad_enabled(_GradModeContext):  # noqa: N801
-    """Set grad mode to ``mode`` now; as a context manager, restore it on exit."""
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = mode
-        self._previous = _set_enabled(mode)
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc: object) -> None:
-        _set_enabled(self._previous)
-
-    def __call__(self, func: F) -> F:
-        _set_enabled(self._previous)  # as a decorator it must not change the mode now, only inside func
-        return super().__call__(func)
-
-    def clone(self) -> set_grad_enabled:
-        return set_grad_enabled(self.mode)
+__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]

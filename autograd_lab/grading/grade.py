@@ -28,44 +28,19 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from autograd_lab.check import Verdict, judge
 from autograd_lab.grading import review
 from autograd_lab.grading.notebook import Check, Exercise, NotebookError, ProgramCell, read_notebook
+from autograd_lab.grading.reports import write_reports
+from autograd_lab.grading.results import CheckOutcome, StudentResult
 from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB, CellRun, SandboxRun, run_cells
 
 
 class GradingError(RuntimeError):
     """The master itself cannot be used to grade (it fails its own checks, or does not run)."""
-
-
-@dataclass
-class CheckOutcome:
-    """A check's result for one student: the points earned and the verdicts behind them."""
-
-    check: Check
-    points: float
-    verdicts: list[Verdict]
-
-
-@dataclass
-class StudentResult:
-    """Everything the grader found about one submission."""
-
-    student: str
-    path: Path
-    outcomes: list[CheckOutcome] = field(default_factory=list)
-    problem: str | None = None  # why it could not be graded at all
-    flags: list[str] = field(default_factory=list)  # code to review, for the instructor
-    notes: list[str] = field(default_factory=list)  # what the grader had to fix or stop
-    errors: list[str] = field(default_factory=list)  # errors the student's cells raised (for feedback)
-
-    @property
-    def score(self) -> float:
-        return sum(o.points for o in self.outcomes)
 
 
 class Grader:
@@ -246,12 +221,10 @@ def grade(master: Path, submissions: Sequence[Path], outdir: Path, *, jobs: int 
           cell_timeout: float = CELL_TIMEOUT, memory_mb: int = MEMORY_MB,
           progress: bool = True) -> tuple[Grader, list[StudentResult]]:
     """Grade ``submissions`` against ``master`` and write the reports into ``outdir``."""
-    from autograd_lab.grading.reports import write_reports
-
     grader = Grader(master, seed=seed, cell_timeout=cell_timeout, memory_mb=memory_mb)
     on_done = Progress(len(submissions)) if progress else None
     results = grader.grade_all(submissions, jobs=jobs, on_done=on_done)
-    write_reports(Path(outdir), grader, results)
+    write_reports(Path(outdir), grader.exercise, grader.seed, results)
     return grader, results
 
 

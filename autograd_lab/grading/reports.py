@@ -14,36 +14,35 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from autograd_lab.grading.grade import CheckOutcome, Grader, StudentResult
+from autograd_lab.grading.notebook import Exercise
+from autograd_lab.grading.results import CheckOutcome, StudentResult
 
 
-def write_reports(outdir: Path, grader: Grader, results: list[StudentResult]) -> None:
+def write_reports(outdir: Path, exercise: Exercise, seed: int, results: list[StudentResult]) -> None:
     results = sorted(results, key=lambda r: r.student)
     (outdir / "feedback").mkdir(parents=True, exist_ok=True)
-    _write_wide(outdir / "grades.csv", grader, results)
+    _write_wide(outdir / "grades.csv", exercise, results)
     _write_long(outdir / "grades_long.csv", results)
     for r in results:
-        (outdir / "feedback" / f"{r.student}.md").write_text(feedback(grader, r), encoding="utf-8")
+        (outdir / "feedback" / f"{r.student}.md").write_text(feedback(exercise, r), encoding="utf-8")
         gradescope = outdir / "gradescope" / r.student
         gradescope.mkdir(parents=True, exist_ok=True)
-        (gradescope / "results.json").write_text(json.dumps(_gradescope(grader, r), indent=2, ensure_ascii=False)
+        (gradescope / "results.json").write_text(json.dumps(_gradescope(exercise, r), indent=2, ensure_ascii=False)
                                                  + "\n", encoding="utf-8")
-    (outdir / "review.md").write_text(_review(grader, results), encoding="utf-8")
+    (outdir / "review.md").write_text(_review(exercise, seed, results), encoding="utf-8")
 
 
 def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def _write_wide(path: Path, grader: Grader, results: list[StudentResult]) -> None:
-    checks = grader.exercise.checks
+def _write_wide(path: Path, exercise: Exercise, results: list[StudentResult]) -> None:
+    checks = exercise.checks
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["student", *(c.id for c in checks), "total", "status", "review"])
-        out.writerow(["POINTS POSSIBLE", *(_number(c.points) for c in checks), _number(grader.exercise.points), "",
+        out.writerow(["POINTS POSSIBLE", *(_number(c.points) for c in checks), _number(exercise.points), "",
                       ""])
         for r in results:
             status = f"could not grade: {r.problem}" if r.problem else "graded"
@@ -71,12 +70,12 @@ def _verdict_text(o: CheckOutcome) -> str:
     return "\n".join(str(v) for v in o.verdicts)
 
 
-def feedback(grader: Grader, r: StudentResult) -> str:
+def feedback(exercise: Exercise, r: StudentResult) -> str:
     """A student's feedback in Markdown: score, each check's verdicts, the errors their code raised."""
-    lines = [f"# {grader.exercise.name}: feedback for {r.student}", ""]
+    lines = [f"# {exercise.name}: feedback for {r.student}", ""]
     if r.problem:
         return "\n".join([*lines, f"Could not grade this submission: {r.problem}.", ""])
-    lines += [f"**Score: {_number(r.score)} / {_number(grader.exercise.points)}**", "", "| check | points | |",
+    lines += [f"**Score: {_number(r.score)} / {_number(exercise.points)}**", "", "| check | points | |",
               "|---|---|---|"]
     lines += [f"| {_title(o)} | {_number(o.points)} / {_number(o.check.points)} | "
               f"{'✓' if o.points == o.check.points else '✗'} |" for o in r.outcomes]
@@ -96,7 +95,7 @@ def feedback(grader: Grader, r: StudentResult) -> str:
     return "\n".join(lines)
 
 
-def _gradescope(grader: Grader, r: StudentResult) -> dict:
+def _gradescope(exercise: Exercise, r: StudentResult) -> dict:
     """Gradescope's results.json: a score, and one test per check (hidden ones shown once published)."""
     tests = [{"name": _title(o), "score": o.points, "max_score": o.check.points, "output": _verdict_text(o),
               "visibility": "after_published" if o.check.hidden else "visible"} for o in r.outcomes]
@@ -104,9 +103,9 @@ def _gradescope(grader: Grader, r: StudentResult) -> dict:
     return {"score": r.score, "output": output, "tests": tests}
 
 
-def _review(grader: Grader, results: list[StudentResult]) -> str:
-    lines = [f"# {grader.exercise.name}: grading review", "", f"Graded {len(results)} submission(s) with seed "
-             f"{grader.seed} (grade again with `--seed {grader.seed}` to get the same results).", ""]
+def _review(exercise: Exercise, seed: int, results: list[StudentResult]) -> str:
+    lines = [f"# {exercise.name}: grading review", "", f"Graded {len(results)} submission(s) with seed "
+             f"{seed} (grade again with `--seed {seed}` to get the same results).", ""]
     flagged = [r for r in results if r.flags]
     lines += ["## Flagged for review", "", "Code an exercise does not need (it earned nothing by itself: checks are "
               "judged outside the student's kernel).", ""]

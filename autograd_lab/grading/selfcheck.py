@@ -12,8 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograd_lab.grading.grade import StudentResult, collect
+from autograd_lab.grading.grade import collect
 from autograd_lab.grading.notebook import Exercise, NotebookError
+from autograd_lab.grading.results import StudentResult
 from autograd_lab.grading.sandbox import MEMORY_MB, run_cells
 
 CELL_TIMEOUT = 30.0  # more patient than the grader: a student's machine may be slow

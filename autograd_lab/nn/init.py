@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from autograd_lab._grad_mode import no_grad
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd.grad_mode import no_grad
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

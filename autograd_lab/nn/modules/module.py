@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from autograd_lab.autograd.grad_mode import no_grad
+from autograd_lab._grad_mode import no_grad
 from autograd_lab.nn.parameter import Parameter
 
 
