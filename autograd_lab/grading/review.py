@@ -1,9 +1,11 @@
 """Flag submitted code that a person should look at: it reaches for the checker, not the exercise.
 
-Nothing here changes a score (the checks are judged outside the kernel, on inputs the student
-never saw, so tampering cannot earn points); it tells the instructor where to look. The rules
-read the code's syntax tree: what it imports, calls, assigns to, and which dunder attributes
-it touches. An exercise needs none of these.
+The rules read the code's syntax tree: what it imports, calls, assigns to, and which dunder
+attributes it touches. An exercise needs none of these. Most flags only tell the instructor
+where to look. Code that *changes* the grading machinery (rebinding ``print`` or a name the
+checks use, assigning into a module, reaching for ``__builtins__`` or the checker itself) runs
+in the same kernel as the checks' measurements and could forge them, which no sandbox can
+prevent from inside; so such a submission is held for review: ``tampers`` says which flags.
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
             if name in watched:
                 found.add((node.lineno, f"rebinds {name}"))
     return [f"line {line}: {what}" for line, what in sorted(found)]
+
+
+_TAMPERING = ("assigns to ", "rebinds ", "declares ", "uses __builtins__", "uses __import__", "uses .__builtins__",
+              "uses .__globals__", "uses .__code__", "uses .__dict__", "uses .f_back", "uses .f_globals",
+              "imports autograd_lab.check", "imports autograd_lab.grading", "imports builtins")
+
+
+def tampers(flag: str) -> bool:
+    """Does this flag (from ``flags``) say the code changes the grading machinery, not just looks odd?"""
+    return any(f": {what}" in flag for what in _TAMPERING)
 
 
 def defined_names(source: str) -> set[str]:

@@ -174,11 +174,13 @@ def test_4_a_fake_checker_in_sys_modules_earns_nothing_and_is_flagged(batch):
     assert "assigns to sys.modules['autograd_lab.check']" in batch["rows"]["replaced_module"]["review"]
 
 
-def test_4_code_that_forges_the_measurements_is_flagged_for_review(batch):
-    # The kernel is the student's: code that rewrites the checker's measurements can fake them.
-    # That is why such code is flagged; review.md lists it for a person to look at.
+def test_4_code_that_forges_the_measurements_earns_nothing_and_is_held_for_review(batch):
+    # The kernel is the student's: code that rewrites the checker's measurements could fake them,
+    # so a submission that changes the grading machinery scores nothing until a person has looked.
+    assert score(batch, "forged_measurements") <= HONEST_WRONG
     assert "assigns to checker.measure_function" in batch["rows"]["forged_measurements"]["review"]
     assert "forged_measurements" in (batch["out"] / "review.md").read_text()
+    assert "held for review" in feedback(batch, "forged_measurements")
 
 
 def test_5_an_infinite_loop_scores_zero_for_its_checks_and_the_others_are_graded(batch):

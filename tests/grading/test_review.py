@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from autograd_lab.grading import review
 from autograd_lab.grading.notebook import Exercise
 from autograd_lab.grading.review import defined_names, flags
 from tests.grading.crafting import ASSIGNMENTS, SOLUTIONS
@@ -39,3 +40,18 @@ def test_the_masters_own_solutions_are_not_flagged(name):
                                     if c["cell_type"] == "code" and i not in exercise.solution_cells))
     for i in exercise.solution_cells:
         assert flags(exercise.cells[i]["source"], protected) == []
+
+
+@pytest.mark.parametrize("code, held", [
+    ("import builtins\nbuiltins.print = len", True),
+    ("import autograd_lab.check as c\nc.check_function = None", True),
+    ("print = len", True),
+    ("import sys\nsys.modules['x'] = None", True),
+    ("with open('notes.txt') as f:\n    f.read()", False),
+    ("import torch", True),  # rebinds `torch`, which the checks use: real PyTorch instead of autograd_lab
+    ("import os\nos.getcwd()", False),
+])
+def test_only_code_that_changes_the_grading_machinery_is_held_for_review(code, held):
+    found = review.flags(code, frozenset({"torch", "check_function"}))
+    assert found  # every one of these is worth a look
+    assert any(review.tampers(f) for f in found) is held
