@@ -51,7 +51,9 @@ bench: $(STAMP)
 slides: $(STAMP)
 	$(PY) -m autograd_lab.cli slides
 
+# After editing a master: re-execute the masters, then regenerate the student notebooks from them.
 exercises: $(STAMP)
+	$(PY) -m autograd_lab.notebooks solutions/*.ipynb
 	$(PY) -m autograd_lab.cli assign solutions/ exercises/
 
 lint: $(STAMP)
