@@ -53,7 +53,7 @@ def _arrays(a: Tensor, b: Tensor) -> tuple[np.ndarray, np.ndarray]:
     if x.dtype is not y.dtype and x.dtype != y.dtype:
         common = _dtype.result_type(a.dtype, x.ndim, b.dtype, y.ndim).numpy
         x, y = x.astype(common, copy=False), y.astype(common, copy=False)
-    if x.shape != y.shape:
+    if x.shape != y.shape and x.ndim and y.ndim:  # (a 0-d operand always broadcasts)
         broadcast_shape(x.shape, y.shape)
     return x, y
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -27,23 +28,31 @@ class Row:
         return None
 
 
-def median_times(contenders: dict[str, Callable[[], object]], repeats: int, per_call: float = 1.0) -> dict[str, float]:
+def median_times(contenders: dict[str, Callable[[], object]], repeats: int, per_call: float = 1.0,
+                 sample_seconds: float = 0.005) -> dict[str, float]:
     """Median wall time of each contender's call, divided by ``per_call`` (e.g. ops per call).
 
     Contenders take turns (a, b, c, a, b, c, ...) so a noisy neighbour on the machine
-    slows all of them alike instead of whichever happened to run at that moment.
+    slows all of them alike instead of whichever happened to run at that moment. One
+    sample is several calls in a row (at least ``sample_seconds`` long), the way a training
+    loop runs them: a lone call after another contender ran measures cold caches instead.
     """
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for fn in contenders.values():  # warm up: imports, caches, first-call costs
+    calls = {}
+    for name, fn in contenders.items():  # warm up (imports, caches, first-call costs) and size the samples
         fn()
+        start = time.perf_counter()
+        fn()
+        calls[name] = max(1, math.ceil(sample_seconds / max(time.perf_counter() - start, 1e-9)))
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for _ in range(repeats):
             for name, fn in contenders.items():
                 start = time.perf_counter()
-                fn()
-                samples[name].append(time.perf_counter() - start)
+                for _ in range(calls[name]):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / calls[name])
             gc.collect()
     finally:
         if gc_was_enabled:
