@@ -1210,6 +1210,17 @@ def _before_inplace(a: Tensor, other: Any = None) -> None:
         _check_inplace(a)
 
 
+def _snapshot(a: Tensor) -> Tensor:
+    """a's values before an in-place change, still attached where a was in the graph.
+
+    The gradient for b in ``a *= b`` needs the old a; saving this snapshot (not a detached
+    copy) keeps that gradient differentiable back through a's history, as in PyTorch.
+    """
+    old = Tensor(a._data.copy(), a._requires_grad)
+    old._grad_fn, old._output_nr = a._grad_fn, a._output_nr
+    return old
+
+
 class AddInplace(Add):
     """a += alpha * b."""
 
@@ -1238,7 +1249,7 @@ class MulInplace(Mul):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         product = Mul.forward(ctx, a, b)._data
-        ctx.save_for_backward(Tensor(a._data.copy()), b)
+        ctx.save_for_backward(_snapshot(a), b)
         _write(a, product)
         ctx.mark_dirty(a)
         return a
@@ -1250,7 +1261,7 @@ class DivInplace(Div):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         quotient = Div.forward(ctx, a, b)._data
-        ctx.save_for_backward(Tensor(a._data.copy()), b)
+        ctx.save_for_backward(_snapshot(a), b)
         _write(a, quotient)
         ctx.mark_dirty(a)
         return a

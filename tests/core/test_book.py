@@ -131,3 +131,70 @@ def test_seeded_rand_matches_between_engines():
     for module in (torch, lab):
         module.manual_seed(0)
     assert lab.rand(1).tolist() == torch.rand(1).tolist()
+
+
+BOOK_SCRIPT = '''
+import warnings
+warnings.simplefilter("always")
+import autograd_lab as t
+from autograd_lab.autograd import Function, Variable as V
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, w, x, b, x_requires_grad = True):
+        ctx.x_requires_grad = x_requires_grad
+        ctx.save_for_backward(w,x)
+        output = w*x+b
+        return output
+    @staticmethod
+    def backward(ctx, grad_output):
+        w,x = ctx.saved_variables
+        grad_w = grad_output * x
+        if ctx.x_requires_grad:
+            grad_x = grad_output * w
+        else:
+            grad_x = None
+        grad_b = grad_output * 1
+        return grad_w, grad_x, grad_b, None
+
+w, x, b = (V(t.ones(1) * k, requires_grad = True) for k in (2, 3, 4))
+Mul.apply(w, x, b).backward()
+print("Mul:", w.grad, x.grad, b.grad)
+
+class MultiplyAdd(Function):
+    @staticmethod
+    def forward(ctx, w, x, b):
+        print('type in forward', type(x))
+        ctx.save_for_backward()
+        output = w*x+b
+        return output
+    @staticmethod
+    def backward(ctx, grad_output):
+        w,x = ctx.saved_variables
+        print('type in backward', type(x))
+        grad_w = grad_output * x
+        grad_x = grad_output * w
+        grad_b = grad_output * 1
+        return grad_w, grad_x, grad_b
+
+x = V(t.ones(1))
+w = V(t.rand(1), requires_grad = True)
+b = V(t.rand(1), requires_grad = True)
+print('forward')
+z = MultiplyAdd.apply(w,x,b)
+print('backward')
+z.backward()
+'''
+
+
+def test_the_books_code_runs_verbatim_as_a_script():
+    """`python -c` with the book's code and `import autograd_lab as t`: Mul runs, MultiplyAdd fails as printed."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", BOOK_SCRIPT], check=False, capture_output=True, text=True)
+    assert "Mul: tensor([3.]) tensor([2.]) tensor([1.])" in run.stdout
+    assert "type in forward <class 'autograd_lab.Tensor'>\nbackward\n" in run.stdout
+    assert "DeprecationWarning: 'saved_variables' is deprecated; use 'saved_tensors'" in run.stderr
+    assert run.stderr.rstrip().endswith("ValueError: not enough values to unpack (expected 2, got 0)")
+    assert run.returncode == 1

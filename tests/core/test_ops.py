@@ -77,6 +77,23 @@ OPS = [
     ("cross_entropy", lambda t, x, y: t.nn.functional.cross_entropy(x, t.tensor([2, 0])), True),
     ("linear", lambda t, x, y: t.nn.functional.linear(x, y, y[:, 0]), True),
     ("setitem", lambda t, x, y: _setitem(x, y), True),
+    ("min", lambda t, x, y: t.min(x), False),
+    ("squeeze_dim", lambda t, x, y: x.reshape(2, 1, 3).squeeze(1), True),
+    ("expand_as", lambda t, x, y: x[:1].expand_as(y), True),
+    ("view_as", lambda t, x, y: x.t().reshape(6).view_as(y), True),
+    ("sum_to_size", lambda t, x, y: x.sum_to_size(1, 3), True),
+    ("add_inplace", lambda t, x, y: (x * 1).add_(y, alpha=0.5), True),
+    ("sub_inplace", lambda t, x, y: (x * 1).sub_(y), True),
+    ("mul_inplace", lambda t, x, y: (x * 1).mul_(y), True),
+    ("div_inplace", lambda t, x, y: (x * 1).div_(y), True),
+    ("copy_inplace", lambda t, x, y: (x * 1).copy_(y[0]), True),
+    ("fill_inplace", lambda t, x, y: (x * 1).fill_(2.0) * y, True),
+    ("zero_inplace", lambda t, x, y: (x * 1).zero_() + y, True),
+    ("mse_sum", lambda t, x, y: t.nn.functional.mse_loss(x, y, reduction="sum"), True),
+    ("mse_none", lambda t, x, y: t.nn.functional.mse_loss(x, y, reduction="none"), True),
+    ("nll_sum", lambda t, x, y: t.nn.functional.cross_entropy(x, t.tensor([1, 1]), reduction="sum"), True),
+    ("nll_none", lambda t, x, y: t.nn.functional.cross_entropy(x, t.tensor([0, 2]), reduction="none"), True),
+    ("cross_entropy_1d", lambda t, x, y: t.nn.functional.cross_entropy(x[0], t.tensor(1)), True),
 ]
 
 
