@@ -39,15 +39,15 @@ def _fmt(value: float) -> str:
 def render(rows: list[Row]) -> str:
     lines = ["# Benchmark results", "", "Measured by `make bench` in one run: contenders interleaved, medians over "
              "repeats. Ratios are autograd_lab ÷ torch (lower is better for autograd_lab).", "", _versions(), "",
-             "| workload | unit | autograd_lab | torch | ratio | peers | target | met |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| workload | unit | autograd_lab | torch | ratio | peers | targets (DESIGN.md) |",
+             "|---|---|---|---|---|---|---|"]
     for row in rows:
         peers = ", ".join(f"{k} {_fmt(v)}" for k, v in row.times.items() if k not in ("autograd_lab", "torch"))
         ratio = row.ratio()
-        met = "" if row.met is None else ("yes" if row.met else "**no**")
+        targets = "; ".join(f"{what}: {'met' if met else '**not met**'}" for what, met in row.targets)
         lines.append(f"| {row.workload} | {row.unit} | {_fmt(row.times.get('autograd_lab', float('nan')))} | "
                      f"{_fmt(row.times['torch']) if 'torch' in row.times else ''} | "
-                     f"{'' if ratio is None else f'{ratio:.2f}×'} | {peers} | {row.target} | {met} |")
+                     f"{'' if ratio is None else f'{ratio:.2f}×'} | {peers} | {targets} |")
     notes = [f"- {row.workload}: {note}" for row in rows for note in row.notes]
     if notes:
         lines += ["", "Notes:", *notes]

@@ -18,9 +18,15 @@ class Row:
     unit: str
     times: dict[str, float]  # contender -> median, in `unit`
     reference: str = "torch"
-    target: str = ""  # e.g. "<= 1.5x torch"
-    met: bool | None = None
+    targets: list[tuple[str, bool]] = field(default_factory=list)  # (e.g. "≤ 1.5× torch", met?)
     notes: list[str] = field(default_factory=list)
+
+    def against(self, target: str, limit: float, peer: str | None = None) -> None:
+        """Record a target: autograd_lab ≤ ``limit`` × the reference, or (with ``peer``) ≥ ``limit`` × faster."""
+        if peer is None:
+            self.targets.append((target, self.ratio() <= limit))
+        elif peer in self.times:
+            self.targets.append((target, self.times[peer] >= limit * self.times["autograd_lab"]))
 
     def ratio(self, contender: str = "autograd_lab") -> float | None:
         if contender in self.times and self.reference in self.times and self.times[self.reference] > 0:
