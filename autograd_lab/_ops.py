@@ -26,7 +26,7 @@ from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
 from autograd_lab._tensor import Size, Tensor, wrap_dim
-from autograd_lab.autograd.function import Function, _check_inplace
+from autograd_lab.autograd.function import Function, _among, _check_inplace
 
 Number = int | float | bool
 
@@ -1221,50 +1221,28 @@ def _snapshot(a: Tensor) -> Tensor:
     return old
 
 
-class AddInplace(Add):
-    """a += alpha * b."""
+def _in_place(op: type[Function]) -> type[Function]:
+    """``a.add_(b)`` from ``Add``: the same derivative; forward writes the result into a's memory.
 
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
-        ctx.alpha = alpha
-        _write(a, Add.forward(ctx, a, b, alpha)._data)
-        ctx.mark_dirty(a)
-        return a
+    If the op saved a for backward, it saves a snapshot of a's old value instead (``a *= b``
+    needs the old a to give b its gradient).
+    """
+    class InPlace(op):
+        @staticmethod
+        def forward(ctx: Any, a: Tensor, b: Tensor, *args: Any) -> Tensor:
+            result = op.forward(ctx, a, b, *args)._data
+            if _among(a, ctx._saved):
+                ctx.save_for_backward(*[_snapshot(a) if t is a else t for t in ctx._saved])
+            _write(a, result)
+            ctx.mark_dirty(a)
+            return a
 
-
-class SubInplace(Sub):
-    """a -= alpha * b."""
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
-        ctx.alpha = alpha
-        _write(a, Sub.forward(ctx, a, b, alpha)._data)
-        ctx.mark_dirty(a)
-        return a
-
-
-class MulInplace(Mul):
-    """a *= b.   Saves a copy of the old a (the gradient for b needs it)."""
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        product = Mul.forward(ctx, a, b)._data
-        ctx.save_for_backward(_snapshot(a), b)
-        _write(a, product)
-        ctx.mark_dirty(a)
-        return a
+    InPlace.__name__ = InPlace.__qualname__ = f"{op.__name__}Inplace"
+    InPlace.__doc__ = f"In place: {op.__doc__}"
+    return InPlace
 
 
-class DivInplace(Div):
-    """a /= b."""
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        quotient = Div.forward(ctx, a, b)._data
-        ctx.save_for_backward(_snapshot(a), b)
-        _write(a, quotient)
-        ctx.mark_dirty(a)
-        return a
+AddInplace, SubInplace, MulInplace, DivInplace = (_in_place(op) for op in (Add, Sub, Mul, Div))
 
 
 class Fill(Function):
