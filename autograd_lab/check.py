@@ -135,10 +135,14 @@ def _report(measurement: dict) -> CheckResult | None:
     return result
 
 
-def begin_graded_cell(seed: int | None) -> None:
-    """Called by the grader in the kernel before each check cell: measure, don't judge; use ``seed``."""
+def begin_graded_cell(seed: int | None, with_answers: bool = True) -> None:
+    """Called by the grader in the kernel before each check cell: measure, don't judge; use ``seed``.
+
+    ``with_answers=False`` (a student's submission being graded): don't compute the right answers
+    here, where the student's code could copy them into its own results; the grader has the master's.
+    """
     global _grading
-    _grading = {"seed": seed}
+    _grading = {"seed": seed, "answers": with_answers}
 
 
 # ----- measuring a Function ---------------------------------------------------------------------
@@ -166,11 +170,13 @@ def measure_function(fn: type[Function], make_inputs: Callable[[], Any], seed: i
         "inputs": [_encode_input(a) for a in args],
         "autograd_lab": _differentiate(fn.apply, _fresh(args), autograd_lab, seed, order),
         "torch": _differentiate(torch_fn.apply, _to_torch_args(args), torch, seed, order),
-        "autograd": _differentiate(forward_by_torch, _to_torch_args(args), torch, seed, order),
         "direct": _backward_by_hand(fn, _fresh(args), seed),
     }
-    if reference is not None:
-        measurement["reference"] = _differentiate(to_torch(reference), _to_torch_args(args), torch, seed, order)
+    if _grading is None or _grading["answers"]:  # the right answers (a graded submission's kernel never has them)
+        measurement["autograd"] = _differentiate(forward_by_torch, _to_torch_args(args), torch, seed, order)
+        if reference is not None:
+            measurement["reference"] = _differentiate(to_torch(reference), _to_torch_args(args), torch, seed,
+                                                      order)
     if order == 2:
         measurement["autograd_lab"]["gradgradcheck"] = _gradgradcheck(autograd_lab, fn.apply, _fresh(args))
         measurement["torch"]["gradgradcheck"] = _gradgradcheck(torch, torch_fn.apply, _to_torch_args(args))

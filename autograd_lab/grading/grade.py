@@ -88,7 +88,7 @@ class Grader:
             return self.not_graded(student, path, str(error))
         for k, i in enumerate(self.exercise.solution_cells):
             result.flags += [f"solution cell {k + 1}, {f}" for f in review.flags(sources[i], self.protected)]
-        program = self.exercise.program(sources, self.seeds)
+        program = self.exercise.program(sources, self.seeds, with_answers=False)
         run = run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb)
         collect(result, self.exercise, program, run, self.expected, self.cell_timeout)
         tampering = [f for f in result.flags if review.tampers(f)]

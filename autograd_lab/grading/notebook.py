@@ -182,12 +182,13 @@ class Exercise:
             raise NotebookError(f"none of the solution cells of {self.name!r} is in it: is it the right notebook?")
         return sources, notes
 
-    def program(self, solutions: dict[int, str] | None = None,
-                seeds: dict[str, int] | None = None) -> list[ProgramCell]:
+    def program(self, solutions: dict[int, str] | None = None, seeds: dict[str, int] | None = None,
+                with_answers: bool = True) -> list[ProgramCell]:
         """The cells the kernel runs: the notebook's code, with ``solutions`` in the solution cells.
 
         Before each check cell comes a grader line that puts ``autograd_lab.check`` in measuring
-        mode, with the grade-time seed for hidden checks.
+        mode, with the grade-time seed for hidden checks. ``with_answers=False`` (a submission being
+        graded) keeps the right answers out of the kernel: the grader judges with the master's.
         """
         by_cell = {c.cell: c for c in self.checks}
         program = []
@@ -198,7 +199,8 @@ class Exercise:
                 check = by_cell[i]
                 seed = (seeds or {}).get(check.id)
                 program.append(ProgramCell(f'__import__("autograd_lab.check", fromlist=["check"])'
-                                           f".begin_graded_cell({seed!r})", "grader", check, i))
+                                           f".begin_graded_cell({seed!r}, {with_answers!r})", "grader", check,
+                                           i))
                 program.append(ProgramCell(cell["source"], "check", check, i))
             elif i in self.solution_cells:
                 source = cell["source"] if solutions is None else solutions[i]

@@ -107,8 +107,9 @@ def _review(exercise: Exercise, seed: int, results: list[StudentResult]) -> str:
     lines = [f"# {exercise.name}: grading review", "", f"Graded {len(results)} submission(s) with seed "
              f"{seed} (grade again with `--seed {seed}` to get the same results).", ""]
     flagged = [r for r in results if r.flags]
-    lines += ["## Flagged for review", "", "Code an exercise does not need (it earned nothing by itself: checks are "
-              "judged outside the student's kernel).", ""]
+    lines += ["## Flagged for review", "", "Code an exercise does not need. Checks are judged outside the student's "
+              "kernel, against the master's results; a submission whose code changes the grading machinery "
+              "(it could forge what its kernel reports) scored nothing and is marked *held for review*.", ""]
     for r in flagged:
         lines += [f"### {r.student} ({r.path})", "", *(f"- {f}" for f in r.flags), ""]
     if not flagged:

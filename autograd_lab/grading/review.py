@@ -35,13 +35,16 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
         where = f"line {error.lineno}: " if getattr(error, "lineno", None) else ""
         return [f"{where}does not parse as Python ({getattr(error, 'msg', error)})"]
     watched = protected | set(dir(builtins))
-    modules = {a.asname or a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-               for a in node.names}
+    # every name an import binds is a module (or a module's object): assigning into it changes code others use
+    modules = {a.asname or a.name.split(".")[0] for node in ast.walk(tree)
+               if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names}
     found = set()
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            # `from autograd_lab import check` imports autograd_lab.check: look at module *and* module.name
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names if node.module])
             found |= {(line, f"imports {n}") for n in names if _watched_module(n)}
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CALLS:
             found.add((line, f"calls {node.func.id}()"))
@@ -64,7 +67,9 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
 
 _TAMPERING = ("assigns to ", "rebinds ", "declares ", "uses __builtins__", "uses __import__", "uses .__builtins__",
               "uses .__globals__", "uses .__code__", "uses .__dict__", "uses .f_back", "uses .f_globals",
-              "imports autograd_lab.check", "imports autograd_lab.grading", "imports builtins")
+              "imports autograd_lab.check", "imports autograd_lab.grading", "imports builtins",
+              "calls setattr()", "calls delattr()", "calls exec()", "calls eval()", "calls compile()",
+              "calls __import__()", "calls vars()", "calls globals()")
 
 
 def tampers(flag: str) -> bool:

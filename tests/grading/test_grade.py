@@ -71,6 +71,16 @@ def forged(*args):
     return m
 checker.measure_function = forged
 """
+FORGE_QUIETLY = """
+from autograd_lab import check as _c
+_real = _c.measure_function
+def _forged(*args):
+    m = _real(*args)
+    right = m.get("autograd") or m["torch"]  # a graded kernel never computes the right answers
+    m["autograd_lab"] = m["torch"] = right
+    return m
+_c.measure_function = _forged
+"""
 PLANTED = {"conftest.py": "import pathlib; pathlib.Path({marker!r}, 'conftest').touch()\n",
            "pytest.ini": "[pytest]\naddopts = -p no:nbval\n",
            "autograd_lab.py": "import pathlib; pathlib.Path({marker!r}, 'autograd_lab').touch()\n",
@@ -87,6 +97,7 @@ def batch(tmp_path_factory, mul_correct, mul_wrong):
         "nbval_markers": "# NBVAL_SKIP\n# NBVAL_IGNORE_OUTPUT\n" + mul_wrong,
         "patched_checker": mul_wrong + PATCH_CHECKER, "patched_print": mul_wrong + PATCH_PRINT,
         "replaced_module": mul_wrong + REPLACE_MODULE, "forged_measurements": mul_wrong + FORGE_MEASUREMENTS,
+        "forged_quietly": mul_wrong + FORGE_QUIETLY,
         "infinite_loop": mul_correct.replace("ctx.x_requires_grad = x_requires_grad", "while not x_requires_grad:"
                                              "\n            pass\n        ctx.x_requires_grad = x_requires_grad"),
         "memory_bomb": mul_correct.replace("ctx.x_requires_grad = x_requires_grad", "ctx.x_requires_grad = "
@@ -181,6 +192,13 @@ def test_4_code_that_forges_the_measurements_earns_nothing_and_is_held_for_revie
     assert "assigns to checker.measure_function" in batch["rows"]["forged_measurements"]["review"]
     assert "forged_measurements" in (batch["out"] / "review.md").read_text()
     assert "held for review" in feedback(batch, "forged_measurements")
+
+
+def test_4_forging_through_from_import_is_caught_too(batch):
+    assert score(batch, "forged_quietly") <= HONEST_WRONG
+    review = batch["rows"]["forged_quietly"]["review"]
+    assert "imports autograd_lab.check" in review and "assigns to _c.measure_function" in review
+    assert "held for review" in feedback(batch, "forged_quietly")
 
 
 def test_5_an_infinite_loop_scores_zero_for_its_checks_and_the_others_are_graded(batch):

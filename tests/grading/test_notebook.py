@@ -97,4 +97,12 @@ def test_the_program_takes_only_solution_cells_from_the_submission():
 def test_hidden_checks_get_the_grade_time_seed():
     program = Exercise.load(MASTER).program(None, {"mul-hidden-shapes": 11, "mul-hidden-flag": 12})
     lines = [c.source for c in program if c.kind == "grader"]
-    assert [line.rsplit("(", 1)[1] for line in lines] == ["None)", "None)", "None)", "11)", "12)"]
+    assert [line.rsplit("(", 1)[1] for line in lines] == ["None, True)", "None, True)", "None, True)", "11, True)",
+                                                          "12, True)"]
+
+
+def test_a_graded_submissions_kernel_never_computes_the_right_answers():
+    exercise = Exercise.load(MASTER)
+    solutions = dict.fromkeys(exercise.solution_cells, "pass")
+    program = exercise.program(solutions, {"mul-hidden-shapes": 11, "mul-hidden-flag": 12}, with_answers=False)
+    assert all(c.source.endswith(", False)") for c in program if c.kind == "grader")
