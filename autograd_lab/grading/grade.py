@@ -89,7 +89,12 @@ class Grader:
         for k, i in enumerate(self.exercise.solution_cells):
             result.flags += [f"solution cell {k + 1}, {f}" for f in review.flags(sources[i], self.protected)]
         program = self.exercise.program(sources, self.seeds, with_answers=False)
-        run = run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb)
+        for _ in range(2):  # a kernel that failed to start is the machine's fault, not the student's: try again
+            run = run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb)
+            if not _infrastructure_failure(run):
+                break
+        else:
+            return self.not_graded(student, path, run.problem or "the kernel failed twice")
         collect(result, self.exercise, program, run, self.expected, self.cell_timeout)
         tampering = [f for f in result.flags if review.tampers(f)]
         if tampering:  # its measurements cannot be trusted: no points until a person has looked
@@ -146,6 +151,7 @@ def collect(result: StudentResult, exercise: Exercise, program: list[ProgramCell
         elif ran is not None and cell.kind == "grader" and ran.error:
             result.notes.append(f"the grader's line before check {cell.check.id!r} failed: "
                                 f"{ran.error['ename']}: {ran.error['evalue']}")
+    result.notes += run.notes
     if run.problem:
         result.notes.append(f"grading stopped early: {run.problem}")
 
@@ -173,6 +179,12 @@ def judge_check(check: Check, ran: CellRun | None, expected: list[dict] | None, 
         verdicts.append(Verdict(False, "the check did not report its results (was the checker changed?)"))
     points = check.points if all(v.ok for v in verdicts) else 0.0
     return CheckOutcome(check, points, verdicts)
+
+
+def _infrastructure_failure(run: SandboxRun) -> bool:
+    """Did the run fail before any student code could be blamed (the kernel or the worker)?"""
+    return run.problem is not None and run.problem.startswith(("the kernel did not start",
+                                                                "the grading worker failed"))
 
 
 def _derive_seed(seed: int, check_id: str) -> int:

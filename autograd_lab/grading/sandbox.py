@@ -38,6 +38,7 @@ CELL_TIMEOUT = 10.0  # seconds per cell
 MEMORY_MB = 2048  # address-space cap of the kernel (torch needs about 0.8 GB of it)
 STARTUP_TIMEOUT = 60.0  # seconds for the kernel to start
 _INTERRUPT_GRACE = 3.0  # seconds a kernel gets to stop after an interrupt
+MAX_RESTARTS = 2  # fresh kernels a run may start after cells that ignored their timeout or killed the kernel
 _TEXT_LIMIT = 20_000  # characters of text kept per cell
 _MAX_OUTPUTS = 100  # outputs kept per cell
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -66,22 +67,25 @@ class SandboxRun:
 
     cells: list[CellRun]
     problem: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. the kernel had to be restarted
 
 
 def run_cells(sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, memory_mb: int = MEMORY_MB) -> SandboxRun:
     """Run ``sources`` one cell after another in a fresh, capped kernel; never hangs, never raises on bad code."""
     job = json.dumps({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": memory_mb})
     budget = STARTUP_TIMEOUT + len(sources) * (cell_timeout + _INTERRUPT_GRACE + 1)
-    worker = subprocess.Popen([sys.executable, "-m", "autograd_lab.grading.sandbox"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
-                              start_new_session=True)
+    budget *= 1 + MAX_RESTARTS  # a restart replays the cells before it
     problem, kernel = None, None
-    try:
-        out, err = worker.communicate(job.encode(), timeout=budget)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        out, err = worker.communicate()
-        problem = f"the notebook did not finish within {budget:.0f} s"
+    with tempfile.TemporaryDirectory(prefix="autograd-lab-worker-") as empty:  # cwd: nothing to import from
+        worker = subprocess.Popen([sys.executable, "-m", "autograd_lab.grading.sandbox"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(), cwd=empty,
+                                  start_new_session=True)
+        try:
+            out, err = worker.communicate(job.encode(), timeout=budget)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            out, err = worker.communicate()
+            problem = f"the notebook did not finish within {budget:.0f} s"
     run = SandboxRun([])
     for line in out.decode("utf-8", "replace").splitlines():
         try:
@@ -94,6 +98,8 @@ def run_cells(sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, memory_
             run.cells.append(CellRun(**message["cell"]))
         elif "problem" in message:
             problem = problem or message["problem"]
+        elif "note" in message:
+            run.notes.append(message["note"])
     if problem is not None and kernel is not None:
         _kill_group(kernel)  # the worker could not shut its kernel down
     if problem is None and len(run.cells) < len(sources):
@@ -126,32 +132,54 @@ def _send(message: dict) -> None:
 def _worker() -> None:
     import resource
 
-    from jupyter_client.manager import KernelManager
-
     job = json.load(sys.stdin)
     cap = job["memory_mb"] * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     with tempfile.TemporaryDirectory(prefix="autograd-lab-kernel-") as home:
-        env = dict(os.environ, IPYTHONDIR=os.path.join(home, ".ipython"), JUPYTER_RUNTIME_DIR=home)
-        manager = KernelManager(kernel_name="python3")
-        manager.start_kernel(cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             extra_arguments=["--HistoryManager.enabled=False"])
-        _send({"kernel_pid": manager.provisioner.pid})
-        client = manager.client()
-        client.start_channels()
+        manager, client = _start_kernel(home)
         try:
-            client.wait_for_ready(timeout=STARTUP_TIMEOUT)
-            for source in job["cells"]:
+            ran: list[str] = []  # the cells that completed, replayed after a restart
+            restarts = 0
+            for k, source in enumerate(job["cells"]):
                 cell, state = _execute(manager, client, source, job["cell_timeout"])
                 _send({"cell": cell})
-                if state != "ok":
+                if state == "ok":
+                    ran.append(source)
+                    continue
+                if restarts == MAX_RESTARTS:
                     _send({"problem": state})
                     break
+                # A cell that ignores its interrupt (or kills its kernel) costs only itself: start a fresh
+                # kernel, run again the cells that had completed, and go on with the next one.
+                restarts += 1
+                client.stop_channels()
+                manager.shutdown_kernel(now=True)
+                manager, client = _start_kernel(home)
+                replayed = all(_execute(manager, client, s, job["cell_timeout"])[1] == "ok" for s in ran)
+                if not replayed:
+                    _send({"problem": f"{state}; after a restart, the cells before it did not run again"})
+                    break
+                _send({"note": f"cell {k + 1}: {state}; the kernel was restarted and the cells before it run again"})
         except RuntimeError as error:  # the kernel died while starting
             _send({"problem": f"the kernel did not start: {error}"})
         finally:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
+
+
+def _start_kernel(home: str) -> tuple[KernelManager, KernelClient]:
+    """A fresh kernel working in ``home``, talking over local sockets (no TCP ports to race for)."""
+    from jupyter_client.manager import KernelManager
+
+    env = dict(os.environ, IPYTHONDIR=os.path.join(home, ".ipython"), JUPYTER_RUNTIME_DIR=home)
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(home, "kernel"))
+    manager.start_kernel(cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         extra_arguments=["--HistoryManager.enabled=False"])
+    _send({"kernel_pid": manager.provisioner.pid})
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    return manager, client
 
 
 def _execute(manager: KernelManager, client: KernelClient, source: str, timeout: float) -> tuple[dict, str]:

@@ -1,0 +1,25 @@
+"""The sandbox: each submission's kernel is capped, and nothing it does stops the cells after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograd_lab.grading.sandbox import run_cells
+
+
+def test_a_loop_that_ignores_its_interrupt_costs_only_its_own_cell():
+    stubborn = "while True:\n    try:\n        sum(range(10**6))\n    except KeyboardInterrupt:\n        pass"
+    run = run_cells(["x = 1", stubborn, "print(x + 1)"], cell_timeout=2)
+    assert [c.timed_out for c in run.cells] == [False, True, False]
+    assert run.cells[2].text == "2\n"  # the kernel was restarted and `x = 1` run again
+    assert run.problem is None
+    assert "the kernel was restarted" in run.notes[0]
+
+
+def test_the_worker_imports_nothing_from_the_folder_it_was_started_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "resource.py").write_text("print('forged')\nraise SystemExit\n")  # a module the worker imports
+    monkeypatch.chdir(tmp_path)
+    run = run_cells(["1 / 0"])
+    assert run.cells[0].error["ename"] == "ZeroDivisionError"
