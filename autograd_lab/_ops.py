@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,7 +26,7 @@ from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
 from autograd_lab._tensor import Size, Tensor, wrap_dim
-from autograd_lab.autograd.function import Function, _among, _check_inplace
+from autograd_lab.autograd.function import Function, _among, _check_inplace, op_name
 
 Number = int | float | bool
 
@@ -71,11 +71,21 @@ def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
-def _view_of(x: Tensor, array: np.ndarray) -> Tensor:
-    """A tensor over the same memory as ``x`` (a view): it shares x's version counter."""
+def _view_of(x: Tensor, array: np.ndarray, replay: Callable[[Tensor], Tensor] | None) -> Tensor:
+    """A tensor over the same memory as ``x`` (a view): it shares x's version counter.
+
+    ``replay`` makes the same view of another tensor; composed along a chain of views it
+    becomes ``_view_fn`` (base -> this view), which an in-place change of the view uses to
+    record the change on the base, as PyTorch does (see ``_modify_view``).
+    """
     out = Tensor(array)
     out._version_counter = x._version_counter
-    out._base = x._base if x._base is not None else x
+    if x._base is None:
+        out._base, out._view_fn = x, replay
+    else:
+        parent_fn = x._view_fn
+        out._base = x._base
+        out._view_fn = None if parent_fn is None or replay is None else lambda base: replay(parent_fn(base))
     return out
 
 
@@ -644,7 +654,8 @@ class View(Function):
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
         try:
-            return _view_of(a, a._data.reshape(_infer_shape(shape, a.numel()), copy=False))
+            return _view_of(a, a._data.reshape(_infer_shape(shape, a.numel()), copy=False),
+                            lambda t: View.apply(t, shape))
         except ValueError:
             raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
@@ -661,7 +672,7 @@ class Reshape(View):
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
         new = a._data.reshape(_infer_shape(shape, a.numel()))
-        return _view_of(a, new) if np.shares_memory(new, a._data) else Tensor(new)
+        return _view_of(a, new, lambda t: View.apply(t, shape)) if np.shares_memory(new, a._data) else Tensor(new)
 
 
 class UnsafeView(Reshape):
@@ -691,7 +702,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
         ctx.inverse = tuple(np.argsort(dims))
-        return _view_of(a, a._data.transpose(dims))
+        return _view_of(a, a._data.transpose(dims), lambda t: Permute.apply(t, dims))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -706,7 +717,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, d0: int, d1: int) -> Tensor:
         ctx.d0, ctx.d1 = d0, d1
-        return _view_of(a, np.swapaxes(a._data, d0, d1))
+        return _view_of(a, np.swapaxes(a._data, d0, d1), lambda t: Transpose.apply(t, d0, d1))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -720,7 +731,7 @@ class T(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        return _view_of(a, a._data.T)
+        return _view_of(a, a._data.T, T.apply)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -735,7 +746,7 @@ class Unsqueeze(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         ctx.dim = dim
-        return _view_of(a, np.expand_dims(a._data, dim))
+        return _view_of(a, np.expand_dims(a._data, dim), lambda t: Unsqueeze.apply(t, dim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -750,7 +761,8 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
-        return _view_of(a, np.squeeze(a._data, tuple(d for d in dims if a._data.shape[d] == 1)))
+        return _view_of(a, np.squeeze(a._data, tuple(d for d in dims if a._data.shape[d] == 1)),
+                        lambda t: type(ctx)._forward_cls.apply(t, dims))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -777,7 +789,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
-        return _view_of(a, np.broadcast_to(a._data, shape))
+        return _view_of(a, np.broadcast_to(a._data, shape), lambda t: Expand.apply(t, shape))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -861,13 +873,39 @@ class Select(Index):
     @staticmethod
     def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
         ctx.shape, ctx.key = a.shape, key
-        return _view_of(a, a._data[key])
+        view = type(ctx)._forward_cls  # Select or Slice
+        return _view_of(a, a._data[key + (Ellipsis,)], lambda t: view.apply(t, key))  # (...): a 0-d view, not a copy
 
 
 class Slice(Select):
     """out = a[..., start:stop:step, ...] (a view)."""
 
     node_name = "SliceBackward0"
+
+
+class Unbind(Function):
+    """(a[0], a[1], ...) along ``dim``: views, one per position.   d/da = their gradients stacked back."""
+
+    node_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int) -> tuple[Tensor, ...]:
+        ctx.dim = dim
+        head = (slice(None),) * dim
+        # replay None: PyTorch forbids changing one of several views made at once in place
+        return tuple(_view_of(a, a._data[head + (i, Ellipsis)], None) for i in range(a.shape[dim]))
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor, None]:
+        return Stack.apply(ctx.dim, *grads), None
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, as a tuple (what ``for row in x`` iterates over)."""
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    outs = Unbind.apply(input, wrap_dim(dim, input.ndim))
+    return outs if isinstance(outs, tuple) else (outs,)
 
 
 class IndexPut(Function):
@@ -961,7 +999,7 @@ def _check_index_bounds(x: Tensor, advanced: dict[int, Tensor]) -> None:
 class CopySlices(Function):
     """``a[key] = value`` (in place).   d/d(old a) = grad with zeros at key,  d/d(value) = grad[key]."""
 
-    node_name = "torch::autograd::CopySlices"
+    node_name = "torch::autograd::CopySlices"  # PyTorch's name when key is ints and slices
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, value: Tensor | Number, key: Any) -> Tensor:
@@ -977,12 +1015,18 @@ class CopySlices(Function):
         return where(ctx.mask, 0.0, grad), (Index.apply(grad, ctx.key) if ctx.needs_input_grad[1] else None), None
 
 
+class IndexPutInplace(CopySlices):
+    """``a[index_tensor] = value``: the same, under the name PyTorch gives it (index_put_)."""
+
+    node_name = "IndexPutBackward0"
+
+
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if isinstance(value, (list, np.ndarray)):
         value = Tensor(np.asarray(value))
     np_key = _numpy_key(key)
-    _before_inplace(self, value)
-    CopySlices.apply(self, value, np_key)
+    advanced = any(isinstance(k, np.ndarray) for k in (np_key if isinstance(np_key, tuple) else (np_key,)))
+    _modify(self, IndexPutInplace if advanced else CopySlices, value, np_key)
 
 
 def _numpy_key(key: Any) -> Any:
@@ -1204,10 +1248,61 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     a._version_counter[0] += 1
 
 
-def _before_inplace(a: Tensor, other: Any = None) -> None:
-    """Refuse, before touching any value, an in-place change autograd could not record."""
-    if grad_mode._enabled and (a._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
+    """Run the in-place ``op`` on a, after PyTorch's checks (nothing changes when they refuse).
+
+    An in-place change of a *view* that the graph must record is recorded on the view's base:
+    the base gets a new history ("its view's part was replaced"), and the view is made again
+    from it. That is what PyTorch's CopySlices node does.
+    """
+    recorded = grad_mode._enabled and (a._requires_grad or any(isinstance(x, Tensor) and x._requires_grad
+                                                                 for x in args))
+    if not recorded:
+        return op.apply(a, *args)
+    if a._base is None:
         _check_inplace(a)
+        return op.apply(a, *args)
+    base = a._base
+    if base._grad_fn is None and base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if a._view_fn is None:  # one of several views made at once (unbind: iterating over a tensor)
+        what = (f"Output {a._output_nr} of {op_name(a._grad_fn)} is a view and is being modified inplace." if a._grad_fn
+                else "A view was created in no_grad mode and is being modified inplace with grad mode enabled.")
+        raise RuntimeError(f"{what} This view is the output of a function that returns multiple views. Such functions "
+                           "do not allow the output views to be modified inplace. You should replace the inplace "
+                           "operation by an out-of-place one.")
+    changed = op.apply(Clone.apply(a), *args)  # the change, recorded out of place
+    ViewCopy.apply(base, changed, a._view_fn)  # base: its view's part replaced by `changed` (writes the memory)
+    again = a._view_fn(base)
+    a._grad_fn, a._output_nr, a._requires_grad = again._grad_fn, again._output_nr, again._requires_grad
+    return a
+
+
+class ViewCopy(Function):
+    """base's values seen through a view replaced by ``values`` (in place; a's view was changed).
+
+    d/d(old base) = grad with zeros where the view looks,  d/d(values) = the view of grad.
+    """
+
+    node_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def forward(ctx: Any, base: Tensor, values: Tensor, view_fn: Callable[[Tensor], Tensor]) -> Tensor:
+        mask = Tensor(np.zeros(base.shape, bool))
+        view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
+        ctx.mask, ctx.view_fn = mask, view_fn
+        target = view_fn(base)
+        if not target._data.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        target._data[...] = values._data
+        base._version_counter[0] += 1
+        ctx.mark_dirty(base)
+        return base
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
+        return where(ctx.mask, 0.0, grad), ctx.view_fn(grad), None
 
 
 def _snapshot(a: Tensor) -> Tensor:
@@ -1638,44 +1733,37 @@ def _to(self: Tensor, dtype: _dtype.dtype, *args: Any, **kwargs: Any) -> Tensor:
 
 def add_(self: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:
     """self += alpha * other"""
-    _before_inplace(self, other)
-    return AddInplace.apply(self, _as_tensor(other, self), alpha)
+    return _modify(self, AddInplace, _as_tensor(other, self), alpha)
 
 
 def sub_(self: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:
     """self -= alpha * other"""
-    _before_inplace(self, other)
-    return SubInplace.apply(self, _as_tensor(other, self), alpha)
+    return _modify(self, SubInplace, _as_tensor(other, self), alpha)
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
     """self *= other"""
-    _before_inplace(self, other)
-    return MulInplace.apply(self, _as_tensor(other, self))
+    return _modify(self, MulInplace, _as_tensor(other, self))
 
 
 def div_(self: Tensor, other: Any) -> Tensor:
     """self /= other"""
-    _before_inplace(self, other)
-    return DivInplace.apply(self, _as_tensor(other, self))
+    return _modify(self, DivInplace, _as_tensor(other, self))
 
 
 def fill_(self: Tensor, value: Number | Tensor) -> Tensor:
     """Every element becomes ``value``."""
-    _before_inplace(self)
-    return Fill.apply(self, value.item() if isinstance(value, Tensor) else value)
+    return _modify(self, Fill, value.item() if isinstance(value, Tensor) else value)
 
 
 def zero_(self: Tensor) -> Tensor:
     """Every element becomes 0."""
-    _before_inplace(self)
-    return Zero.apply(self, 0)
+    return _modify(self, Zero, 0)
 
 
 def copy_(self: Tensor, src: Tensor) -> Tensor:
     """Copy src's values (broadcast) into self."""
-    _before_inplace(self, src)
-    return Copy.apply(self, src)
+    return _modify(self, Copy, src)
 
 
 _METHODS = {
@@ -1693,7 +1781,7 @@ _METHODS = {
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),
     "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
     "bool": lambda self: _to(self, _dtype.bool),
-    "__getitem__": _getitem, "__setitem__": _setitem,
+    "__getitem__": _getitem, "__setitem__": _setitem, "unbind": unbind,
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
 }

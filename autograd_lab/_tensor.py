@@ -82,6 +82,7 @@ class Tensor:
     )
     _grad: Tensor | None = None
     _base: Tensor | None = None  # set on views: the tensor whose memory they share
+    _view_fn: Callable[[Tensor], Tensor] | None = None  # a view's recipe: base -> this view
     _hooks: dict[int, Callable] | None = None  # a leaf's gradient hooks
     _accumulator: Any = None  # a leaf's AccumulateGrad node, made on first use
     _retains_grad = False
@@ -297,7 +298,7 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(self.unbind(0))
 
     def __repr__(self) -> str:
         return tensor_repr(self, _dtype.get_default_dtype())

@@ -176,9 +176,13 @@ class FunctionCtx:
         self._materialize_grads = value
 
 
+def op_name(node: Node) -> str:
+    """The forward op a backward node stands for, as PyTorch's messages name it: MulBackward0 -> Mul."""
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
 def _modified_error(t: Tensor, saved_version: int) -> str:
-    op = re.sub(r"Backward\d*$", "", t._grad_fn.name()) if t._grad_fn is not None else ""
-    where = f", which is output {t._output_nr} of {op}," if op else ""
+    where = f", which is output {t._output_nr} of {op_name(t._grad_fn)}," if t._grad_fn is not None else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{t.dtype._scalar_name}Tensor {list(t.shape)}]{where} is at version "
@@ -400,8 +404,8 @@ def _check_inplace(t: Tensor) -> None:
         if base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        raise RuntimeError("autograd_lab does not support in-place operations on a view of a tensor that "
-                           "requires grad (PyTorch rewrites the base's history here). Use .clone() first.")
+        raise RuntimeError("autograd_lab does not support a custom Function that marks a view dirty "
+                           "(mark_dirty) while its base requires grad: pass the base itself, or clone() the view.")
 
 
 def _binder(forward: Callable) -> Callable[[tuple, dict], tuple]:
