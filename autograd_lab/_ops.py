@@ -25,7 +25,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
-from autograd_lab._tensor import Size, Tensor, wrap_dim
+from autograd_lab._tensor import Size, Tensor, is_expandable_to, wrap_dim
 from autograd_lab.autograd.function import Function, _among, _check_inplace, op_name
 
 Number = int | float | bool
@@ -95,11 +95,11 @@ def _floating(x: Tensor) -> np.ndarray:
 
 
 def _dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
-    if dim is None:
-        return tuple(range(ndim))
+    """The dimensions a reduction runs over (None or (): all of them; a 0-d tensor has none to name)."""
     if isinstance(dim, int):
         dim = (dim,)
-    return tuple(wrap_dim(d, ndim) for d in dim)
+    dims = tuple(range(ndim)) if dim is None or len(dim) == 0 else tuple(wrap_dim(d, ndim) for d in dim)
+    return dims if ndim else ()
 
 
 # ----- arithmetic ------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ class PowTensor(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_a = grad * where(b == 0, 0.0, b * a ** (b - 1)) if need_a else None  # 0 ** 0 has slope 0, not nan
         # log(0) is -inf, but 0 ** b has slope 0 in b for b > 0: PyTorch masks it the same way
         grad_b = grad * where((a == 0) & (b >= 0), 0.0, out * log(a)) if need_b else None
         return grad_a, grad_b
@@ -286,15 +286,15 @@ class RPow(Function):
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
         x = _floating(a) if isinstance(number, float) else a._data
         out = Tensor(np.power(np.asarray(number, dtype=x.dtype), x))
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(a, out)
         ctx.number = number
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        (out,) = ctx.saved_tensors
-        if ctx.number == 0:
-            return where(out == 0, 0.0, grad * out * -math.inf), None
+        a, out = ctx.saved_tensors
+        if ctx.number == 0:  # 0 ** a: flat for a >= 0 (PyTorch's convention), -inf slope below
+            return where(a >= 0, 0.0, grad * out * -math.inf), None
         return grad * out * math.log(ctx.number), None
 
 
@@ -960,6 +960,8 @@ def _getitem(self: Tensor, key: Any) -> Tensor:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
             out = Select.apply(out, (slice(None),) * dim + (int(k),))
         elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
             if len(items) == 1 or k != slice(None):  # PyTorch skips a full slice inside a tuple
                 out = Slice.apply(out, (slice(None),) * dim + (k,))
             dim += 1
@@ -1076,10 +1078,9 @@ def _joinable(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
-    for t in tensors:
+    for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but got "
-                            f"{type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     common = tensors[0].dtype
     for t in tensors[1:]:
         common = _dtype.promote_types(common, t.dtype)
@@ -1573,14 +1574,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = _joinable(tensors, "torch.cat")
     ndim = tensors[0].ndim
     d = wrap_dim(dim, ndim)
-    for t in tensors[1:]:
+    for number, t in enumerate(tensors[1:], 1):
         if t.ndim != ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ndim} and {t.ndim}")
         for i in range(ndim):
             if i != d and t.shape[i] != tensors[0].shape[i]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{tensors[0].shape[i]} but got size {t.shape[i]} for tensor number "
-                                   f"{tensors.index(t)} in the list.")
+                                   f"{number} in the list.")
     return Cat.apply(d, *tensors)
 
 
@@ -1713,6 +1714,8 @@ def _view_as(self: Tensor, other: Tensor) -> Tensor:
 def _sum_to_size(self: Tensor, *size: Any) -> Tensor:
     """Sum over the dimensions that broadcasting added or stretched, back to ``size``."""
     shape = _sizes(size)
+    if not is_expandable_to(shape, tuple(self.shape)):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}.")
     lead = self.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
     out = Sum.apply(self, dims, True) if dims else self

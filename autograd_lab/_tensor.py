@@ -42,6 +42,13 @@ def wrap_dim(dim: int, ndim: int) -> int:
     return dim % rank
 
 
+def is_expandable_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Can a tensor of ``shape`` be broadcast to ``target``? (PyTorch's at::is_expandable_to)"""
+    if len(shape) > len(target):
+        return False
+    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
+
+
 def leaf_only_error(requires_grad: bool) -> str:
     """PyTorch's message for changing ``requires_grad`` on a tensor computed by an op."""
     msg = "you can only change requires_grad flags of leaf variables."
@@ -254,8 +261,9 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype, copy=False)
+        """For NumPy: ``np.asarray(x)`` shares memory, ``np.array(x)`` copies (as with PyTorch's tensors)."""
+        array = self.numpy() if dtype is None else self.numpy().astype(dtype, copy=False)
+        return array.copy() if copy else array
 
     def item(self) -> float | int | bool:
         if self._data.size != 1:
@@ -328,11 +336,11 @@ class Tensor:
     def _compare(self, other: Any, op: Callable) -> Tensor:
         return Tensor(op(self._data, other._data if isinstance(other, Tensor) else other))
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
+    def __eq__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
+        return False if other is None else self._compare(other, np.equal)  # x == None is plain False
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
+    def __ne__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
+        return True if other is None else self._compare(other, np.not_equal)
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)

@@ -27,7 +27,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, is_expandable_to
 from autograd_lab.autograd import anomaly_mode
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
 
@@ -232,7 +232,7 @@ def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dty
         raise TypeError(f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
                         f"index {i}; expected a Tensor or None")
     if grad._data.shape != shape:
-        if not _expandable(shape, grad._data.shape):
+        if not is_expandable_to(shape, grad._data.shape):
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                f"{list(grad._data.shape)} but expected shape compatible with {list(shape)}")
         grad = grad.sum_to_size(shape)
@@ -240,12 +240,6 @@ def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dty
         grad = grad.to(_dtype.from_numpy_dtype(dtype))
     return grad
 
-
-def _expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    """Can a tensor of ``shape`` be broadcast to ``target``?"""
-    if len(shape) > len(target):
-        return False
-    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
 
 
 # ----- the two entry points: torch.autograd.backward and torch.autograd.grad -------------------

@@ -305,15 +305,17 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward; if any input requires grad, record the node that will run backward."""
         ctx = cls._backward_cls()
+        if cls._bind is not None:  # PyTorch 2 style: the inputs, defaults filled in, are what setup_context sees
+            args, kwargs = cls._bind(args, kwargs), {}
         needs = ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         enabled = grad_mode._enabled
         grad_mode._enabled = False  # what no_grad() does, minus its overhead: this is the hot path
         try:
             if cls._bind is None:
                 output = cls.forward(ctx, *args, **kwargs)
-            else:  # PyTorch 2 style
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, cls._bind(args, kwargs), output)
+            else:
+                output = cls.forward(*args)
+                cls.setup_context(ctx, args, output)
         finally:
             grad_mode._enabled = enabled
         if enabled and True in needs:

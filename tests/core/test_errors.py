@@ -281,3 +281,22 @@ def test_from_numpy_needs_an_array(backend):
         backend.from_numpy([1.0])
     with raises(TypeError, "expected np.ndarray (got numpy.float32)"):
         backend.from_numpy(np.float32(1.0))
+
+
+def test_cat_errors(backend):
+    t = backend
+    with raises(RuntimeError, "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 for "
+                              "tensor number 1 in the list."):
+        t.cat([t.zeros(2, 3), t.zeros(2, 4)])
+    with raises(TypeError, "expected Tensor as element 1 in argument 0, but got list"):
+        t.cat([t.zeros(2), [1.0]])
+
+
+def test_negative_slice_steps(backend):
+    with raises(ValueError, "step must be greater than zero"):
+        backend.zeros(3)[::-1]
+
+
+def test_sum_to_size_needs_an_expandable_size(backend):
+    with raises(RuntimeError, "size {[4]} is not expandable to size {[2, 3]}."):
+        backend.ones(2, 3).sum_to_size(4)

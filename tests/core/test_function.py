@@ -227,3 +227,25 @@ def test_saved_tensors_survive_retain_graph(backend):
     assert x.grad.item() == 4.0
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         y.backward()
+
+
+def test_setup_context_sees_the_defaults(backend):
+    seen = []
+
+    class Scale(backend.autograd.Function):
+        @staticmethod
+        def forward(x, k=3, z=None):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            seen.append((len(inputs), inputs[1], ctx.needs_input_grad))
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3, None, None
+
+    x = backend.ones(1, requires_grad=True)
+    Scale.apply(x)
+    Scale.apply(x, z=x)
+    assert seen == [(3, 3, (True, False, False)), (3, 3, (True, False, True))]

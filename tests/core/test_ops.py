@@ -240,3 +240,13 @@ def test_inplace_operators(backend):
     assert x.tolist() == [0.0, 0.0]
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         backend.tensor([1, 2]).add_(0.5)
+
+
+def test_power_gradients_at_zero(backend):
+    a = backend.tensor([0.0], requires_grad=True)
+    b = backend.tensor([0.0], requires_grad=True)
+    (a ** b).backward()
+    assert (a.grad.item(), b.grad.item()) == (0.0, 0.0)
+    x = backend.tensor([0.0, 1.0, -1.0], requires_grad=True)
+    (0 ** x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, -math.inf]

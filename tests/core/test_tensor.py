@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -231,3 +233,23 @@ def test_transpose_property_warns_off_matrices(backend):
         backend.ones(3).T
     with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
         backend.tensor(1.0).T
+
+
+def test_numpy_array_copies_and_asarray_shares(backend):
+    x = backend.ones(2)
+    warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)  # torch's, under NumPy 2
+    copied, shared = np.array(x), np.asarray(x)
+    copied[0], shared[1] = 9.0, 5.0
+    assert x.tolist() == [1.0, 5.0]
+
+
+def test_comparing_with_none_is_plain_false(backend):
+    x = backend.ones(2)
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+
+
+def test_reductions_of_a_0d_tensor_and_over_no_dims(backend):
+    t = backend
+    assert t.tensor(2.0).sum(0).item() == 2.0
+    assert t.tensor(2.0).mean(-1).item() == 2.0
+    assert t.ones(2, 2).sum(dim=()).item() == 4.0
