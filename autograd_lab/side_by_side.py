@@ -127,7 +127,8 @@ def to_html(lab: Run, real: Run) -> str:
 def to_text(lab: Run, real: Run) -> str:
     """The plain-text form: each side's output, then the verdict."""
     def block(name: str, run: Run) -> str:
-        return f"── {name} ──\n{''.join(part.text for part in run.parts) or '(no output)'}"
+        text = "".join(part.text for part in run.parts) or "(no output)"
+        return f"── {name} ──\n{text if text.endswith(chr(10)) else text + chr(10)}"
     verdict = "✓ same output" if lab == real else "✗ the outputs differ"
     return f"{block('autograd_lab', lab)}{block('torch', real)}{verdict}"
 
