@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _dtype
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, size_args
 
 
 def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
@@ -17,10 +17,9 @@ def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(values, requires_grad=requires_grad)
 
 
-def _shape(size: tuple) -> tuple[int, ...]:
-    """Accept zeros(2, 3) as well as zeros((2, 3)) and zeros([2, 3]), as PyTorch does."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
+def shape_of(size: tuple) -> tuple[int, ...]:
+    """The shape asked for by zeros(2, 3), zeros((2, 3)) or zeros([2, 3]); PyTorch's errors for bad sizes."""
+    size = size_args(size)
     for s in size:
         if not isinstance(s, (int, np.integer)):
             raise TypeError(f"expected a sequence of integers or a single integer, got '{type(s).__name__}'")
@@ -89,11 +88,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.zeros(_shape(size), (dtype or _dtype.get_default_dtype()).numpy), requires_grad)
+    return _leaf(np.zeros(shape_of(size), (dtype or _dtype.get_default_dtype()).numpy), requires_grad)
 
 
 def ones(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.ones(_shape(size), (dtype or _dtype.get_default_dtype()).numpy), requires_grad)
+    return _leaf(np.ones(shape_of(size), (dtype or _dtype.get_default_dtype()).numpy), requires_grad)
 
 
 def empty(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
@@ -103,7 +102,7 @@ def empty(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = F
 
 def full(size: Any, fill_value: Any, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
     dtype = dtype or _dtype.scalar_dtype(fill_value)
-    return _leaf(np.full(_shape((size,)), fill_value, dtype.numpy), requires_grad)
+    return _leaf(np.full(shape_of((size,)), fill_value, dtype.numpy), requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: _dtype.dtype | None = None,

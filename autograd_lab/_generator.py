@@ -15,6 +15,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
+from autograd_lab._creation import shape_of
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import _check_inplace
 
@@ -119,15 +120,11 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def _shape(size: tuple) -> tuple[int, ...]:
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
-
-
 def rand(*size: int, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
          generator: Generator | None = None) -> Tensor:
     """Uniform numbers in [0, 1)."""
     dtype = dtype or _dtype.get_default_dtype()
-    values = (generator or default_generator).uniform(_shape(size), 0.0, 1.0, dtype)
+    values = (generator or default_generator).uniform(shape_of(size), 0.0, 1.0, dtype)
     return Tensor(values, requires_grad=requires_grad)
 
 
@@ -135,7 +132,7 @@ def randn(*size: int, dtype: _dtype.dtype | None = None, requires_grad: bool = F
           generator: Generator | None = None) -> Tensor:
     """Standard normal numbers (mean 0, variance 1)."""
     dtype = dtype or _dtype.get_default_dtype()
-    return Tensor((generator or default_generator).normal(_shape(size), dtype), requires_grad=requires_grad)
+    return Tensor((generator or default_generator).normal(shape_of(size), dtype), requires_grad=requires_grad)
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:

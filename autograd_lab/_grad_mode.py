@@ -17,7 +17,7 @@ def is_grad_enabled() -> bool:
 
 
 def _set_enabled(mode: bool) -> bool:
-    """Switch grad mode; return the previous mode (the fast path used by Function.apply)."""
+    """Switch grad mode; return the previous mode (Function.apply flips ``_enabled`` directly: hot path)."""
     global _enabled
     previous, _enabled = _enabled, mode
     return previous

@@ -25,7 +25,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
-from autograd_lab._tensor import Size, Tensor, is_expandable_to, wrap_dim
+from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, wrap_dim
 from autograd_lab.autograd.function import Function, _among, _check_inplace, op_name
 
 Number = int | float | bool
@@ -1320,15 +1320,16 @@ def _snapshot(a: Tensor) -> Tensor:
 def _in_place(op: type[Function]) -> type[Function]:
     """``a.add_(b)`` from ``Add``: the same derivative; forward writes the result into a's memory.
 
-    If the op saved a for backward, it saves a snapshot of a's old value instead (``a *= b``
-    needs the old a to give b its gradient).
+    If the op saved a for backward (mul and div use the old a for b's gradient), it keeps a
+    snapshot of a's old value instead, and only when b needs a gradient.
     """
     class InPlace(op):
         @staticmethod
         def forward(ctx: Any, a: Tensor, b: Tensor, *args: Any) -> Tensor:
             result = op.forward(ctx, a, b, *args)._data
             if _among(a, ctx._saved):
-                ctx.save_for_backward(*[_snapshot(a) if t is a else t for t in ctx._saved])
+                old = _snapshot(a) if ctx.needs_input_grad[1] else None
+                ctx.save_for_backward(*[old if t is a else t for t in ctx._saved])
             _write(a, result)
             ctx.mark_dirty(a)
             return a
@@ -1630,19 +1631,12 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     return Addmm.apply(input, mat1, mat2)
 
 
-def _sizes(size: tuple) -> tuple[int, ...]:
-    """Accept f(2, 3) as well as f((2, 3)) and f([2, 3]), as PyTorch does."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
-
-
 def _reshape(self: Tensor, *shape: Any) -> Tensor:
-    return Reshape.apply(self, _sizes(shape))
+    return Reshape.apply(self, size_args(shape))
 
 
 def _view(self: Tensor, *shape: Any) -> Tensor:
-    return View.apply(self, _sizes(shape))
+    return View.apply(self, size_args(shape))
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -1675,7 +1669,7 @@ def _T(self: Tensor) -> Tensor:  # noqa: N802
 
 
 def _permute(self: Tensor, *dims: Any) -> Tensor:
-    dims = tuple(wrap_dim(d, self.ndim) for d in _sizes(dims))
+    dims = tuple(wrap_dim(d, self.ndim) for d in size_args(dims))
     if sorted(dims) != list(range(self.ndim)):
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            "of the desired ordering of dimensions i.e. input.dim() = "
@@ -1700,7 +1694,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
 
 
 def _expand(self: Tensor, *sizes: Any) -> Tensor:
-    return Expand.apply(self, _expand_shape(tuple(self.shape), _sizes(sizes)))
+    return Expand.apply(self, _expand_shape(tuple(self.shape), size_args(sizes)))
 
 
 def _expand_as(self: Tensor, other: Tensor) -> Tensor:
@@ -1713,7 +1707,7 @@ def _view_as(self: Tensor, other: Tensor) -> Tensor:
 
 def _sum_to_size(self: Tensor, *size: Any) -> Tensor:
     """Sum over the dimensions that broadcasting added or stretched, back to ``size``."""
-    shape = _sizes(size)
+    shape = size_args(size)
     if not is_expandable_to(shape, tuple(self.shape)):
         raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}.")
     lead = self.ndim - len(shape)

@@ -4,7 +4,7 @@ This file holds what a tensor *is*: its values, ``requires_grad``, ``grad``,
 ``grad_fn``, version counter and hooks, and the methods that only read values.
 The differentiable methods (``x * y``, ``x.exp()``, ``x.sum()``, ``x[i]``, ``x.add_(y)``)
 each apply one ``Function``, so they are defined in ``_ops.py`` right under the
-Function they apply; ``backward`` lives with the engine in ``autograd/__init__.py``.
+Function they apply; ``backward`` is added in ``autograd/__init__.py`` (it runs ``autograd/engine.py``).
 (Keeping them there also keeps the imports one-way: ``_ops`` needs ``Tensor``.)
 """
 
@@ -30,6 +30,13 @@ class Size(tuple):
 
     def numel(self) -> int:
         return math.prod(self)
+
+
+def size_args(size: tuple) -> tuple:
+    """Sizes given as f(2, 3), f((2, 3)) or f([2, 3]) (PyTorch accepts all three), as one tuple."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
 
 
 def wrap_dim(dim: int, ndim: int) -> int:

@@ -31,7 +31,7 @@ from autograd_lab._tensor import Tensor, is_expandable_to
 from autograd_lab.autograd import anomaly_mode
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
 
-Edge = tuple[Node, int]
+Edge = tuple[Node | None, int]  # (node, which of its outputs); None where no gradient is needed
 _warned_about_cycles = False
 TensorOrTensors = Tensor | Sequence[Tensor]
 
@@ -125,15 +125,12 @@ def _run_nodes(
                 if child is None:  # an input that needs no gradient
                     sent[i] = None
                     continue
-                buffer = buffers.get(child)
-                if buffer is None:
-                    buffer = buffers[child] = [None] * child._num_outputs
                 grad = sent[i]
                 if grad is not None:
                     shape, dtype = child._output_meta[nr]
                     if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
                         grad = sent[i] = _fit(node, i, grad, shape, dtype)
-                    buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad  # gradients that meet are summed
+                _add(buffers, child, nr, grad)
                 dependencies[child] -= 1
                 if dependencies[child] == 0:
                     heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))

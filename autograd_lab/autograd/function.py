@@ -219,7 +219,7 @@ class BackwardNode(FunctionCtx, Node):
 
     def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         fn = self._forward_cls
-        for g in grad_outputs:
+        for g in grad_outputs:  # (a loop, not `None in grad_outputs`: `in` would compare tensors with ==)
             if g is None:
                 break
         else:  # every output received a gradient: the common case
@@ -344,14 +344,12 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     if _keep_inputs:
         ctx._forward_inputs = args
 
-    if type(output) is Tensor and not ctx._dirty and not ctx._non_differentiable and output._data.dtype.kind == "f":
-        for a in args:
-            if a is output:
-                break
-        else:  # the common case: one new tensor
-            output._grad_fn, output._requires_grad = ctx, True
-            ctx._output_meta = ((output._data.shape, output._data.dtype),)
-            return output
+    # The common case, kept short: one new floating tensor (the loop below handles every case, this one too).
+    if (type(output) is Tensor and not ctx._dirty and not ctx._non_differentiable and output._data.dtype.kind == "f"
+            and not _among(output, args)):
+        output._grad_fn, output._requires_grad = ctx, True
+        ctx._output_meta = ((output._data.shape, output._data.dtype),)
+        return output
     single = not isinstance(output, tuple)
     outputs = [output] if single else list(output)
     ctx._num_outputs = len(outputs)
