@@ -6,29 +6,32 @@ import importlib
 
 import pytest
 
+# The book's Mul, exactly as printed (line breaks restored): run by the tests below, and as a script.
+BOOK_MUL = """
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, w, x, b, x_requires_grad = True):
+        ctx.x_requires_grad = x_requires_grad
+        ctx.save_for_backward(w,x)
+        output = w*x+b
+        return output
+    @staticmethod
+    def backward(ctx, grad_output):
+        w,x = ctx.saved_variables
+        grad_w = grad_output * x
+        if ctx.x_requires_grad:
+            grad_x = grad_output * w
+        else:
+            grad_x = None
+        grad_b = grad_output * 1
+        return grad_w, grad_x, grad_b, None
+"""
+
 
 def _book_mul(backend):
-    Function = backend.autograd.Function
-
-    class Mul(Function):
-        @staticmethod
-        def forward(ctx, w, x, b, x_requires_grad = True):
-            ctx.x_requires_grad = x_requires_grad
-            ctx.save_for_backward(w,x)
-            output = w*x+b
-            return output
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            w,x = ctx.saved_variables
-            grad_w = grad_output * x
-            if ctx.x_requires_grad:
-                grad_x = grad_output * w
-            else:
-                grad_x = None
-            grad_b = grad_output * 1
-            return grad_w, grad_x, grad_b, None
-    return Mul
+    namespace = {"Function": backend.autograd.Function}
+    exec(BOOK_MUL, namespace)
+    return namespace["Mul"]
 
 
 def _book_multiply_add(backend, printed: bool):
@@ -138,24 +141,7 @@ import warnings
 warnings.simplefilter("always")
 import autograd_lab as t
 from autograd_lab.autograd import Function, Variable as V
-
-class Mul(Function):
-    @staticmethod
-    def forward(ctx, w, x, b, x_requires_grad = True):
-        ctx.x_requires_grad = x_requires_grad
-        ctx.save_for_backward(w,x)
-        output = w*x+b
-        return output
-    @staticmethod
-    def backward(ctx, grad_output):
-        w,x = ctx.saved_variables
-        grad_w = grad_output * x
-        if ctx.x_requires_grad:
-            grad_x = grad_output * w
-        else:
-            grad_x = None
-        grad_b = grad_output * 1
-        return grad_w, grad_x, grad_b, None
+''' + BOOK_MUL + '''
 
 w, x, b = (V(t.ones(1) * k, requires_grad = True) for k in (2, 3, 4))
 Mul.apply(w, x, b).backward()
