@@ -10,7 +10,7 @@
 - ``screenshot_dir``: ``build/screenshots/``.
 
 Tests using them are skipped, with the reason, when Chromium or Playwright is missing
-(``make test`` installs Debian's chromium when it can). Never ``playwright install``.
+(``make test`` installs Debian's chromium when it can); Playwright must never download a browser of its own.
 Waits are Playwright's ``expect`` (never sleeps), with generous timeouts: the machine
 is shared.
 """
