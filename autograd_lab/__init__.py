@@ -2,7 +2,7 @@
 
 ``import autograd_lab as torch`` is enough for the course's code: the names,
 defaults, printouts and error messages are PyTorch's. Values live in NumPy
-arrays; every op is a ``Function`` (see ``_ops.py``) and the backward engine is
+arrays; every op is a ``Function`` (see ``_ops/``) and the backward engine is
 a generator you can step through (``autograd/engine.py``).
 """
 

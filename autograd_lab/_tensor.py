@@ -3,7 +3,7 @@
 This file holds what a tensor *is*: its values, ``requires_grad``, ``grad``,
 ``grad_fn``, version counter and hooks, and the methods that only read values.
 The differentiable methods (``x * y``, ``x.exp()``, ``x.sum()``, ``x[i]``, ``x.add_(y)``)
-each apply one ``Function``, so they are defined in ``_ops.py`` right under the
+each apply one ``Function``, so they are defined in ``_ops/`` next to the
 Function they apply; ``backward`` is added in ``autograd/__init__.py`` (it runs ``autograd/engine.py``).
 (Keeping them there also keeps the imports one-way: ``_ops`` needs ``Tensor``.)
 """

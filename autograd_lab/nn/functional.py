@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import warnings
 
-from autograd_lab import _ops
-from autograd_lab._ops import relu, sigmoid, tanh
+from autograd_lab._ops import addmm, relu, sigmoid, tanh
+from autograd_lab._ops.losses import LogSoftmax, MseLoss, NllLoss
 from autograd_lab._tensor import Tensor, wrap_dim
 
 __all__ = ["cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
@@ -23,9 +23,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return input.matmul(weight.t())
     if input.ndim == 2:
-        return _ops.addmm(bias, input, weight.t())
+        return addmm(bias, input, weight.t())
     rows = input.reshape(-1, input.shape[-1])
-    return _ops.addmm(bias, rows, weight.t()).view(*input.shape[:-1], weight.shape[0])
+    return addmm(bias, rows, weight.t()).view(*input.shape[:-1], weight.shape[0])
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -35,11 +35,11 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", UserWarning, stacklevel=2)
     _check_reduction(reduction)
-    return _ops.MseLoss.apply(input, target, reduction)
+    return MseLoss.apply(input, target, reduction)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return _ops.LogSoftmax.apply(input, wrap_dim(dim, input.ndim))
+    return LogSoftmax.apply(input, wrap_dim(dim, input.ndim))
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:
@@ -51,7 +51,7 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction)
     if target.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
-    return _ops.NllLoss.apply(input, target, reduction)
+    return NllLoss.apply(input, target, reduction)
 
 
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -1,0 +1,97 @@
+"""The built-in ops. Each one is a ``Function``, written exactly like the ones students write.
+
+``forward`` computes with NumPy on ``x._data``; ``backward`` states the derivative with
+autograd_lab's own tensor ops (never raw NumPy), so the backward pass is itself recorded
+when ``create_graph=True`` and higher-order gradients come for free. Broadcasting is undone
+in one place — the engine sums every gradient back to its input's shape — so no backward
+here has to think about it. Each op's docstring gives the math; ``node_name`` is the name
+PyTorch gives the same node (``MulBackward0``), so graphs print the same in both libraries.
+
+One module per kind of op, each with the ``autograd_lab.*`` functions that apply them:
+
+    arithmetic   + - * / ** (Add, Mul, Pow, ...)      pointwise   exp, log, tanh, relu, clamp, where, ...
+    reductions   sum, mean, max, min                   views       view, reshape, transpose, expand, ...
+    indexing     x[key]                                joining     cat, stack, unbind
+    matmul       dot, mm, mv, bmm, addmm, matmul       copies      clone, to(dtype)
+    inplace      add_, mul_, x[key] = v, ...           losses      log_softmax, nll_loss, mse_loss
+    operands     numbers, dtype promotion, broadcasting checks, views' memory
+
+This file attaches the Tensor methods (``x * y`` is ``mul(x, y)``): the table below is the
+whole list.
+"""
+
+import warnings
+
+from autograd_lab import _dtype
+from autograd_lab._ops.arithmetic import (
+    _rpow,
+    _rsub,
+    _rtruediv,
+    add,
+    div,
+    mul,
+    neg,
+    pow,
+    reciprocal,
+    sub,
+)
+from autograd_lab._ops.copies import _to, clone
+from autograd_lab._ops.indexing import _getitem
+from autograd_lab._ops.inplace import _setitem, add_, copy_, div_, fill_, mul_, sub_, zero_
+from autograd_lab._ops.joining import cat, stack, unbind
+from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
+from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
+from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, sum
+from autograd_lab._ops.views import (
+    _T,
+    _expand,
+    _expand_as,
+    _permute,
+    _reshape,
+    _t,
+    _view,
+    _view_as,
+    flatten,
+    squeeze,
+    transpose,
+    unsqueeze,
+)
+from autograd_lab._tensor import Tensor
+
+# NumPy warns when arithmetic meets inf or nan ("invalid value encountered in multiply"); PyTorch
+# does not, it just returns inf/nan. Silence those warnings for the ops' own lines only.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab\._ops\.")
+
+
+# What ``autograd_lab`` re-exports as torch.* functions.
+__all__ = ["abs", "add", "addmm", "allclose", "bmm", "cat", "clamp", "cos", "div", "dot", "equal", "exp", "is_tensor",
+           "log", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "pow", "reciprocal", "relu",
+           "sigmoid", "sin", "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "transpose", "unbind", "unsqueeze",
+           "where"]
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+_METHODS = {
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "reciprocal": reciprocal,
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
+    "__truediv__": div, "__rtruediv__": _rtruediv, "__pow__": pow, "__rpow__": _rpow, "__neg__": neg,
+    "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self), "__abs__": abs,
+    "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
+    "sqrt": sqrt, "clamp": clamp, "maximum": maximum, "sum": sum, "mean": mean, "max": max, "min": min,
+    "matmul": matmul, "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
+    "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T),
+    "permute": _permute,
+    "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
+    "expand_as": _expand_as, "sum_to_size": _sum_to_size, "clone": clone, "to": _to,
+    "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),
+    "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
+    "bool": lambda self: _to(self, _dtype.bool),
+    "__getitem__": _getitem, "__setitem__": _setitem, "unbind": unbind,
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
+    "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
+}
+for _name, _method in _METHODS.items():
+    setattr(Tensor, _name, _method)

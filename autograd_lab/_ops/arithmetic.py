@@ -1,0 +1,254 @@
+"""Arithmetic: + - * / ** and their reflected forms."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._creation import zeros_like
+from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, math_function
+from autograd_lab._ops.pointwise import log, where
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd.function import Function
+
+
+class Add(Function):
+    """out = a + alpha * b.   d/da = 1,  d/db = alpha."""
+
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
+        ctx.alpha = alpha
+        x, y = arrays(a, b)
+        return Tensor(x + y if alpha == 1 else x + alpha * y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return grad, (grad if ctx.alpha == 1 else grad * ctx.alpha), None
+
+
+class Sub(Function):
+    """out = a - alpha * b.   d/da = 1,  d/db = -alpha."""
+
+    node_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
+        ctx.alpha = alpha
+        x, y = arrays(a, b)
+        return Tensor(x - y if alpha == 1 else x - alpha * y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return grad, (-grad if ctx.alpha == 1 else grad * -ctx.alpha), None
+
+
+class Rsub(Function):
+    """out = number - a   (``2 - x``).   d/da = -1."""
+
+    node_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        return Tensor(as_tensor(number, a)._data - a._data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return -grad, None
+
+
+class Mul(Function):
+    """out = a * b.   d/da = b,  d/db = a."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        x, y = arrays(a, b)
+        return Tensor(x * y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """out = a / b.   d/da = 1/b,  d/db = -a/b**2."""
+
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        x, y = arrays(a, b)
+        if x.dtype.kind != "f":  # true division of integers gives floats
+            x, y = x.astype(_dtype.get_default_dtype().numpy), y.astype(_dtype.get_default_dtype().numpy)
+        return Tensor(x / y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class Neg(Function):
+    """out = -a.   d/da = -1."""
+
+    node_name = "NegBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        return Tensor(-a._data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return -grad
+
+
+class Reciprocal(Function):
+    """out = 1 / a.   d/da = -out**2."""
+
+    node_name = "ReciprocalBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor(1 / floating(a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return -grad * out * out
+
+
+class Pow(Function):
+    """out = a ** p for a number p.   d/da = p * a**(p-1)."""
+
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, p: Number) -> Tensor:
+        ctx.save_for_backward(a)
+        ctx.p = p
+        if a._data.dtype.kind in "iu" and isinstance(p, int) and p < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        x = a._data if a._data.dtype.kind == "f" or isinstance(p, int) else floating(a)
+        return Tensor(np.power(x, np.asarray(p, dtype=x.dtype)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        (a,) = ctx.saved_tensors
+        if ctx.p == 0:
+            return zeros_like(a), None
+        return grad * MulScalar.apply(a ** (ctx.p - 1), ctx.p), None  # PyTorch's formula, node for node
+
+
+class MulScalar(Function):
+    """out = a * number, the form PyTorch's derivative formulas use.   d/da = number."""
+
+    node_name = "MulBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        ctx.number = number
+        return Tensor(a._data * number)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return MulScalar.apply(grad, ctx.number), None
+
+
+class PowTensor(Function):
+    """out = a ** b, both tensors.   d/da = b * a**(b-1),  d/db = out * log(a)."""
+
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        x, y = arrays(a, b)
+        out = Tensor(np.power(x, y))
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * where(b == 0, 0.0, b * a ** (b - 1)) if need_a else None  # 0 ** 0 has slope 0, not nan
+        # log(0) is -inf, but 0 ** b has slope 0 in b for b > 0: PyTorch masks it the same way
+        grad_b = grad * where((a == 0) & (b >= 0), 0.0, out * log(a)) if need_b else None
+        return grad_a, grad_b
+
+
+class RPow(Function):
+    """out = number ** a   (``2 ** x``).   d/da = out * log(number)."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        x = floating(a) if isinstance(number, float) else a._data
+        out = Tensor(np.power(np.asarray(number, dtype=x.dtype), x))
+        ctx.save_for_backward(a, out)
+        ctx.number = number
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        a, out = ctx.saved_tensors
+        if ctx.number == 0:  # 0 ** a: flat for a >= 0 (PyTorch's convention), -inf slope below
+            return where(a >= 0, 0.0, grad * out * -math.inf), None
+        return grad * out * math.log(ctx.number), None
+
+
+def add(input: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:
+    """input + alpha * other"""
+    return Add.apply(input, as_tensor(other, input), alpha)
+
+
+def sub(input: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:
+    """input - alpha * other"""
+    return Sub.apply(input, as_tensor(other, input), alpha)
+
+
+def mul(input: Tensor, other: Any) -> Tensor:
+    """input * other"""
+    return Mul.apply(input, as_tensor(other, input))
+
+
+def div(input: Tensor, other: Any) -> Tensor:
+    """input / other"""
+    return Div.apply(input, as_tensor(other, input))
+
+
+def pow(input: Tensor | Number, exponent: Any) -> Tensor:
+    """input ** exponent"""
+    if not isinstance(input, Tensor):
+        return RPow.apply(exponent, input)
+    if isinstance(exponent, Tensor):
+        return PowTensor.apply(input, exponent)
+    return Pow.apply(input, exponent)
+
+
+def _rsub(self: Tensor, other: Any) -> Tensor:
+    return Rsub.apply(self, other)
+
+
+def _rtruediv(self: Tensor, other: Any) -> Tensor:
+    return Reciprocal.apply(self) * other  # as PyTorch: 2 / x is x.reciprocal() * 2
+
+
+def _rpow(self: Tensor, other: Any) -> Tensor:
+    return RPow.apply(self, other)
+
+
+neg, reciprocal = math_function(Neg), math_function(Reciprocal)

@@ -1,0 +1,144 @@
+"""Indexing: x[key], PyTorch's way (select, slice, unsqueeze per item, then one advanced index)."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._ops.operands import view_of
+from autograd_lab._ops.views import Unsqueeze
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd.function import Function
+
+
+class Index(Function):
+    """out = a[key] with integer or boolean index tensors.   d/da: the gradient put back at key."""
+
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
+        ctx.shape, ctx.key = a.shape, key
+        return Tensor(a._data[key])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return IndexPut.apply(grad, ctx.shape, ctx.key), None
+
+
+class Select(Index):
+    """out = a[..., i, ...]: one position along one dimension (a view)."""
+
+    node_name = "SelectBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
+        ctx.shape, ctx.key = a.shape, key
+        view = type(ctx)._forward_cls  # Select or Slice
+        return view_of(a, a._data[key + (Ellipsis,)], lambda t: view.apply(t, key))  # (...): a 0-d view, not a copy
+
+
+class Slice(Select):
+    """out = a[..., start:stop:step, ...] (a view)."""
+
+    node_name = "SliceBackward0"
+
+
+class IndexPut(Function):
+    """out = zeros(shape) with ``values`` added at ``key``: the gradient of indexing.
+
+    Its own gradient is indexing again, so second derivatives through a[key] work.
+    """
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, shape: tuple[int, ...], key: tuple) -> Tensor:
+        ctx.key = key
+        out = np.zeros(shape, values._data.dtype)
+        np.add.at(out, key, values._data)  # add.at: an index that repeats receives every gradient
+        return Tensor(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        return Index.apply(grad, ctx.key), None, None
+
+
+def _dims_used(k: Any) -> int:
+    """How many of the indexed tensor's dimensions one index item consumes."""
+    if k is None or k is Ellipsis:
+        return 0
+    if isinstance(k, Tensor) and k.dtype is _dtype.bool:
+        return k.ndim
+    return 1
+
+
+def _getitem(self: Tensor, key: Any) -> Tensor:
+    """``x[key]`` the way PyTorch does it: select/slice/unsqueeze per item, then one advanced index."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    items = [Tensor(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
+    specified = builtins.sum(_dims_used(k) for k in items)
+    if self.ndim == 0 and any(isinstance(k, (int, np.integer, slice)) for k in items):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
+    if specified > self.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
+    out, dim, advanced = self, 0, {}
+    for k in items:
+        if k is None:
+            out = Unsqueeze.apply(out, dim)
+            dim += 1
+        elif k is Ellipsis:
+            dim += self.ndim - specified
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            size = out.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+            out = Select.apply(out, (slice(None),) * dim + (int(k),))
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
+            if len(items) == 1 or k != slice(None):  # PyTorch skips a full slice inside a tuple
+                out = Slice.apply(out, (slice(None),) * dim + (k,))
+            dim += 1
+        elif isinstance(k, Tensor) and not k.dtype.is_floating_point:
+            advanced[dim] = k
+            dim += _dims_used(k)
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                             f"are valid indices (got {type(k).__name__})")
+    if not advanced:
+        return out
+    _check_index_bounds(out, advanced)
+    key, d = [], 0
+    while d < out.ndim:
+        if d in advanced:
+            key.append(advanced[d]._data)
+            d += _dims_used(advanced[d])
+        else:
+            key.append(slice(None))
+            d += 1
+    return Index.apply(out, tuple(key))
+
+
+def _check_index_bounds(x: Tensor, advanced: dict[int, Tensor]) -> None:
+    for d, idx in advanced.items():
+        if idx.dtype is _dtype.bool:
+            if tuple(idx.shape) != tuple(x.shape[d:d + idx.ndim]):
+                raise IndexError(f"The shape of the mask {list(idx.shape)} at index {d} does not match the shape "
+                                 f"of the indexed tensor {list(x.shape)} at index {d}")
+            continue
+        size = x.shape[d]
+        bad = idx._data[(idx._data >= size) | (idx._data < -size)]
+        if bad.size:
+            raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with size {size}")
+
+
+def numpy_key(key: Any) -> Any:
+    """An index with tensors replaced by their arrays (for writing with NumPy)."""
+    if isinstance(key, tuple):
+        return tuple(k._data if isinstance(k, Tensor) else k for k in key)
+    return key._data if isinstance(key, Tensor) else key

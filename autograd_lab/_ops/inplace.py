@@ -1,0 +1,234 @@
+"""In-place ops: add_, mul_, ..., x[key] = value, and changes made through a view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd_lab import _grad_mode as grad_mode
+from autograd_lab._creation import zeros_like
+from autograd_lab._ops.arithmetic import Add, Div, Mul, Sub
+from autograd_lab._ops.copies import Clone
+from autograd_lab._ops.indexing import Index, numpy_key
+from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
+from autograd_lab._ops.pointwise import where
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd.function import Function, _among, _check_inplace, op_name
+
+
+def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
+    """Write ``values`` into a's memory (all views see it) and count the change."""
+    values = np.asarray(values)
+    if not np.can_cast(values.dtype, a._data.dtype, "same_kind"):
+        raise RuntimeError(f"result type {Tensor(values).dtype._scalar_name} can't be cast to the desired output type "
+                           f"{a.dtype._scalar_name}")
+    if key is Ellipsis and values.shape != a._data.shape:
+        target = broadcast_shape(a._data.shape, values.shape)
+        if target != a._data.shape:
+            raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(target)}")
+    if not a._data.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
+    a._data[key] = values
+    a._version_counter[0] += 1
+
+
+def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
+    """Run the in-place ``op`` on a, after PyTorch's checks (nothing changes when they refuse).
+
+    An in-place change of a *view* that the graph must record is recorded on the view's base:
+    the base gets a new history ("its view's part was replaced"), and the view is made again
+    from it. That is what PyTorch's CopySlices node does.
+    """
+    recorded = grad_mode._enabled and (a._requires_grad or any(isinstance(x, Tensor) and x._requires_grad
+                                                                 for x in args))
+    if not recorded:
+        return op.apply(a, *args)
+    if a._base is None:
+        _check_inplace(a)
+        return op.apply(a, *args)
+    base = a._base
+    if base._grad_fn is None and base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if a._view_fn is None:  # one of several views made at once (unbind: iterating over a tensor)
+        what = (f"Output {a._output_nr} of {op_name(a._grad_fn)} is a view and is being modified inplace." if a._grad_fn
+                else "A view was created in no_grad mode and is being modified inplace with grad mode enabled.")
+        raise RuntimeError(f"{what} This view is the output of a function that returns multiple views. Such functions "
+                           "do not allow the output views to be modified inplace. You should replace the inplace "
+                           "operation by an out-of-place one.")
+    changed = op.apply(Clone.apply(a), *args)  # the change, recorded out of place
+    ViewCopy.apply(base, changed, a._view_fn)  # base: its view's part replaced by `changed` (writes the memory)
+    again = a._view_fn(base)
+    a._grad_fn, a._output_nr, a._requires_grad = again._grad_fn, again._output_nr, again._requires_grad
+    return a
+
+
+class ViewCopy(Function):
+    """base's values seen through a view replaced by ``values`` (in place; a's view was changed).
+
+    d/d(old base) = grad with zeros where the view looks,  d/d(values) = the view of grad.
+    """
+
+    node_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def forward(ctx: Any, base: Tensor, values: Tensor, view_fn: Callable[[Tensor], Tensor]) -> Tensor:
+        mask = Tensor(np.zeros(base.shape, bool))
+        view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
+        ctx.mask, ctx.view_fn = mask, view_fn
+        target = view_fn(base)
+        if not target._data.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        target._data[...] = values._data
+        base._version_counter[0] += 1
+        ctx.mark_dirty(base)
+        return base
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
+        return where(ctx.mask, 0.0, grad), ctx.view_fn(grad), None
+
+
+def _snapshot(a: Tensor) -> Tensor:
+    """a's values before an in-place change, still attached where a was in the graph.
+
+    The gradient for b in ``a *= b`` needs the old a; saving this snapshot (not a detached
+    copy) keeps that gradient differentiable back through a's history, as in PyTorch.
+    """
+    old = Tensor(a._data.copy(), a._requires_grad)
+    old._grad_fn, old._output_nr = a._grad_fn, a._output_nr
+    return old
+
+
+def _in_place(op: type[Function]) -> type[Function]:
+    """``a.add_(b)`` from ``Add``: the same derivative; forward writes the result into a's memory.
+
+    If the op saved a for backward (mul and div use the old a for b's gradient), it keeps a
+    snapshot of a's old value instead, and only when b needs a gradient.
+    """
+    class InPlace(op):
+        @staticmethod
+        def forward(ctx: Any, a: Tensor, b: Tensor, *args: Any) -> Tensor:
+            result = op.forward(ctx, a, b, *args)._data
+            if _among(a, ctx._saved):
+                old = _snapshot(a) if ctx.needs_input_grad[1] else None
+                ctx.save_for_backward(*[old if t is a else t for t in ctx._saved])
+            _write(a, result)
+            ctx.mark_dirty(a)
+            return a
+
+    InPlace.__name__ = InPlace.__qualname__ = f"{op.__name__}Inplace"
+    InPlace.__doc__ = f"In place: {op.__doc__}"
+    return InPlace
+
+
+AddInplace, SubInplace, MulInplace, DivInplace = (_in_place(op) for op in (Add, Sub, Mul, Div))
+
+
+class Fill(Function):
+    """a[...] = value (in place).   The old values no longer matter: their gradient is zero."""
+
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, value: Number) -> Tensor:
+        _write(a, value)
+        ctx.mark_dirty(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return zeros_like(grad), None
+
+
+class Zero(Fill):
+    """a[...] = 0 (in place)."""
+
+    node_name = "ZeroBackward0"
+
+
+class Copy(Function):
+    """a[...] = src (in place).   d/d(old a) = 0,  d/d(src) = grad."""
+
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, src: Tensor) -> Tensor:
+        _write(a, src._data.astype(a._data.dtype, copy=False))
+        ctx.mark_dirty(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return zeros_like(grad), grad
+
+
+class CopySlices(Function):
+    """``a[key] = value`` (in place).   d/d(old a) = grad with zeros at key,  d/d(value) = grad[key]."""
+
+    node_name = "torch::autograd::CopySlices"  # PyTorch's name when key is ints and slices
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, value: Tensor | Number, key: Any) -> Tensor:
+        mask = np.zeros(a.shape, bool)
+        mask[key] = True
+        ctx.mask, ctx.key = Tensor(mask), key
+        _write(a, value._data if isinstance(value, Tensor) else value, key)
+        ctx.mark_dirty(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, None]:
+        return where(ctx.mask, 0.0, grad), (Index.apply(grad, ctx.key) if ctx.needs_input_grad[1] else None), None
+
+
+class IndexPutInplace(CopySlices):
+    """``a[index_tensor] = value``: the same, under the name PyTorch gives it (index_put_)."""
+
+    node_name = "IndexPutBackward0"
+
+
+def _setitem(self: Tensor, key: Any, value: Any) -> None:
+    if isinstance(value, (list, np.ndarray)):
+        value = Tensor(np.asarray(value))
+    np_key = numpy_key(key)
+    advanced = any(isinstance(k, np.ndarray) for k in (np_key if isinstance(np_key, tuple) else (np_key,)))
+    _modify(self, IndexPutInplace if advanced else CopySlices, value, np_key)
+
+
+def add_(self: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:
+    """self += alpha * other"""
+    return _modify(self, AddInplace, as_tensor(other, self), alpha)
+
+
+def sub_(self: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:
+    """self -= alpha * other"""
+    return _modify(self, SubInplace, as_tensor(other, self), alpha)
+
+
+def mul_(self: Tensor, other: Any) -> Tensor:
+    """self *= other"""
+    return _modify(self, MulInplace, as_tensor(other, self))
+
+
+def div_(self: Tensor, other: Any) -> Tensor:
+    """self /= other"""
+    return _modify(self, DivInplace, as_tensor(other, self))
+
+
+def fill_(self: Tensor, value: Number | Tensor) -> Tensor:
+    """Every element becomes ``value``."""
+    return _modify(self, Fill, value.item() if isinstance(value, Tensor) else value)
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Every element becomes 0."""
+    return _modify(self, Zero, 0)
+
+
+def copy_(self: Tensor, src: Tensor) -> Tensor:
+    """Copy src's values (broadcast) into self."""
+    return _modify(self, Copy, src)

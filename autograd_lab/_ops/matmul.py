@@ -1,0 +1,176 @@
+"""Matrix products: dot, mm, mv, bmm, addmm, and matmul's rules for 1-d, 2-d and batched operands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lab._ops.operands import broadcast_shape
+from autograd_lab._ops.views import SqueezeAfterMatmul, UnsafeView
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd.function import Function
+
+
+def _check_same_dtype(a: Tensor, b: Tensor) -> None:
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype._c_name} != "
+                           f"{b.dtype._c_name}")
+
+
+def _check_mm(a: Tensor, b: Tensor) -> None:
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    _check_same_dtype(a, b)
+
+
+class Dot(Function):
+    """out = sum(a * b) for vectors.   d/da = grad * b,  d/db = grad * a."""
+
+    node_name = "DotBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        if a.shape != b.shape:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                               "respectively")
+        _check_same_dtype(a, b)
+        ctx.save_for_backward(a, b)
+        return Tensor(np.dot(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Mm(Function):
+    """out = a @ b for matrices.   d/da = grad @ b.T,  d/db = a.T @ grad."""
+
+    node_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        _check_mm(a, b)
+        ctx.save_for_backward(a, b)
+        return Tensor(a._data @ b._data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad.mm(b.t()) if need_a else None), (a.t().mm(grad) if need_b else None)
+
+
+class Mv(Function):
+    """out = a @ v for a matrix and a vector.   d/da = outer(grad, v),  d/dv = a.T @ grad."""
+
+    node_name = "MvBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, v: Tensor) -> Tensor:
+        if a.shape[1] != v.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                               f"vec ({v.shape[0]})")
+        _check_same_dtype(a, v)
+        ctx.save_for_backward(a, v)
+        return Tensor(a._data @ v._data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, v = ctx.saved_tensors
+        need_a, need_v = ctx.needs_input_grad
+        return (grad.unsqueeze(1) * v if need_a else None), (a.t().mv(grad) if need_v else None)
+
+
+class Bmm(Function):
+    """out[i] = a[i] @ b[i] for batches of matrices.   d/da = grad @ b^T,  d/db = a^T @ grad."""
+
+    node_name = "BmmBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+        _check_same_dtype(a, b)
+        ctx.save_for_backward(a, b)
+        return Tensor(np.matmul(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad.bmm(b.transpose(1, 2)) if need_a else None), (a.transpose(1, 2).bmm(grad) if need_b else None)
+
+
+class Addmm(Function):
+    """out = bias + a @ b (a Linear layer's forward).   d/dbias = grad,  d/da = grad @ b.T,  d/db = a.T @ grad."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        _check_mm(a, b)
+        ctx.save_for_backward(a, b)
+        return Tensor(bias._data + a._data @ b._data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        _, need_a, need_b = ctx.needs_input_grad
+        return grad, (grad.mm(b.t()) if need_a else None), (a.t().mm(grad) if need_b else None)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with PyTorch's rules for 1-d, 2-d and batched operands."""
+    a, b = input, other
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        return Dot.apply(a, b)
+    if a.ndim == 2 and b.ndim == 1:
+        return Mv.apply(a, b)
+    if a.ndim == 1 and b.ndim == 2:
+        return SqueezeAfterMatmul.apply(Mm.apply(a.unsqueeze(0), b), (0,))
+    if a.ndim == 2 and b.ndim == 2:
+        return Mm.apply(a, b)
+    if a.ndim >= 3 and b.ndim <= 2:  # fold the batch into the rows: one big mm
+        rows = a.reshape(-1, a.shape[-1])
+        out = Mm.apply(rows, b) if b.ndim == 2 else Mv.apply(rows, b)
+        return UnsafeView.apply(out, a.shape[:-1] + b.shape[1:])
+    # batched: broadcast the batch dimensions, then one bmm
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    batch = broadcast_shape(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
+    n, k, m = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    a3 = a2.expand(batch + (n, k)).reshape(-1, n, k)
+    b3 = b2.expand(batch + (b2.shape[-2], m)).reshape(-1, b2.shape[-2], m)
+    out_shape = batch + ((n,) if a.ndim > 1 else ()) + ((m,) if b.ndim > 1 else ())
+    return UnsafeView.apply(Bmm.apply(a3, b3), out_shape)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    return Mm.apply(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    return Mv.apply(input, vec)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    return Bmm.apply(input, mat2)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    return Dot.apply(input, other)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
+    """input + mat1 @ mat2"""
+    return Addmm.apply(input, mat1, mat2)

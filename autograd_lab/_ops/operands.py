@@ -1,0 +1,90 @@
+"""Operands: Python numbers and NumPy arrays in, PyTorch's promotion and broadcasting rules, views."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab.autograd.function import Function
+
+Number = int | float | bool
+
+
+def as_tensor(value: Any, like: Tensor) -> Tensor:
+    """A Python number as a 0-d tensor, typed as PyTorch types a number next to ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    if type(value) is float and like._data.dtype.kind == "f":  # the common case, kept fast: x * 0.5
+        return Tensor(np.array(value, like._data.dtype))
+    if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+        raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type(value).__name__}")
+    return Tensor(np.asarray(value, dtype=_dtype.python_scalar_result(like.dtype, value).numpy))
+
+
+def arrays(a: Tensor, b: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands' arrays in their common dtype, after PyTorch's broadcasting check."""
+    x, y = a._data, b._data
+    if x.dtype is not y.dtype and x.dtype != y.dtype:
+        common = _dtype.result_type(a.dtype, x.ndim, b.dtype, y.ndim).numpy
+        x, y = x.astype(common, copy=False), y.astype(common, copy=False)
+    if x.shape != y.shape and x.ndim and y.ndim:  # (a 0-d operand always broadcasts)
+        broadcast_shape(x.shape, y.shape)
+    return x, y
+
+
+def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape two shapes broadcast to, or PyTorch's error naming the dimension that clashes."""
+    out = []
+    for i in range(1, builtins.max(len(a), len(b)) + 1):
+        sa = a[-i] if i <= len(a) else 1
+        sb = b[-i] if i <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                               f"non-singleton dimension {builtins.max(len(a), len(b)) - i}")
+        out.append(sa if sb == 1 else sb)
+    return tuple(reversed(out))
+
+
+def view_of(x: Tensor, array: np.ndarray, replay: Callable[[Tensor], Tensor] | None) -> Tensor:
+    """A tensor over the same memory as ``x`` (a view): it shares x's version counter.
+
+    ``replay`` makes the same view of another tensor; composed along a chain of views it
+    becomes ``_view_fn`` (base -> this view), which an in-place change of the view uses to
+    record the change on the base, as PyTorch does (see ``_modify_view``).
+    """
+    out = Tensor(array)
+    out._version_counter = x._version_counter
+    if x._base is None:
+        out._base, out._view_fn = x, replay
+    else:
+        parent_fn = x._view_fn
+        out._base = x._base
+        out._view_fn = None if parent_fn is None or replay is None else lambda base: replay(parent_fn(base))
+    return out
+
+
+def floating(x: Tensor) -> np.ndarray:
+    """x's values as floats: math functions of integer tensors give the default float dtype."""
+    return x._data if x._data.dtype.kind == "f" else x._data.astype(_dtype.get_default_dtype().numpy)
+
+
+def reduced_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """The dimensions a reduction runs over (None or (): all of them; a 0-d tensor has none to name)."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    dims = tuple(range(ndim)) if dim is None or len(dim) == 0 else tuple(wrap_dim(d, ndim) for d in dim)
+    return dims if ndim else ()
+
+
+def math_function(op: type[Function]) -> Any:
+    """``exp(input)``, ``log(input)``, ...: apply a one-input op (named after it, with its docstring)."""
+    def function(input: Tensor) -> Tensor:
+        return op.apply(input)
+    function.__name__ = function.__qualname__ = op.__name__.lower()
+    function.__doc__ = op.__doc__
+    return function

@@ -1,0 +1,249 @@
+"""Elementwise math: exp, log, sin, ..., clamp, maximum, where."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, math_function
+from autograd_lab._tensor import Tensor
+from autograd_lab.autograd.function import Function
+
+
+class Exp(Function):
+    """out = exp(a).   d/da = out."""
+
+    node_name = "ExpBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor(np.exp(floating(a)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """out = log(a).   d/da = 1/a."""
+
+    node_name = "LogBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor(np.log(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sin(Function):
+    """out = sin(a).   d/da = cos(a)."""
+
+    node_name = "SinBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor(np.sin(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad * a.cos()
+
+
+class Cos(Function):
+    """out = cos(a).   d/da = -sin(a)."""
+
+    node_name = "CosBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor(np.cos(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad * -a.sin()
+
+
+class Tanh(Function):
+    """out = tanh(a).   d/da = 1 - out**2."""
+
+    node_name = "TanhBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor(np.tanh(floating(a)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + exp(-a)).   d/da = out * (1 - out)."""
+
+    node_name = "SigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        x = floating(a)
+        out = Tensor((1 / (1 + np.exp(-x))).astype(x.dtype, copy=False))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Relu(Function):
+    """out = max(a, 0).   d/da = 1 where out > 0, else 0."""
+
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor(np.maximum(a._data, 0).astype(a._data.dtype, copy=False))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class Abs(Function):
+    """out = |a|.   d/da = sign(a)."""
+
+    node_name = "AbsBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor(np.abs(a._data))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad * a.sign()
+
+
+class Sqrt(Function):
+    """out = sqrt(a).   d/da = 1 / (2 * out)."""
+
+    node_name = "SqrtBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor(np.sqrt(floating(a)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Clamp(Function):
+    """out = min(max(a, lo), hi).   d/da = 1 where lo <= a <= hi, else 0."""
+
+    node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, lo: Number | None, hi: Number | None) -> Tensor:
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        return Tensor(np.clip(a._data, lo, hi).astype(a._data.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        (a,) = ctx.saved_tensors
+        lo = -math.inf if ctx.lo is None else ctx.lo
+        hi = math.inf if ctx.hi is None else ctx.hi
+        return grad * ((a >= lo) & (a <= hi)), None, None
+
+
+class Maximum(Function):
+    """out = max(a, b) elementwise.   The larger input gets the gradient; a tie splits it in half."""
+
+    node_name = "MaximumBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        x, y = arrays(a, b)
+        return Tensor(np.maximum(x, y))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = ctx.saved_tensors
+        shared = where(a == b, grad / 2, grad)
+        return where(a < b, 0.0, shared), where(a > b, 0.0, shared)
+
+
+class Where(Function):
+    """out = a where condition else b.   Each input gets the gradient where it was chosen."""
+
+    node_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, condition: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(condition)
+        x, y = arrays(a, b)
+        return Tensor(np.where(condition._data, x, y))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor, Tensor]:
+        (condition,) = ctx.saved_tensors
+        return None, where(condition, grad, 0.0), where(condition, 0.0, grad)
+
+
+exp, log, sin, cos, tanh = (math_function(op) for op in (Exp, Log, Sin, Cos, Tanh))
+
+
+sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))
+
+
+def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
+    """Limit every element to [min, max]."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        raise TypeError("autograd_lab.clamp takes numbers for min and max; for tensors use maximum()/where()")
+    return Clamp.apply(input, min, max)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise larger of two tensors."""
+    return Maximum.apply(input, other)
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    """input where condition is True, else other (numbers are allowed for input and other)."""
+    if not isinstance(input, Tensor):
+        like = other if isinstance(other, Tensor) else Tensor(np.asarray(0.0, _dtype.get_default_dtype().numpy))
+        input = as_tensor(input, like)
+    other = as_tensor(other, input)
+    if condition.dtype is not _dtype.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{condition.dtype._scalar_name}")
+    return Where.apply(condition, input, other)

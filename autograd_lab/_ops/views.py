@@ -1,0 +1,263 @@
+"""Shapes and views: view, reshape, transpose, permute, unsqueeze, squeeze, expand (no copies)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_lab._ops.operands import reduced_dims, view_of
+from autograd_lab._tensor import Tensor, size_args, wrap_dim
+from autograd_lab.autograd.function import Function
+
+
+class View(Function):
+    """out = a with a new shape (same memory).   d/da: reshape the gradient back."""
+
+    node_name = "ViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
+        ctx.shape = a.shape
+        try:
+            return view_of(a, a._data.reshape(_infer_shape(shape, a.numel()), copy=False),
+                            lambda t: View.apply(t, shape))
+        except ValueError:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.reshape(ctx.shape), None
+
+
+class Reshape(View):
+    """out = a with a new shape (a view when possible, else a copy)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
+        ctx.shape = a.shape
+        new = a._data.reshape(_infer_shape(shape, a.numel()))
+        return view_of(a, new, lambda t: View.apply(t, shape)) if np.shares_memory(new, a._data) else Tensor(new)
+
+
+class UnsafeView(Reshape):
+    """The reshape at the end of a batched matmul (PyTorch names it _unsafe_view)."""
+
+    node_name = "UnsafeViewBackward0"
+
+
+def _infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
+    """Replace one -1 by the size that keeps the number of elements; PyTorch's error otherwise."""
+    shape = tuple(int(s) for s in shape)
+    known = math.prod(s for s in shape if s != -1)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape and known != 0 and numel % known == 0:
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if -1 in shape or math.prod(shape) != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class Permute(Function):
+    """out = a with its dimensions reordered.   d/da: reorder the gradient back."""
+
+    node_name = "PermuteBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
+        ctx.inverse = tuple(np.argsort(dims))
+        return view_of(a, a._data.transpose(dims), lambda t: Permute.apply(t, dims))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.permute(ctx.inverse), None
+
+
+class Transpose(Function):
+    """out = a with two dimensions swapped.   d/da: swap them back."""
+
+    node_name = "TransposeBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, d0: int, d1: int) -> Tensor:
+        ctx.d0, ctx.d1 = d0, d1
+        return view_of(a, np.swapaxes(a._data, d0, d1), lambda t: Transpose.apply(t, d0, d1))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        return grad.transpose(ctx.d0, ctx.d1), None, None
+
+
+class T(Function):
+    """out = a transposed (a matrix's rows become columns; 0-d and 1-d stay).   d/da = grad.t()."""
+
+    node_name = "TBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        return view_of(a, a._data.T, T.apply)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.t()
+
+
+class Unsqueeze(Function):
+    """out = a with a new dimension of size 1 at ``dim``.   d/da: squeeze it away."""
+
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
+        ctx.dim = dim
+        return view_of(a, np.expand_dims(a._data, dim), lambda t: Unsqueeze.apply(t, dim))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.squeeze(ctx.dim), None
+
+
+class Squeeze(Function):
+    """out = a without its size-1 dimensions (or only ``dims``).   d/da: reshape back."""
+
+    node_name = "SqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
+        ctx.shape = a.shape
+        return view_of(a, np.squeeze(a._data, tuple(d for d in dims if a._data.shape[d] == 1)),
+                        lambda t: type(ctx)._forward_cls.apply(t, dims))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.reshape(ctx.shape), None
+
+
+class SqueezeDim(Squeeze):
+    """``squeeze(dim)``."""
+
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeAfterMatmul(Squeeze):
+    """The squeeze at the end of vector @ matrix (PyTorch does it in place: squeeze_)."""
+
+    node_name = "SqueezeBackward4"
+
+
+class Expand(Function):
+    """out = a broadcast to a larger shape (no copy).   d/da: sum the gradient back to a's shape."""
+
+    node_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
+        ctx.shape = a.shape
+        return view_of(a, np.broadcast_to(a._data, shape), lambda t: Expand.apply(t, shape))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.sum_to_size(ctx.shape), None
+
+
+def _expand_shape(old: tuple[int, ...], sizes: Sequence[int]) -> tuple[int, ...]:
+    """``expand``'s target shape (-1 keeps a size), or PyTorch's error."""
+    sizes = tuple(sizes)
+    if len(sizes) < len(old):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(old)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
+                           f"the tensor ({len(old)})")
+    lead = len(sizes) - len(old)
+    out = []
+    for i, s in enumerate(sizes):
+        have = old[i - lead] if i >= lead else None
+        if s == -1:
+            if have is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            s = have
+        if have is not None and have != 1 and have != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(old)}")
+        out.append(s)
+    return tuple(out)
+
+
+def _reshape(self: Tensor, *shape: Any) -> Tensor:
+    return Reshape.apply(self, size_args(shape))
+
+
+def _view(self: Tensor, *shape: Any) -> Tensor:
+    return View.apply(self, size_args(shape))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    if input.ndim == 0:
+        return input.reshape(1)
+    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+    if start == end:
+        return input
+    shape = tuple(input.shape)
+    return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
+
+
+def _t(self: Tensor) -> Tensor:
+    if self.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+    return T.apply(self)
+
+
+def _T(self: Tensor) -> Tensor:  # noqa: N802
+    if self.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+                      UserWarning, stacklevel=2)
+    elif self.ndim != 2:
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                      "tensor.", UserWarning, stacklevel=2)
+    return Permute.apply(self, tuple(range(self.ndim - 1, -1, -1)))
+
+
+def _permute(self: Tensor, *dims: Any) -> Tensor:
+    dims = tuple(wrap_dim(d, self.ndim) for d in size_args(dims))
+    if sorted(dims) != list(range(self.ndim)):
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+                           "of the desired ordering of dimensions i.e. input.dim() = "
+                           f"{self.ndim} is not equal to len(dims) = {len(dims)}")
+    return Permute.apply(self, dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return Transpose.apply(input, wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim))
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return Unsqueeze.apply(input, wrap_dim(dim, input.ndim + 1))
+
+
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    if dim is None:
+        return Squeeze.apply(input, tuple(range(input.ndim)))
+    if input.ndim == 0:
+        return SqueezeDim.apply(input, ())
+    return SqueezeDim.apply(input, reduced_dims(dim, input.ndim))
+
+
+def _expand(self: Tensor, *sizes: Any) -> Tensor:
+    return Expand.apply(self, _expand_shape(tuple(self.shape), size_args(sizes)))
+
+
+def _expand_as(self: Tensor, other: Tensor) -> Tensor:
+    return _expand(self, tuple(other.shape))
+
+
+def _view_as(self: Tensor, other: Tensor) -> Tensor:
+    return View.apply(self, tuple(other.shape))
