@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lab._ops.arithmetic import Mul
 from autograd_lab._ops.operands import broadcast_shape
 from autograd_lab._ops.views import SqueezeAfterMatmul, UnsafeView
 from autograd_lab._tensor import Tensor
@@ -27,8 +28,8 @@ def _check_mm(a: Tensor, b: Tensor) -> None:
     _check_same_dtype(a, b)
 
 
-class Dot(Function):
-    """out = sum(a * b) for vectors.   d/da = grad * b,  d/db = grad * a."""
+class Dot(Mul):
+    """out = sum(a * b) for vectors.   Each element's derivative is Mul's: d/da = grad * b,  d/db = grad * a."""
 
     node_name = "DotBackward0"
 
@@ -41,12 +42,6 @@ class Dot(Function):
         _check_same_dtype(a, b)
         ctx.save_for_backward(a, b)
         return Tensor(np.dot(a._data, b._data))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
-        return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Mm(Function):
