@@ -16,7 +16,7 @@ def bench_grading(size: str) -> list[Row]:
     """Grade copies of the master (an honest, complete submission) of exercise 01."""
     from autograd_lab.grading.grade import Grader
 
-    master = SOLUTIONS / "01_mul.ipynb"
+    master = SOLUTIONS / "02_mul.ipynb"
     batch = 20 if size == "full" else 2
     grader = Grader(master, seed=1)  # runs the master once, as every batch does
     with tempfile.TemporaryDirectory() as folder:

@@ -248,7 +248,7 @@ def grade(master: Path, submissions: Sequence[Path], outdir: Path, *, jobs: int 
 
 # ----- the command ------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("master", type=Path, help="the master notebook, e.g. solutions/01_mul.ipynb")
+    parser.add_argument("master", type=Path, help="the master notebook, e.g. solutions/02_mul.ipynb")
     parser.add_argument("submissions", type=Path, nargs="+", help="the students' notebooks")
     parser.add_argument("-o", "--outdir", type=Path, required=True, help="where the gradebook and feedback go")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")

@@ -56,7 +56,7 @@ def report(exercise: Exercise, result: StudentResult) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("notebook", type=Path, help="your exercise notebook, e.g. exercises/01_mul.ipynb")
+    parser.add_argument("notebook", type=Path, help="your exercise notebook, e.g. exercises/02_mul.ipynb")
     parser.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help="seconds per cell (default %(default)s)")
 
 

@@ -9,7 +9,7 @@ from tests.grading.crafting import master_solution
 
 @pytest.fixture(scope="session")
 def mul_correct() -> str:
-    return master_solution("01_mul", "mul")
+    return master_solution("02_mul", "mul")
 
 
 @pytest.fixture(scope="session")

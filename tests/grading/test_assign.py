@@ -50,7 +50,7 @@ def test_an_exercise_keeps_public_checks_with_their_expected_output_and_drops_hi
 
 
 def test_solution_stubs_raise_not_implemented():
-    exercise = Exercise.load(EXERCISES / "01_mul.ipynb")
+    exercise = Exercise.load(EXERCISES / "02_mul.ipynb")
     assert source(exercise.cells[exercise.solution_cells[0]]).count("raise NotImplementedError") == 2
 
 

@@ -18,7 +18,7 @@ import pytest
 from autograd_lab.cli import main
 from tests.grading.crafting import EXERCISES, SOLUTIONS, save, submission
 
-MASTER = SOLUTIONS / "01_mul.ipynb"
+MASTER = SOLUTIONS / "02_mul.ipynb"
 SEED = 42
 HONEST_WRONG = 5  # mul-forward (1) + mul-flag (2) + mul-hidden-flag (2): grad of x is only wrong when needed
 FLAG_CHECKS = {"mul-flag", "mul-hidden-flag"}
@@ -107,16 +107,16 @@ def batch(tmp_path_factory, mul_correct, mul_wrong):
         "raising_cell": mul_correct + "\n1 / 0\n",
     }
     edits = {"edited_checks": edit_checks, "deleted_checks": delete_checks, "nbval_markers": tag_solution}
-    paths = [save(submission("01_mul", {"mul": code}, edits.get(name)), folder / f"{name}.ipynb")
+    paths = [save(submission("02_mul", {"mul": code}, edits.get(name)), folder / f"{name}.ipynb")
              for name, code in answers.items()]
-    paths.append(save(submission("01_mul", {}), folder / "untouched_exercise.ipynb"))
+    paths.append(save(submission("02_mul", {}), folder / "untouched_exercise.ipynb"))
     planted = folder / "planted"
-    paths.append(save(submission("01_mul", {"mul": mul_wrong}), planted / "planted.ipynb"))
+    paths.append(save(submission("02_mul", {"mul": mul_wrong}), planted / "planted.ipynb"))
     for name, text in PLANTED.items():
         (planted / name).write_text(text.format(marker=str(marker)))
-    (folder / "corrupt.ipynb").write_text(json.dumps(submission("01_mul", {"mul": mul_correct}))[:500])
+    (folder / "corrupt.ipynb").write_text(json.dumps(submission("02_mul", {"mul": mul_correct}))[:500])
     (folder / "not_a_notebook.ipynb").write_text("print('hello')\n")
-    (folder / "wrong_assignment.ipynb").write_bytes((EXERCISES / "02_multiply_add.ipynb").read_bytes())
+    (folder / "wrong_assignment.ipynb").write_bytes((EXERCISES / "03_multiply_add.ipynb").read_bytes())
     paths += [folder / n for n in ("corrupt.ipynb", "not_a_notebook.ipynb", "wrong_assignment.ipynb")]
     out = tmp_path_factory.mktemp("out")
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -216,7 +216,7 @@ def test_6_a_memory_bomb_is_capped_and_scores_zero_for_its_checks(batch):
 
 @pytest.mark.parametrize(("student", "reason"), [
     ("corrupt", "not a notebook (invalid JSON"), ("not_a_notebook", "not a notebook (invalid JSON"),
-    ("wrong_assignment", "this is assignment '02_multiply_add', not '01_mul'")])
+    ("wrong_assignment", "this is assignment '03_multiply_add', not '02_mul'")])
 def test_7_unusable_files_get_a_could_not_grade_row(batch, student, reason):
     row = batch["rows"][student]
     assert row["status"].startswith(f"could not grade: {reason}") and score(batch, student) == 0

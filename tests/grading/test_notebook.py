@@ -7,7 +7,7 @@ import pytest
 from autograd_lab.grading.notebook import Exercise, NotebookError, read_notebook, strip_nbval_markers, stub
 from tests.grading.crafting import EXERCISES, SOLUTIONS, load, save, submission
 
-MASTER = SOLUTIONS / "01_mul.ipynb"
+MASTER = SOLUTIONS / "02_mul.ipynb"
 
 
 def test_stub_replaces_each_solution_region_with_not_implemented():
@@ -34,7 +34,7 @@ def test_files_that_are_not_notebooks_are_refused_with_the_reason(tmp_path, cont
 
 def test_a_master_knows_its_checks_and_solution_cells():
     exercise = Exercise.load(MASTER)
-    assert exercise.name == "01_mul"
+    assert exercise.name == "02_mul"
     assert [(c.id, c.points, c.hidden) for c in exercise.checks] == [
         ("mul-forward", 1, False), ("mul-backward", 3, False), ("mul-flag", 2, False),
         ("mul-hidden-shapes", 2, True), ("mul-hidden-flag", 2, True)]
@@ -42,7 +42,7 @@ def test_a_master_knows_its_checks_and_solution_cells():
 
 
 def test_solutions_are_matched_by_cell_id():
-    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("01_mul", {"mul": "class Mul: pass"}))
+    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("02_mul", {"mul": "class Mul: pass"}))
     assert list(sources.values()) == ["class Mul: pass"] and notes == []
 
 
@@ -50,7 +50,7 @@ def test_a_solution_cell_with_a_new_id_is_matched_by_position(tmp_path):
     def new_id(notebook):
         next(c for c in notebook["cells"] if c.get("id") == "mul")["id"] = "renamed"
 
-    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("01_mul", {"mul": "x = 1"}, new_id))
+    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("02_mul", {"mul": "x = 1"}, new_id))
     assert list(sources.values()) == ["x = 1"] and "matched by its position" in notes[0]
 
 
@@ -58,19 +58,19 @@ def test_a_deleted_solution_cell_is_graded_as_the_stub():
     def delete(notebook):
         notebook["cells"] = [c for c in notebook["cells"] if c.get("id") != "mul"]
 
-    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("01_mul", {}, delete))
+    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("02_mul", {}, delete))
     assert "raise NotImplementedError" in next(iter(sources.values())) and "is missing" in notes[0]
 
 
 def test_nbval_markers_are_stripped_from_solutions():
     assert strip_nbval_markers("# NBVAL_SKIP\nx = 1\n  #  NBVAL_IGNORE_OUTPUT\n") == "x = 1\n"
-    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("01_mul", {"mul": "# NBVAL_SKIP\nx = 1"}))
+    sources, notes = Exercise.load(MASTER).submitted_solutions(submission("02_mul", {"mul": "# NBVAL_SKIP\nx = 1"}))
     assert list(sources.values()) == ["x = 1"] and notes == ["solution cell 1: NBVAL markers removed"]
 
 
 def test_another_assignment_is_refused(tmp_path):
-    other = read_notebook(EXERCISES / "02_multiply_add.ipynb")
-    with pytest.raises(NotebookError, match="this is assignment '02_multiply_add', not '01_mul'"):
+    other = read_notebook(EXERCISES / "03_multiply_add.ipynb")
+    with pytest.raises(NotebookError, match="this is assignment '03_multiply_add', not '02_mul'"):
         Exercise.load(MASTER).submitted_solutions(other)
 
 
@@ -87,7 +87,7 @@ def test_the_program_takes_only_solution_cells_from_the_submission():
                 cell["source"] = "print('✓ all good')"
 
     exercise = Exercise.load(MASTER)
-    sources, _ = exercise.submitted_solutions(submission("01_mul", {"mul": "MY CODE"}, vandalise))
+    sources, _ = exercise.submitted_solutions(submission("02_mul", {"mul": "MY CODE"}, vandalise))
     program = exercise.program(sources, {"mul-hidden-shapes": 11, "mul-hidden-flag": 12})
     master_code = [c["source"] for c in load(MASTER)["cells"] if c["cell_type"] == "code"]
     ran = [c.source for c in program if c.kind != "grader"]
