@@ -1,4 +1,4 @@
-"""``autograd-lab lab | check | grade | assign | slides``: the course's command line.
+"""``autograd-lab lab | check | grade | assign | slides | export``: the course's command line.
 
 Each command lives in its own module, imported only when that command runs (so
 ``autograd-lab check`` never loads the grader, and nothing here slows ``import
@@ -21,6 +21,7 @@ COMMANDS = {
     "grade": ("autograd_lab.grading.grade", "Grade a class's submissions against the master notebook."),
     "assign": ("autograd_lab.grading.assign", "Generate the student notebooks (exercises/) from the masters."),
     "slides": ("autograd_lab.slides", "Build the lessons as reveal.js slide decks that work offline."),
+    "export": ("autograd_lab.grading.export", "Build a Gradescope autograder zip or a GitHub Classroom template."),
 }
 
 

@@ -28,8 +28,8 @@ def write_reports(outdir: Path, exercise: Exercise, seed: int, results: list[Stu
         (outdir / "feedback" / f"{r.student}.md").write_text(feedback(exercise, r), encoding="utf-8")
         gradescope = outdir / "gradescope" / r.student
         gradescope.mkdir(parents=True, exist_ok=True)
-        (gradescope / "results.json").write_text(json.dumps(_gradescope(exercise, r), indent=2, ensure_ascii=False)
-                                                 + "\n", encoding="utf-8")
+        (gradescope / "results.json").write_text(json.dumps(gradescope_results(exercise, r), indent=2,
+                                                            ensure_ascii=False) + "\n", encoding="utf-8")
     (outdir / "review.md").write_text(_review(exercise, seed, results), encoding="utf-8")
 
 
@@ -95,9 +95,11 @@ def feedback(exercise: Exercise, r: StudentResult) -> str:
     return "\n".join(lines)
 
 
-def _gradescope(exercise: Exercise, r: StudentResult) -> dict:
+def gradescope_results(exercise: Exercise, r: StudentResult) -> dict:
     """Gradescope's results.json: a score, and one test per check (hidden ones shown once published)."""
     tests = [{"name": _title(o), "score": o.points, "max_score": o.check.points, "output": _verdict_text(o),
+              "output_format": "text", "status": "passed" if o.points == o.check.points else "failed",
+              "tags": ["hidden check" if o.check.hidden else "public check"],
               "visibility": "after_published" if o.check.hidden else "visible"} for o in r.outcomes]
     output = f"Could not grade this submission: {r.problem}." if r.problem else "\n\n".join(r.errors + r.notes)
     return {"score": r.score, "output": output, "tests": tests}

@@ -1,0 +1,145 @@
+"""Gradescope's ``run_autograder``, in Python: grade the one notebook in ``submission/``.
+
+``python -m autograd_lab.grading.export.autograder --root /autograder`` runs as root in Gradescope's
+container. It finds the submitted notebook, grades it with ``autograd-lab grade`` against the
+master in ``source/`` (same seed, same timeouts as the export recorded, so the same score as a
+local ``grade``), and writes ``results/results.json`` atomically. Whatever goes wrong (no notebook,
+two, a corrupt one, the grader itself failing), the student gets a valid result that says what
+happened, never Gradescope's "The autograder failed to execute correctly".
+
+Student code never runs as root: ``grade --run-as`` starts each kernel as the unprivileged user
+that ``setup.sh`` created (in the bubblewrap jail where the container allows it), and the master,
+the results and the submission's metadata are readable by root only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from autograd_lab.check import Verdict
+from autograd_lab.grading.notebook import Exercise, NotebookError, read_notebook
+from autograd_lab.grading.reports import gradescope_results
+from autograd_lab.grading.results import CheckOutcome, StudentResult
+
+CONFIG = "autograder.json"  # what the export recorded: the master, the seed, the limits
+STUDENT_USER = "autograd-student"  # config.sh's default; run_autograder passes config.sh's value as $STUDENT_USER
+_SLACK = 30.0  # seconds kept, of Gradescope's limit, to write the results after grading
+
+
+class AutograderError(RuntimeError):
+    """Grading broke for a reason that is not the student's (shown as an "autograder error" test)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
+    root = parser.parse_args(argv).root
+    start = time.monotonic()
+    try:
+        results = grade_submission(root)
+    except Exception as error:  # any failure still ends in a valid results.json
+        print(traceback.format_exc(), flush=True)
+        results = autograder_error(f"{type(error).__name__}: {error}")
+    results["execution_time"] = round(time.monotonic() - start)
+    write_results(root / "results" / "results.json", results)
+    print(f"score {results['score']:g}; results in {root / 'results' / 'results.json'}")
+    return 0
+
+
+def grade_submission(root: Path) -> dict:
+    """Gradescope's results for the submission under ``root`` (laid out as /autograder)."""
+    config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
+    exercise = Exercise.load(root / "source" / config["master"])
+    notebooks = sorted(p for p in (root / "submission").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    expected = f"{exercise.name}.ipynb"
+    if not notebooks:
+        return not_graded(exercise, f"there is no notebook (.ipynb) in your submission: upload your {expected}")
+    if len(notebooks) > 1:
+        names = ", ".join(str(p.relative_to(root / "submission")) for p in notebooks)
+        return not_graded(exercise, f"your submission has {len(notebooks)} notebooks ({names}): upload only "
+                                    f"your {expected}")
+    try:
+        read_notebook(notebooks[0])
+    except NotebookError as error:
+        return not_graded(exercise, f"{notebooks[0].name} is {error}: download it again from Jupyter "
+                                    "(File > Download) and resubmit")
+    seed = int(os.environ.get("AUTOGRADER_SEED", config["seed"]))
+    user = os.environ.get("STUDENT_USER", STUDENT_USER)
+    lock_down(root)
+    return with_spec_fields(run_grade(root, config, notebooks[0], seed, user))
+
+
+def lock_down(root: Path) -> None:
+    """What student code must not read or write is root's alone: the master, the results, the metadata."""
+    for path in (root / "source", root / "results", root / "submission_metadata.json"):
+        if path.exists():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def run_grade(root: Path, config: dict, notebook: Path, seed: int, user: str) -> dict:
+    """``autograd-lab grade`` on the one notebook, in a child process; its Gradescope results."""
+    with tempfile.TemporaryDirectory(prefix="autograder-") as private:  # 0700: root's
+        out = Path(private) / "out"
+        command = [sys.executable, "-m", "autograd_lab.cli", "grade", str(root / "source" / config["master"]),
+                   str(notebook), "-o", str(out), "--seed", str(seed), "--timeout", str(config["cell_timeout"]),
+                   "--memory-mb", str(config["memory_mb"])]
+        if os.geteuid() == 0:
+            pwd.getpwnam(user)  # KeyError (an autograder error) if setup.sh did not create it
+            command += ["--run-as", user]
+        else:
+            print(f"not root: student code runs as this process's user, not {user!r}", flush=True)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=config["time_limit"] - _SLACK,
+                                  check=False)
+        except subprocess.TimeoutExpired as error:
+            raise AutograderError(f"grading took more than {error.timeout:.0f} s") from error
+        print(done.stdout, done.stderr, sep="\n", flush=True)
+        found = sorted(out.glob("gradescope/*/results.json"))
+        if done.returncode != 0 or len(found) != 1:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise AutograderError(f"`autograd-lab grade` failed (exit {done.returncode}): {last}")
+        return json.loads(found[0].read_text(encoding="utf-8"))
+
+
+def with_spec_fields(results: dict) -> dict:
+    """``grade``'s results.json with the top-level fields of Gradescope's spec (stdout is for instructors)."""
+    results.update(output_format="text", visibility="visible", stdout_visibility="hidden")
+    return results
+
+
+def not_graded(exercise: Exercise, reason: str) -> dict:
+    """A submission that cannot be graded: every check 0, and why, in words for the student."""
+    outcomes = [CheckOutcome(c, 0.0, [Verdict(False, f"not graded: {reason}")]) for c in exercise.checks]
+    return with_spec_fields(gradescope_results(exercise, StudentResult("submission", Path(), outcomes,
+                                                                       problem=reason)))
+
+
+def autograder_error(message: str) -> dict:
+    """The result when grading itself broke: no points, a test that says so, the details for the instructor."""
+    test = {"name": "autograder error", "score": 0.0, "max_score": 0.0, "status": "failed", "output_format": "text",
+            "output": f"The autograder failed on this submission (not your code's fault): {message}. "
+                      "Please tell your instructor.", "visibility": "visible", "tags": ["autograder error"]}
+    return {"score": 0.0, "output": "Your submission was not graded because the autograder broke; your "
+                                    "instructor can see why in the autograder output.", "output_format": "text",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": [test]}
+
+
+def write_results(path: Path, results: dict) -> None:
+    """Write ``results.json`` whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
