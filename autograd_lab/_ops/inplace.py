@@ -35,6 +35,12 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     a._version_counter[0] += 1
 
 
+def _changed(ctx: Any, a: Tensor) -> None:
+    """Tell the graph that forward changed ``a`` in place and returns it. (Not ``ctx.mark_dirty``: that
+    counts one more change, for custom Functions that write behind autograd's back; _write counted it.)"""
+    ctx._dirty = (a,)
+
+
 def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
     """Run the in-place ``op`` on a, after PyTorch's checks (nothing changes when they refuse).
 
@@ -84,7 +90,7 @@ class ViewCopy(Function):
                                "single memory location. Please clone() the tensor before performing the operation.")
         target._data[...] = values._data
         base._version_counter[0] += 1
-        ctx.mark_dirty(base)
+        _changed(ctx, base)
         return base
 
     @staticmethod
@@ -106,18 +112,17 @@ def _snapshot(a: Tensor) -> Tensor:
 def _in_place(op: type[Function]) -> type[Function]:
     """``a.add_(b)`` from ``Add``: the same derivative; forward writes the result into a's memory.
 
-    If the op saved a for backward (mul and div use the old a for b's gradient), it keeps a
-    snapshot of a's old value instead, and only when b needs a gradient.
+    If the op saved a for backward (mul and div do when b needs a gradient: it uses the old a),
+    it keeps a snapshot of a's old value instead.
     """
     class InPlace(op):
         @staticmethod
         def forward(ctx: Any, a: Tensor, b: Tensor, *args: Any) -> Tensor:
             result = op.forward(ctx, a, b, *args)._data
-            if _among(a, ctx._saved):
-                old = _snapshot(a) if ctx.needs_input_grad[1] else None
-                ctx.save_for_backward(*[old if t is a else t for t in ctx._saved])
+            if ctx._saved and ctx._saved[0] is a:  # saved as "self" (for b's gradient): keep the old value
+                ctx.save_for_backward(_snapshot(a), *ctx._saved[1:])  # (b may be a too: as in torch, that fails)
             _write(a, result)
-            ctx.mark_dirty(a)
+            _changed(ctx, a)
             return a
 
     InPlace.__name__ = InPlace.__qualname__ = f"{op.__name__}Inplace"
@@ -136,7 +141,7 @@ class Fill(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, value: Number) -> Tensor:
         _write(a, value)
-        ctx.mark_dirty(a)
+        _changed(ctx, a)
         return a
 
     @staticmethod
@@ -158,7 +163,7 @@ class Copy(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, src: Tensor) -> Tensor:
         _write(a, src._data.astype(a._data.dtype, copy=False))
-        ctx.mark_dirty(a)
+        _changed(ctx, a)
         return a
 
     @staticmethod
@@ -177,7 +182,7 @@ class CopySlices(Function):
         mask[key] = True
         ctx.mask, ctx.key = Tensor(mask), key
         _write(a, value._data if isinstance(value, Tensor) else value, key)
-        ctx.mark_dirty(a)
+        _changed(ctx, a)
         return a
 
     @staticmethod

@@ -112,6 +112,8 @@ def _run_nodes(
         try:
             if node._hooks_by_output or node._retained:
                 _run_tensor_hooks(node, grads)
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node, grads)
             if captures:
                 for nr, i in captures.get(node, ()):
                     captured[i] = grads[nr]
@@ -129,11 +131,15 @@ def _run_nodes(
                 if grad is not None:
                     shape, dtype = child._output_meta[nr]
                     if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
-                        grad = sent[i] = _fit(node, i, grad, shape, dtype)
-                _add(buffers, child, nr, grad)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
+                        sent[i] = _fit(node, i, grad, shape, dtype)
+            if node._post_hooks:
+                sent = _run_post_hooks(node, sent, grads)
+            for (child, nr), grad in zip(edges, sent):
+                if child is not None:
+                    _add(buffers, child, nr, grad)
+                    dependencies[child] -= 1
+                    if dependencies[child] == 0:
+                        heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
         finally:
             grad_mode._enabled = previous
         if not retain_graph:
@@ -202,6 +208,35 @@ def _run_tensor_hooks(node: Node, grads: list[Tensor | None]) -> None:
             if tensor is not None and grad is not None:
                 grad = grad if grad_mode.is_grad_enabled() else Tensor(grad._data.copy())
                 tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _run_pre_hooks(node: Node, grads: list[Tensor | None]) -> list[Tensor | None]:
+    """``node.register_prehook(fn)``: fn(grad_outputs) before the node runs; a returned tuple replaces them."""
+    for fn in list(node._pre_hooks.values()):
+        result = fn(tuple(grads))
+        if result is not None:
+            grads = list(_checked_hook_result(fn, result, len(grads)))
+    return grads
+
+
+def _run_post_hooks(node: Node, sent: list[Tensor | None], grads: list[Tensor | None]) -> list[Tensor | None]:
+    """``node.register_hook(fn)``: fn(grad_inputs, grad_outputs) after the node ran; a returned tuple replaces
+    grad_inputs (what goes on along next_functions)."""
+    for fn in list(node._post_hooks.values()):
+        result = fn(tuple(sent), tuple(grads))
+        if result is not None:
+            sent = list(_checked_hook_result(fn, result, len(sent)))
+    return sent
+
+
+def _checked_hook_result(fn: Any, result: Any, expected: int) -> tuple:
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not isinstance(result, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != expected:
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(result)}, but "
+                           f"expected {expected})")
+    return result
 
 
 def _run_in_anomaly_mode(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:

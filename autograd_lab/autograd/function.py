@@ -17,7 +17,6 @@ import itertools
 import re
 import traceback
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -25,7 +24,8 @@ import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd import anomaly_mode
+from autograd_lab.autograd import anomaly_mode, graph
+from autograd_lab.autograd.graph import Node
 
 _sequence = itertools.count()  # creation order of nodes; the engine runs newer nodes first
 _keep_inputs = False  # see keep_forward_inputs()
@@ -38,47 +38,24 @@ BACKWARD_TWICE = (
 )
 
 
-class Node:
-    """A backward node: what the engine runs. Subclasses say what ``_run`` does."""
+def _call_node(node: Node, *grad_outputs: Tensor | None) -> Any:
+    """``y.grad_fn(grad)``: run a built-in node by hand, as the engine would (no hooks).
 
-    next_functions: tuple[tuple[Node | None, int], ...] = ()
-    _sequence_nr = 0
-    _hooks_by_output: dict[int, dict[int, Callable]] | None = None  # tensor hooks, per output
-    _retained: dict[int, weakref.ref] | None = None  # outputs that retain_grad(), per output
-    _num_outputs = 1
-
-    def name(self) -> str:
-        return type(self).__name__
-
-    def _tensor_hooks(self, output_nr: int) -> dict[int, Callable]:
-        """The hooks of this node's ``output_nr``-th output tensor (register_hook adds to it)."""
-        if self._hooks_by_output is None:
-            self._hooks_by_output = {}
-        return self._hooks_by_output.setdefault(output_nr, {})
-
-    def _retain_grad(self, output_nr: int, tensor: Tensor) -> None:
-        if self._retained is None:
-            self._retained = {}
-        self._retained[output_nr] = weakref.ref(tensor)
-
-    # The shape and dtype of each tensor this node's forward produced: the engine checks the
-    # gradients sent here against them (PyTorch keeps this "input metadata" on the node too).
-    _output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
-
-    def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
-        raise NotImplementedError
-
-    def _release(self) -> None:
-        """Free what was saved for backward (called after the node ran without retain_graph)."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
+    As in PyTorch: one argument per output of the forward; the result is one gradient per
+    forward input (None where that input needs none), a single tensor when there is one input.
+    """
+    if len(grad_outputs) != node._num_outputs:
+        raise TypeError(f"expected {node._num_outputs} arguments, got {len(grad_outputs)} instead")
+    grads = tuple(None if child is None else g
+                  for g, (child, _) in zip(node._run(list(grad_outputs)), node.next_functions))
+    return grads[0] if len(grads) == 1 else grads
 
 
 class AccumulateGrad(Node):
     """The node behind a leaf tensor: adds the gradient that reaches it into ``variable.grad``."""
 
     _sequence_nr = 2**64 - 1  # as in PyTorch: run as soon as ready
+    __call__ = _call_node
 
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
@@ -103,7 +80,15 @@ class AccumulateGrad(Node):
         else:
             var._grad._data = var._grad._data + grad._data
             var._grad._version_counter[0] += 1
+        if var._post_accumulate_hooks:
+            for hook in tuple(var._post_accumulate_hooks.values()):
+                if hook(var) is not None:
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
         return ()
+
+
+# PyTorch's C++ nodes belong to no Python module: IPython shows them as <AccumulateGrad at 0x...>.
+AccumulateGrad.__module__ = "builtins"
 
 
 def accumulator_of(leaf: Tensor) -> AccumulateGrad:
@@ -128,6 +113,7 @@ class FunctionCtx:
     # Class-level defaults keep a fresh ctx cheap: most calls never change them.
     _saved: tuple[Tensor | None, ...] = ()
     _saved_versions: list[int] = []  # noqa: RUF012  (never mutated: replaced per instance)
+    _unpack: Callable[[Any], Tensor] | None = None  # saved_tensors_hooks' unpack, when the saved tensors were packed
     _freed = False
     _dirty: tuple[Tensor, ...] = ()
     _non_differentiable: tuple[Tensor, ...] = ()
@@ -145,6 +131,9 @@ class FunctionCtx:
             else:
                 raise TypeError(f"save_for_backward can only save variables, but argument {len(versions)} is "
                                 f"of type {type(t).__name__}")
+        if graph._saved_hooks:  # inside saved_tensors_hooks(pack, unpack): keep what pack returns
+            pack, self._unpack = graph._saved_hooks[-1]
+            tensors = tuple(None if t is None else pack(t) for t in tensors)
         self._saved = tensors
         self._saved_versions = versions
 
@@ -152,6 +141,8 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
         if self._freed:
             raise RuntimeError(BACKWARD_TWICE)
+        if self._unpack is not None:  # packed by a hook: versions can't be followed through it (PyTorch neither)
+            return tuple(None if p is None else self._unpack(p) for p in self._saved)
         for t, version in zip(self._saved, self._saved_versions):
             if t is not None and t._version_counter[0] != version:
                 raise RuntimeError(_modified_error(t, version))
@@ -164,7 +155,16 @@ class FunctionCtx:
         return self.saved_tensors
 
     def mark_dirty(self, *tensors: Tensor) -> None:
-        """Say that forward modified these inputs in place (and returns them)."""
+        """Say that forward modified these inputs in place (and returns them).
+
+        That counts as a change of each (its version goes up, as with any in-place op), so a
+        node that saved one of them earlier refuses to run backward instead of using the new
+        values. Tensors saved by this forward are taken as saved after the change, as in PyTorch.
+        """
+        for t in tensors:
+            t._version_counter[0] += 1
+        self._saved_versions = [t._version_counter[0] if _among(t, tensors) else version
+                                for t, version in zip(self._saved, self._saved_versions)]
         self._dirty = tensors
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
@@ -195,8 +195,8 @@ def _modified_error(t: Tensor, saved_version: int) -> str:
 class BackwardNode(FunctionCtx, Node):
     """The node a Function call leaves in the graph; it is also that call's ``ctx``.
 
-    Each Function gets its own subclass named ``<Function>Backward`` (built-in
-    ops use PyTorch's names, such as ``MulBackward0``).
+    Each Function gets its own subclass (see ``Function.__init_subclass__``): ``<Function>Backward``
+    for yours, PyTorch's names (``MulBackward0``) for the built-in ops.
     """
 
     _forward_cls: ClassVar[type[Function]]
@@ -207,11 +207,16 @@ class BackwardNode(FunctionCtx, Node):
     def name(self) -> str:
         return self._name
 
-    @property
-    def metadata(self) -> dict:
-        if "_metadata" not in self.__dict__:
-            self._metadata: dict = {}
-        return self._metadata
+    def _saved_tensor(self, i: int) -> Tensor | None:
+        """The i-th saved tensor, as a built-in node's ``_saved_*`` attribute shows it."""
+        t = self.saved_tensors[i]
+        if t is None or t._grad_fn is not self:
+            return t
+        # One of this node's own outputs: PyTorch hands back a new tensor object for it (keeping the
+        # output itself would be a reference cycle), with the same values, version and grad_fn.
+        alias = Tensor(t._data, True)
+        alias._grad_fn, alias._output_nr, alias._version_counter = self, t._output_nr, t._version_counter
+        return alias
 
     def _release(self) -> None:
         self._freed = True
@@ -251,6 +256,20 @@ class BackwardNode(FunctionCtx, Node):
         return tuple(grads[i] for i in self._tensor_positions)
 
 
+class BackwardCFunction(BackwardNode):
+    """The node of a custom Function (PyTorch's name). ``node.apply(*grads)`` calls its backward."""
+
+    def apply(self, *grad_outputs: Any) -> Any:
+        """Run the Function's ``backward`` on these gradients, returning exactly what it returns."""
+        return self._forward_cls.backward(self, *grad_outputs)
+
+
+class _BuiltinNode(BackwardNode):
+    """The node of a built-in op: callable, like PyTorch's C++ nodes (``y.grad_fn(grad)``)."""
+
+    __call__ = _call_node
+
+
 def _zeros(meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
     shape, dt = meta
     return Tensor(np.zeros(shape, dt))
@@ -265,14 +284,25 @@ class Function:
     """
 
     node_name: ClassVar[str | None] = None  # set by built-in ops: PyTorch's node name, e.g. "MulBackward0"
+    # Built-in ops: what the node keeps, under PyTorch's names, read as ``y.grad_fn._saved_<name>``:
+    # an int is a position among the tensors given to save_for_backward, a str an attribute of ctx.
+    saved_as: ClassVar[dict[str, int | str]] = {}
     _backward_cls: ClassVar[type[BackwardNode]]
     _bind: ClassVar[Callable[[tuple, dict], tuple] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        name = cls.node_name or cls.__name__ + "Backward"  # "torch::autograd::X" names print as "X"
-        cls._backward_cls = type(name.rsplit("::", 1)[-1], (BackwardNode,),
-                                 {"_forward_cls": cls, "_name": name, "__module__": cls.__module__})
+        if cls.backward is Function.backward and cls.vjp is not Function.vjp:
+            cls.backward = cls.vjp  # PyTorch accepts either name
+        namespace: dict[str, Any] = {"_forward_cls": cls}
+        if cls.node_name is None:  # a custom Function: IPython shows <...function.MulBackward at 0x...>
+            name, base = cls.__name__ + "Backward", BackwardCFunction
+        else:  # a built-in op; PyTorch's C++ nodes are in no module: <MulBackward0 at 0x...>
+            name, base = cls.node_name, _BuiltinNode
+            namespace["__module__"] = "builtins"
+            namespace.update({"_saved_" + key: _saved_attribute(where) for key, where in cls.saved_as.items()})
+        namespace["_name"] = name
+        cls._backward_cls = type(name.rsplit("::", 1)[-1], (base,), namespace)  # "torch::autograd::X" is class X
         if cls.setup_context is not Function.setup_context:
             cls._bind = staticmethod(_binder(cls.forward))
 
@@ -300,6 +330,8 @@ class Function:
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward  # the other name of backward
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -336,6 +368,8 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             else:
                 edges.append((accumulator_of(a), 0) if a._requires_grad else _NO_EDGE)
     ctx.next_functions = tuple(edges)
+    if grad_mode._inference_used:
+        _refuse_inference_tensors(ctx._saved)
     if len(edges) != len(args):
         ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     ctx._sequence_nr = next(_sequence)
@@ -367,6 +401,15 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
         if out._data.dtype.kind == "f" and not _among(out, ctx._non_differentiable):  # ints have no gradient
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     return outputs[0] if single else tuple(outputs)
+
+
+def _refuse_inference_tensors(saved: tuple[Tensor | None, ...]) -> None:
+    for t in saved:
+        if t is not None and t._is_inference:
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode "
+                "in computation tracked by autograd. To work around this, you can make a clone to get a normal tensor "
+                "and use it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
 
 
 class keep_forward_inputs:  # noqa: N801
@@ -410,18 +453,24 @@ def _check_inplace(t: Tensor) -> None:
 
 def _binder(forward: Callable) -> Callable[[tuple, dict], tuple]:
     """For setup_context: the inputs tuple as PyTorch builds it, defaults filled in (read once, here)."""
-    params = list(inspect.signature(forward).parameters.values())
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        return lambda args, kwargs: args
-    names = [p.name for p in params]
-    defaults = [p.default for p in params]
+    signature = inspect.signature(forward)
+    params = signature.parameters.values()
+    plain = len(params) if all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) else -1
 
     def bind(args: tuple, kwargs: dict) -> tuple:
-        if len(args) == len(names) and not kwargs:
+        if len(args) == plain and not kwargs:  # every argument given, by position: nothing to do
             return args
-        filled = list(args) + [kwargs.get(n, d) for n, d in zip(names[len(args):], defaults[len(args):])]
-        return tuple(filled)
+        bound = signature.bind(*args, **kwargs)  # raises TypeError("missing a required argument: 'b'")
+        bound.apply_defaults()
+        return bound.args
     return bind
+
+
+def _saved_attribute(where: int | str) -> property:
+    """A built-in node's ``_saved_<name>``: a saved tensor (by position) or a ctx attribute (by name)."""
+    if isinstance(where, int):
+        return property(lambda node: node._saved_tensor(where))
+    return property(lambda node: getattr(node, where, None))
 
 
 def once_differentiable(fn: Callable) -> Callable:
