@@ -40,6 +40,7 @@ class GraphNode:
     label: str  # what the box says first: the op's name, the tensor's name ("" if unnamed)
     value: np.ndarray | None = None  # tensors: a copy of the values, None if the graph no longer reaches them
     grad: np.ndarray | None = None  # leaves: a copy of ``.grad`` when the graph was read
+    shape: tuple[int, ...] | None = None  # tensors: known from the op that made it even when the value is not
     inputs: tuple[str | None, ...] = ()  # ops: the tensor node behind each entry of next_functions
     source: Any = field(default=None, repr=False)  # the library's object: backward node or tensor
 
@@ -163,7 +164,8 @@ class _GraphReader:
     def _output(self, op: Any, op_id: str, nr: int) -> str:
         t = self.values.get((id(op), nr))
         name = self._name(t) if t is not None else None
-        node = GraphNode("", "tensor", name or "", None if t is None else to_numpy(t), source=t)
+        node = GraphNode("", "tensor", name or "", None if t is None else to_numpy(t), source=t,
+                         shape=_output_shape(op, nr))
         self.output_ids[(id(op), nr)] = self._add(name or (f"{op_id}.out" + (str(nr) if nr else "")), node)
         return self.output_ids[(id(op), nr)]
 
@@ -225,6 +227,17 @@ def _creation_order(ops: list[Any]) -> list[Any]:
             if not waiting:
                 heapq.heappush(ready, (sequence_nr(consumer), position[id(consumer)], consumer))
     return ordered
+
+
+def _output_shape(op: Any, nr: int) -> tuple[int, ...] | None:
+    """The shape of output ``nr`` of ``op``'s forward, which the node records for backward's checks."""
+    meta = getattr(op, "_output_meta", None)  # autograd_lab: (shape, dtype) per output
+    if meta is not None:
+        return tuple(meta[nr][0]) if nr < len(meta) else None
+    try:  # torch: the metadata of the gradients the node will receive
+        return tuple(op._input_metadata[nr].shape)
+    except (AttributeError, IndexError, RuntimeError):
+        return None
 
 
 def sequence_nr(node: Any) -> int:

@@ -73,8 +73,17 @@ class GraphStepper:
         return self._root
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """The live widget, plus a picture of the current step for wherever the widget cannot run.
+
+        ipywidgets' own bundle is the widget view and a text/plain repr. JupyterLab shows the
+        richest type it may: the live widget in a notebook it trusts (what the cell just ran),
+        but in a stored lesson it does not trust yet it falls back to a safe type, so the
+        text/html picture (an <img>, kept by its sanitizer) shows there instead of
+        ``<GraphStepper ...>``. text/plain stays deterministic: nbval compares it.
+        """
         bundle = self._root._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["text/plain"] = repr(self)  # deterministic: notebooks are compared by their text output
+        bundle["text/html"] = self.stepper.picture_html()
+        bundle["text/plain"] = repr(self)
         return bundle
 
     def __repr__(self) -> str:
@@ -96,6 +105,7 @@ class GraphStepper:
         play_button = widgets.ToggleButton(description="▶ play", tooltip="play / pause",
                                            layout=widgets.Layout(width="86px"))
         play_button.add_class("al-play")
+        play_button.observe(_show_play_or_pause, names="value")
         self._slider = widgets.IntSlider(value=0, min=0, max=last, description="step", continuous_update=True,
                                          layout=widgets.Layout(width="320px"))
         # Play runs its timer in the browser; it drives the slider and is driven by the play button.
@@ -106,7 +116,8 @@ class GraphStepper:
         buttons["reset"].on_click(lambda _: self.reset())
         buttons["back"].on_click(lambda _: self.back())
         buttons["step"].on_click(lambda _: self.step())
-        self._graph = widgets.HTML(layout=widgets.Layout(overflow="auto", max_height="640px", flex="1 1 auto"))
+        # The drawing scales to this box's width (its viewBox), so the whole graph, root included, is in view.
+        self._graph = widgets.HTML(layout=widgets.Layout(flex="1 1 auto", min_width="0"))
         self._panel = widgets.HTML(layout=widgets.Layout(flex="0 0 380px"))
         self._buttons = buttons
         self._slider.observe(self._on_slider, names="value")
@@ -131,3 +142,8 @@ class GraphStepper:
         self._panel.value = s.panel_html()
         self._buttons["reset"].disabled = self._buttons["back"].disabled = s.position == 0
         self._buttons["step"].disabled = s.position == s.last
+
+
+def _show_play_or_pause(change: dict) -> None:
+    """The play button says what a click will do: pause while playing."""
+    change["owner"].description = "❚❚ pause" if change["new"] else "▶ play"

@@ -9,8 +9,17 @@ its j-th node ("backward j/M").
 after each node. A step is pulled only when you first move onto it; stepping back
 shows what was recorded and never re-runs a node. The engine runs with
 ``retain_graph=True``, so the graph stays usable, and it fills in the leaves' ``.grad``
-exactly as ``output.backward()`` does — that is what a student watching backward
-expects to find in the next cell; the panel says so at each AccumulateGrad step.
+exactly as ``output.backward()`` does.
+
+**What a stepper shows is what its own backward did**, never a leaf's current ``.grad``.
+A stepper shares its leaves with the notebook, and after "Run All" later cells have
+usually run ``backward()`` into the same leaves before anyone steps: ``b.grad`` may
+already hold ``[1.]`` when the stepper's AccumulateGrad adds its ``[1.]``. So a leaf's
+box shows the gradient this backward delivered to it (like every other tensor's box),
+and the AccumulateGrad step records ``.grad`` just before and just after it ran, in
+the past tense: true whenever the student looks, and it shows accumulation at work.
+(Giving each stepper leaves of its own would hide exactly that, and would mean the
+stepper's backward is not the student's.)
 
 **Backward on torch**: torch's engine cannot pause. On the first backward step the
 stepper runs ``output.backward(retain_graph=True)`` once, with a hook on every node
@@ -19,6 +28,7 @@ recording what it received and returned, then shows those records one by one.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +39,7 @@ import numpy as np
 
 from autograd_lab.autograd.engine import iter_backward
 from autograd_lab.graph import Graph, build_graph, to_numpy
-from autograd_lab.viz.svg import Scene, format_values
+from autograd_lab.viz.svg import ACTIVE_COLOUR, DONE_COLOUR, Scene, format_values
 from autograd_lab.viz.torch_replay import MISSING_INPUTS, Verdict, compare_node
 
 PANEL_STYLE = """<style>
@@ -40,6 +50,14 @@ PANEL_STYLE = """<style>
 .al-panel td{font-family:monospace;padding:2px 0}
 .al-verdict--match{color:#2e7d32}.al-verdict--mismatch{color:#c62828}.al-verdict--unchecked{color:#666}
 </style>"""
+# The legend is plain HTML with inline styles: it also shows in a stored notebook, whose HTML JupyterLab sanitizes.
+_SWATCH = ('<span style="white-space:nowrap;margin-right:10px"><span style="display:inline-block;width:14px;'
+           'height:10px;margin:0 4px -1px 0;border-radius:2px;background:{fill};border:{border}"></span>{text}</span>')
+_LEGEND_STATES = [("#fff", f"3px solid {ACTIVE_COLOUR}", "current step"), ("#fff", f"2px solid {DONE_COLOUR}",
+                                                                             "ran backward")]
+_LEGEND_VERDICTS = [("#d3f5d3", "2px solid #2e8b2e", "same gradients as torch"),
+                    ("#ffd2d2", "2px solid #c62828", "differs from torch"),
+                    ("#e6e6e6", "1px solid #666", "not compared")]
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,7 @@ class BackwardRecord:
     grad_outputs: tuple[np.ndarray | None, ...] = ()  # what it received
     grad_inputs: tuple[np.ndarray | None, ...] = ()  # what it returned, aligned with next_functions
     leaf_grad: np.ndarray | None = None  # AccumulateGrad: the leaf's .grad right after
+    leaf_grad_before: np.ndarray | None = None  # AccumulateGrad: the leaf's .grad right before (None: it had none)
     error: str | None = None  # the exception that stopped the engine at this node
     verdict: Verdict | None = None  # diff mode: compared with torch
 
@@ -120,21 +139,25 @@ class Stepper:
         graph, j = self.graph, self.position - self.forward_steps
         classes: dict[str, str] = {}
         edge_classes: dict[int, str] = {}
-        grads: dict[str, str] = {}
-        if j <= 0:  # forward: ops not created yet (and their outputs) are hidden
+        grads: dict[str, np.ndarray] = {}
+        height = None
+        if j <= 0:  # forward: ops not created yet (and their outputs) are hidden, and the drawing ends above them
             hidden = set(graph.ops[self.position:])
             hidden.update(graph.edges[k].dst for op in list(hidden) for k in self._edges_out[op])
             classes = dict.fromkeys(hidden, "al-node--future")
             edge_classes = dict.fromkeys((k for node in hidden for k in self._edges_in[node]), "al-edge--future")
-        else:  # backward: the nodes that ran are done; tensors show the gradient that reached them
+            height = self.scene.bottom(n for n in graph.nodes if n not in hidden)
+        else:  # backward: the nodes that ran are done; tensors show the gradient this backward sent them
             for record in self.backward.records[:j]:
                 verdict = record.verdict
                 classes[record.node] = "al-node--done" + (f" {_VERDICT_CLASS[verdict.matches]}" if verdict else "")
-                if record.leaf_grad is not None:
-                    grads[record.node] = format_values(record.leaf_grad)
-                if graph.nodes[record.node].kind == "op" and record.grad_outputs:
+                if not record.grad_outputs:
+                    continue
+                if graph.nodes[record.node].kind == "leaf":  # what AccumulateGrad received, not the .grad total
+                    grads[record.node] = record.grad_outputs[0]
+                else:
                     for k in self._edges_out[record.node]:  # its outputs: what it received
-                        grads[graph.edges[k].dst] = format_values(record.grad_outputs[graph.edges[k].index])
+                        grads[graph.edges[k].dst] = record.grad_outputs[graph.edges[k].index]
                     edge_classes.update(dict.fromkeys(self._carrying(record), "al-edge--done"))
         active = self.active()
         if active is not None:
@@ -142,7 +165,7 @@ class Stepper:
             classes[active] = " ".join([*kept, "al-node--active"])
             if j > 0:
                 edge_classes.update(dict.fromkeys(self._carrying(self.backward.records[j - 1]), "al-edge--active"))
-        return self.scene.svg(classes, grads, edge_classes)
+        return self.scene.svg(classes, {n: g for n, g in grads.items() if g is not None}, edge_classes, height)
 
     def _carrying(self, record: BackwardRecord) -> list[int]:
         """The edges a node sent a gradient back along (not those where it returned None)."""
@@ -169,10 +192,7 @@ class Stepper:
             return (f"{record.node} raised {record.error.rstrip('.')}. The engine stopped here, as "
                     f"{self._name(graph.root)}.backward() would.")
         if node.kind == "leaf":
-            text = (f"AccumulateGrad added the gradient that reached {record.node} into {record.node}.grad, "
-                    f"which is now {format_values(record.leaf_grad)}.")
-            if graph.library == "autograd_lab":
-                text += f" The real engine did it: {record.node}.grad in your notebook holds this value now."
+            text = self._accumulated(record)
         else:
             root = self._name(graph.root)
             start = "The engine ran"
@@ -188,19 +208,42 @@ class Stepper:
         return text
 
     def panel_html(self) -> str:
-        """The side panel: status, the explanation, and the step's numbers."""
+        """The side panel: status, the explanation, the step's numbers and the legend."""
         parts = [PANEL_STYLE, '<div class="al-panel">', f'<div class="al-status">{escape(self.status())}</div>',
                  f'<p class="al-explain">{escape(self.explanation())}</p>']
         j = self.position - self.forward_steps
         if j > 0:
             parts.append(self._details(self.backward.records[j - 1]))
-        parts.append("</div>")
+        parts += [self.legend_html(), "</div>"]
         return "".join(parts)
 
-    def html(self) -> str:
-        """Graph and panel side by side (the widget shows the two parts in separate boxes)."""
-        return (f'<div style="display:flex;align-items:flex-start"><div style="overflow:auto">{self.svg()}</div>'
-                f"{self.panel_html()}</div>")
+    def legend_html(self) -> str:
+        """What the colours, the red "grad" lines and "value not kept" mean."""
+        swatches = _LEGEND_STATES + (_LEGEND_VERDICTS if self.compare_with_torch else [])
+        items = [_SWATCH.format(fill=fill, border=border, text=text) for fill, border, text in swatches]
+        lines = [" ".join(items),
+                 '<span style="color:#b3261e;font-family:monospace">grad …</span> under a tensor: the gradient this '
+                 "backward sent to it (for a leaf, what it added to .grad, not the .grad total)"]
+        if any(n.kind == "tensor" and n.value is None for n in self.graph.nodes.values()):
+            lines.append("<i>value not kept</i>: autograd keeps only what backward needs (what was saved for "
+                         "backward); this intermediate was not saved, so nothing holds its value any more. Name it "
+                         "in <code>names=</code> to see it.")
+        return ('<div class="al-legend" style="font:12px/1.5 system-ui,sans-serif;color:#444;margin-top:8px">'
+                + "<br>".join(lines) + "</div>")
+
+    def picture_html(self) -> str:
+        """The current step as a static picture (graph image, status, explanation, legend): what a stored notebook
+        shows where the live widget is not running. An <img>, because JupyterLab drops inline SVG from the HTML of
+        a notebook it does not trust (a stored lesson)."""
+        data = base64.b64encode(self.svg().encode()).decode()
+        return ('<div class="al-stepper-picture" style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:12px">'
+                f'<img alt="stepper of {escape(self.graph.root)} at {escape(self.status())}" '
+                f'style="max-width:100%;flex:0 1 auto" src="data:image/svg+xml;base64,{data}">'
+                '<div style="flex:1 1 300px;max-width:420px;font:13px/1.45 system-ui,sans-serif">'
+                f'<b style="font:bold 15px monospace">{escape(self.status())}</b>'
+                f"<p>{escape(self.explanation())}</p>"
+                "<p><i>A picture of this step. Run the cell to step through forward and backward.</i></p>"
+                f"{self.legend_html()}</div></div>")
 
     # ----- helpers ---------------------------------------------------------------------------
     def _before_forward(self) -> str:
@@ -210,6 +253,20 @@ class Stepper:
         also = f" and the {'constant' if ',' not in constants else 'constants'} {constants}" if constants else ""
         return (f"Before the forward pass only the leaves exist: {leaves} (requires_grad=True){also}. Step to "
                 "run the forward pass one op at a time, then the backward pass one node at a time.")
+
+    def _accumulated(self, record: BackwardRecord) -> str:
+        """An AccumulateGrad step, told in the past tense: true even after later cells change the leaf's .grad."""
+        leaf = record.node
+        arrived = format_values(record.grad_outputs[0]) if record.grad_outputs else "None"
+        if record.leaf_grad_before is None:
+            text = f"AccumulateGrad stored the gradient that reached {leaf}, {arrived}, in {leaf}.grad (it had none)."
+        else:
+            text = (f"AccumulateGrad added the gradient that reached {leaf}, {arrived}, to {leaf}.grad, which already "
+                    f"held {format_values(record.leaf_grad_before)} from an earlier backward: it became "
+                    f"{format_values(record.leaf_grad)}. .grad accumulates until you reset it ({leaf}.grad = None).")
+        if self.graph.library == "autograd_lab":
+            text += f" The real engine did it: {leaf}.grad in your notebook changed at this step."
+        return text
 
     def _details(self, record: BackwardRecord) -> str:
         rows = []
@@ -222,8 +279,10 @@ class Stepper:
                 f"{escape(self._name(i) if i else f'input {k} (needs no gradient)')}: {escape(format_values(g))}"
                 for k, (i, g) in enumerate(zip(node.inputs, record.grad_inputs)))
             rows.append(f"<tr><th>returned</th><td>{returned}</td></tr>")
-        if record.leaf_grad is not None:
-            rows.append(f"<tr><th>{escape(record.node)}.grad</th><td>{escape(format_values(record.leaf_grad))}</td></tr>")
+        if node.kind == "leaf" and record.error is None:
+            for when, grad in (("before", record.leaf_grad_before), ("after", record.leaf_grad)):
+                value = escape(format_values(grad))
+                rows.append(f"<tr><th>{escape(record.node)}.grad {when}</th><td>{value}</td></tr>")
         verdict = self._verdict_text(record)
         return f"<table>{''.join(rows)}</table>{verdict}"
 
@@ -276,6 +335,16 @@ def _arrays(tensors: Any) -> tuple[np.ndarray | None, ...]:
     return tuple(None if t is None else to_numpy(t) for t in tensors)
 
 
+def _leaf_grads(graph: Graph) -> dict[str, np.ndarray | None]:
+    """A copy of every leaf's .grad as it is now (None where it has none)."""
+    grads = {}
+    for node in graph.nodes.values():
+        if node.kind == "leaf":
+            grad = node.source.grad
+            grads[node.id] = None if grad is None else to_numpy(grad)
+    return grads
+
+
 def _check_steppable(output: Any, graph: Graph, compare_with_torch: bool) -> None:
     if not graph.ops:
         raise ValueError(f"GraphStepper needs a computed tensor: {graph.root} is a leaf, so there is nothing to "
@@ -307,6 +376,7 @@ class _EngineSteps:
     def pull(self, count: int, failing_node: Any) -> None:
         """Run the engine until ``count`` steps are recorded (or it ends)."""
         while len(self.records) < count and not self.finished:
+            before = _leaf_grads(self.graph)  # a student may run other cells between two steps
             try:
                 step = next(self._steps)
             except StopIteration:
@@ -323,7 +393,8 @@ class _EngineSteps:
             if self.compare and step.leaf is None:
                 verdict = compare_node(step.node, grad_outputs, grad_inputs)
             leaf_grad = None if step.leaf is None or step.leaf.grad is None else to_numpy(step.leaf.grad)
-            self.records.append(BackwardRecord(node_id, grad_outputs, grad_inputs, leaf_grad, verdict=verdict))
+            self.records.append(BackwardRecord(node_id, grad_outputs, grad_inputs, leaf_grad, before.get(node_id),
+                                               verdict=verdict))
         if len(self.records) == self.total:
             self._finish()
 
@@ -341,10 +412,12 @@ class _TorchRecording:
         self.records: list[BackwardRecord] = []
         self.total = len(graph.backward_nodes)  # until the recording says otherwise
         self.finished = False
+        self._before: dict[str, np.ndarray | None] = {}
 
     def pull(self, count: int, failing_node: Any) -> None:
         if self.finished:
             return
+        self._before = _leaf_grads(self.graph)  # each leaf accumulates once per backward
         handles = [node.register_hook(self._recorder(node)) for node in self.graph.backward_nodes]
         try:
             self.output.backward(retain_graph=True)
@@ -366,5 +439,6 @@ class _TorchRecording:
             # What went nowhere (an input that needs no gradient) is None, as autograd_lab's engine reports it.
             sent = tuple(g if edge else None for g, edge in zip(grad_inputs, edges))
             leaf_grad = None if leaf is None or leaf.grad is None else to_numpy(leaf.grad)
-            self.records.append(BackwardRecord(node_id, _arrays(grad_outputs), _arrays(sent), leaf_grad))
+            self.records.append(BackwardRecord(node_id, _arrays(grad_outputs), _arrays(sent), leaf_grad,
+                                               self._before.get(node_id)))
         return hook

@@ -9,20 +9,23 @@ lives in one style sheet; states are CSS classes (``al-node--active``, ...).
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
 from autograd_lab.graph import Graph, GraphNode, build_graph
-from autograd_lab.viz.layout import Point, layered_layout
+from autograd_lab.viz.layout import MARGIN, Point, layered_layout
 
 CHAR_WIDTH = 7.3  # 12px monospace
 LINE_HEIGHT = 15.0
 PAD_X, PAD_Y = 8.0, 5.0
-MAX_CHARS = 30  # longer lines are cut with "…"
+MAX_CHARS = 30  # longer names and values are cut with "…" (a tooltip holds the whole line)
+MAX_GRAD_CHARS = 42  # the "grad ..." line may make a box wider than that
 MAX_VALUES = 4  # values shown per tensor before "…"
+NOT_KEPT = ("autograd did not keep this intermediate value: backward does not need it (it was not saved for "
+            "backward), so nothing holds it any more. Name the tensor in names= to see it.")
 
 STYLE = """
 .al-graph text{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px;fill:#222;text-anchor:middle}
@@ -39,24 +42,26 @@ STYLE = """
 .al-node--match rect{fill:#d3f5d3;stroke:#2e8b2e;stroke-width:2}
 .al-node--mismatch rect{fill:#ffd2d2;stroke:#c62828;stroke-width:2}
 .al-node--unchecked rect{fill:#e6e6e6}
-.al-node--active rect{stroke:#d62728;stroke-width:3.5}
+.al-node--active rect{stroke:#7b2cbf;stroke-width:4}
 .al-edge{fill:none;stroke:#999;stroke-width:1.3;marker-end:url(#al-arrow)}
-.al-edge--done{stroke:#e59a9a}
-.al-edge--active{stroke:#d62728;stroke-width:2.6;marker-end:none;marker-start:url(#al-arrow-grad)}
+.al-edge--done{stroke:#c9a8e6}
+.al-edge--active{stroke:#7b2cbf;stroke-width:2.6;marker-end:none;marker-start:url(#al-arrow-grad)}
 """
+# Colours a legend shows (one place, so the legend and the drawing agree).
+ACTIVE_COLOUR = "#7b2cbf"  # the current step: a purple border, never red (red means "differs from torch")
+DONE_COLOUR = "#1f5fbf"
 
 DEFS = ('<defs><marker id="al-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#999"/></marker>'
         '<marker id="al-arrow-grad" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
-        'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#d62728"/></marker></defs>')
+        'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#7b2cbf"/></marker></defs>')
 
 
 def draw(tensor: object, names: Mapping[str, object] | None = None) -> GraphDrawing:
     """Draw the graph behind ``tensor`` (autograd_lab or torch) as SVG; name tensors from ``names`` (``locals()``)."""
     graph = build_graph(tensor, names)
     scene = Scene(graph, grad_line=any(n.grad is not None for n in graph.nodes.values()))
-    return GraphDrawing(scene.svg(grads={n.id: format_values(n.grad) for n in graph.nodes.values()
-                                         if n.grad is not None}), graph)
+    return GraphDrawing(scene.svg(grads={n.id: n.grad for n in graph.nodes.values() if n.grad is not None}), graph)
 
 
 class GraphDrawing:
@@ -98,7 +103,11 @@ def plural(count: int, word: str) -> str:
 
 
 class Scene:
-    """A graph laid out once; ``svg()`` renders it in any state (classes per node and edge, gradient lines)."""
+    """A graph laid out once; ``svg()`` renders it in any state (classes per node and edge, gradient lines).
+
+    The drawing scales to the width of whatever holds it (``viewBox``, ``max-width:100%``),
+    so a wide graph shrinks to fit instead of hiding its root behind a scroll bar.
+    """
 
     def __init__(self, graph: Graph, grad_line: bool) -> None:
         self.graph = graph
@@ -107,10 +116,10 @@ class Scene:
         sizes = {}
         self.grad_chars: dict[str, int] = {}  # how many characters of a gradient fit in each box
         for node_id, node_lines in lines.items():
-            chars = max(len(text) for text, _ in node_lines)
+            chars = min(max(len(text) for text, _, _ in node_lines), MAX_CHARS)
             if with_grad[node_id]:  # room for "grad " + a gradient of this shape
-                chars = max(chars, len("grad ") + _values_width(graph.nodes[node_id].value))
-            chars = min(max(chars, 5), MAX_CHARS)
+                chars = max(chars, min(len("grad ") + _values_width(_shape(graph.nodes[node_id])), MAX_GRAD_CHARS))
+            chars = max(chars, 5)
             self.grad_chars[node_id] = chars
             rows = len(node_lines) + with_grad[node_id]
             sizes[node_id] = (round(chars * CHAR_WIDTH + 2 * PAD_X, 1), rows * LINE_HEIGHT + 2 * PAD_Y)
@@ -123,21 +132,28 @@ class Scene:
         self.grad_at = {}
         for node in graph.nodes.values():
             box = layout.boxes[node.id]
-            texts = "".join(_text(text, box.width / 2, _baseline(i), css) for i, (text, css) in
+            texts = "".join(_text(text, box.width / 2, _baseline(i), css, tip) for i, (text, css, tip) in
                             enumerate(lines[node.id]))
             shape = f'<rect width="{box.width}" height="{box.height}" rx="{2 if node.kind == "op" else 9}"/>'
             self.node_parts[node.id] = (f'<g class="al-node al-node--{node.kind}',
                                         f'" data-node="{escape(node.id)}" transform="translate({box.x},{box.y})">'
                                         f'{shape}{texts}')
             self.grad_at[node.id] = (box.width / 2, _baseline(len(lines[node.id])))
-        self.head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="al-graph" width="{self.width}" '
-                     f'height="{self.height}" viewBox="0 0 {self.width} {self.height}"><style>{STYLE}</style>{DEFS}')
 
-    def svg(self, node_classes: Mapping[str, str] | None = None, grads: Mapping[str, str] | None = None,
-            edge_classes: Mapping[int, str] | None = None) -> str:
-        """The drawing with extra CSS classes per node id / edge index, and a "grad ..." line under some tensors."""
+    def bottom(self, node_ids: Iterable[str]) -> float:
+        """Where a drawing of only these nodes ends (the stepper crops the hidden rest of the forward pass)."""
+        boxes = self.layout.boxes
+        return round(max((boxes[n].y + boxes[n].height for n in node_ids), default=0.0) + MARGIN, 1)
+
+    def svg(self, node_classes: Mapping[str, str] | None = None, grads: Mapping[str, np.ndarray] | None = None,
+            edge_classes: Mapping[int, str] | None = None, height: float | None = None) -> str:
+        """The drawing with extra CSS classes per node id / edge index, a "grad ..." line under some tensors,
+        cut at ``height`` if given."""
         node_classes, grads, edge_classes = node_classes or {}, grads or {}, edge_classes or {}
-        parts = [self.head]
+        height = self.height if height is None else min(height, self.height)
+        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="al-graph" width="{self.width}" height="{height}" '
+                 f'viewBox="0 0 {self.width} {height}" style="max-width:100%;height:auto">'
+                 f"<style>{STYLE}</style>{DEFS}"]
         for k, (start, end) in enumerate(self.edge_parts):
             extra = edge_classes.get(k)
             parts.append(f"{start} {extra}{end}" if extra else start + end)
@@ -147,20 +163,27 @@ class Scene:
             grad = grads.get(node_id)
             if grad is not None:
                 x, y = self.grad_at[node_id]
-                parts.append(_text(_cut("grad " + grad, self.grad_chars[node_id]), x, y, "al-grad"))
+                parts.append(_text("grad " + format_values(grad), x, y, "al-grad", _full_values(grad),
+                                   self.grad_chars[node_id]))
             parts.append("</g>")
         parts.append("</svg>")
         return "".join(parts)
 
 
-def box_lines(node: GraphNode) -> list[tuple[str, str]]:
-    """The text lines of a node's box, each with its CSS class: name (and shape), then the values."""
+def box_lines(node: GraphNode) -> list[tuple[str, str, str | None]]:
+    """The text lines of a node's box: (text, CSS class, tooltip). An op's box shows its id, as the panel names it
+    (``MulBackward0#2`` for the second Mul); a tensor's box its name (and shape), then its values."""
     if node.kind == "op":
-        return [(_cut(node.label), "al-title")]
-    shape = "" if node.value is None or node.value.ndim == 0 else " " + str(tuple(node.value.shape))
-    title = (node.label + shape).strip()
-    value = [(_cut(format_values(node.value)), "")] if node.value is not None else [("value not kept", "al-muted")]
-    return ([(_cut(title), "al-title")] if title else []) + value
+        return [(node.id, "al-title", None)]
+    shape = _shape(node)
+    title = (node.label + ("" if not shape else " " + str(shape))).strip()
+    value = [(format_values(node.value), "", _full_values(node.value))] if node.value is not None else \
+        [("value not kept", "al-muted", NOT_KEPT)]
+    return ([(title, "al-title", None)] if title else []) + value
+
+
+def _shape(node: GraphNode) -> tuple[int, ...] | None:
+    return tuple(node.value.shape) if node.value is not None else node.shape
 
 
 def format_values(values: np.ndarray | None) -> str:
@@ -184,25 +207,33 @@ def _number(v: np.generic) -> str:
     return text + "." if text.lstrip("-").isdigit() else text  # 2.0 prints as "2." (as PyTorch does)
 
 
-def _cut(text: str, limit: int = MAX_CHARS) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def _full_values(values: np.ndarray) -> str | None:
+    """A tooltip with every value, when the box shows only the first few."""
+    if values.size <= MAX_VALUES:
+        return None
+    return np.array2string(values, precision=4, separator=", ", threshold=64)
 
 
-def _values_width(values: np.ndarray | None) -> int:
+def _values_width(shape: tuple[int, ...] | None) -> int:
     """Characters that format_values needs for an array of this shape with typical numbers ("-0.1234")."""
-    if values is None:
-        return 4  # "None" (the shape is not known)
-    shown = min(values.size, MAX_VALUES)
-    return 7 * shown + 2 * (shown - 1) + (3 if values.size > MAX_VALUES else 0) + (2 if values.ndim else 0)
+    if shape is None:
+        return 4 * 7 + 11  # unknown: room for four numbers
+    size = int(np.prod(shape))
+    shown = min(size, MAX_VALUES)
+    return 7 * shown + 2 * (shown - 1) + (3 if size > MAX_VALUES else 0) + (2 if shape else 0)
 
 
 def _baseline(row: int) -> float:
     return round(PAD_Y + LINE_HEIGHT * (row + 1) - 3.5, 1)
 
 
-def _text(text: str, x: float, y: float, css: str) -> str:
+def _text(text: str, x: float, y: float, css: str, tooltip: str | None = None, limit: int = MAX_CHARS) -> str:
+    """A centred line, cut with "…" past ``limit`` characters; hovering shows ``tooltip`` (the whole text if cut)."""
+    if len(text) > limit:
+        tooltip, text = tooltip or text, text[:limit - 1] + "…"
     cls = f' class="{css}"' if css else ""
-    return f'<text{cls} x="{round(x, 1)}" y="{y}">{escape(text)}</text>'
+    tip = f"<title>{escape(tooltip)}</title>" if tooltip else ""
+    return f'<text{cls} x="{round(x, 1)}" y="{y}">{escape(text)}{tip}</text>'
 
 
 def _path(points: list[Point]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -314,3 +316,94 @@ def _all_widgets(root):
         found.append(w)
         stack.extend(getattr(w, "children", ()))
     return found
+
+
+# ----- what the stepper tells, whenever it is looked at ------------------------------------------
+def _texts(svg: str) -> dict[str, list[str]]:
+    """node id -> the text lines of its box."""
+    return {g.get("data-node"): [t.text for t in g.iter(f"{SVG}text")]
+            for g in ET.fromstring(svg).iter(f"{SVG}g") if "al-node" in g.get("class", "")}
+
+
+def _step_onto(stepper: Stepper, node: str) -> None:
+    for position in range(stepper.forward_steps + 1, stepper.last + 1):
+        stepper.goto(position)
+        if stepper.active() == node:
+            return
+    raise AssertionError(f"{node} never ran")
+
+
+def test_after_a_later_backward_a_leaf_shows_what_this_backward_sent_it(backend, book_graph):
+    stepper = Stepper(book_graph["z"], book_graph)
+    book_graph["z"].backward(retain_graph=True)  # a later cell, run by "Run All" before anyone steps
+    _step_onto(stepper, "b")
+    panel = stepper.panel_html()
+    assert "grad_output = [1.]" in panel
+    assert "<th>b.grad before</th><td>[1.]</td>" in panel and "<th>b.grad after</th><td>[2.]</td>" in panel
+    assert "which already held [1.] from an earlier backward: it became [2.]" in stepper.explanation()
+    assert "grad [1.]" in _texts(stepper.svg())["b"]  # what arrived, not the .grad total
+
+
+def test_what_a_step_says_stays_true_after_later_cells_change_the_leaf(backend, book_graph):
+    stepper = Stepper(book_graph["z"], book_graph)
+    _step_onto(stepper, "b")
+    told = stepper.panel_html()
+    book_graph["z"].backward(retain_graph=True)
+    stepper.reset()
+    _step_onto(stepper, "b")
+    assert stepper.panel_html() == told
+    assert "it had none" in stepper.explanation() and "is now" not in told
+
+
+def test_a_tensor_whose_value_was_not_kept_shows_its_whole_gradient(backend):
+    w = backend.ones(4, requires_grad=True)
+    stepper = Stepper((w * 2).exp().sum(), {"w": w})
+    stepper.goto(stepper.last)
+    boxes = _texts(stepper.svg())
+    assert boxes["MulBackward0.out"][1:] == ["value not kept", "grad [7.389, 7.389, 7.389, 7.389]"]
+    assert "value not kept</i>: autograd keeps only what backward needs" in stepper.panel_html()
+
+
+def test_forward_steps_draw_only_what_exists_so_far(backend, chain):
+    loss, names = chain(6)
+    stepper = Stepper(loss, names)
+    heights = []
+    for position in range(stepper.forward_steps + 1):
+        stepper.goto(position)
+        heights.append(float(ET.fromstring(stepper.svg()).get("height")))
+    assert heights == sorted(heights) and heights[0] < heights[-1] == stepper.scene.height
+
+
+def test_the_current_node_is_not_drawn_in_the_colour_of_a_mismatch():
+    from autograd_lab.viz.svg import STYLE
+
+    rules = dict(re.findall(r"\.(al-node--\w+) rect\{([^}]*)\}", STYLE))
+    colours = {name: set(re.findall(r"#[0-9a-f]{6}", rule)) for name, rule in rules.items()}
+    assert not colours["al-node--active"] & colours["al-node--mismatch"]
+
+
+def test_diff_mode_has_a_legend_for_its_colours():
+    w = autograd_lab.tensor([2.0], requires_grad=True)
+    x = autograd_lab.tensor([3.0], requires_grad=True)
+    panel = GraphStepper.from_function(lambda w, x: _wrong_mul().apply(w, x).sum(), w, x,
+                                       compare_with_torch=True).stepper.panel_html()
+    for words in ("current step", "differs from torch", "same gradients as torch"):
+        assert words in panel
+
+
+def test_the_stored_output_has_a_picture_of_the_current_step(backend, book_graph):
+    stepper = GraphStepper(book_graph["z"], book_graph)
+    html = stepper._repr_mimebundle_()["text/html"]
+    encoded = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', html).group(1)
+    assert base64.b64decode(encoded).decode() == stepper.stepper.svg()
+    assert "forward 0/1" in html
+    assert GraphStepper(book_graph["z"], book_graph)._repr_mimebundle_()["text/html"] == html  # nbval compares it
+
+
+def test_the_play_button_says_pause_while_playing(backend, book_graph):
+    stepper = GraphStepper(book_graph["z"], book_graph)
+    play = next(w for w in _all_widgets(stepper.widget) if "al-play" in w._dom_classes)
+    play.value = True
+    assert "pause" in play.description
+    play.value = False
+    assert "play" in play.description

@@ -117,3 +117,30 @@ def test_drawing_a_torch_graph_needs_no_graphviz(tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "<svg"
+
+
+def test_the_drawing_scales_to_the_width_it_is_given(backend, book_graph):
+    root = ET.fromstring(draw(book_graph["z"], book_graph).svg)
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    assert "max-width:100%" in root.get("style")
+
+
+def test_an_op_box_shows_the_id_sentences_use(backend):
+    w = backend.tensor([1.0], requires_grad=True)
+    titles = {t.text for t in ET.fromstring(draw((w * 2) * 3, {"w": w}).svg).iter(f"{SVG}text")}
+    assert {"MulBackward0", "MulBackward0#2"} <= titles
+
+
+def test_a_value_not_kept_says_why_when_hovered(backend):
+    w = backend.ones(4, requires_grad=True)
+    svg = draw((w * 2).exp().sum(), {"w": w}).svg
+    muted = [t for t in ET.fromstring(svg).iter(f"{SVG}text") if t.get("class") == "al-muted"]
+    assert muted and all(t.text == "value not kept" for t in muted)
+    assert all("not saved for backward" in t.find(f"{SVG}title").text for t in muted)
+
+
+def test_long_values_are_cut_with_a_tooltip_holding_all_of_them(backend):
+    w = backend.arange(6.0).reshape(2, 3).requires_grad_()
+    svg = draw(w * 2, {"w": w}).svg
+    values = next(t for t in ET.fromstring(svg).iter(f"{SVG}text") if t.text == "[0., 1., 2., 3., …]")
+    assert values.find(f"{SVG}title").text == "[[0., 1., 2.],\n [3., 4., 5.]]"
