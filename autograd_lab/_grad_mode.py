@@ -28,6 +28,11 @@ class _GradModeContext:
 
     mode = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:  # the switches defined here display from PyTorch's home for them
+            cls.__module__ = "autograd_lab.autograd.grad_mode"
+
     def __enter__(self) -> None:
         self._previous = _set_enabled(self.mode)
 
@@ -76,3 +81,6 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
     def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self.mode)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__module__}.{type(self).__qualname__}(mode={self.mode})"

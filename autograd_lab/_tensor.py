@@ -135,6 +135,17 @@ class Tensor:
         return self
 
     @property
+    def volatile(self) -> bool:
+        """PyTorch 0.3's "no graph from here" flag (the book's era); ``no_grad()`` replaced it."""
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value: bool) -> None:
+        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                      UserWarning, stacklevel=2)
+
+    @property
     def grad_fn(self) -> Any:
         """The backward node of the op that produced this tensor (None for leaves)."""
         return self._grad_fn

@@ -30,17 +30,25 @@ def _differentiable_outputs(outputs: tuple) -> list[Tensor]:
     return [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
 
 
-def _numerical_jacobian(func: Callable, inputs: tuple, i: int, outputs: list[Tensor], eps: float) -> list[np.ndarray]:
-    """d(outputs)/d(inputs[i]) by central differences; one (input numel × output numel) matrix per output."""
+def _tensor_outputs(outputs: tuple) -> list[Tensor]:
+    return [o for o in outputs if isinstance(o, Tensor)]
+
+
+def _numerical_jacobian(func: Callable, inputs: tuple, i: int, outputs: list[Tensor], eps: float,
+                        pick: Callable[[tuple], list[Tensor]] = _differentiable_outputs) -> list[np.ndarray]:
+    """d(outputs)/d(inputs[i]) by central differences; one (input numel × output numel) matrix per output.
+
+    ``pick`` chooses, among what ``func`` returns, the ``outputs`` to differentiate.
+    """
     x = inputs[i]._data  # nudged in place, behind autograd's back (no version bump)
     columns: list[list[np.ndarray]] = [[] for _ in outputs]
     for j in range(x.size):
         original = x.flat[j]
         x.flat[j] = original - eps  # in the input's own dtype: in float32 this rounding is the noise
         # flatten() copies: an output that is a view of x would change when x is nudged again
-        minus = [o._data.flatten() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
+        minus = [o._data.flatten() for o in pick(_as_tuple(func(*inputs)))]
         x.flat[j] = original + eps
-        plus = [o._data.flatten() for o in _differentiable_outputs(_as_tuple(func(*inputs)))]
+        plus = [o._data.flatten() for o in pick(_as_tuple(func(*inputs)))]
         x.flat[j] = original
         for k in range(len(outputs)):
             columns[k].append((plus[k] - minus[k]) / (2 * eps))
@@ -73,8 +81,11 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     if not diff:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
                          "requires_grad=True.")
-    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+    returned = _as_tuple(func(*inputs))
+    outputs = _differentiable_outputs(returned)
     try:
+        if not outputs:  # nothing to ask backward about: then the function must not depend on its inputs
+            _check_no_differentiable_outputs(func, inputs, diff, _tensor_outputs(returned), eps)
         for k, out in enumerate(outputs):
             analytical = _analytical_jacobian(inputs, diff, out)
             again = _analytical_jacobian(inputs, diff, out)
@@ -93,6 +104,16 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
             raise
         return False
     return True
+
+
+def _check_no_differentiable_outputs(func: Callable, inputs: tuple, diff: list[int], outputs: list[Tensor],
+                                     eps: float) -> None:
+    """No output requires grad (e.g. a ``.detach()`` at the end): passing would be vacuous, unless the
+    outputs really do not move when the inputs do."""
+    for i in diff:
+        for jacobian in _numerical_jacobian(func, inputs, i, outputs, eps, pick=_tensor_outputs):
+            if np.count_nonzero(jacobian):
+                raise GradcheckError("Numerical gradient for function expected to be zero")
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], grad_outputs: Any = None, *,
