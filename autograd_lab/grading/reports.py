@@ -7,59 +7,79 @@
     OUTDIR/review.md                     the seed, submissions flagged for review, and those not graded
 
 Everything is sorted and free of timings, so grading again with the same seed writes the same files.
+Each file is written whole or not at all (a temporary file, then a rename): a killed run never
+leaves a half-written gradebook. Kernels that ran without a jail are named in grades.csv's status
+column and at the top of review.md.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from autograd_lab.grading.notebook import Exercise
 from autograd_lab.grading.results import CheckOutcome, StudentResult
 
 
-def write_reports(outdir: Path, exercise: Exercise, seed: int, results: list[StudentResult]) -> None:
+def write_reports(outdir: Path, exercise: Exercise, seed: int, results: list[StudentResult], *,
+                  jailed: bool) -> None:
+    """Write every report; ``jailed`` says whether the kernels ran in the jail (the gradebook says if not)."""
     results = sorted(results, key=lambda r: r.student)
     (outdir / "feedback").mkdir(parents=True, exist_ok=True)
-    _write_wide(outdir / "grades.csv", exercise, results)
-    _write_long(outdir / "grades_long.csv", results)
     for r in results:
-        (outdir / "feedback" / f"{r.student}.md").write_text(feedback(exercise, r), encoding="utf-8")
+        write_atomic(outdir / "feedback" / f"{r.student}.md", feedback(exercise, r))
         gradescope = outdir / "gradescope" / r.student
         gradescope.mkdir(parents=True, exist_ok=True)
-        (gradescope / "results.json").write_text(json.dumps(gradescope_results(exercise, r), indent=2,
-                                                            ensure_ascii=False) + "\n", encoding="utf-8")
-    (outdir / "review.md").write_text(_review(exercise, seed, results), encoding="utf-8")
+        write_atomic(gradescope / "results.json",
+                     json.dumps(gradescope_results(exercise, r), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(outdir / "grades_long.csv", _long(results))
+    write_atomic(outdir / "review.md", _review(exercise, seed, results, jailed))
+    write_atomic(outdir / "grades.csv", _wide(exercise, results, jailed))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step: readers see the old file or the new one, never half."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def _write_wide(path: Path, exercise: Exercise, results: list[StudentResult]) -> None:
-    checks = exercise.checks
-    with path.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["student", *(c.id for c in checks), "total", "status", "review"])
-        out.writerow(["POINTS POSSIBLE", *(_number(c.points) for c in checks), _number(exercise.points), "",
-                      ""])
-        for r in results:
-            status = f"could not grade: {r.problem}" if r.problem else "graded"
-            out.writerow([r.student, *(_number(o.points) for o in r.outcomes), _number(r.score), status,
-                          "; ".join(r.flags)])
+def _wide(exercise: Exercise, results: list[StudentResult], jailed: bool) -> str:
+    checks, f = exercise.checks, io.StringIO()
+    out = csv.writer(f)
+    out.writerow(["student", *(c.id for c in checks), "total", "status", "review"])
+    out.writerow(["POINTS POSSIBLE", *(_number(c.points) for c in checks), _number(exercise.points), "", ""])
+    for r in results:
+        status = f"could not grade: {r.problem}" if r.problem else "graded" if jailed else "graded without a jail"
+        out.writerow([r.student, *(_number(o.points) for o in r.outcomes), _number(r.score), status,
+                      "; ".join(r.flags)])
+    return f.getvalue()
 
 
-def _write_long(path: Path, results: list[StudentResult]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["student", "check", "hidden", "points", "possible", "result", "first problem"])
-        for r in results:
-            for o in r.outcomes:
-                failed = next((str(v).splitlines()[0] for v in o.verdicts if not v.ok), "")
-                result = "not graded" if r.problem else "passed" if o.points == o.check.points else "failed"
-                out.writerow([r.student, o.check.id, str(o.check.hidden).lower(), _number(o.points),
-                              _number(o.check.points), result, failed])
+def _long(results: list[StudentResult]) -> str:
+    f = io.StringIO()
+    out = csv.writer(f)
+    out.writerow(["student", "check", "hidden", "points", "possible", "result", "first problem"])
+    for r in results:
+        for o in r.outcomes:
+            failed = next((str(v).splitlines()[0] for v in o.verdicts if not v.ok), "")
+            result = "not graded" if r.problem else "passed" if o.points == o.check.points else "failed"
+            out.writerow([r.student, o.check.id, str(o.check.hidden).lower(), _number(o.points),
+                          _number(o.check.points), result, failed])
+    return f.getvalue()
 
 
 def _title(o: CheckOutcome) -> str:
@@ -105,9 +125,13 @@ def gradescope_results(exercise: Exercise, r: StudentResult) -> dict:
     return {"score": r.score, "output": output, "tests": tests}
 
 
-def _review(exercise: Exercise, seed: int, results: list[StudentResult]) -> str:
-    lines = [f"# {exercise.name}: grading review", "", f"Graded {len(results)} submission(s) with seed "
-             f"{seed} (grade again with `--seed {seed}` to get the same results).", ""]
+def _review(exercise: Exercise, seed: int, results: list[StudentResult], jailed: bool) -> str:
+    lines = [f"# {exercise.name}: grading review", ""]
+    if not jailed:
+        lines += ["**Graded without a jail** (`--no-jail`): the students' code ran with the grader's rights and "
+                  "could have read the master or changed other submissions and these files.", ""]
+    lines += [f"Graded {len(results)} submission(s) with seed {seed} (grade again with `--seed {seed}` to get "
+              "the same results).", ""]
     flagged = [r for r in results if r.flags]
     lines += ["## Flagged for review", "", "Code an exercise does not need. Checks are judged outside the student's "
               "kernel, against the master's results; a submission whose code changes the grading machinery "
