@@ -1,4 +1,4 @@
-"""Check a student's custom ``Function`` (or training code) against PyTorch, and say what differs.
+"""Check a student's custom ``Function`` (or training code, or backward engine) against PyTorch, and say what differs.
 
 ``check_function(Mul, inputs=lambda: (w, x, b), seed=0)`` runs ``Mul`` on the same inputs four ways:
 
@@ -8,24 +8,28 @@
 3. PyTorch's own autograd differentiating ``Mul.forward`` directly (no custom backward): the
    gradients a correct backward must return;
 4. ``Mul.backward`` called by hand with the ctx forward filled: what it returns exactly (how many
-   gradients, which shapes). The engines would quietly sum a broadcast-shaped gradient, so only
-   this direct call tells whether backward reduced it.
+   gradients, which shapes), whether it changed ``grad_output``, and what forward kept on ``ctx``.
+   The engines would quietly sum a broadcast-shaped gradient, so only this direct call tells
+   whether backward reduced it.
 
 Everything measured is plain data (a *measurement*: lists, numbers, strings), and ``judge`` turns
 a measurement plus a *trusted* one into verdict lines. In a notebook both are the same
 measurement. The grader measures in the student's kernel and judges in its own process against
 the master solution's measurement on the same inputs (see ``autograd_lab/grading/grade.py``).
+A check is worth ``points``: all of them when every verdict passes, none otherwise.
 torch is imported only when a check runs.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib
 import inspect
 import math
 import os
 import re
+import sys
 import sysconfig
 import traceback
 import types
@@ -44,27 +48,60 @@ MEASUREMENT_MIME = "application/vnd.autograd-lab.measurement+json"
 _grading: dict[str, Any] | None = None  # set in a grading kernel by begin_graded_cell()
 
 
+# ----- the exercise kernel: `import torch` gives autograd_lab --------------------------------------
+def _import_torch_as_autograd_lab(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                                  level: int = 0) -> Any:
+    """In the notebook's own code (``__main__``), ``import torch.x`` imports ``autograd_lab.x``."""
+    if level == 0 and (name == "torch" or name.startswith("torch.")) and \
+            isinstance(globals, dict) and globals.get("__name__") == "__main__":
+        name = "autograd_lab" + name[len("torch"):]
+    return _real_import(name, globals, locals, fromlist, level)
+
+
+_real_import = getattr(builtins.__import__, "__wrapped__", builtins.__import__)
+_import_torch_as_autograd_lab.__wrapped__ = _real_import  # type: ignore[attr-defined]
+
+
+def torch_is_autograd_lab() -> None:
+    """From now on the notebook's ``import torch`` gives autograd_lab, as in the lessons' left column.
+
+    Only code written in the notebook is redirected: the checker (and every library) still gets
+    real PyTorch, which it needs to say what a correct answer is.
+    """
+    builtins.__import__ = _import_torch_as_autograd_lab
+
+
 # ----- verdicts --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verdict:
-    """One line of a check's report: passed or not, what was seen, and (on failure) what to try."""
+    """One line of a check's report: passed or not, what was seen, and (on failure) what to try.
+
+    A *warning* passes (it costs nothing) but says what to change, e.g. a deprecated name.
+    """
 
     ok: bool
     text: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return ("✓ " if self.ok else "✗ ") + self.text
+        return ("⚠ " if self.warning else "✓ " if self.ok else "✗ ") + self.text
 
 
 def _fail(text: str, hint: str = "") -> Verdict:
     return Verdict(False, f"{text.rstrip('.,:')}. Hint: {hint}" if hint else text)
 
 
+def points_text(x: float) -> str:
+    """``1 point``, ``2.5 points``: the one scale checks, the check command and the grader speak in."""
+    return f"{x:g} point" if x == 1 else f"{x:g} points"
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """What a check found: its verdicts, and the share of them that passed (``score``)."""
+    """What a check found: its verdicts, and the points they earn (all when every verdict passes)."""
 
     verdicts: tuple[Verdict, ...]
+    points: float = 1
 
     @property
     def passed(self) -> bool:
@@ -72,36 +109,41 @@ class CheckResult:
 
     @property
     def score(self) -> float:
-        return sum(v.ok for v in self.verdicts) / len(self.verdicts) if self.verdicts else 0.0
+        """Points earned: all of them, or none."""
+        return self.points if self.passed else 0
 
     def __repr__(self) -> str:
-        return f"score: {sum(v.ok for v in self.verdicts)}/{len(self.verdicts)}"
+        if self.passed:
+            return f"✓ {self.score:g}/{points_text(self.points)}"
+        return f"✗ {self.score:g}/{points_text(self.points)}: fix the first ✗ line above, then run the check again"
 
 
-# ----- the two checks a notebook calls ----------------------------------------------------------
+class CheckFailedError(AssertionError):
+    """Raised by a failing check under ``pytest --nbval-lax``, so the cell fails there (never in Jupyter)."""
+
+
+# ----- the checks a notebook calls ----------------------------------------------------------------
 def check_function(fn: type[Function], inputs: Callable[[], Any], *, seed: int = 0,
                    reference: Callable[..., Any] | None = None, backward: bool = True,
-                   double_backward: bool = False, expect_none: Sequence[str] = (), rtol: float = 1e-4,
-                   atol: float = 1e-5) -> CheckResult | None:
+                   double_backward: bool = False, gradcheck: bool = False, expect_none: Sequence[str] = (),
+                   rtol: float = 1e-4, atol: float = 1e-5, points: float = 1) -> CheckResult | None:
     """Check a custom Function: its forward, and its gradients against PyTorch's autograd.
 
     ``inputs`` builds the arguments of ``fn.apply`` (called right after ``torch.manual_seed(seed)``);
     ``reference`` is the math forward must compute, in plain tensor ops; ``expect_none`` names
-    inputs whose gradient must be None; ``double_backward`` adds gradgradcheck and a
-    Hessian-vector product. Prints one verdict per line and returns them with a score.
+    inputs whose gradient must be None; ``gradcheck`` adds finite differences (float64 inputs);
+    ``double_backward`` adds gradgradcheck and a Hessian-vector product. Prints one verdict per
+    line and returns them with the points earned.
     """
-    if not (isinstance(fn, type) and issubclass(fn, Function)):
-        raise TypeError(f"check_function checks a Function subclass (class {getattr(fn, '__name__', 'Name')}"
-                        f"(Function): ...), not {type(fn).__name__}")
-    options = {"backward": backward, "double_backward": double_backward, "expect_none": list(expect_none),
-               "rtol": rtol, "atol": atol}
-    return _report(measure_function(fn, inputs, _seed(seed), reference, options))
+    options = {"backward": backward, "double_backward": double_backward, "gradcheck": gradcheck,
+               "expect_none": list(expect_none), "rtol": rtol, "atol": atol}
+    return _report(lambda s: measure_function(fn, inputs, s, reference, options), "function", seed, points)
 
 
 def check_training(train: Callable[..., Any], setup: Callable[[], tuple], *, seed: int = 0,
                    frozen: Sequence[str] = (), unchanged: Sequence[str] = (),
                    groups: Sequence[tuple[Sequence[str], float]] | None = None, rtol: float = 1e-4,
-                   atol: float = 1e-5) -> CheckResult | None:
+                   atol: float = 1e-5, points: float = 1) -> CheckResult | None:
     """Check code that trains chosen layers, on the parameters it leaves behind.
 
     ``setup`` builds ``(model, *data)`` (after ``torch.manual_seed(seed)``); ``train(model, *data)``
@@ -112,7 +154,22 @@ def check_training(train: Callable[..., Any], setup: Callable[[], tuple], *, see
     """
     options = {"frozen": list(frozen), "unchanged": list(unchanged), "rtol": rtol, "atol": atol,
                "groups": None if groups is None else [[list(names), lr] for names, lr in groups]}
-    return _report(measure_training(train, setup, _seed(seed), options))
+    return _report(lambda s: measure_training(train, setup, s, options), "training", seed, points)
+
+
+def check_engine(engine: Callable[[Any], Any], f: Callable[..., Any], inputs: Callable[[], Any], *, seed: int = 0,
+                 order_only: bool = False, rtol: float = 1e-4, atol: float = 1e-5,
+                 points: float = 1) -> CheckResult | None:
+    """Check a backward engine written by hand, on the graph of ``f(*inputs())`` (a scalar).
+
+    ``order_only``: ``engine(root)`` gets the output's ``grad_fn`` and returns the nodes in an order
+    where each comes before every node it sends gradients to. Otherwise ``engine(output)`` runs the
+    whole backward pass (calling each node once, its leaves' ``.grad`` filled) and returns the nodes
+    in the order it called them. Both are compared with autograd_lab's engine (``iter_backward``)
+    and the gradients with PyTorch's; the same engine also runs on PyTorch's graph.
+    """
+    options = {"order_only": order_only, "rtol": rtol, "atol": atol}
+    return _report(lambda s: measure_engine(engine, f, inputs, s, options), "engine", seed, points)
 
 
 def _seed(seed: int) -> int:
@@ -122,17 +179,35 @@ def _seed(seed: int) -> int:
     return seed
 
 
-def _report(measurement: dict) -> CheckResult | None:
-    """In a notebook: print the verdicts. In a grading kernel: hand the measurement to the grader."""
+def _report(measure: Callable[[int], dict], kind: str, seed: int, points: float) -> CheckResult | None:
+    """In a notebook: print the verdicts and the points. In a grading kernel: hand the measurement over.
+
+    Whatever the student's code does, the check cell itself never raises in Jupyter (Run All goes
+    on); under ``pytest --nbval-lax`` a failing check raises ``CheckFailedError``, so that cell fails.
+    """
+    seed = _seed(seed)
+    try:
+        measurement = measure(seed)
+    except Exception as error:  # the checker could not even run the code: say where, in the student's code
+        measurement = {"kind": kind, "seed": seed, "crashed": _describe(error, "check")}
     if _grading is not None:
         from IPython.display import display
 
         display({MEASUREMENT_MIME: measurement}, raw=True)
         return None
-    result = CheckResult(tuple(judge(measurement, measurement)))
+    result = CheckResult(tuple(judge(measurement, measurement)), points)
     for verdict in result.verdicts:
         print(verdict)
+    if not result.passed and _under_pytest():
+        raise CheckFailedError(f"{result!r}\n" + "\n".join(str(v) for v in result.verdicts if not v.ok))
     return result
+
+
+def _under_pytest() -> bool:
+    """Is this a kernel that pytest (nbval) runs? Then a failing check must fail its cell."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return "PYTEST_CURRENT_TEST" in os.environ and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def begin_graded_cell(seed: int | None, with_answers: bool = True) -> None:
@@ -145,11 +220,19 @@ def begin_graded_cell(seed: int | None, with_answers: bool = True) -> None:
     _grading = {"seed": seed, "answers": with_answers}
 
 
+def _with_answers() -> bool:
+    return _grading is None or _grading["answers"]
+
+
 # ----- measuring a Function ---------------------------------------------------------------------
 def measure_function(fn: type[Function], make_inputs: Callable[[], Any], seed: int,
                      reference: Callable[..., Any] | None, options: dict) -> dict:
     """Run ``fn`` under both engines, torch's autograd of its forward, and its backward by hand."""
     import torch
+
+    if not (isinstance(fn, type) and issubclass(fn, Function)):
+        raise TypeError(f"check_function checks a Function subclass (class {getattr(fn, '__name__', 'Name')}"
+                        f"(Function): ...), not {type(fn).__name__}")
 
     args = _build(make_inputs, seed)
     order = 2 if options["double_backward"] else 1
@@ -166,20 +249,24 @@ def measure_function(fn: type[Function], make_inputs: Callable[[], Any], seed: i
 
     measurement = {
         "kind": "function", "name": fn.__name__, "options": options, "seed": seed,
+        "style": "classic" if with_ctx else "setup_context", "forward_params": _forward_params(fn),
         "params": _parameter_names(fn, len(args)),
         "inputs": [_encode_input(a) for a in args],
         "autograd_lab": _differentiate(fn.apply, _fresh(args), autograd_lab, seed, order),
         "torch": _differentiate(torch_fn.apply, _to_torch_args(args), torch, seed, order),
         "direct": _backward_by_hand(fn, _fresh(args), seed),
     }
-    if _grading is None or _grading["answers"]:  # the right answers (a graded submission's kernel never has them)
+    if _with_answers():  # the right answers (a graded submission's kernel never has them)
         measurement["autograd"] = _differentiate(forward_by_torch, _to_torch_args(args), torch, seed, order)
         if reference is not None:
             measurement["reference"] = _differentiate(to_torch(reference), _to_torch_args(args), torch, seed,
                                                       order)
-    if order == 2:
-        measurement["autograd_lab"]["gradgradcheck"] = _gradgradcheck(autograd_lab, fn.apply, _fresh(args))
-        measurement["torch"]["gradgradcheck"] = _gradgradcheck(torch, torch_fn.apply, _to_torch_args(args))
+    for lib, apply, engine in ((autograd_lab, fn.apply, "autograd_lab"), (torch, torch_fn.apply, "torch")):
+        fresh = _fresh(args) if lib is autograd_lab else _to_torch_args(args)
+        if options.get("gradcheck"):
+            measurement[engine]["gradcheck"] = _finite_differences(lib.autograd.gradcheck, apply, fresh)
+        if order == 2:
+            measurement[engine]["gradgradcheck"] = _finite_differences(lib.autograd.gradgradcheck, apply, fresh)
     return measurement
 
 
@@ -204,12 +291,16 @@ def _torch_tensor(t: Tensor) -> Any:
     return torch.from_numpy(t.detach().numpy().copy()).requires_grad_(t.requires_grad)
 
 
+def _forward_params(fn: type[Function]) -> list[str]:
+    try:
+        return list(inspect.signature(fn.forward).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
 def _parameter_names(fn: type[Function], count: int) -> list[str]:
     """forward's parameter names (without ctx), to name inputs in verdicts; ``input 3`` beyond them."""
-    try:
-        params = list(inspect.signature(fn.forward).parameters)
-    except (TypeError, ValueError):
-        params = []
+    params = _forward_params(fn)
     if fn.setup_context is Function.setup_context:
         params = params[1:]
     return [params[i] if i < len(params) and not params[i].startswith("*") else f"input {i + 1}"
@@ -266,7 +357,12 @@ def _per_input(args: tuple, wanted: list, grads: Sequence[Any], lib: Any) -> lis
 
 
 def _backward_by_hand(fn: type[Function], args: tuple, seed: int) -> dict:
-    """Call ``fn.backward`` ourselves with the ctx that forward filled, and record what comes back."""
+    """Call ``fn.backward`` ourselves with the ctx that forward filled, and record what comes back.
+
+    Also what forward kept: each saved tensor is an input, the output, or something else (computed
+    inside forward: it has no history, so double backward cannot go through it), and which ctx
+    attributes hold an input or the output (they belong in ``save_for_backward``).
+    """
     rng = np.random.default_rng(seed)
     try:
         out = fn.apply(*args)
@@ -274,30 +370,50 @@ def _backward_by_hand(fn: type[Function], args: tuple, seed: int) -> dict:
         ctx = next(o.grad_fn for o in outs if isinstance(o, Tensor) and o.grad_fn is not None)
     except Exception:  # forward's own failure is reported by the engine runs
         return {"skipped": True}
+
+    def kind(t: Any) -> str:
+        if any(t is a for a in args):
+            return "input"
+        return "output" if any(t is o for o in outs) else "other"
+
     try:
-        saved = len(ctx.saved_tensors)
-    except Exception:
-        saved = None
+        saved = [kind(t) for t in ctx.saved_tensors if isinstance(t, Tensor)]
+    except Exception:  # e.g. a saved tensor changed in place: backward's own call reports it
+        saved = []
+    kept = sorted(name for name, value in vars(ctx).items()
+                  if not name.startswith("_") and isinstance(value, Tensor) and kind(value) != "other")
     grad_outputs = [_random_like(autograd_lab, o, rng) if isinstance(o, Tensor) else None for o in outs]
+    before = [g.numpy().copy() if g is not None else None for g in grad_outputs]
+    found: dict[str, Any] = {"saved": saved, "ctx_tensors": kept}
     try:
         with autograd_lab.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             returned = fn.backward(ctx, *grad_outputs)
     except Exception as error:
-        return {"saved": saved, "error": _describe(error, "backward")}
+        return {**found, "error": _describe(error, "backward")}
+    found["grad_output_changed"] = any(g is not None and not np.array_equal(g.numpy(), b, equal_nan=True)
+                                       for g, b in zip(grad_outputs, before))
     returned = returned if isinstance(returned, tuple) else (returned,)
-    return {"saved": saved, "returned": [None if r is None else list(r.shape) if isinstance(r, Tensor)
-                                         else type(r).__name__ for r in returned]}
+    found["returned"] = [None if r is None else list(r.shape) if isinstance(r, Tensor) else type(r).__name__
+                         for r in returned]
+    return found
 
 
-def _gradgradcheck(lib: Any, apply: Callable[..., Any], args: tuple) -> str:
+def _finite_differences(check: Callable[..., Any], apply: Callable[..., Any], args: tuple) -> str:
+    """gradcheck or gradgradcheck: "ok", or the first line of why not."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            lib.autograd.gradgradcheck(apply, args)
+            check(apply, args)
         return "ok"
     except Exception as error:
-        return _one_line(f"{type(error).__name__}: {str(error).strip().splitlines()[0]}")
+        return _one_line(f"{type(error).__name__}: {_first_line(error)}")
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an exception's message ('' for a bare ``raise NotImplementedError``)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 # ----- measuring training code ------------------------------------------------------------------
@@ -338,6 +454,75 @@ def _train(train: Callable[..., Any], values: tuple) -> dict:
     return run
 
 
+# ----- measuring a backward engine written by hand -------------------------------------------------
+def measure_engine(engine: Callable[[Any], Any], f: Callable[..., Any], make_inputs: Callable[[], Any], seed: int,
+                   options: dict) -> dict:
+    """Run the student's engine on autograd_lab's graph of ``f`` and on torch's; record orders and gradients.
+
+    A node is named by its index in ``_graph_nodes`` (the same walk in both libraries' graphs).
+    """
+    import torch
+
+    from autograd_lab.autograd.engine import iter_backward
+
+    args = _build(make_inputs, seed)
+    output = f(*_fresh(args))
+    nodes = _graph_nodes(output.grad_fn)
+    index = {id(n): i for i, n in enumerate(nodes)}
+    graph = {"names": [n.name() for n in nodes],
+             "edges": [[i, index[id(child)]] for i, n in enumerate(nodes) for child, _ in n.next_functions
+                       if child is not None],
+             "engine_order": [index[id(step.node)] for step in iter_backward(output)]}
+    measurement = {"kind": "engine", "name": getattr(engine, "__name__", "engine"), "options": options,
+                   "seed": seed, "inputs": [_encode_input(a) for a in args], "graph": graph,
+                   "params": _function_params(f, len(args)),
+                   "autograd_lab": _run_engine(engine, f, _fresh(args), options, autograd_lab),
+                   "torch": _run_engine(to_torch(engine), to_torch(f), _to_torch_args(args), options, torch)}
+    if _with_answers():  # PyTorch's own backward on the same graph
+        theirs = _to_torch_args(args)
+        to_torch(f)(*theirs).backward()
+        measurement["autograd"] = {"grads": [_encode(a.grad) if isinstance(a, torch.Tensor) and a.grad is not None
+                                             else None for a in theirs]}
+    return measurement
+
+
+def _function_params(f: Callable[..., Any], count: int) -> list[str]:
+    try:
+        params = [p for p in inspect.signature(f).parameters if not p.startswith("*")]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"input {i + 1}" for i in range(count)]
+
+
+def _run_engine(engine: Callable[[Any], Any], f: Callable[..., Any], args: tuple, options: dict, lib: Any) -> dict:
+    """The student's engine on one graph: the nodes it returned (as indices), the leaves' gradients."""
+    run: dict[str, Any] = {}
+    try:
+        output = f(*args)
+        index = {id(n): i for i, n in enumerate(_graph_nodes(output.grad_fn))}
+        order = engine(output.grad_fn if options["order_only"] else output)
+        run["order"] = [index.get(id(n), -1) for n in order] if isinstance(order, list | tuple) else \
+            type(order).__name__
+        if not options["order_only"]:
+            run["grads"] = [_encode(a.grad) if isinstance(a, lib.Tensor) and a.grad is not None else None
+                            for a in args]
+    except Exception as error:
+        run["error"] = _describe(error, "your engine")
+    return run
+
+
+def _graph_nodes(root: Any) -> list:
+    """Every node reachable from ``root``, in the order a walk along ``next_functions`` finds them."""
+    nodes, seen, stack = [root], {id(root)}, [root]
+    while stack:
+        for child, _ in stack.pop().next_functions:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+                nodes.append(child)
+    return nodes
+
+
 # ----- judging ----------------------------------------------------------------------------------
 def judge(measured: dict, trusted: dict) -> list[Verdict]:
     """Verdicts on ``measured``, with the expected values and options taken from ``trusted``.
@@ -348,21 +533,26 @@ def judge(measured: dict, trusted: dict) -> list[Verdict]:
     if measured.get("kind") != trusted["kind"] or measured.get("seed") != trusted["seed"]:
         return [_fail("this check's measurement is not the one the grader asked for",
                       "code that changes the checker is flagged for review")]
-    if trusted["kind"] == "function":
-        if measured.get("inputs") != trusted["inputs"]:
-            return [_fail("the check ran on other inputs than the grader's",
+    if "crashed" in measured:
+        return [_error_verdict("the check", measured["crashed"], measured)]
+    if trusted["kind"] == "training":
+        if measured.get("start") != trusted["start"]:
+            return [_fail("training started from other parameters than the grader's",
                           "does your code change torch's random generator or default dtype?")]
-        return _judge_function(measured, trusted)
-    if measured.get("start") != trusted["start"]:
-        return [_fail("training started from other parameters than the grader's",
+        return _judge_training(measured, trusted)
+    if measured.get("inputs") != trusted["inputs"]:
+        return [_fail("the check ran on other inputs than the grader's",
                       "does your code change torch's random generator or default dtype?")]
-    return _judge_training(measured, trusted)
+    return _judge_engine(measured, trusted) if trusted["kind"] == "engine" else _judge_function(measured, trusted)
 
 
 def _judge_function(m: dict, t: dict) -> list[Verdict]:
     names, options = t["params"], t["options"]
     tol = options["rtol"], options["atol"]
     ours = m["autograd_lab"]
+    style = _style_verdict(m)
+    if style is not None:
+        return [style]
     if "error" in ours and ours["error"]["stage"] == "forward":
         return [_error_verdict("forward", ours["error"], m)]
     verdicts = [_forward_verdict(ours, _expected(t, "output"), tol)]
@@ -371,8 +561,12 @@ def _judge_function(m: dict, t: dict) -> list[Verdict]:
     direct = m["direct"]
     if "error" in direct:
         return [*verdicts, _error_verdict("backward", direct["error"], m)]
+    if direct.get("grad_output_changed"):
+        return [*verdicts, _fail("backward changes grad_output in place, so every gradient computed from it is "
+                                 "off", "never modify grad_output (PyTorch's docs forbid it): compute new "
+                                 "tensors from it instead of calling in-place methods (those ending in _)")]
     if "returned" in direct:
-        verdicts.append(_count_verdict(direct["returned"], names))
+        verdicts.append(_count_verdict(direct["returned"], names, m.get("forward_params", []), m.get("style")))
         if not verdicts[-1].ok:
             return verdicts
     if "error" in ours and ours["error"]["stage"] != "double backward":
@@ -382,13 +576,39 @@ def _judge_function(m: dict, t: dict) -> list[Verdict]:
         verdict = _input_verdict(i, name, t, ours["grads"], expected, direct.get("returned"), tol)
         if verdict is not None:
             verdicts.append(verdict)
+    if direct.get("ctx_tensors"):
+        kept = ", ".join(f"ctx.{n}" for n in direct["ctx_tensors"])
+        verdicts.append(_fail(f"forward keeps {kept} as a ctx attribute instead of saving it with "
+                              "ctx.save_for_backward", "the task asks for save_for_backward: it is how autograd "
+                              "knows what backward needs (it checks that nothing changed it in place, and frees "
+                              "it after backward)"))
+    elif "saved" in direct:
+        verdicts.append(Verdict(True, "forward saves what backward needs with ctx.save_for_backward"))
     verdicts.append(_torch_verdict(m["torch"], ours, names, tol))
-    if ours["warnings"] or m["torch"]["warnings"]:
-        warning = (ours["warnings"] or m["torch"]["warnings"])[0]
-        verdicts.append(_fail(f"uses a deprecated API ({warning})", "use today's names, e.g. ctx.saved_tensors"))
+    for warning in sorted(set(ours["warnings"]) | set(m["torch"]["warnings"]))[:1]:
+        verdicts.append(Verdict(True, f"uses a deprecated API ({warning}): it still works today, but use "
+                                      "today's name (ctx.saved_tensors)", warning=True))
+    first_order_ok = all(v.ok for v in verdicts)
+    if options.get("gradcheck"):
+        verdicts += _finite_difference_verdicts(m, "gradcheck", "compare your backward with the derivative you "
+                                                "derived, term by term")
     if options["double_backward"]:
-        verdicts += _second_order_verdicts(m, _expected(t, "hvp"), names, tol)
+        if not first_order_ok:
+            verdicts.append(_fail("second derivatives not checked yet", "first make the first derivatives above "
+                                                                         "right"))
+        else:
+            verdicts += _second_order_verdicts(m, _expected(t, "hvp"), names, tol)
     return verdicts
+
+
+def _style_verdict(m: dict) -> Verdict | None:
+    """A PyTorch-2-style Function (with setup_context) whose forward still takes ctx."""
+    params = m.get("forward_params") or []
+    if m.get("style") == "setup_context" and params and params[0] == "ctx":
+        return _fail("forward takes ctx, but this Function has setup_context, so forward gets only the inputs "
+                     f"(forward({', '.join(params[1:])}))", "in the PyTorch 2 style, forward has no ctx: "
+                     "setup_context(ctx, inputs, output) is where ctx is filled")
+    return None
 
 
 def _expected(t: dict, key: str) -> Any:
@@ -403,6 +623,9 @@ def _expected(t: dict, key: str) -> Any:
 def _forward_verdict(ours: dict, expected: list | None, tol: tuple[float, float]) -> Verdict:
     output = ours["output"]
     if "values" not in output[0]:
+        if output[0]["type"] == "ndarray":
+            return _fail("forward returned a NumPy array, not a tensor", "compute with tensor operations "
+                         "(torch.* and tensor methods) so the result is a tensor autograd can follow")
         return _fail(f"forward returned {output[0]['type']}, not a tensor", "return the result tensor")
     if expected is not None:
         for got, want in zip(output, expected):
@@ -413,9 +636,24 @@ def _forward_verdict(ours: dict, expected: list | None, tol: tuple[float, float]
     return Verdict(True, f"forward returns the expected output (shape {output[0]['shape']})")
 
 
-def _count_verdict(returned: list, names: list[str]) -> Verdict:
+def _count_verdict(returned: list, names: list[str], forward_params: list[str], style: str | None) -> Verdict:
     inputs = ", ".join(names)
-    if len(returned) < len(names) or any(r is not None for r in returned[len(names):]):
+    arrays = [names[i] if i < len(names) else f"position {i + 1}" for i, r in enumerate(returned) if r == "ndarray"]
+    if arrays:
+        return _fail(f"backward returns a NumPy array for {', '.join(arrays)}",
+                     "return tensors: compute gradients with tensor operations on grad_output and the saved "
+                     "tensors, not with NumPy")
+    if len(returned) < len(names):
+        return _fail(f"backward returns {len(returned)} value(s) for the {len(names)} inputs of forward ({inputs})",
+                     "return one gradient per input of forward, in the same order (None for non-tensors)")
+    extra = [i for i in range(len(names), len(returned)) if returned[i] is not None]
+    if extra:
+        params = forward_params[1:] if style == "classic" else forward_params
+        i = extra[0]
+        if i < len(params) and not params[i].startswith("*"):
+            return _fail(f"backward returns a {returned[i]} in position {i + 1}, for {params[i]}, which is not "
+                         "passed here (its default is used)", f"return None for {params[i]}: it is not a tensor, "
+                         "so it never has a gradient")
         return _fail(f"backward returns {len(returned)} value(s) for the {len(names)} inputs of forward ({inputs})",
                      "return one gradient per input of forward, in the same order (None for non-tensors)")
     return Verdict(True, f"backward returns one value per input of forward ({inputs})")
@@ -433,7 +671,8 @@ def _input_verdict(i: int, name: str, t: dict, grads: list, expected: list | Non
     if "shape" not in spec:  # not a tensor: its gradient must be None
         if returned is None or returned[i] is None:
             return Verdict(True, f"backward returns None for {name} (not a tensor)")
-        return _fail(f"backward returns {returned[i]} for {name}, which is not a tensor", "return None for it")
+        return _fail(f"backward returns a {returned[i]} for {name}, which is not a tensor",
+                     f"return None for {name}")
     if not spec["requires_grad"]:
         return None
     if grads[i] is None:
@@ -452,18 +691,48 @@ def _input_verdict(i: int, name: str, t: dict, grads: list, expected: list | Non
 
 
 def _gradient_hint(i: int, got: dict, expected: list, t: dict) -> str:
-    """Guess the usual mistakes: a missing grad_output factor, swapped inputs, the wrong sign."""
-    value = _array(got)
+    """Name the usual mistakes: swapped inputs, the sign, grad_output, a constant factor, a wrong term."""
+    value, want = _array(got), _array(expected[i])
     for j, other in enumerate(expected):
         if j != i and other is not None and other["shape"] == got["shape"] and _close(value, _array(other)):
             return f"that is the gradient of {t['params'][j]}: return the gradients in forward's input order"
-    if _close(-value, _array(expected[i])):
+    if _close(-value, want):
         return "the sign is wrong"
     grad_output = _grad_output_of(t)
-    if grad_output is not None and grad_output.shape == value.shape and _close(value * grad_output,
-                                                                                _array(expected[i])):
+    if grad_output is not None and grad_output.shape == value.shape and _close(value * grad_output, want):
         return "multiply by grad_output (the chain rule)"
-    return "write down d(output)/d(input) for this input and multiply it by grad_output"
+    if value.shape == want.shape and np.abs(want).max() > 1e-6:
+        factor = float(np.vdot(want, value) / np.vdot(want, want))
+        if abs(factor) > 1e-3 and _close(value, factor * want):
+            return f"it is {_number(factor)} times the right gradient everywhere: a constant factor is off"
+    located = _locate_term(i, value, want, grad_output, t)
+    return located or "write down d(output)/d(input) for this input and multiply it by grad_output"
+
+
+def _locate_term(i: int, value: np.ndarray, want: np.ndarray, grad_output: np.ndarray | None, t: dict) -> str:
+    """For an elementwise function of one input: which kind of term the gradient is off by, and where."""
+    output, spec = t["autograd_lab"].get("output") or [{}], t["inputs"][i]
+    if grad_output is None or "values" not in spec or output[0].get("shape") != spec["shape"] or \
+            grad_output.shape != value.shape:
+        return ""
+    x, y = _array(spec), _array(output[0])
+    missing = want - value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kinds = {"a constant": np.ones_like(x), "x": x, "the output y": y, "y squared": y * y,
+                 "y divided by x": np.where(x != 0, y / x, 0.0)}
+    for label, term in kinds.items():
+        basis = grad_output * term
+        if not np.isfinite(basis).all() or np.abs(basis).max() < 1e-9:
+            continue
+        c = float(np.vdot(basis, missing) / np.vdot(basis, basis))
+        if abs(c) > 1e-3 and _close(c * basis, missing):
+            return (f"the difference from the right gradient is {_number(c)} × {label} (× grad_output): a term "
+                    "of that kind is missing or has the wrong coefficient")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = int(np.nanargmax(np.abs(missing)))
+        local_got, local_want = value.flat[k] / grad_output.flat[k], want.flat[k] / grad_output.flat[k]
+    return (f"check one point by hand: at x = {_number(float(x.flat[k]))} your backward gives "
+            f"{_number(float(local_got))} × grad_output, the derivative there is {_number(float(local_want))}")
 
 
 def _grad_output_of(t: dict) -> np.ndarray | None:
@@ -500,14 +769,18 @@ def _torch_verdict(run: dict, ours: dict, names: list[str], tol: tuple[float, fl
     return Verdict(True, "the same Function gives the same results under real torch")
 
 
-def _second_order_verdicts(m: dict, expected: list | None, names: list[str], tol: tuple[float, float]) -> list:
+def _finite_difference_verdicts(m: dict, check: str, hint: str) -> list[Verdict]:
     verdicts = []
     for engine, label in (("autograd_lab", "autograd_lab"), ("torch", "real torch")):
-        result = m[engine].get("gradgradcheck", "not run")
-        if result == "ok":
-            verdicts.append(Verdict(True, f"gradgradcheck passes under {label}"))
-        else:
-            verdicts.append(_fail(f"gradgradcheck fails under {label}: {result}", _DOUBLE_BACKWARD_HINT))
+        result = m[engine].get(check, "not run")
+        verdicts.append(Verdict(True, f"{check} passes under {label}") if result == "ok" else
+                        _fail(f"{check} fails under {label}: {result}", hint))
+    return verdicts
+
+
+def _second_order_verdicts(m: dict, expected: list | None, names: list[str], tol: tuple[float, float]) -> list:
+    hint = _double_backward_hint(m)
+    verdicts = _finite_difference_verdicts(m, "gradgradcheck", hint)
     run = m["autograd_lab"]
     if "error" in run:
         verdicts.append(_error_verdict("double backward", run["error"], m))
@@ -518,7 +791,7 @@ def _second_order_verdicts(m: dict, expected: list | None, names: list[str], tol
         got = run["hvp"][i]
         problem = "is None" if got is None else _difference(got, expected[i], tol)
         if problem:
-            verdicts.append(_fail(f"the Hessian-vector product for {name} {problem}", _DOUBLE_BACKWARD_HINT))
+            verdicts.append(_fail(f"the Hessian-vector product for {name} {problem}", hint))
             return verdicts
     verdicts.append(Verdict(True, "the Hessian-vector product matches torch autograd"))
     return verdicts
@@ -528,6 +801,15 @@ _DOUBLE_BACKWARD_HINT = ("write backward with differentiable tensor ops on saved
                          "(no .data, .detach(), .numpy() or once_differentiable)")
 
 
+def _double_backward_hint(m: dict) -> str:
+    if "other" in m["direct"].get("saved", ()):
+        return ("forward saved a tensor that is neither an input nor the output: it was computed inside forward, "
+                "where nothing is recorded, so double backward cannot go through it. Save the input or the output "
+                "and compute the rest in backward")
+    return _DOUBLE_BACKWARD_HINT
+
+
+# ----- judging training code ------------------------------------------------------------------------
 def _judge_training(m: dict, t: dict) -> list[Verdict]:
     options, tol = t["options"], (t["options"]["rtol"], t["options"]["atol"])
     ours, expected = m["autograd_lab"], t["torch"].get("final")
@@ -538,15 +820,17 @@ def _judge_training(m: dict, t: dict) -> list[Verdict]:
     frozen = options["frozen"]
     if frozen:
         still = [n for n in frozen if ours["requires_grad"].get(n, True)]
-        verdicts.append(_fail(f"{', '.join(still)} still require(s) grad", "p.requires_grad_(False) for each "
-                              "parameter of the layer") if still else
+        verdicts.append(_fail(f"{', '.join(still)} still require(s) grad", "a frozen parameter no longer "
+                              "requires grad; which method of a tensor changes that, and which method of a layer "
+                              "lists all its parameters?") if still else
                         Verdict(True, f"{', '.join(frozen)} are frozen (requires_grad=False)"))
     keep = frozen + options["unchanged"]
     moved = [(n, _difference(final[n], start[n], (0.0, 0.0))) for n in keep]
     moved = [(n, problem) for n, problem in moved if problem]
     if keep:
         verdicts.append(_fail(f"{moved[0][0]} changed ({moved[0][1]}), but it must stay as it was",
-                              "leave it out of the optimizer, or freeze it") if moved else
+                              "the optimizer updates every parameter it was given that has a gradient: which "
+                              "parameters did you give it?") if moved else
                         Verdict(True, f"{', '.join(keep)} stay unchanged"))
     trained = [n for n in start if n not in keep]
     stuck = [n for n in trained if not _difference(final[n], start[n], (0.0, 0.0))]
@@ -574,8 +858,10 @@ def _groups_verdict(got: list | None, want: list) -> Verdict:
     if got is None:
         return _fail("the training code returns no optimizer to inspect", "return the optimizer you built")
     if [[sorted(names), lr] for names, lr in got] != [[sorted(names), lr] for names, lr in want]:
-        return _fail(f"the optimizer's param groups are: {describe(got)}; expected: {describe(want)}",
-                     "one dict per group: {'params': [...], 'lr': ...}")
+        hint = ("give the optimizer only the parameters it should train, with the task's learning rate"
+                if len(want) == 1 else "a param group is a dict with its own 'params' and 'lr'; the task asks "
+                f"for {len(want)} of them")
+        return _fail(f"the optimizer's param groups are: {describe(got)}; expected: {describe(want)}", hint)
     return Verdict(True, f"the optimizer's param groups: {describe(want)}")
 
 
@@ -588,6 +874,87 @@ def _parameters_verdict(final: dict, expected: dict | None, tol: tuple[float, fl
         if problem:
             return _fail(f"{what}: {name} {problem}, compared with {whose}", hint)
     return Verdict(True, f"{what} match {whose}")
+
+
+# ----- judging an engine ----------------------------------------------------------------------------
+def _judge_engine(m: dict, t: dict) -> list[Verdict]:
+    graph, options = t["graph"], t["options"]
+    tol = options["rtol"], options["atol"]
+    ours = m["autograd_lab"]
+    what = "topological_order" if options["order_only"] else "your backward"
+    if "error" in ours:
+        return [_error_verdict(what, ours["error"], m)]
+    verdicts = [_order_verdict(ours["order"], graph, options["order_only"])]
+    if not verdicts[0].ok:
+        return verdicts
+    if not options["order_only"]:
+        expected = (t.get("autograd") or {}).get("grads")
+        names = t["params"]
+        for i, spec in enumerate(t["inputs"]):
+            if "shape" not in spec:
+                continue
+            got = ours["grads"][i]
+            if not spec["requires_grad"]:
+                verdicts.append(Verdict(True, f"{names[i]} gets no .grad (it requires none)") if got is None else
+                                _fail(f"{names[i]} does not require grad, but got a .grad",
+                                      "an edge (None, 0) in next_functions leads nowhere: send nothing there"))
+                continue
+            want = None if expected is None else expected[i]
+            if got is None:
+                verdicts.append(_fail(f"no gradient reached {names[i]} (its .grad is None)",
+                                      "a leaf's gradient lands in .grad only when its AccumulateGrad node is "
+                                      "called with it"))
+                continue
+            problem = "cannot be compared" if want is None else _difference(got, want, tol)
+            if problem:
+                verdicts.append(_fail(f"the .grad of {names[i]} {problem}, compared with torch's backward",
+                                      "where a node receives gradients along several edges, they must be added "
+                                      "up before the node is called, and each node called once"))
+            else:
+                verdicts.append(Verdict(True, f"the .grad of {names[i]} matches torch's backward"))
+    verdicts.append(_engine_torch_verdict(m["torch"], ours, options["order_only"], tol))
+    return verdicts
+
+
+def _order_verdict(order: Any, graph: dict, order_only: bool) -> Verdict:
+    """Each node once, and every node after all the nodes that send it gradients."""
+    names, count = graph["names"], len(graph["names"])
+    if not isinstance(order, list):
+        return _fail(f"it returned {order}, not a list of nodes", "return the nodes" +
+                     ("" if order_only else ", in the order you called them"))
+    if -1 in order:
+        return _fail("the list holds something that is not a node of this graph",
+                     "put the nodes themselves (grad_fn objects) in the list")
+    twice = sorted({names[i] for i in order if order.count(i) > 1})
+    if twice:
+        return _fail(f"{twice[0]} is in the list more than once", "a node reached along two paths is still one "
+                     "node: visit (and call) it once")
+    missing = [names[i] for i in range(count) if i not in order]
+    if missing:
+        return _fail(f"{len(missing)} of the {count} nodes are missing, e.g. {missing[0]}",
+                     "follow next_functions from every node you reach, not only from the first")
+    position = {node: k for k, node in enumerate(order)}
+    for parent, child in graph["edges"]:
+        if position[parent] > position[child]:
+            return _fail(f"{names[child]} comes before {names[parent]}, which sends it a gradient",
+                         "a node may run only once every node that sends it a gradient has run")
+    same = order == graph["engine_order"]
+    return Verdict(True, f"all {count} nodes, once each, in a valid order" +
+                   (" (the same as autograd_lab's engine)" if same else
+                    " (autograd_lab's engine picks another valid one)"))
+
+
+def _engine_torch_verdict(run: dict, ours: dict, order_only: bool, tol: tuple[float, float]) -> Verdict:
+    hint = "use only the PyTorch API on nodes: next_functions, and calling a node with its gradients"
+    if "error" in run:
+        error = run["error"]
+        return _fail(f"on PyTorch's graph, it raised {error['type']}: {error['message']}{error['where']}", hint)
+    if run["order"] != ours["order"]:
+        return _fail("on PyTorch's graph it returns another order", hint)
+    for got, want in zip(run.get("grads", ()), ours.get("grads", ())):
+        if (got is None) != (want is None) or (got is not None and _difference(got, want, tol)):
+            return _fail("on PyTorch's graph, the leaves get other gradients", hint)
+    return Verdict(True, "the same code works on PyTorch's graph" + ("" if order_only else ", with the same .grad"))
 
 
 # ----- comparing and describing -----------------------------------------------------------------
@@ -640,26 +1007,38 @@ def _library_dirs() -> tuple[str, ...]:
 
 
 def _describe(error: BaseException, stage: str) -> dict:
-    """An exception as plain data: its type, a one-line message, and where in the student's code."""
-    where = ""
+    """An exception as plain data: its type, a one-line message, and where in the student's code (with the line)."""
+    where, line = "", ""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if not frame.filename.startswith(_library_dirs()):
-            where = f" (in {frame.name}, line {frame.lineno})"
+            where, line = f" (in {frame.name}, line {frame.lineno})", _one_line(frame.line or "", 120)
             break
-    return {"stage": stage, "type": type(error).__name__, "message": _one_line(str(error)), "where": where}
+    return {"stage": stage, "type": type(error).__name__, "message": _one_line(str(error)), "where": where,
+            "line": line}
 
 
 def _error_verdict(stage: str, error: dict, m: dict) -> Verdict:
+    if error["type"] == "NotImplementedError" and not error["message"]:
+        part = re.match(r" \(in (\w+)", error["where"])
+        name = part.group(1) if part else stage
+        return _fail(f"not done yet: {name} still raises NotImplementedError",
+                     "replace `raise NotImplementedError` (and the `# YOUR CODE HERE` line) with your code")
     message = f": {error['message']}" if error["message"] else ""
-    return _fail(f"{stage} raised {error['type']}{message}{error['where']}", _error_hint(error, m))
+    line = f": `{error['line']}`" if error.get("line") else ""
+    return _fail(f"{stage} raised {error['type']}{message}{error['where']}{line}", _error_hint(error, m))
 
 
 def _error_hint(error: dict, m: dict) -> str:
     kind, message = error["type"], error["message"]
     if kind == "NotImplementedError":
-        return "this is still the stub: replace `raise NotImplementedError` with your code"
-    if "not enough values to unpack" in message and m.get("direct", {}).get("saved") == 0:
+        return "replace `raise NotImplementedError` with your code"
+    if "save_for_backward can only save" in message:
+        return ("save_for_backward takes tensors only (or None): keep other values, such as flags, on ctx as "
+                "attributes (ctx.name = value)")
+    if "not enough values to unpack" in message and m.get("direct", {}).get("saved") == []:
         return "forward saved nothing: call ctx.save_for_backward(...) with the tensors backward needs"
+    if "of type ndarray" in message:
+        return "return tensors: compute with tensor operations, not NumPy"
     if "incorrect number of gradients" in message:
         return "return one gradient per input of forward, in order (None for non-tensors)"
     if "non-static forward" in message or "should not be instantiated" in message:
@@ -668,11 +1047,21 @@ def _error_hint(error: dict, m: dict) -> str:
         return "each gradient must have its input's shape"
     if "differentiate twice" in message or "does not require grad" in message:
         return _DOUBLE_BACKWARD_HINT
+    if kind == "AttributeError" and message.startswith("'NoneType' object has no attribute"):
+        attribute = message.rsplit(" ", 1)[-1].strip("'")
+        if attribute in ("zero_grad", "step", "param_groups"):
+            return "the optimizer is None: does the function that builds it end with `return` and the optimizer?"
+        if attribute == "next_functions":
+            return "an edge in next_functions can be (None, 0): an input that needs no gradient; skip it"
+        return f"something is None where an object with .{attribute} is expected: does a function forget to return?"
+    if "must match the size" in message or "broadcast" in message or "shape" in message:
+        return ("print the shapes of the tensors on that line: a dimension that forward reduced must be put back "
+                "(unsqueeze, or keepdim) before it lines up with the input")
     if kind == "NameError":
         return "is the cell that defines it run, and spelled the same?"
-    return "read the message, then the line it points at"
-
-
+    if kind == "TypeError" and "positional argument" in message:
+        return "compare the call with the function's parameters: is one missing, or one too many?"
+    return "the line above is where it stopped: read the message with that line in mind"
 # ----- the same code under real torch -----------------------------------------------------------
 _TWIN_MODULES = ("", ".autograd", ".autograd.function", ".nn", ".nn.functional", ".nn.init", ".optim")
 

@@ -1,8 +1,10 @@
 """``autograd-lab assign solutions/ exercises/``: write the student notebooks from the masters.
 
 For each master: solution regions become ``raise NotImplementedError`` stubs, hidden checks are
-dropped, check cells keep the master's output (so ``pytest --nbval-lax`` compares a student's
-run with it: they are tagged ``nbval-check-output``), and every other output is cleared.
+dropped, and every code cell loses its outputs and execution count: a student opens a notebook
+that has not been run, with no verdict in it before they run a check themselves.
+``pytest --nbval-lax`` needs no stored output: it runs each cell, and a failing check raises
+there (``autograd_lab.check.CheckFailedError``), so the cell fails.
 ``exercises/`` is generated, never edited by hand: a test regenerates it and compares.
 """
 
@@ -13,7 +15,7 @@ import copy
 import sys
 from pathlib import Path
 
-from autograd_lab.grading.notebook import Exercise, NotebookError, stub, tags
+from autograd_lab.grading.notebook import Exercise, NotebookError, stub
 
 
 def exercise_notebook(master: Exercise) -> dict:
@@ -26,10 +28,8 @@ def exercise_notebook(master: Exercise) -> dict:
         check = checks.get(i)
         if check is not None and check.hidden:
             continue
-        if cell["cell_type"] == "code" and check is None:
+        if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-        if check is not None:
-            cell["metadata"]["tags"] = [*tags(cell), "nbval-check-output"]
         if i in master.solution_cells:
             cell["source"] = stub(cell["source"])
         cells.append(cell)

@@ -15,7 +15,7 @@ import builtins
 
 _MODULES = {"os", "sys", "subprocess", "builtins", "importlib", "inspect", "ctypes", "socket", "shutil", "pathlib",
             "io", "gc", "signal", "resource", "threading", "multiprocessing", "pickle", "marshal", "IPython",
-            "traceback", "atexit", "pty", "torch", "nbval", "pytest", "autograd_lab.check", "autograd_lab.grading"}
+            "traceback", "atexit", "pty", "nbval", "pytest", "autograd_lab.check", "autograd_lab.grading"}
 _CALLS = {"open", "exec", "eval", "compile", "__import__", "globals", "vars", "setattr", "delattr", "get_ipython",
           "breakpoint", "input", "exit", "quit"}
 _ATTRIBUTES = {"__builtins__", "__globals__", "__code__", "__dict__", "__subclasses__", "__import__", "__class__",
@@ -98,9 +98,13 @@ def _watched_module(name: str) -> bool:
 
 
 def _harmless_import(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> bool:
-    """Importing from autograd_lab (not its checker) binds what the master's cells bind too."""
+    """Importing from autograd_lab (not its checker) binds what the master's cells bind too.
+
+    So does importing from ``torch``, as the lessons write it: in an exercise kernel ``import torch``
+    gives autograd_lab (``autograd_lab.check.torch_is_autograd_lab``).
+    """
     module = node.module or "" if isinstance(node, ast.ImportFrom) else alias.name
-    return module.split(".")[0] == "autograd_lab" and not _watched_module(module)
+    return module.split(".")[0] in ("autograd_lab", "torch") and not _watched_module(module)
 
 
 def _targets(node: ast.AST) -> list[ast.expr]:

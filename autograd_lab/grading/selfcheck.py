@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograd_lab.check import points_text
 from autograd_lab.grading.grade import collect
 from autograd_lab.grading.notebook import Exercise, NotebookError
 from autograd_lab.grading.results import StudentResult
@@ -38,15 +39,14 @@ def report(exercise: Exercise, result: StudentResult) -> str:
     lines = [f"Checked {exercise.path} ({len(result.outcomes)} checks).", ""]
     for o in result.outcomes:
         mark = "✓" if o.points == o.check.points else "✗"
-        lines.append(f"{mark} {o.check.id:<{width}}  {o.points:g}/{o.check.points:g}")
-        if mark == "✗":
-            lines += [f"    {v}" for v in o.verdicts if not v.ok]
+        lines.append(f"{mark} {o.check.id:<{width}}  {o.points:g}/{points_text(o.check.points)}")
+        lines += [f"    {v}" for v in o.verdicts if not v.ok or v.warning]
     if result.errors:
         lines += ["", "Errors in your code:", *(f"  {e}" for e in result.errors)]
     if result.notes:
         lines += ["", *result.notes]
     total = sum(o.check.points for o in result.outcomes)
-    lines += ["", f"Score: {result.score:g}/{total:g}"]
+    lines += ["", f"Score: {result.score:g}/{points_text(total)}"]
     hidden = exercise.notebook.get("metadata", {}).get("autograd_lab", {}).get("hidden_points")
     if hidden:
         lines.append(f"(Hidden checks worth {hidden:g} more points run when your work is graded.)")
