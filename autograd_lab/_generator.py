@@ -10,6 +10,8 @@ torch, so lessons can show both side by side.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -53,21 +55,26 @@ class Generator:
         return bits.astype(np.float64) * 2.0**-24
 
     def uniform(self, shape: tuple[int, ...], low: float, high: float, dtype: _dtype.dtype) -> np.ndarray:
-        """``Tensor.uniform_(low, high)``: low + u * (high - low), computed in the tensor's dtype."""
+        """``Tensor.uniform_(low, high)``: u * (high - low) + low in the tensor's dtype, with one rounding (an FMA)."""
         np_type = dtype.numpy.type
         lo, hi = np_type(low), np_type(high)
         u = self._unit(math.prod(shape), dtype)
-        return (u * (float(hi) - float(lo)) + float(lo)).astype(dtype.numpy).reshape(shape)
+        fma = _fma64 if dtype is _dtype.float64 else _fma32
+        return fma(u.astype(dtype.numpy), hi - lo, lo).reshape(shape)
 
-    def normal(self, shape: tuple[int, ...], dtype: _dtype.dtype) -> np.ndarray:
-        """Standard normal samples the way PyTorch's CPU kernel draws them."""
+    def normal(self, shape: tuple[int, ...], dtype: _dtype.dtype, mean: float = 0.0, std: float = 1.0,
+               contiguous: bool = True) -> np.ndarray:
+        """Normal samples, drawn the way PyTorch's CPU ``normal_kernel`` draws them.
+
+        A contiguous tensor of 16 or more numbers is first filled with uniforms,
+        then turned into normals 16 at a time (``normal_fill``); anything else takes
+        one double-precision Box-Muller sample at a time.
+        """
         n = math.prod(shape)
-        if n >= 16:
-            return _box_muller_blocks(self, n, dtype).reshape(shape)
-        out = np.empty(n, np.float64)
-        for i in range(n):
-            out[i] = self._one_normal()
-        return out.astype(dtype.numpy).reshape(shape)
+        if n >= 16 and contiguous:
+            return _normal_fill(self, n, dtype, mean, std).reshape(shape)
+        samples = np.array([self._one_normal() for _ in range(n)], np.float64)
+        return _fma64(samples, std, mean).astype(dtype.numpy).reshape(shape)
 
     def _one_normal(self) -> float:
         """One sample, in float64, caching the second Box-Muller value (PyTorch's normal_distribution)."""
@@ -81,24 +88,139 @@ class Generator:
         return radius * math.cos(theta)
 
 
-def _box_muller_blocks(gen: Generator, n: int, dtype: _dtype.dtype) -> np.ndarray:
-    """PyTorch's normal_fill: uniforms first, then Box-Muller on blocks of 16 (the tail block redrawn)."""
-    np_type = dtype.numpy
-    data = gen._unit(n, dtype).astype(np_type)
-    data[: n - n % 16] = _fill_16(data[: n - n % 16].reshape(-1, 16)).reshape(-1)
+# PyTorch's normal_fill, reproduced bit for bit. Its x86 build (AVX2, also used on
+# AVX-512 machines) turns float32 uniforms into normals with Cephes polynomials
+# (ATen's avx_mathfun.h), not with the C library, and the compiler fuses each
+# multiply feeding an add into one fused multiply-add (FMA, a single rounding).
+# float64 uses the C library's log/cos/sin (the ones Python's math module calls),
+# also with an FMA for ``* std + mean``. Both are emulated below with NumPy.
+
+def _normal_fill(gen: Generator, n: int, dtype: _dtype.dtype, mean: float, std: float) -> np.ndarray:
+    """Uniforms first, then Box-Muller on blocks of 16; a partial last block is redrawn as a full one."""
+    fill_16 = _fill_16_float64 if dtype is _dtype.float64 else _fill_16_float32
+    data = gen._unit(n, dtype).astype(dtype.numpy)
+    whole = n - n % 16
+    data[:whole] = fill_16(data[:whole].reshape(-1, 16), mean, std).reshape(-1)
     if n % 16:
-        tail = gen._unit(16, dtype).astype(np_type)
-        data[n - 16:] = _fill_16(tail.reshape(1, 16)).reshape(-1)
+        tail = gen._unit(16, dtype).astype(dtype.numpy)
+        data[n - 16:] = fill_16(tail.reshape(1, 16), mean, std).reshape(-1)
     return data
 
 
-def _fill_16(blocks: np.ndarray) -> np.ndarray:
-    """Per block of 16 uniforms: pairs (j, j+8) become two normal samples."""
-    u1 = 1 - blocks[:, :8]
-    u2 = blocks[:, 8:]
-    radius = np.sqrt(-2 * np.log(u1))
-    theta = blocks.dtype.type(2.0 * math.pi) * u2
-    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+def _fill_16_float64(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Per block of 16 uniforms: the pairs (j, j+8) become two normal samples."""
+    radius = np.sqrt(-2.0 * _libm(math.log, 1.0 - blocks[:, :8]))
+    theta = 2.0 * math.pi * blocks[:, 8:]
+    normals = np.concatenate([radius * _libm(math.cos, theta), radius * _libm(math.sin, theta)], axis=1)
+    return _fma64(normals, std, mean)
+
+
+def _libm(f: Callable[[float], float], x: np.ndarray) -> np.ndarray:
+    """f from the C library, element by element (NumPy's own SIMD log can differ in the last bit)."""
+    return np.fromiter(map(f, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
+
+
+def _fill_16_float32(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """The float32 kernel: Cephes log, sin and cos, in float32 arithmetic with FMAs where the compiler puts them."""
+    f32 = np.float32
+    radius = np.sqrt(f32(-2.0) * _cephes_log(f32(1.0) - blocks[:, :8]))
+    sin, cos = _cephes_sincos(f32(2.0 * math.pi) * blocks[:, 8:])
+    normals = np.concatenate([radius * cos, radius * sin], axis=1)
+    return _fma32(normals, f32(std), f32(mean))
+
+
+_LOG_COEFFS = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+               -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1]
+
+
+def _cephes_log(x: np.ndarray) -> np.ndarray:
+    """log(x) for x in (0, 1]: x = m * 2**e with m near 1, then log(m) by a polynomial."""
+    f32 = np.float32
+    bits = x.view(np.uint32)
+    e = (bits >> np.uint32(23)).astype(np.int32).astype(f32) - f32(126)
+    m = (bits & np.uint32(0x807FFFFF) | np.uint32(0x3F000000)).view(f32)  # the mantissa, in [0.5, 1)
+    small = m < f32(math.sqrt(0.5))
+    e = e - small.astype(f32)
+    m = (m - f32(1)) + np.where(small, m, f32(0))  # m - 1, or 2m - 1 if m < sqrt(1/2)
+    z = m * m
+    y = np.full_like(m, f32(_LOG_COEFFS[0]))
+    for c in _LOG_COEFFS[1:]:
+        y = _fma32(y, m, f32(c))
+    y = _fma32(y * m, z, e * f32(-2.12194440e-4))
+    y = y - z * f32(0.5)
+    return (m + y) + e * f32(0.693359375)
+
+
+def _cephes_sincos(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sin(x) and cos(x) for x >= 0: reduce x to [-pi/4, pi/4] around a multiple j of pi/4, then polynomials."""
+    f32 = np.float32
+    j = (x * f32(4 / math.pi)).astype(np.int32)
+    j = (j + 1) & ~1  # the nearest even octant
+    y = j.astype(f32)
+    for part in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):  # pi/4 in three pieces
+        x = _fma32(y, f32(part), x)
+    z = x * x
+    cos_poly = _fma32(_fma32(np.full_like(z, f32(2.443315711809948e-5)), z, f32(-1.388731625493765e-3)),
+                      z, f32(4.166664568298827e-2))
+    cos_poly = _fma32(cos_poly * z, z, -(z * f32(0.5))) + f32(1)
+    sin_poly = _fma32(_fma32(np.full_like(z, f32(-1.9515295891e-4)), z, f32(8.3321608736e-3)),
+                      z, f32(-1.6666654611e-1))
+    sin_poly = _fma32(sin_poly * z, x, x)
+    swapped = (j & 2) != 0
+    sin = np.where(swapped, cos_poly, sin_poly)
+    cos = np.where(swapped, sin_poly, cos_poly)
+    return np.where((j & 4) != 0, -sin, sin), np.where(((j - 2) & 4) == 0, -cos, cos)
+
+
+def _fma32(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
+    """a * b + c with a single rounding to float32.
+
+    The float64 product is exact, so only the float64 sum rounds; rounding that
+    again to float32 is wrong only when it lands exactly halfway between two
+    float32 numbers, and then the sum's rounding error says which way to go.
+    """
+    product = np.asarray(a, np.float64) * np.asarray(b, np.float64)
+    addend = np.broadcast_to(np.asarray(c, np.float64), product.shape)
+    total = product + addend
+    halfway = (total.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)  # 29 = 52 - 23 bits
+    if halfway.any():
+        _, err = _two_sum(product[halfway], addend[halfway])
+        total[halfway] = np.where(err == 0, total[halfway], np.nextafter(total[halfway], np.copysign(np.inf, err)))
+    return total.astype(np.float32)
+
+
+def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
+    """a * b + c with a single rounding, in float64 (Boldo and Melquiond's emulation)."""
+    high, low = _two_product(a, np.float64(b))
+    top, rest = _two_sum(np.float64(c), high)
+    return top + _sum_round_to_odd(rest, low)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """s, e with s = fl(a + b) and s + e == a + b exactly."""
+    s = a + b
+    b_part = s - a
+    return s, (a - (s - b_part)) + (b - b_part)
+
+
+def _two_product(a: np.ndarray, b: np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """p, e with p = fl(a * b) and p + e == a * b exactly (Dekker's splitting)."""
+    def split(v: Any) -> tuple[Any, Any]:
+        t = v * 134217729.0  # 2**27 + 1
+        high = t - (t - v)
+        return high, v - high
+    p = a * b
+    (ah, al), (bh, bl) = split(a), split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _sum_round_to_odd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b rounded to odd: an inexact sum keeps an odd last bit, so a later rounding cannot round twice."""
+    s, err = _two_sum(a, b)
+    bits = s.view(np.int64)
+    fix = (err != 0) & (bits & 1 == 0)
+    away_from_zero = np.signbit(err) == np.signbit(s)
+    return (bits + fix * (2 * away_from_zero - 1)).view(np.float64)
 
 
 default_generator = Generator()
@@ -120,7 +242,7 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def rand(*size: int, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
+def rand(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
          generator: Generator | None = None) -> Tensor:
     """Uniform numbers in [0, 1)."""
     dtype = dtype or _dtype.get_default_dtype()
@@ -128,28 +250,44 @@ def rand(*size: int, dtype: _dtype.dtype | None = None, requires_grad: bool = Fa
     return Tensor(values, requires_grad=requires_grad)
 
 
-def randn(*size: int, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
+def randn(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
           generator: Generator | None = None) -> Tensor:
     """Standard normal numbers (mean 0, variance 1)."""
     dtype = dtype or _dtype.get_default_dtype()
     return Tensor((generator or default_generator).normal(shape_of(size), dtype), requires_grad=requires_grad)
 
 
+def rand_like(input: Tensor, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def _in_memory_order(data: np.ndarray) -> np.ndarray:
+    """A view of data whose row-major order is its memory order: PyTorch fills a strided tensor that way."""
+    axes = sorted(range(data.ndim), key=lambda axis: -abs(data.strides[axis]))
+    return data.transpose(axes)
+
+
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill self with uniform numbers in [a, b) (used to initialize layers)."""
     if grad_mode.is_grad_enabled():
         _check_inplace(self)
-    self._data[...] = (generator or default_generator).uniform(self.shape, a, b, self.dtype)
+    target = _in_memory_order(self._data)
+    target[...] = (generator or default_generator).uniform(target.shape, a, b, self.dtype)
     self._version_counter[0] += 1
     return self
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill self with normal numbers."""
+    """Fill self with normal numbers of the given mean and standard deviation."""
     if grad_mode.is_grad_enabled():
         _check_inplace(self)
-    values = (generator or default_generator).normal(self.shape, self.dtype)
-    self._data[...] = values * self.dtype.numpy.type(std) + self.dtype.numpy.type(mean)
+    target = _in_memory_order(self._data)
+    contiguous = self._data.flags.c_contiguous
+    target[...] = (generator or default_generator).normal(target.shape, self.dtype, mean, std, contiguous)
     self._version_counter[0] += 1
     return self
 

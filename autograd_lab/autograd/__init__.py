@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograd_lab._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab._tensor import Tensor
-from autograd_lab.autograd import function, grad_mode, graph
+from autograd_lab.autograd import function, functional, grad_mode, graph
 from autograd_lab.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from autograd_lab.autograd.engine import backward, grad
 from autograd_lab.autograd.function import Function, FunctionCtx, once_differentiable
@@ -13,7 +13,8 @@ from autograd_lab.autograd.variable import Variable
 
 __all__ = [
     "Function", "FunctionCtx", "Variable", "backward", "detect_anomaly", "enable_grad",
-    "function", "grad", "grad_mode", "gradcheck", "gradgradcheck", "graph", "is_grad_enabled", "no_grad",
+    "function", "functional", "grad", "grad_mode", "gradcheck", "gradgradcheck", "graph",
+    "is_grad_enabled", "no_grad",
     "once_differentiable", "set_detect_anomaly", "set_grad_enabled",
 ]
 
