@@ -6,37 +6,50 @@ arrays; every op is a ``Function`` (see ``_ops/``) and the backward engine is
 a generator you can step through (``autograd/engine.py``).
 """
 
-from autograd_lab import autograd, nn, optim
+from autograd_lab import accelerator, autograd, backends, cuda, linalg, nn, optim
 from autograd_lab._creation import (
     arange,
     as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
+    full_like,
+    linspace,
     ones,
     ones_like,
     tensor,
     zeros,
     zeros_like,
 )
+from autograd_lab._device import device, get_default_device, set_default_device
 from autograd_lab._dtype import bool, dtype, float32, float64, get_default_dtype, int32, int64, set_default_dtype
-from autograd_lab._generator import Generator, initial_seed, manual_seed, rand, randn, seed
+from autograd_lab._generator import Generator, initial_seed, manual_seed, rand, rand_like, randn, randn_like, seed
+from autograd_lab._grad_mode import inference_mode, is_inference_mode_enabled
 from autograd_lab._ops import (
     abs,
+    abs_,
     add,
     addmm,
     allclose,
+    argsort,
     bmm,
     cat,
     clamp,
+    clamp_,
     cos,
+    cos_,
     div,
     dot,
     equal,
     exp,
+    exp_,
+    index_add,
+    index_select,
     is_tensor,
     log,
+    log_,
     matmul,
     max,
     maximum,
@@ -46,19 +59,30 @@ from autograd_lab._ops import (
     mul,
     mv,
     neg,
+    neg_,
+    norm,
     pow,
     reciprocal,
+    reciprocal_,
     relu,
+    relu_,
     sigmoid,
+    sigmoid_,
     sin,
+    sin_,
+    sort,
     sqrt,
+    sqrt_,
     squeeze,
     stack,
+    std,
     sub,
     sum,
     tanh,
+    tanh_,
     transpose,
     unsqueeze,
+    var,
     where,
 )
 from autograd_lab._tensor import Size, Tensor
@@ -74,13 +98,16 @@ int = int32
 __version__ = "0.1.0"
 
 __all__ = [
-    "Generator", "Size", "Tensor", "abs", "add", "addmm", "allclose", "arange", "as_tensor", "autograd", "bmm",
-    "bool", "cat", "clamp", "cos", "div", "dot", "double", "dtype", "empty", "enable_grad", "equal", "exp", "eye",
-    "float", "float32", "float64", "from_numpy", "full", "get_default_dtype", "initial_seed", "int", "int32",
-    "int64", "is_anomaly_enabled", "is_grad_enabled", "is_tensor", "log", "long", "manual_seed", "matmul", "max",
-    "maximum", "mean",
-    "min", "mm", "mul", "mv", "neg", "nn", "no_grad", "ones", "ones_like", "optim", "pow", "rand", "randn",
-    "reciprocal", "relu", "seed", "set_default_dtype", "set_grad_enabled", "set_printoptions", "sigmoid", "sin",
-    "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros",
-    "zeros_like",
+    "Generator", "Size", "Tensor", "abs", "abs_", "accelerator", "add", "addmm", "allclose", "arange", "argsort",
+    "as_tensor", "autograd", "backends", "bmm", "bool", "cat", "clamp", "clamp_", "cos", "cos_", "cuda", "device",
+    "div", "dot", "double", "dtype", "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float",
+    "float32", "float64", "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "index_add",
+    "index_select", "inference_mode", "initial_seed", "int", "int32", "int64", "is_anomaly_enabled",
+    "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "linalg", "linspace", "log", "log_", "long",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn", "no_grad",
+    "norm", "ones", "ones_like", "optim", "pow", "rand", "rand_like", "randn", "randn_like", "reciprocal",
+    "reciprocal_", "relu", "relu_",
+    "seed", "set_default_device", "set_default_dtype", "set_grad_enabled", "set_printoptions", "sigmoid", "sigmoid_",
+    "sin", "sin_", "sort", "sqrt", "sqrt_", "squeeze", "stack", "std", "sub", "sum", "tanh", "tanh_", "tensor",
+    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -1,4 +1,4 @@
-"""Making tensors: torch.tensor, zeros, ones, full, arange, eye, from_numpy."""
+"""Making tensors: torch.tensor, zeros, ones, full, arange, linspace, eye, from_numpy, the *_like forms."""
 
 from __future__ import annotations
 
@@ -7,25 +7,56 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lab import _dtype
-from autograd_lab._tensor import Tensor, size_args
+from autograd_lab import _device, _dtype
+from autograd_lab._tensor import Tensor
 
 
-def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
+def _leaf(values: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    _device.check(device)
     if requires_grad and values.dtype.kind != "f":
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     return Tensor(values, requires_grad=requires_grad)
 
 
-def shape_of(size: tuple) -> tuple[int, ...]:
-    """The shape asked for by zeros(2, 3), zeros((2, 3)) or zeros([2, 3]); PyTorch's errors for bad sizes."""
-    size = size_args(size)
-    for s in size:
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"expected a sequence of integers or a single integer, got '{type(s).__name__}'")
+def shape_of(sizes: tuple, size: Any = None, name: str = "empty") -> tuple[int, ...]:
+    """The shape asked for by f(2, 3), f((2, 3)), f([2, 3]) or f(size=(2, 3)), with PyTorch's errors for bad sizes."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        sizes = (size,)
+    if not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if len(sizes) == 1 and not _is_int(sizes[0]):
+        if not isinstance(sizes[0], (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(sizes[0]).__name__}")
+        sizes = tuple(sizes[0])
+        for i, s in enumerate(sizes):
+            if isinstance(s, bool):
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of "
+                                f"type {type(s).__name__} at pos {i}")
+    elif not _is_int(sizes[0]):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(sizes)} were given")
+    for i, s in enumerate(sizes):
+        if not (_is_int(s) or isinstance(s, bool)):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            f'"type must be tuple of ints,but got {type(s).__name__}"')
+    shape = tuple(int(s) for s in sizes)
+    for s in shape:
+        if s < 0 and name == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-    return tuple(int(s) for s in size)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    return shape
+
+
+def _is_int(s: Any) -> bool:
+    """An int, a NumPy int or a one-element integer tensor (not a bool: PyTorch refuses zeros(True))."""
+    if isinstance(s, Tensor):
+        return s._data.size == 1 and s._data.dtype.kind in "iu"
+    return isinstance(s, (int, np.integer)) and not isinstance(s, bool)
 
 
 def _inferred(values: np.ndarray) -> _dtype.dtype:
@@ -37,7 +68,8 @@ def _inferred(values: np.ndarray) -> _dtype.dtype:
     return _dtype.get_default_dtype()
 
 
-def tensor(data: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, an array or a tensor)."""
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
@@ -58,7 +90,7 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = F
         if values.dtype == object:
             raise TypeError(f"Could not infer dtype of {type(data).__name__}")
         dtype = dtype or _inferred(values)
-    return _leaf(values.astype(dtype.numpy, copy=False), requires_grad)
+    return _leaf(values.astype(dtype.numpy, copy=False), requires_grad, device)
 
 
 def _unwrap(data: Any) -> Any:
@@ -70,11 +102,12 @@ def _unwrap(data: Any) -> Any:
     return data
 
 
-def as_tensor(data: Any, dtype: _dtype.dtype | None = None) -> Tensor:
+def as_tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None) -> Tensor:
     """Like tensor(), but a tensor of the right dtype is returned as is."""
     if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
+        _device.check(device)
         return data
-    return tensor(data._data if isinstance(data, Tensor) else data, dtype=dtype)
+    return tensor(data._data if isinstance(data, Tensor) else data, dtype=dtype, device=device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -87,26 +120,37 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.zeros(shape_of(size), (dtype or _dtype.get_default_dtype()).numpy), requires_grad)
+def zeros(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    dtype = dtype or _dtype.get_default_dtype()
+    return _leaf(np.zeros(shape_of(sizes, size, "zeros"), dtype.numpy), requires_grad, device)
 
 
-def ones(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.ones(shape_of(size), (dtype or _dtype.get_default_dtype()).numpy), requires_grad)
+def ones(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    dtype = dtype or _dtype.get_default_dtype()
+    return _leaf(np.ones(shape_of(sizes, size, "ones"), dtype.numpy), requires_grad, device)
 
 
-def empty(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
+def empty(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """Uninitialized in PyTorch; zeros here, so lessons stay deterministic."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    dtype = dtype or _dtype.get_default_dtype()
+    return _leaf(np.zeros(shape_of(sizes, size, "empty"), dtype.numpy), requires_grad, device)
 
 
-def full(size: Any, fill_value: Any, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, *, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     dtype = dtype or _dtype.scalar_dtype(fill_value)
-    return _leaf(np.full(shape_of((size,)), fill_value, dtype.numpy), requires_grad)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    return _leaf(np.full(shape_of((size,), None, "full"), fill_value, dtype.numpy), requires_grad, device)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, *, dtype: _dtype.dtype | None = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(start: float = 0, end: float | None = None, step: float = 1, *, out: None = None,
+           dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to (not including) end."""
     if end is None:
         start, end = 0, start
@@ -119,20 +163,51 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: _d
         dtype = _dtype.int64 if is_int else _dtype.get_default_dtype()
     count = max(0, int(np.ceil((end - start) / step)))
     values = start + np.arange(count, dtype=np.float64) * step  # computed in double, as PyTorch does
-    return _leaf(values.astype(dtype.numpy), requires_grad)
+    return _leaf(values.astype(dtype.numpy), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.eye(n, m, dtype=(dtype or _dtype.get_default_dtype()).numpy), requires_grad)
+def linspace(start: float, end: float, steps: int, *, out: None = None, dtype: _dtype.dtype | None = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced numbers from start to end (both included).
+
+    As PyTorch's CPU kernel computes it: the first half counts up from start, the
+    second half down from end (so both ends are exact), each element one fused
+    multiply-add in the result's dtype, emulated here in a wider float.
+    """
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace() received an invalid combination of arguments - got ({type(start).__name__}, "
+                        f"{type(end).__name__}, {type(steps).__name__})")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    dtype = dtype or _dtype.get_default_dtype()
+    kind = dtype.numpy.type if dtype.is_floating_point else np.float64  # integer results step in double
+    first, last = kind(start), kind(end)
+    step = (last - first) / kind(steps - 1) if steps > 1 else kind(0)
+    wide = np.float64 if kind is np.float32 else np.longdouble  # holds step * i exactly, rounds once more
+    index = np.arange(steps)
+    up = wide(step) * index + wide(first)
+    down = wide(last) - wide(step) * (steps - 1 - index)
+    values = np.where(index < steps // 2, up, down).astype(kind)
+    values[:1] = first  # (one step: just start)
+    return _leaf(values.astype(dtype.numpy), requires_grad, device)
 
 
-def _like(make: Any) -> Any:
-    """zeros_like / ones_like / rand_like: the shape (and dtype) of another tensor."""
-    def like(input: Tensor, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-        return make(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
-    like.__name__ = make.__name__ + "_like"
+def eye(n: int, m: int | None = None, *, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    return _leaf(np.eye(n, m, dtype=(dtype or _dtype.get_default_dtype()).numpy), requires_grad, device)
+
+
+def like(make: Any) -> Any:
+    """zeros_like / ones_like / rand_like ...: ``make`` with the shape (and dtype) of another tensor."""
+    def like(input: Tensor, *args: Any, dtype: _dtype.dtype | None = None, device: Any = None,
+             requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+        return make(tuple(input.shape), *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+    like.__name__ = like.__qualname__ = make.__name__ + "_like"
+    like.__doc__ = f"``{make.__name__}`` with the shape of ``input`` (and its dtype, unless ``dtype`` is given)."
     return like
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
+zeros_like, ones_like, empty_like, full_like = like(zeros), like(ones), like(empty), like(full)

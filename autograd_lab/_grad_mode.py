@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 _enabled = True
+_inference = False  # inside inference_mode(): new tensors are inference tensors
+_inference_used = False  # has inference_mode() ever been on? (until then, nothing needs checking)
 
 
 def is_grad_enabled() -> bool:
@@ -84,3 +86,37 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
     def __repr__(self) -> str:
         return f"{type(self).__module__}.{type(self).__qualname__}(mode={self.mode})"
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _inference
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """Like ``no_grad``, and the tensors made inside can never join a graph later (PyTorch's fast eval mode).
+
+    ``inference_mode(False)`` turns it off again inside (and turns grad mode on).
+    """
+
+    def __new__(cls, mode: bool | Callable = True) -> Any:
+        if callable(mode):  # used as a bare decorator: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        global _inference, _inference_used
+        self._previous_inference, _inference = _inference, self.mode
+        _inference_used = _inference_used or self.mode
+        self._previous = _set_enabled(not self.mode)
+
+    def __exit__(self, *exc: object) -> None:
+        global _inference
+        _inference = self._previous_inference
+        _set_enabled(self._previous)
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.mode)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lab import _dtype, _grad_mode
+from autograd_lab import _device, _dtype, _grad_mode
 from autograd_lab._tensor_str import tensor_repr
 from autograd_lab.utils.hooks import RemovableHandle
 
@@ -65,6 +65,11 @@ def leaf_only_error(requires_grad: bool) -> str:
     return msg
 
 
+def _check_not_inference(t: Tensor, requires_grad: bool) -> None:
+    if requires_grad and t._is_inference and not _grad_mode._inference:
+        raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+
+
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -99,7 +104,9 @@ class Tensor:
     _view_fn: Callable[[Tensor], Tensor] | None = None  # a view's recipe: base -> this view
     _hooks: dict[int, Callable] | None = None  # a leaf's gradient hooks
     _accumulator: Any = None  # a leaf's AccumulateGrad node, made on first use
+    _post_accumulate_hooks: dict[int, Callable] | None = None  # a leaf's hooks run after .grad is updated
     _retains_grad = False
+    _is_inference = False  # made inside inference_mode(): autograd must never save it
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if type(data) is not np.ndarray:
@@ -110,6 +117,8 @@ class Tensor:
         self._grad_fn: Any = None
         self._output_nr = 0
         self._version_counter = [0]  # a list so that views and detach() can share it
+        if _grad_mode._inference:
+            self._is_inference = True
 
     # ----- autograd attributes -------------------------------------------------
     @property
@@ -122,6 +131,7 @@ class Tensor:
             raise RuntimeError(leaf_only_error(value))
         if value and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        _check_not_inference(self, value)
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -131,6 +141,7 @@ class Tensor:
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if self._grad_fn is None:
+            _check_not_inference(self, requires_grad)
             self._requires_grad = bool(requires_grad)
         return self
 
@@ -233,6 +244,22 @@ class Tensor:
         hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(self)`` each time backward has added to this leaf's ``.grad`` (e.g. to step an optimizer)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = {}
+        handle = RemovableHandle(self._post_accumulate_hooks)
+        self._post_accumulate_hooks[handle.id] = hook
+        return handle
+
+    def is_inference(self) -> bool:
+        """Was this tensor made inside ``inference_mode()``?"""
+        return self._is_inference
+
     def retain_grad(self) -> None:
         """Ask backward to store this non-leaf tensor's gradient in ``.grad`` too."""
         if not self._requires_grad:
@@ -269,6 +296,26 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
+
+    # ----- device: always the CPU ----------------------------------------------
+    @property
+    def device(self) -> _device.device:
+        return _device.cpu
+
+    is_cuda = False
+    is_cpu = True
+
+    def get_device(self) -> int:
+        """-1: the CPU (a GPU tensor would give its index)."""
+        return -1
+
+    def cpu(self) -> Tensor:
+        """``self``: it is already on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """Fails, as in a PyTorch built without CUDA."""
+        raise AssertionError(_device.NO_CUDA)
 
     # ----- reading values ------------------------------------------------------
     def numpy(self) -> np.ndarray:

@@ -36,12 +36,36 @@ from autograd_lab._ops.arithmetic import (
     sub,
 )
 from autograd_lab._ops.copies import _to, clone
-from autograd_lab._ops.indexing import _getitem
-from autograd_lab._ops.inplace import _setitem, add_, copy_, div_, fill_, mul_, sub_, zero_
+from autograd_lab._ops.indexing import _getitem, index_add, index_select
+from autograd_lab._ops.inplace import (
+    _setitem,
+    abs_,
+    add_,
+    clamp_,
+    copy_,
+    cos_,
+    div_,
+    exp_,
+    fill_,
+    index_add_,
+    log_,
+    mul_,
+    neg_,
+    pow_,
+    reciprocal_,
+    relu_,
+    sigmoid_,
+    sin_,
+    sqrt_,
+    sub_,
+    tanh_,
+    zero_,
+)
 from autograd_lab._ops.joining import cat, stack, unbind
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
-from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, sum
+from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, norm, std, sum, var
+from autograd_lab._ops.sorting import argsort, sort
 from autograd_lab._ops.views import (
     _T,
     _expand,
@@ -64,10 +88,11 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 
 # What ``autograd_lab`` re-exports as torch.* functions.
-__all__ = ["abs", "add", "addmm", "allclose", "bmm", "cat", "clamp", "cos", "div", "dot", "equal", "exp", "is_tensor",
-           "log", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "pow", "reciprocal", "relu",
-           "sigmoid", "sin", "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "transpose", "unbind", "unsqueeze",
-           "where"]
+__all__ = ["abs", "abs_", "add", "addmm", "allclose", "argsort", "bmm", "cat", "clamp", "clamp_", "cos", "cos_",
+           "div", "dot", "equal", "exp", "exp_", "index_add", "index_select", "is_tensor", "log", "log_", "matmul",
+           "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "norm", "pow", "reciprocal",
+           "reciprocal_", "relu", "relu_", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "sqrt", "sqrt_", "squeeze",
+           "stack", "std", "sub", "sum", "tanh", "tanh_", "transpose", "unbind", "unsqueeze", "var", "where"]
 
 
 def is_tensor(obj: object) -> bool:
@@ -92,6 +117,10 @@ _METHODS = {
     "__getitem__": _getitem, "__setitem__": _setitem, "unbind": unbind,
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
+    "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
+    "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
+    "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
+    "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd_lab import _dtype
+from autograd_lab import _device, _dtype
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -42,9 +42,36 @@ def clone(input: Tensor) -> Tensor:
     return Clone.apply(input)
 
 
-def _to(self: Tensor, dtype: _dtype.dtype, *args: Any, **kwargs: Any) -> Tensor:
-    if not isinstance(dtype, _dtype.dtype):
-        if dtype in ("cpu", None):  # autograd_lab has one device
-            return self
-        raise TypeError(f"to() received an invalid combination of arguments - got ({type(dtype).__name__})")
-    return self if dtype is self.dtype else ToCopy.apply(self, dtype)
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: only a new dtype (or copy=True) copies."""
+    where, dtype, copy = _to_arguments(args, kwargs)
+    _device.check(where)
+    if copy or (dtype is not None and dtype is not self.dtype):
+        return ToCopy.apply(self, dtype or self.dtype)
+    return self
+
+
+def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, _dtype.dtype | None, bool]:
+    """(device, dtype, copy) from any of to()'s call forms, with PyTorch's TypeError for the others."""
+    rest, where, dtype = list(args), kwargs.pop("device", None), kwargs.pop("dtype", None)
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        where, dtype = other.device, other.dtype
+    elif rest and isinstance(rest[0], _dtype.dtype):
+        dtype = rest.pop(0)
+    elif rest and (rest[0] is None or isinstance(rest[0], (str, int, _device.device))):
+        where = rest.pop(0)
+        if rest and isinstance(rest[0], _dtype.dtype):
+            dtype = rest.pop(0)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)  # nothing to do with one device
+    if len(rest) <= 2 and all(isinstance(flag, bool) for flag in rest) and not kwargs:
+        copy = rest[1] if len(rest) == 2 else copy
+        return where, dtype, bool(copy)
+    got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    raise TypeError(f"to() received an invalid combination of arguments - got ({', '.join(got)}), but expected one "
+                    "of:\n * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+                    "bool copy = False, *, torch.memory_format memory_format = None)\n * (torch.dtype dtype, bool "
+                    "non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n * (Tensor "
+                    "tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = "
+                    "None)\n")

@@ -10,7 +10,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._ops.operands import view_of
 from autograd_lab._ops.views import Unsqueeze
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
 
@@ -142,3 +142,62 @@ def numpy_key(key: Any) -> Any:
     if isinstance(key, tuple):
         return tuple(k._data if isinstance(k, Tensor) else k for k in key)
     return key._data if isinstance(key, Tensor) else key
+
+
+class IndexAdd(Function):
+    """out = a, plus alpha * source added at ``index`` along ``dim``.   d/da = 1,  d/dsource = alpha * grad[index]."""
+
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray, source: Tensor, alpha: Any) -> Tensor:
+        ctx.key, ctx.alpha = (slice(None),) * dim + (index,), alpha
+        out = a._data.copy()
+        np.add.at(out, ctx.key, source._data if alpha == 1 else source._data * alpha)
+        return Tensor(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, Tensor | None, None]:
+        if not ctx.needs_input_grad[3]:
+            return grad, None, None, None, None
+        picked = Index.apply(grad, ctx.key)
+        return grad, None, None, (picked if ctx.alpha == 1 else picked * ctx.alpha), None
+
+
+def check_index_add(a: Tensor, dim: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks for index_add_, in its order."""
+    if index.dtype.is_floating_point or index.dtype is _dtype.bool:
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {index.dtype._scalar_name}")
+    if index.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                         f"{index.dtype._scalar_name} and size: {list(index.shape)}")
+    if source.dtype is not a.dtype:
+        raise RuntimeError(f"index_add_(): self ({a.dtype._scalar_name}) and source ({source.dtype._scalar_name}) "
+                           "must have the same scalar type")
+    if source.ndim != a.ndim or any(s != t for d, (s, t) in enumerate(zip(source.shape, a.shape)) if d != dim):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(a.shape)} source.shape = {list(source.shape)}")
+    if index.numel() != source.shape[dim]:
+        raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
+                           f"({source.shape[dim]}), for dim: {dim}")
+    if ((index._data < 0) | (index._data >= a.shape[dim])).any():
+        raise IndexError("index out of range in self")
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices at ``index`` along ``dim`` (a copy): input[..., index, ...]."""
+    dim = wrap_dim(dim, input.ndim)
+    return IndexSelect.apply(input, (slice(None),) * dim + (index._data.reshape(-1),))
+
+
+class IndexSelect(Index):
+    """out = a[..., index, ...] along one dimension.   d/da: the gradient put back at index."""
+
+    node_name = "IndexSelectBackward0"
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """A copy of input with alpha * source added at ``index`` along ``dim`` (repeated indices add up)."""
+    dim = wrap_dim(dim, input.ndim)
+    check_index_add(input, dim, index, source)
+    return IndexAdd.apply(input, dim, index._data.reshape(-1), source, alpha)

@@ -9,17 +9,21 @@ import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
-from autograd_lab._ops.arithmetic import Add, Div, Mul, Sub
+from autograd_lab._ops.arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
 from autograd_lab._ops.copies import Clone
-from autograd_lab._ops.indexing import Index, numpy_key
+from autograd_lab._ops.indexing import Index, IndexAdd, check_index_add, numpy_key
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
-from autograd_lab._ops.pointwise import where
-from autograd_lab._tensor import Tensor
-from autograd_lab.autograd.function import Function, _among, _check_inplace, op_name
+from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
+from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab.autograd.function import Function, _check_inplace, op_name
 
 
 def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     """Write ``values`` into a's memory (all views see it) and count the change."""
+    if a._is_inference and not grad_mode._inference:
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                           "clone to get a normal tensor before doing inplace update.See "
+                           "https://github.com/pytorch/rfcs/pull/17 for more details.")
     values = np.asarray(values)
     if not np.can_cast(values.dtype, a._data.dtype, "same_kind"):
         raise RuntimeError(f"result type {Tensor(values).dtype._scalar_name} can't be cast to the desired output type "
@@ -237,3 +241,65 @@ def zero_(self: Tensor) -> Tensor:
 def copy_(self: Tensor, src: Tensor) -> Tensor:
     """Copy src's values (broadcast) into self."""
     return _modify(self, Copy, src)
+
+
+def _in_place_of(op: type[Function]) -> type[Function]:
+    """``a.exp_()`` from ``Exp``: the same node, and forward writes the result into a's memory.
+
+    What the op saved is kept as PyTorch keeps it: a saved result is now ``a`` itself (so a
+    later change of a is caught), and a saved input a — backward needs its old value, as in
+    ``sin_`` — becomes a snapshot taken before the write.
+    """
+    class InPlace(op):
+        @staticmethod
+        def forward(ctx: Any, a: Tensor, *args: Any) -> Tensor:
+            out = op.forward(ctx, a, *args)
+            old = _snapshot(a) if any(t is a for t in ctx._saved) else None
+            _write(a, out._data)
+            _changed(ctx, a)
+            if ctx._saved:
+                ctx.save_for_backward(*[a if t is out else old if t is a else t for t in ctx._saved])
+            return a
+
+    InPlace.__name__ = InPlace.__qualname__ = f"{op.__name__}Inplace"
+    InPlace.__doc__ = f"In place: {op.__doc__}"
+    return InPlace
+
+
+def _method(op: type[Function], name: str) -> Any:
+    """``a.exp_()``: apply the in-place form of a one-input op."""
+    in_place = _in_place_of(op)
+
+    def method(self: Tensor) -> Tensor:
+        return _modify(self, in_place)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: {op.__doc__}"
+    return method
+
+
+exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_, abs_, sqrt_, neg_, reciprocal_ = (
+    _method(op, op.__name__.lower() + "_")
+    for op in (Exp, Log, Sin, Cos, Tanh, Sigmoid, Relu, Abs, Sqrt, Neg, Reciprocal))
+ClampInplace, PowInplace, PowTensorInplace, IndexAddInplace = (
+    _in_place_of(op) for op in (Clamp, Pow, PowTensor, IndexAdd))
+
+
+def clamp_(self: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
+    """Limit every element to [min, max], in place."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return _modify(self, ClampInplace, min, max)
+
+
+def pow_(self: Tensor, exponent: Number | Tensor) -> Tensor:
+    """self **= exponent"""
+    if isinstance(exponent, Tensor):
+        return _modify(self, PowTensorInplace, exponent)
+    return _modify(self, PowInplace, exponent)
+
+
+def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
+    """Add alpha * source into self at ``index`` along ``dim`` (repeated indices add up)."""
+    dim = wrap_dim(dim, self.ndim)
+    check_index_add(self, dim, index, source)
+    return _modify(self, IndexAddInplace, dim, index._data.reshape(-1), source, alpha)

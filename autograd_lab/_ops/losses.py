@@ -10,6 +10,7 @@ import numpy as np
 
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays
+from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -86,3 +87,51 @@ class MseLoss(Function):
         scale = 2 / ctx.count if ctx.reduction == "mean" else 2
         diff = (a - b) * grad * scale
         return (diff if need_a else None), (-diff if need_b else None), None
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """out = (1 - t) x - w log(sigmoid(x)),  w = 1 + (pos_weight - 1) t   (times ``weight``, then reduced).
+
+    d/dx = (pos_weight t + 1 - t) sigmoid(x) - pos_weight t,   d/dt = -x - (pos_weight - 1) log(sigmoid(x)).
+    log(sigmoid(x)) is computed as min(x, 0) - log1p(exp(-|x|)): no overflow, and exact for large |x|.
+    """
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, t: Tensor, weight: Tensor | None, pos_weight: Tensor | None,
+                reduction: str) -> Tensor:
+        ctx.save_for_backward(x, t, weight, pos_weight)
+        ctx.reduction = reduction
+        a, b = arrays(x, t)
+        log_sigmoid = np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
+        if pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((pos_weight._data - 1) * b + 1)
+        loss = (1 - b) * a - log_sigmoid
+        if weight is not None:
+            loss = loss * weight._data
+        if reduction == "none":
+            return Tensor(loss.astype(a.dtype, copy=False))
+        total = loss.sum(dtype=loss.dtype)
+        return Tensor(np.asarray(total / loss.size if reduction == "mean" else total, a.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:
+        x, t, weight, pos_weight = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        if ctx.reduction == "mean":
+            grad = grad / x.numel()
+        if weight is not None:
+            grad = grad * weight
+        grad_x = grad_t = None
+        if need_x and pos_weight is None:
+            grad_x = (x.sigmoid() - t) * grad
+        elif need_x:
+            pt = pos_weight * t
+            grad_x = ((pt + 1 - t) * x.sigmoid() - pt) * grad
+        if need_t and pos_weight is None:
+            grad_t = -x * grad
+        elif need_t:
+            log_sigmoid = where(x < 0, x, 0.0) - (1 + (-x.abs()).exp()).log()
+            grad_t = (-x - (pos_weight - 1) * log_sigmoid) * grad
+        return grad_x, grad_t, None, None, None

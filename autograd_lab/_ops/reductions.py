@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -12,7 +13,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import reduced_dims
-from autograd_lab._ops.pointwise import Maximum
+from autograd_lab._ops.pointwise import Maximum, where
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, wrap_dim
 from autograd_lab.autograd.function import Function
 
@@ -209,3 +210,146 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def equal(input: Tensor, other: Tensor) -> bool:
     """Same shape and same values."""
     return input.shape == other.shape and builtins.bool(np.array_equal(input._data, other._data))
+
+
+class LinalgVectorNorm(Function):
+    """out = (sum |a|**p)**(1/p) over ``dims``.   d/da = sign(a) |a|**(p-1) / out**(p-1) (p = 2: a / out)."""
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, p: float, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+        x = np.abs(a._data)
+        if p == 2:
+            values = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+        elif p == 1:
+            values = np.sum(x, axis=dims, keepdims=keepdim)
+        elif p == math.inf:
+            values = np.max(x, axis=dims, keepdims=keepdim)
+        elif p == -math.inf:
+            values = np.min(x, axis=dims, keepdims=keepdim)
+        elif p == 0:
+            values = np.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+        else:
+            values = np.sum(x ** p, axis=dims, keepdims=keepdim) ** (1 / p)
+        out = Tensor(np.asarray(values, x.dtype))
+        ctx.p, ctx.shape, ctx.dims, ctx.keepdim = p, a.shape, dims, keepdim
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
+        a, out = ctx.saved_tensors
+        p = ctx.p
+        grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
+        if p == 0:
+            return a * 0, None, None, None
+        if p == 1:
+            return a.sign() * grad, None, None, None
+        if abs(p) == math.inf:  # the gradient goes to the largest (smallest) |a|, split between ties
+            chosen = a.abs() == out
+            ties = Sum.apply(chosen.to(a.dtype), ctx.dims, True)
+            return a.sign() * chosen * grad / ties, None, None, None
+        if p == 2:
+            return a * where(out == 0, 0.0, grad / out), None, None, None
+        scale = where(out == 0, 0.0, grad / out ** (p - 1))
+        return a.sign() * a.abs() ** (p - 1) * scale, None, None, None
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+                dtype: _dtype.dtype | None = None) -> Tensor:
+    """The p-norm of all elements, or along ``dim`` (torch.linalg.vector_norm)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {x.dtype._scalar_name}")
+    return LinalgVectorNorm.apply(x, float(ord), reduced_dims(dim, x.ndim), keepdim)
+
+
+def norm(input: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] | None = None, keepdim: bool = False,
+         out: None = None, dtype: _dtype.dtype | None = None) -> Tensor:
+    """The 2-norm (or p-norm) of all elements, or along ``dim``: ``x.norm()`` is sqrt((x**2).sum())."""
+    if p == "nuc" or (isinstance(p, str) and p != "fro"):
+        raise RuntimeError(f"autograd_lab's norm supports vector p-norms and 'fro', not p={p!r}")
+    return vector_norm(input, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
+
+
+def _variance(a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
+              name: str) -> tuple[np.ndarray, float]:
+    """sum((a - mean)**2) / (n - correction), computed in double (as PyTorch's CPU kernel does), and the divisor."""
+    if not a.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    n = math.prod(a.shape[d] for d in dims)
+    divisor = builtins.max(0, n - correction)
+    if divisor == 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
+    x = a._data.astype(np.float64)
+    deviations = x - x.mean(axis=dims, keepdims=True) if x.size else x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sum(deviations * deviations, axis=dims, keepdims=keepdim) / divisor, divisor
+
+
+class Var(Function):
+    """out = sum((a - mean)**2) / (n - correction) over ``dims``.   d/da = 2 (a - mean) / (n - correction)."""
+
+    node_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool) -> Tensor:
+        var, ctx.divisor = _variance(a, dims, correction, keepdim, "var")
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.save_for_backward(a)
+        return Tensor(np.asarray(var, a._data.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        (a,) = ctx.saved_tensors
+        grad = _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        scale = 2 / ctx.divisor if ctx.divisor else math.inf
+        return grad * (a - a.mean(ctx.dims, keepdim=True)) * scale, None, None, None
+
+
+class Std(Function):
+    """out = sqrt(var(a)).   d/da = (a - mean) / ((n - correction) * out), and 0 where out is 0."""
+
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool) -> Tensor:
+        var, ctx.divisor = _variance(a, dims, correction, keepdim, "std")
+        out = Tensor(np.asarray(np.sqrt(var), a._data.dtype))
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        a, out = ctx.saved_tensors
+        grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
+        scale = 1 / ctx.divisor if ctx.divisor else math.inf
+        return where(out == 0, 0.0, grad / out) * (a - a.mean(ctx.dims, keepdim=True)) * scale, None, None, None
+
+
+def _correction(dim: Any, unbiased: bool | None, correction: float | None) -> tuple[Any, float]:
+    """std/var's arguments: ``x.std(0)``, ``x.std(unbiased=False)``, ``x.std(correction=0)``, old ``x.std(False)``."""
+    if isinstance(dim, bool):  # std(unbiased): the old overload
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
+def var(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: float | None = None) -> Tensor:
+    """Variance over all elements or along ``dim``; divides by n - 1 unless told otherwise (Bessel's correction)."""
+    dim, correction = _correction(dim, unbiased, correction)
+    return Var.apply(input, reduced_dims(dim, input.ndim), correction, keepdim)
+
+
+def std(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: float | None = None) -> Tensor:
+    """Standard deviation: sqrt(var(...))."""
+    dim, correction = _correction(dim, unbiased, correction)
+    return Std.apply(input, reduced_dims(dim, input.ndim), correction, keepdim)

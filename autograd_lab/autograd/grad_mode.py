@@ -5,6 +5,14 @@ a tensor must read the mode (``numpy()`` is refused only while grad mode is on),
 and this package is built on top of ``Tensor``.
 """
 
-from autograd_lab._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd_lab._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
-__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
+           "set_grad_enabled"]

@@ -1,8 +1,18 @@
 """autograd_lab.nn: just enough of torch.nn to build small models and train chosen layers."""
 
 from autograd_lab.nn import functional, init
-from autograd_lab.nn.modules import CrossEntropyLoss, Linear, Module, MSELoss, ReLU, Sequential, Sigmoid, Tanh
+from autograd_lab.nn.modules import (
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Linear,
+    Module,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["CrossEntropyLoss", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh",
-           "functional", "init"]
+__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential",
+           "Sigmoid", "Tanh", "functional", "init"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import warnings
 
-from autograd_lab._ops import addmm, relu, sigmoid, tanh
-from autograd_lab._ops.losses import LogSoftmax, MseLoss, NllLoss
+from autograd_lab import _ops
+from autograd_lab._ops import addmm, sigmoid, tanh
+from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss
 from autograd_lab._tensor import Tensor, wrap_dim
 
-__all__ = ["cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss",
+           "relu", "sigmoid", "softmax", "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -26,6 +28,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return addmm(bias, input, weight.t())
     rows = input.reshape(-1, input.shape[-1])
     return addmm(bias, rows, weight.t()).view(*input.shape[:-1], weight.shape[0])
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0); with ``inplace=True``, written into input (``relu_``)."""
+    return _ops.relu_(input) if inplace else _ops.relu(input)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -57,3 +64,18 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """nll_loss(log_softmax(input)): the loss for classification with class indices as targets."""
     return nll_loss(log_softmax(input, 1 if input.ndim > 1 else 0), target, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: None = None, reduce: None = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Binary cross entropy of sigmoid(input) against target, in one numerically stable step.
+
+    ``pos_weight`` scales the loss of the positive targets (per class); ``weight`` scales every element.
+    """
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _check_reduction(reduction)
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {target.dtype._scalar_name}")
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from autograd_lab._grad_mode import no_grad
+from autograd_lab._tensor import Tensor
 from autograd_lab.nn.parameter import Parameter
 
 
@@ -17,23 +18,70 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameters before Module.__init__() call")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        if name in self._parameters and not isinstance(value, Parameter) and value is not None:
+            raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' (torch.nn.Parameter or None "
+                            "expected)")
+        if name in self._buffers and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
+            self._buffers[name] = value  # a new value for a buffer stays a buffer
+        else:
+            self._buffers.pop(name, None)
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+            elif isinstance(value, Module):
+                self._modules[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a None placeholder, as an optional bias is) under ``name``."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name(self, name, "parameter", self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' (torch.nn.Parameter "
+                            "or None required)")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep a tensor that is state but not a parameter (a running mean, a loss's weights): no gradient."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name(self, name, "buffer", self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (torch Tensor or None "
+                            "required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -100,11 +148,21 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    def _state(self) -> dict[str, Tensor]:
+        """Parameters and persistent buffers, module by module (each module's own first), by full name."""
+        state = {}
+        for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            for name, t in [*module._parameters.items(), *module._buffers.items()]:
+                if t is not None and name not in module._non_persistent_buffers_set:
+                    state[dot + name] = t
+        return state
+
     def state_dict(self) -> dict[str, Any]:
-        return {name: p.detach() for name, p in self.named_parameters()}
+        return {name: t.detach() for name, t in self._state().items()}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        own = dict(self.named_parameters())
+        own = self._state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if missing or unexpected:
@@ -127,3 +185,20 @@ class Module:
         if lines:
             main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _type_name(value: Any) -> str:
+    """How PyTorch's messages name a value's type: 'torch.FloatTensor' for a tensor."""
+    return f"torch.{value.dtype._scalar_name}Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def _check_name(module: Module, name: Any, kind: str, registry: dict) -> None:
+    """PyTorch's rules for a parameter's or buffer's name."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")

@@ -1,0 +1,72 @@
+"""Sorting: sort (values and the indices they came from) and argsort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lab._ops.indexing import IndexPut
+from autograd_lab._ops.reductions import MaxResult
+from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab.autograd.function import Function
+
+
+def _order(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """Stable sort order along ``dim``; descending keeps equal elements in their original order too (NaN first)."""
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")
+    n = x.shape[dim]
+    reversed_order = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
+    return n - 1 - np.flip(reversed_order, dim)
+
+
+class Sort(Function):
+    """(values, indices) = a sorted along ``dim``.   d/da: each value's gradient goes back to where it came from."""
+
+    node_name = "SortBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, descending: bool) -> tuple[Tensor, Tensor]:
+        x = a._data if a.ndim else a._data.reshape(1)
+        order = _order(x, dim, descending)
+        values = np.take_along_axis(x, order, dim).reshape(a.shape)
+        indices = Tensor(order.astype(np.int64).reshape(a.shape))
+        ctx.mark_non_differentiable(indices)
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.save_for_backward(indices)
+        return Tensor(values), indices
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None]:
+        (indices,) = ctx.saved_tensors
+        if not ctx.shape:
+            return grad, None, None
+        grid = list(np.ix_(*[np.arange(n) for n in ctx.shape]))
+        grid[ctx.dim] = indices._data
+        return IndexPut.apply(grad, ctx.shape, tuple(grid)), None, None
+
+
+class StableSort(Sort):
+    """The same, called with ``stable=`` (PyTorch records it under another name)."""
+
+    node_name = "SortBackward1"
+
+
+class SortResult(MaxResult):
+    """What ``x.sort()`` returns: (values, indices), printed as torch.return_types.sort."""
+
+    __slots__ = ()
+    _name = "sort"
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = None) -> SortResult:
+    """The elements in order along ``dim``, and where each one was (equal elements keep their order)."""
+    op = Sort if stable is None else StableSort
+    return SortResult(*op.apply(input, wrap_dim(dim, input.ndim), descending))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Where each element of the sorted ``input`` came from (``sort(...).indices``)."""
+    x = input._data if input.ndim else input._data.reshape(1)
+    return Tensor(_order(x, wrap_dim(dim, input.ndim), descending).astype(np.int64).reshape(input.shape))
