@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,6 +19,7 @@ class Add(Function):
     """out = a + alpha * b.   d/da = 1,  d/db = alpha."""
 
     node_name = "AddBackward0"
+    saved_as: ClassVar = {"alpha": "alpha"}  # y.grad_fn._saved_alpha
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
@@ -35,6 +36,7 @@ class Sub(Function):
     """out = a - alpha * b.   d/da = 1,  d/db = -alpha."""
 
     node_name = "SubBackward0"
+    saved_as: ClassVar = {"alpha": "alpha"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
@@ -51,6 +53,7 @@ class Rsub(Function):
     """out = number - a   (``2 - x``).   d/da = -1."""
 
     node_name = "RsubBackward1"
+    saved_as: ClassVar = {"alpha": lambda ctx: 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
@@ -65,10 +68,12 @@ class Mul(Function):
     """out = a * b.   d/da = b,  d/db = a."""
 
     node_name = "MulBackward0"
+    saved_as: ClassVar = {"self": 0, "other": 1}  # y.grad_fn._saved_self is saved_tensors[0]
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # each for the other's gradient
         x, y = arrays(a, b)
         return Tensor(x * y)
 
@@ -83,10 +88,11 @@ class Div(Function):
     """out = a / b.   d/da = 1/b,  d/db = -a/b**2."""
 
     node_name = "DivBackward0"
+    saved_as: ClassVar = {"self": 0, "other": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient
         x, y = arrays(a, b)
         if x.dtype.kind != "f":  # true division of integers gives floats
             x, y = x.astype(_dtype.get_default_dtype().numpy), y.astype(_dtype.get_default_dtype().numpy)
@@ -117,6 +123,7 @@ class Reciprocal(Function):
     """out = 1 / a.   d/da = -out**2."""
 
     node_name = "ReciprocalBackward0"
+    saved_as: ClassVar = {"result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -134,6 +141,7 @@ class Pow(Function):
     """out = a ** p for a number p.   d/da = p * a**(p-1)."""
 
     node_name = "PowBackward0"
+    saved_as: ClassVar = {"self": 0, "exponent": "p"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, p: Number) -> Tensor:
@@ -156,6 +164,7 @@ class MulScalar(Function):
     """out = a * number, the form PyTorch's derivative formulas use.   d/da = number."""
 
     node_name = "MulBackward1"
+    saved_as: ClassVar = {"other": "number"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
@@ -171,12 +180,13 @@ class PowTensor(Function):
     """out = a ** b, both tensors.   d/da = b * a**(b-1),  d/db = out * log(a)."""
 
     node_name = "PowBackward1"
+    saved_as: ClassVar = {"self": 0, "exponent": 1, "result": 2}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = arrays(a, b)
         out = Tensor(np.power(x, y))
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)  # out only for b's gradient
         return out
 
     @staticmethod
@@ -193,6 +203,7 @@ class RPow(Function):
     """out = number ** a   (``2 ** x``).   d/da = out * log(number)."""
 
     node_name = "PowBackward2"
+    saved_as: ClassVar = {"self": "number", "exponent": 0, "result": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:

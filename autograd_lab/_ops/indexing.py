@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ class Index(Function):
     """out = a[key] with integer or boolean index tensors.   d/da: the gradient put back at key."""
 
     node_name = "IndexBackward0"
+    saved_as: ClassVar = {"indices": lambda ctx: _index_tensors(ctx.key), "self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
@@ -33,6 +34,8 @@ class Select(Index):
     """out = a[..., i, ...]: one position along one dimension (a view)."""
 
     node_name = "SelectBackward0"
+    saved_as: ClassVar = {"dim": lambda ctx: len(ctx.key) - 1, "index": lambda ctx: ctx.key[-1],
+                          "self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
@@ -45,6 +48,18 @@ class Slice(Select):
     """out = a[..., start:stop:step, ...] (a view)."""
 
     node_name = "SliceBackward0"
+    saved_as: ClassVar = {"dim": lambda ctx: len(ctx.key) - 1, "start": lambda ctx: ctx.key[-1].start or 0,
+                          "end": lambda ctx: _end(ctx.key[-1].stop), "step": lambda ctx: ctx.key[-1].step or 1,
+                          "self_sym_sizes": "shape"}
+
+
+def _index_tensors(key: tuple) -> tuple[Tensor | None, ...]:
+    """An advanced index as PyTorch's IndexBackward0 keeps it: a tensor per indexed dimension, None for ``:``."""
+    return tuple(None if isinstance(k, slice) else Tensor(k) for k in (key if isinstance(key, tuple) else (key,)))
+
+
+def _end(stop: int | None) -> int:
+    return 2**63 - 1 if stop is None else stop  # PyTorch's "to the end"
 
 
 class IndexPut(Function):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,6 +35,9 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     if not a._data.flags.writeable:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
+    if key is not Ellipsis:  # x[i] = v: PyTorch drops v's leading size-1 dimensions first (a [1] fits a scalar)
+        while values.ndim and values.shape[0] == 1:
+            values = values[0]
     a._data[key] = values
     a._version_counter[0] += 1
 
@@ -162,7 +165,7 @@ class Zero(Fill):
 class Copy(Function):
     """a[...] = src (in place).   d/d(old a) = 0,  d/d(src) = grad."""
 
-    node_name = "CopyBackwards"
+    node_name = "torch::autograd::CopyBackwards"
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, src: Tensor) -> Tensor:
@@ -184,20 +187,28 @@ class CopySlices(Function):
     def forward(ctx: Any, a: Tensor, value: Tensor | Number, key: Any) -> Tensor:
         mask = np.zeros(a.shape, bool)
         mask[key] = True
-        ctx.mask, ctx.key = Tensor(mask), key
-        _write(a, value._data if isinstance(value, Tensor) else value, key)
+        values = value._data if isinstance(value, Tensor) else value
+        ctx.mask, ctx.key, ctx.value_ndim = Tensor(mask), key, np.ndim(values)
+        _write(a, values, key)
         _changed(ctx, a)
         return a
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, None]:
-        return where(ctx.mask, 0.0, grad), (Index.apply(grad, ctx.key) if ctx.needs_input_grad[1] else None), None
+        if not ctx.needs_input_grad[1]:
+            return where(ctx.mask, 0.0, grad), None, None
+        grad_value = Index.apply(grad, ctx.key)
+        extra = ctx.value_ndim - grad_value.ndim  # the value's leading size-1 dimensions, dropped by _write
+        if extra > 0:
+            grad_value = grad_value.reshape((1,) * extra + tuple(grad_value.shape))
+        return where(ctx.mask, 0.0, grad), grad_value, None
 
 
 class IndexPutInplace(CopySlices):
     """``a[index_tensor] = value``: the same, under the name PyTorch gives it (index_put_)."""
 
     node_name = "IndexPutBackward0"
+    saved_as: ClassVar = {"accumulate": lambda ctx: False, "indices": Index.saved_as["indices"]}
 
 
 def _setitem(self: Tensor, key: Any, value: Any) -> None:

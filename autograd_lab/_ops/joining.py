@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ class Cat(Function):
     """out = the tensors joined along ``dim``.   Each input gets its slice of the gradient."""
 
     node_name = "CatBackward0"
+    saved_as: ClassVar = {"dim": "dim"}
 
     @staticmethod
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
@@ -37,6 +38,7 @@ class Stack(Function):
     """out = the tensors stacked along a new ``dim``.   Each input gets its slice of the gradient."""
 
     node_name = "StackBackward0"
+    saved_as: ClassVar = {"dim": "dim"}
 
     @staticmethod
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
@@ -53,6 +55,7 @@ class Unbind(Function):
     """(a[0], a[1], ...) along ``dim``: views, one per position.   d/da = their gradients stacked back."""
 
     node_name = "UnbindBackward0"
+    saved_as: ClassVar = {"dim": "dim"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> tuple[Tensor, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -14,11 +14,14 @@ from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}  # how PyTorch's loss nodes keep `reduction` (an enum)
+
 
 class LogSoftmax(Function):
     """out = a - log(sum(exp(a))) along ``dim``.   d/da = grad - exp(out) * sum(grad)."""
 
     node_name = "LogSoftmaxBackward0"
+    saved_as: ClassVar = {"dim": "dim", "result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
@@ -39,6 +42,8 @@ class NllLoss(Function):
     """out = -mean(logp[i, target[i]]).   d/dlogp = -1/N at each target position, 0 elsewhere."""
 
     node_name = "NllLossBackward0"
+    saved_as: ClassVar = {"ignore_index": lambda ctx: -100, "reduction": lambda ctx: _REDUCTIONS[ctx.reduction],
+                          "self": 0, "target": 1, "total_weight": "total_weight", "weight": lambda ctx: None}
 
     @staticmethod
     def forward(ctx: Any, logp: Tensor, target: Tensor, reduction: str) -> Tensor:
@@ -49,6 +54,8 @@ class NllLoss(Function):
         key = (np.arange(logp.shape[0]), target._data) if logp.ndim == 2 else (target._data,)
         picked = -logp._data[key]
         ctx.shape, ctx.key, ctx.reduction, ctx.picked_shape = logp.shape, key, reduction, picked.shape
+        ctx.save_for_backward(logp, target)  # (only for y.grad_fn._saved_self / _saved_target, as in PyTorch)
+        ctx.total_weight = Tensor(np.array(0 if reduction == "none" else picked.size, logp._data.dtype))
         if reduction == "none":
             return Tensor(picked)
         total = picked.sum(dtype=picked.dtype)
@@ -68,6 +75,7 @@ class MseLoss(Function):
     """out = mean((a - b)**2).   d/da = 2 (a - b) / n,  d/db = -2 (a - b) / n."""
 
     node_name = "MseLossBackward0"
+    saved_as: ClassVar = {"reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, reduction: str) -> Tensor:

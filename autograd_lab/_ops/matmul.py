@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,10 +28,20 @@ def _check_mm(a: Tensor, b: Tensor) -> None:
     _check_same_dtype(a, b)
 
 
+def _save_matrices(ctx: Any, a: Tensor, b: Tensor, need_a: bool, need_b: bool) -> None:
+    """What a matrix product's node keeps, as PyTorch's does: each matrix if the other one's gradient needs
+    it; both sizes; a matrix's strides (in elements) if it needs a gradient."""
+    ctx.save_for_backward(a if need_b else None, b if need_a else None)
+    ctx.a_sizes, ctx.b_sizes = a._data.shape, b._data.shape
+    ctx.a_strides = tuple(s // a._data.itemsize for s in a._data.strides) if need_a else ()
+    ctx.b_strides = tuple(s // b._data.itemsize for s in b._data.strides) if need_b else ()
+
+
 class Dot(Mul):
     """out = sum(a * b) for vectors.   Each element's derivative is Mul's: d/da = grad * b,  d/db = grad * a."""
 
     node_name = "DotBackward0"
+    saved_as: ClassVar = {"self": 0, "tensor": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
@@ -40,7 +50,8 @@ class Dot(Mul):
                                f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
                                "respectively")
         _check_same_dtype(a, b)
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return Tensor(np.dot(a._data, b._data))
 
 
@@ -48,11 +59,13 @@ class Mm(Function):
     """out = a @ b for matrices.   d/da = grad @ b.T,  d/db = a.T @ grad."""
 
     node_name = "MmBackward0"
+    saved_as: ClassVar = {"self": 0, "mat2": 1, "self_sym_sizes": "a_sizes", "self_sym_strides": "a_strides",
+                          "mat2_sym_sizes": "b_sizes", "mat2_sym_strides": "b_strides"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         _check_mm(a, b)
-        ctx.save_for_backward(a, b)
+        _save_matrices(ctx, a, b, *ctx.needs_input_grad)
         return Tensor(a._data @ b._data)
 
     @staticmethod
@@ -66,6 +79,7 @@ class Mv(Function):
     """out = a @ v for a matrix and a vector.   d/da = outer(grad, v),  d/dv = a.T @ grad."""
 
     node_name = "MvBackward0"
+    saved_as: ClassVar = {"self": 0, "vec": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, v: Tensor) -> Tensor:
@@ -73,7 +87,8 @@ class Mv(Function):
             raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                                f"vec ({v.shape[0]})")
         _check_same_dtype(a, v)
-        ctx.save_for_backward(a, v)
+        need_a, need_v = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_v else None, v if need_a else None)
         return Tensor(a._data @ v._data)
 
     @staticmethod
@@ -87,6 +102,7 @@ class Bmm(Function):
     """out[i] = a[i] @ b[i] for batches of matrices.   d/da = grad @ b^T,  d/db = a^T @ grad."""
 
     node_name = "BmmBackward0"
+    saved_as: ClassVar = {"self": 0, "mat2": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
@@ -94,7 +110,8 @@ class Bmm(Function):
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                                f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
         _check_same_dtype(a, b)
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return Tensor(np.matmul(a._data, b._data))
 
     @staticmethod
@@ -108,11 +125,14 @@ class Addmm(Function):
     """out = bias + a @ b (a Linear layer's forward).   d/dbias = grad,  d/da = grad @ b.T,  d/db = a.T @ grad."""
 
     node_name = "AddmmBackward0"
+    saved_as: ClassVar = {"alpha": lambda ctx: 1, "beta": lambda ctx: 1, "mat1": 0, "mat2": 1,
+                          "mat1_sym_sizes": "a_sizes", "mat1_sym_strides": "a_strides",
+                          "mat2_sym_sizes": "b_sizes", "mat2_sym_strides": "b_strides"}
 
     @staticmethod
     def forward(ctx: Any, bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
         _check_mm(a, b)
-        ctx.save_for_backward(a, b)
+        _save_matrices(ctx, a, b, *ctx.needs_input_grad[1:])
         return Tensor(bias._data + a._data @ b._data)
 
     @staticmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -17,6 +17,7 @@ class Exp(Function):
     """out = exp(a).   d/da = out."""
 
     node_name = "ExpBackward0"
+    saved_as: ClassVar = {"result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -34,6 +35,7 @@ class Log(Function):
     """out = log(a).   d/da = 1/a."""
 
     node_name = "LogBackward0"
+    saved_as: ClassVar = {"self": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -50,6 +52,7 @@ class Sin(Function):
     """out = sin(a).   d/da = cos(a)."""
 
     node_name = "SinBackward0"
+    saved_as: ClassVar = {"self": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -66,6 +69,7 @@ class Cos(Function):
     """out = cos(a).   d/da = -sin(a)."""
 
     node_name = "CosBackward0"
+    saved_as: ClassVar = {"self": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -82,6 +86,7 @@ class Tanh(Function):
     """out = tanh(a).   d/da = 1 - out**2."""
 
     node_name = "TanhBackward0"
+    saved_as: ClassVar = {"result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -99,6 +104,7 @@ class Sigmoid(Function):
     """out = 1 / (1 + exp(-a)).   d/da = out * (1 - out)."""
 
     node_name = "SigmoidBackward0"
+    saved_as: ClassVar = {"result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -117,6 +123,7 @@ class Relu(Function):
     """out = max(a, 0).   d/da = 1 where out > 0, else 0."""
 
     node_name = "ReluBackward0"
+    saved_as: ClassVar = {"result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -134,6 +141,7 @@ class Abs(Function):
     """out = |a|.   d/da = sign(a)."""
 
     node_name = "AbsBackward0"
+    saved_as: ClassVar = {"self": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -150,6 +158,7 @@ class Sqrt(Function):
     """out = sqrt(a).   d/da = 1 / (2 * out)."""
 
     node_name = "SqrtBackward0"
+    saved_as: ClassVar = {"result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
@@ -167,6 +176,7 @@ class Clamp(Function):
     """out = min(max(a, lo), hi).   d/da = 1 where lo <= a <= hi, else 0."""
 
     node_name = "ClampBackward1"
+    saved_as: ClassVar = {"self": 0, "min": "lo", "max": "hi"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, lo: Number | None, hi: Number | None) -> Tensor:
@@ -186,6 +196,7 @@ class Maximum(Function):
     """out = max(a, b) elementwise.   The larger input gets the gradient; a tie splits it in half."""
 
     node_name = "MaximumBackward0"
+    saved_as: ClassVar = {"self": 0, "other": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
@@ -204,6 +215,7 @@ class Where(Function):
     """out = a where condition else b.   Each input gets the gradient where it was chosen."""
 
     node_name = "WhereBackward0"
+    saved_as: ClassVar = {"condition": 0}
 
     @staticmethod
     def forward(ctx: Any, condition: Tensor, a: Tensor, b: Tensor) -> Tensor:

@@ -6,7 +6,7 @@ import builtins
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -22,6 +22,7 @@ class Sum(Function):
     """out = sum of a over ``dims``.   d/da = 1: the gradient is copied back to every element."""
 
     node_name = "SumBackward1"
+    saved_as: ClassVar = {"dim": "dims", "keepdim": "keepdim", "self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -38,6 +39,7 @@ class SumAll(Sum):
     """out = sum of all elements (``x.sum()``)."""
 
     node_name = "SumBackward0"
+    saved_as: ClassVar = {"self_sym_sizes": "shape"}
 
 
 def _unreduce(grad: Tensor, shape: Size, dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -51,6 +53,8 @@ class Mean(Function):
     """out = mean of a over ``dims``.   d/da = 1/n for each of the n averaged elements."""
 
     node_name = "MeanBackward1"
+    saved_as: ClassVar = {"dim": "dims", "keepdim": "keepdim", "self_sym_numel": lambda ctx: math.prod(ctx.shape),
+                          "self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -70,12 +74,14 @@ class MeanAll(Mean):
     """out = mean of all elements (``x.mean()``)."""
 
     node_name = "MeanBackward0"
+    saved_as: ClassVar = {"self_sym_numel": lambda ctx: math.prod(ctx.shape), "self_sym_sizes": "shape"}
 
 
 class MaxAll(Function):
     """out = the largest element.   The gradient goes to it (split evenly between ties)."""
 
     node_name = "MaxBackward1"
+    saved_as: ClassVar = {"self": 0, "result": 1}
     _reduce = staticmethod(np.max)
     _name = "max"
 
@@ -107,6 +113,7 @@ class MaxDim(Function):
     """(values, indices) = max of a along ``dim``.   The gradient goes to each chosen element."""
 
     node_name = "MaxBackward0"
+    saved_as: ClassVar = {"dim": "dim", "indices": 0, "keepdim": "keepdim", "self_sym_sizes": "shape"}
     _arg = staticmethod(np.argmax)
 
     @classmethod

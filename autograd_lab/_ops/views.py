@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ class View(Function):
     """out = a with a new shape (same memory).   d/da: reshape the gradient back."""
 
     node_name = "ViewBackward0"
+    saved_as: ClassVar = {"self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -67,6 +68,7 @@ class Permute(Function):
     """out = a with its dimensions reordered.   d/da: reorder the gradient back."""
 
     node_name = "PermuteBackward0"
+    saved_as: ClassVar = {"dims": lambda ctx: tuple(np.argsort(ctx.inverse))}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
@@ -82,6 +84,7 @@ class Transpose(Function):
     """out = a with two dimensions swapped.   d/da: swap them back."""
 
     node_name = "TransposeBackward0"
+    saved_as: ClassVar = {"dim0": "d0", "dim1": "d1"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, d0: int, d1: int) -> Tensor:
@@ -111,6 +114,7 @@ class Unsqueeze(Function):
     """out = a with a new dimension of size 1 at ``dim``.   d/da: squeeze it away."""
 
     node_name = "UnsqueezeBackward0"
+    saved_as: ClassVar = {"dim": "dim"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
@@ -126,10 +130,11 @@ class Squeeze(Function):
     """out = a without its size-1 dimensions (or only ``dims``).   d/da: reshape back."""
 
     node_name = "SqueezeBackward0"
+    saved_as: ClassVar = {"self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
-        ctx.shape = a.shape
+        ctx.shape, ctx.dims = a.shape, dims[0] if len(dims) == 1 else dims
         return view_of(a, np.squeeze(a._data, tuple(d for d in dims if a._data.shape[d] == 1)),
                         lambda t: type(ctx)._forward_cls.apply(t, dims))
 
@@ -142,18 +147,21 @@ class SqueezeDim(Squeeze):
     """``squeeze(dim)``."""
 
     node_name = "SqueezeBackward1"
+    saved_as: ClassVar = {"dim": "dims", "self_sym_sizes": "shape"}
 
 
 class SqueezeAfterMatmul(Squeeze):
     """The squeeze at the end of vector @ matrix (PyTorch does it in place: squeeze_)."""
 
     node_name = "SqueezeBackward4"
+    saved_as: ClassVar = {"dim": "dims", "self_sym_sizes": "shape"}
 
 
 class Expand(Function):
     """out = a broadcast to a larger shape (no copy).   d/da: sum the gradient back to a's shape."""
 
     node_name = "ExpandBackward0"
+    saved_as: ClassVar = {"self_sym_sizes": "shape"}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:

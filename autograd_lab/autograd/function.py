@@ -112,7 +112,7 @@ class FunctionCtx:
 
     # Class-level defaults keep a fresh ctx cheap: most calls never change them.
     _saved: tuple[Tensor | None, ...] = ()
-    _saved_versions: list[int] = []  # noqa: RUF012  (never mutated: replaced per instance)
+    _save_versions: list[int] = []  # noqa: RUF012  (never mutated: replaced per instance)
     _unpack: Callable[[Any], Tensor] | None = None  # saved_tensors_hooks' unpack, when the saved tensors were packed
     _freed = False
     _dirty: tuple[Tensor, ...] = ()
@@ -135,7 +135,7 @@ class FunctionCtx:
             pack, self._unpack = graph._saved_hooks[-1]
             tensors = tuple(None if t is None else pack(t) for t in tensors)
         self._saved = tensors
-        self._saved_versions = versions
+        self._save_versions = versions
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
@@ -143,7 +143,7 @@ class FunctionCtx:
             raise RuntimeError(BACKWARD_TWICE)
         if self._unpack is not None:  # packed by a hook: versions can't be followed through it (PyTorch neither)
             return tuple(None if p is None else self._unpack(p) for p in self._saved)
-        for t, version in zip(self._saved, self._saved_versions):
+        for t, version in zip(self._saved, self._save_versions):
             if t is not None and t._version_counter[0] != version:
                 raise RuntimeError(_modified_error(t, version))
         return self._saved
@@ -163,8 +163,8 @@ class FunctionCtx:
         """
         for t in tensors:
             t._version_counter[0] += 1
-        self._saved_versions = [t._version_counter[0] if _among(t, tensors) else version
-                                for t, version in zip(self._saved, self._saved_versions)]
+        self._save_versions = [t._version_counter[0] if _among(t, tensors) else version
+                               for t, version in zip(self._saved, self._save_versions)]
         self._dirty = tensors
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
@@ -207,7 +207,7 @@ class BackwardNode(FunctionCtx, Node):
     def name(self) -> str:
         return self._name
 
-    def _saved_tensor(self, i: int) -> Tensor | None:
+    def _unpack_saved(self, i: int) -> Tensor | None:
         """The i-th saved tensor, as a built-in node's ``_saved_*`` attribute shows it."""
         t = self.saved_tensors[i]
         if t is None or t._grad_fn is not self:
@@ -284,9 +284,9 @@ class Function:
     """
 
     node_name: ClassVar[str | None] = None  # set by built-in ops: PyTorch's node name, e.g. "MulBackward0"
-    # Built-in ops: what the node keeps, under PyTorch's names, read as ``y.grad_fn._saved_<name>``:
-    # an int is a position among the tensors given to save_for_backward, a str an attribute of ctx.
-    saved_as: ClassVar[dict[str, int | str]] = {}
+    # Built-in ops: what the node keeps, under PyTorch's names, read as ``y.grad_fn._saved_<name>``: an int
+    # is a position among the tensors given to save_for_backward, a str an attribute of ctx, or ctx -> value.
+    saved_as: ClassVar[dict[str, int | str | Callable[[Any], Any]]] = {}
     _backward_cls: ClassVar[type[BackwardNode]]
     _bind: ClassVar[Callable[[tuple, dict], tuple] | None] = None
 
@@ -300,7 +300,7 @@ class Function:
         else:  # a built-in op; PyTorch's C++ nodes are in no module: <MulBackward0 at 0x...>
             name, base = cls.node_name, _BuiltinNode
             namespace["__module__"] = "builtins"
-            namespace.update({"_saved_" + key: _saved_attribute(where) for key, where in cls.saved_as.items()})
+            namespace.update({"_saved_" + key: _saved_attribute(key, where) for key, where in cls.saved_as.items()})
         namespace["_name"] = name
         cls._backward_cls = type(name.rsplit("::", 1)[-1], (base,), namespace)  # "torch::autograd::X" is class X
         if cls.setup_context is not Function.setup_context:
@@ -466,11 +466,29 @@ def _binder(forward: Callable) -> Callable[[tuple, dict], tuple]:
     return bind
 
 
-def _saved_attribute(where: int | str) -> property:
-    """A built-in node's ``_saved_<name>``: a saved tensor (by position) or a ctx attribute (by name)."""
+# What PyTorch's C++ nodes keep as Scalars (shown as given); every other integer they keep is an int64
+# that they show as unsigned: a dim of -1 reads 18446744073709551615. Sizes and dims read as tuples.
+_SCALARS = frozenset({"alpha", "beta", "exponent", "min", "max", "other", "self"})
+
+
+def _saved_attribute(key: str, where: int | str | Callable[[Any], Any]) -> property:
+    """A built-in node's ``_saved_<key>``: a saved tensor (by position), a ctx attribute, or computed from ctx."""
     if isinstance(where, int):
-        return property(lambda node: node._saved_tensor(where))
-    return property(lambda node: getattr(node, where, None))
+        return property(lambda node: node._unpack_saved(where))
+    read = where if callable(where) else lambda node: getattr(node, where, None)
+    if key in _SCALARS:
+        return property(read)
+    return property(lambda node: _as_int64_field(read(node)))
+
+
+def _as_int64_field(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_as_int64_field(v) for v in value)
+    if isinstance(value, np.integer):
+        value = int(value)
+    if type(value) is int and value < 0:
+        return value + 2**64
+    return value
 
 
 def once_differentiable(fn: Callable) -> Callable:
