@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def grade_submission(root: Path) -> dict:
     """Gradescope's results for the submission under ``root`` (laid out as /autograder)."""
+    lock_down(root)
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     exercise = Exercise.load(root / "source" / config["master"])
     notebooks = sorted(p for p in (root / "submission").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
@@ -74,7 +75,6 @@ def grade_submission(root: Path) -> dict:
                                     "(File > Download) and resubmit")
     seed = int(os.environ.get("AUTOGRADER_SEED", config["seed"]))
     user = os.environ.get("STUDENT_USER", STUDENT_USER)
-    lock_down(root)
     return with_spec_fields(run_grade(root, config, notebooks[0], seed, user))
 
 

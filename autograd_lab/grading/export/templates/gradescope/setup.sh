@@ -4,8 +4,8 @@
 # and creates the unprivileged user that student code runs as.
 #
 #   AUTOGRADER_ROOT       where Gradescope's /autograder is (default /autograder; a local test sets it)
-#   AUTOGRADER_BASE_VENV  a prepared venv that already has torch, ipykernel and jupyter_client: the
-#                         system packages and torch are not installed, that venv's packages are used
+#   AUTOGRADER_BASE_VENV  a prepared venv that already has torch, ipykernel and jupyter_client: no
+#                         system packages and no torch are installed; that venv's packages are used
 #                         and only our wheel is installed (offline). For testing this zip locally.
 #   TORCH_SPEC, TORCH_INDEX, STUDENT_USER   override the values in config.sh
 set -euo pipefail
@@ -26,10 +26,16 @@ if [ -z "${AUTOGRADER_BASE_VENV:-}" ]; then
     "$venv/bin/python" -m pip install -q "$TORCH_SPEC" --index-url "$TORCH_INDEX"
     "$venv/bin/python" -m pip install -q "$wheel[grade]"
 else
+    # Its packages, hard-linked (copied where links cannot be made) so that the kernel's jail, which
+    # shows it only this venv, sees them; then our wheel, offline.
     "$AUTOGRADER_BASE_VENV/bin/python" -m venv --without-pip "$venv"
-    site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    "$AUTOGRADER_BASE_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
-        > "$site/autograder_base_venv.pth"
+    purelib='import sysconfig; print(sysconfig.get_paths()["purelib"])'
+    site=$("$venv/bin/python" -c "$purelib")
+    base_site=$("$AUTOGRADER_BASE_VENV/bin/python" -c "$purelib")
+    if ! cp -al "$base_site/." "$site/" 2>/dev/null; then
+        rm -rf "$site" && mkdir -p "$site" && cp -a "$base_site/." "$site/"
+    fi
+    rm -rf "$site"/autograd_lab "$site"/autograd_lab-*.dist-info "$site"/__editable__*autograd_lab*
     "$venv/bin/python" -m pip install -q --no-deps --no-index --disable-pip-version-check "$wheel"
 fi
 
