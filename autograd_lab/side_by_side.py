@@ -104,7 +104,9 @@ def run_cell(source: str, namespace: dict[str, Any], shell: Any = None) -> Run:
     return run
 
 
-_PRE = '<pre style="margin:0;white-space:pre-wrap">'
+# Lines wrap at spaces only, never inside an identifier (JupyterLab's own style for <pre> is break-all); a token
+# wider than its column scrolls sideways instead.
+_PRE = '<pre style="margin:0;white-space:pre-wrap;word-break:normal;overflow-wrap:normal;overflow-x:auto">'
 
 
 def _column(run: Run) -> str:
@@ -116,7 +118,7 @@ def to_html(lab: Run, real: Run) -> str:
     """Two columns, autograd_lab | torch, and the verdict."""
     verdict = ('<span style="color:#1a7f37">✓ same output</span>' if lab == real
                else '<span style="color:#cf222e">✗ the outputs differ</span>')
-    return ('<table class="al-side-by-side" style="border-collapse:collapse;margin:0">'
+    return ('<table class="al-side-by-side" style="border-collapse:collapse;margin:0;width:100%">'
             '<tr><th style="text-align:left">autograd_lab</th><th style="text-align:left">torch</th></tr>'
             '<tr style="vertical-align:top">'
             f'<td style="text-align:left;padding-right:2em">{_column(lab)}</td>'

@@ -29,32 +29,82 @@ REVEAL_DIR = "reveal.js"  # where the decks find reveal.js, relative to them
 REVEAL_FILES = ("LICENSE", "dist/reveal.css", "dist/reveal.js", "dist/theme/white.css",
                 "dist/theme/fonts/source-sans-pro/", "plugin/notes/notes.js")
 
-# nbconvert's reveal template, minus every script it would fetch from a CDN.
+# The canvas: 16:9, the shape of a classroom projector; reveal.js scales it to the window.
+WIDTH, HEIGHT = 1280, 720
+# Each slide is fitted when shown: its graphs take the height the text leaves (between these shares of their own
+# size: a small graph grows for the back row, a big one shrinks but stays legible), then, if the slide is still
+# too tall, the whole slide shrinks, to no less than MIN_ZOOM. What still does not fit needs a shorter cell.
+MIN_IMAGE_SCALE = 0.6
+MAX_IMAGE_SCALE = 1.6
+MIN_ZOOM = 0.8
+
+# nbconvert's reveal template, minus every script it would fetch from a CDN. Text is sized for a projector
+# (24 px body, 19 px code on the 1280x720 canvas); navigation is linear: the right arrow visits every slide,
+# vertical ones included. Cells marked "notes" become speaker notes (press S).
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {% block html_head_js %}{% endblock html_head_js %}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}
 {% block html_head_css %}
 <style>
-:root { --jp-content-font-size1: 17px; --jp-code-font-size: 15px; }
-.reveal .slides > section, .reveal .slides > section > section { max-height: 100%; overflow-y: auto; }
-.reveal table.al-side-by-side { font-size: 15px; margin: 0; table-layout: fixed; width: 100%; }
-.reveal table.al-side-by-side img { max-width: 100% !important; }
-.reveal table.al-side-by-side pre { font-size: 14px; box-shadow: none; width: auto; margin: 0; }
+:root { --jp-content-font-size1: 24px; --jp-code-font-size: 19px; --jp-content-line-height: 1.4;
+        --jp-cell-prompt-width: 0px; }
+.reveal .slides { text-align: left; }
+.reveal .slides > section, .reveal .slides > section > section { max-height: 100%; overflow-y: auto; padding: 0; }
+.reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
+.reveal .jp-RenderedHTMLCommon h1 { font-size: 46px; } .reveal .jp-RenderedHTMLCommon h2 { font-size: 38px; }
+.reveal .jp-RenderedHTMLCommon h3 { font-size: 31px; }
+.reveal .jp-RenderedHTMLCommon p, .reveal .jp-RenderedHTMLCommon li { font-size: 24px; line-height: 1.4; }
+.reveal .jp-RenderedHTMLCommon pre, .reveal .jp-RenderedText pre { font-size: 17px; line-height: 1.3; }
+.reveal .jp-OutputArea-output img { max-width: 100% !important; height: auto; }
+.reveal table.al-side-by-side { font-size: 17px; margin: 0; table-layout: fixed; width: 100%; }
+.reveal table.al-side-by-side th { font-size: 18px; }
+.reveal table.al-side-by-side pre { font-size: 16px; box-shadow: none; width: auto; margin: 0; }
 </style>
 {% endblock html_head_css %}
 {% block footer_js %}
 <script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
 <script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
 <script>
+// Fit the slide on show: its pictures (graphs) take the height the rest leaves, between MIN and MAX_IMAGE_SCALE of
+// their own size; if the slide is still too tall, the whole slide shrinks a little (not below MIN_ZOOM).
+function fitSlide(slide) {
+  const limit = Reveal.getConfig().height;
+  slide.style.zoom = "";
+  const images = Array.from(slide.querySelectorAll("img"));
+  if (images.some(img => !img.complete)) {
+    images.forEach(img => img.addEventListener("load", () => fitSlide(slide), {once: true}));
+  }
+  images.forEach(img => { img.style.height = ""; });
+  const total = images.reduce((sum, img) => sum + img.offsetHeight, 0);
+  if (total > 0) {
+    const room = limit - (slide.scrollHeight - total);
+    const scale = Math.min(MAX_IMAGE_SCALE, Math.max(MIN_IMAGE_SCALE, room / total));
+    images.forEach(img => {
+      img.style.height = Math.floor(img.offsetHeight * scale) + "px";
+      img.style.width = "auto";
+      img.style.objectFit = "contain";
+    });
+  }
+  let zoom = 1;  // the slide's own px are zoomed px: its height on the canvas is scrollHeight * zoom
+  while (slide.scrollHeight * zoom > limit && zoom > MIN_ZOOM) {  // text reflows as it shrinks: measure again
+    zoom = Math.max(MIN_ZOOM, Math.floor(1000 * Math.min(zoom - 0.005, limit / slide.scrollHeight)) / 1000);
+    slide.style.zoom = zoom;
+  }
+  Reveal.layout();
+}
+const MIN_IMAGE_SCALE = __MIN_IMAGE_SCALE__, MAX_IMAGE_SCALE = __MAX_IMAGE_SCALE__, MIN_ZOOM = __MIN_ZOOM__;
 Reveal.initialize({
-  controls: true, progress: true, hash: true, center: false, slideNumber: "c/t", transition: "none",
-  width: 960, height: 700,
+  controls: true, progress: true, hash: true, center: true, slideNumber: "c/t", transition: "none",
+  navigationMode: "linear", width: __WIDTH__, height: __HEIGHT__, margin: 0.04,
   plugins: [RevealNotes],
-});
+}).then(() => fitSlide(Reveal.getCurrentSlide()));
+Reveal.on("slidechanged", event => fitSlide(event.currentSlide));
 </script>
 {% endblock footer_js %}
-"""
+""".replace("__WIDTH__", str(WIDTH)).replace("__HEIGHT__", str(HEIGHT)).replace(
+    "__MIN_IMAGE_SCALE__", str(MIN_IMAGE_SCALE)).replace("__MAX_IMAGE_SCALE__", str(MAX_IMAGE_SCALE)).replace(
+    "__MIN_ZOOM__", str(MIN_ZOOM))
 TEMPLATE_NAME = "autograd_lab_slides.html.j2"
 
 
@@ -132,23 +182,30 @@ def _exporter() -> SlidesExporter:
     """nbconvert's slides exporter with our template (nbconvert is imported only when decks are built)."""
     from jinja2 import DictLoader
     from nbconvert import SlidesExporter
+    from traitlets.config import Config
 
-    return SlidesExporter(extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})], template_file=TEMPLATE_NAME,
-                          reveal_url_prefix=REVEAL_DIR, reveal_theme="white", reveal_transition="none")
+    # %%side_by_side cells hold Python: highlight them as Python (IPython's lexer leaves a cell magic's body plain).
+    config = Config({"HighlightMagicsPreprocessor": {"languages": {"%%side_by_side": "python"}}})
+    return SlidesExporter(config=config, extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})],
+                          template_file=TEMPLATE_NAME, reveal_url_prefix=REVEAL_DIR, reveal_theme="white",
+                          reveal_transition="none")
 
 
 def _index(lessons: list[Path], decks: list[Path]) -> str:
-    """A page linking every deck, titled by each lesson's first heading."""
+    """A page linking every deck, titled by each lesson's first heading (its markdown rendered: `code` as code)."""
     import nbformat
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     items = []
     for lesson, deck in zip(lessons, decks):
         notebook = nbformat.read(lesson, as_version=4)
         title = next((line.lstrip("# ") for cell in notebook.cells if cell.cell_type == "markdown"
                       for line in cell.source.splitlines() if line.startswith("# ")), lesson.stem)
-        items.append(f'<li><a href="{html.escape(deck.name)}">{html.escape(title)}</a></li>')
+        title_html = markdown2html_mistune(title).strip().removeprefix("<p>").removesuffix("</p>")
+        items.append(f'<li><a href="{html.escape(deck.name)}">{title_html}</a></li>')
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>autograd-lab slides</title>'
-            '</head>\n<body style="font-family:sans-serif;max-width:40em;margin:2em auto">\n'
+            '<style>body{font:20px/1.5 sans-serif;max-width:42em;margin:2em auto}code{font-size:90%;'
+            'background:#f2f2f2;padding:0 3px;border-radius:3px}</style></head>\n<body>\n'
             '<h1>autograd-lab: the lessons as slides</h1>\n<ol start="0">\n' + "\n".join(items) +
-            "\n</ol>\n<p>Keys: arrows to move, <b>S</b> for speaker notes, <b>Esc</b> for the overview.</p>\n"
-            "</body></html>\n")
+            "\n</ol>\n<p>Keys: the right arrow (or space) goes through every slide; <b>S</b> opens the speaker "
+            "notes; <b>F</b> full screen; <b>Esc</b> the overview.</p>\n</body></html>\n")

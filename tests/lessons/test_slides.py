@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -101,3 +102,83 @@ def test_a_deck_runs_offline_in_chromium(slides_dir: Path, offline_page: Any) ->
     page.screenshot(path=str(screenshots / f"slides_{BROWSER_DECK}.png"))
     assert page.blocked == []
     assert page.errors == []
+
+
+def test_side_by_side_cells_keep_their_python_highlighting(slides_dir: Path, lessons: list[Path]) -> None:
+    for lesson in lessons:
+        deck = (slides_dir / f"{lesson.stem}.slides.html").read_text()
+        cells = re.findall(r'<span class="o">%%</span><span class="n">side_by_side</span>(.*?)</pre>', deck, re.S)
+        sources = [c.source for c in nbformat.read(lesson, as_version=4).cells
+                   if c.cell_type == "code" and c.source.startswith("%%side_by_side")
+                   and c.metadata.get("slideshow", {}).get("slide_type") != "skip"]
+        assert len(cells) == len(sources), lesson.stem
+        assert all('<span class="' in cell for cell in cells), lesson.stem  # lexed as Python, not one plain text
+
+
+def test_each_notes_cell_becomes_speaker_notes(slides_dir: Path, lessons: list[Path]) -> None:
+    for lesson in lessons:
+        deck = (slides_dir / f"{lesson.stem}.slides.html").read_text()
+        asides = html.unescape(re.sub(r"<[^>]+>", "", "".join(re.findall(r'<aside class="notes">(.*?)</aside>',
+                                                                           deck, re.S))))
+        for cell in nbformat.read(lesson, as_version=4).cells:
+            if cell.metadata.get("slideshow", {}).get("slide_type") == "notes":
+                first_words = re.sub(r"[`*#]", "", cell.source.strip().splitlines()[0]).split()[:4]
+                assert all(word in asides for word in first_words), (lesson.stem, first_words)
+
+
+def test_the_index_renders_the_titles_markdown(slides_dir: Path) -> None:
+    items = re.findall(r"<li>(.*?)</li>", (slides_dir / "index.html").read_text())
+    assert items and not any("`" in item for item in items)
+
+
+# Reveal's state, measured on the slide being shown: its height on the canvas (content height times the zoom
+# the deck applied to fit it), the smallest text size on it, and its first line.
+MEASURE = """() => {
+  const slide = Reveal.getCurrentSlide(), zoom = parseFloat(slide.style.zoom || "1");
+  const sizes = Array.from(slide.querySelectorAll(".jp-RenderedMarkdown p, .jp-RenderedMarkdown li"))
+    .filter(e => e.offsetHeight > 0).map(e => parseFloat(getComputedStyle(e).fontSize) * zoom);
+  return {indices: Reveal.getIndices(), height: slide.scrollHeight * zoom, smallest_text: Math.min(...sizes, 99),
+          first_line: (slide.innerText || "").trim().split("\\n")[0].slice(0, 80)};
+}"""
+AT_THE_END = "() => Reveal.isLastSlide() && !Reveal.availableFragments().next"
+MOVED = "before => JSON.stringify(Reveal.getIndices()) !== JSON.stringify(before)"
+
+
+@pytest.mark.browser
+def test_the_right_arrow_visits_every_slide_and_every_slide_fits_the_canvas(slides_dir: Path, lessons: list[Path],
+                                                                             offline_page: Any) -> None:
+    """At 1280x720, as a projector shows it: the right arrow alone reaches every slide of every deck (linear
+    navigation), and no slide is taller than the 720 px canvas or has text smaller than 18 px.
+    The slides that do not fit are listed in build/slide_overflow.txt."""
+    page = offline_page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    too_tall, too_small, unvisited = [], [], {}
+    for lesson in lessons:
+        page.goto((slides_dir / f"{lesson.stem}.slides.html").as_uri())
+        page.wait_for_function("() => window.Reveal && Reveal.isReady() && document.readyState === 'complete'")
+        assert page.evaluate("Reveal.getConfig().height") == slides.HEIGHT
+        seen: dict[tuple[int, int], dict] = {}
+        while True:
+            shown = page.evaluate(MEASURE)
+            seen.setdefault((shown["indices"]["h"], shown["indices"]["v"]), shown)
+            if page.evaluate(AT_THE_END):
+                break
+            before = shown["indices"]
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(MOVED, arg=before)
+        total = page.evaluate("Reveal.getTotalSlides()")
+        if len(seen) != total:
+            unvisited[lesson.stem] = (len(seen), total)
+        for number, slide in enumerate(seen.values(), 1):
+            where = f"{lesson.stem} slide {number}/{total}: {slide['first_line']!r}"
+            if slide["height"] > slides.HEIGHT:
+                too_tall.append(f"{where}: {slide['height']:.1f} px of content for a {slides.HEIGHT} px canvas")
+            if slide["smallest_text"] < 18:
+                too_small.append(f"{where}: text at {slide['smallest_text']:.1f} px")
+    report = REPO / "build" / "slide_overflow.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text("".join(line + "\n" for line in too_tall))
+    assert unvisited == {}, f"the right arrow missed slides (visited, total): {unvisited}"
+    assert too_small == [], "\n".join(too_small)
+    assert too_tall == [], "slides taller than the canvas (also in build/slide_overflow.txt):\n" + "\n".join(too_tall)
+    assert page.blocked == [] and page.errors == []
