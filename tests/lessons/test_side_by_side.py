@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -85,3 +86,16 @@ def test_the_magic_keeps_each_side_in_its_own_namespace(shell) -> None:
     assert shell.user_ns["__builtins__"] is builtins  # ordinary cells import the real torch again
     assert captured.outputs[0].data["text/plain"] == (
         "── autograd_lab ──\ntensor(2.)\n── torch ──\ntensor(2.)\n✓ same output")
+
+
+def test_columns_wrap_between_words_never_inside_an_identifier() -> None:
+    """JupyterLab's own style for <pre> breaks anywhere (break-all): each column overrides it, and a word
+    wider than its column scrolls sideways."""
+    run = Run()
+    run.write("AttributeError: 'FunctionCtx' object has no attribute 'saved_variables'\n")
+    pres = re.findall(r'<pre style="([^"]*)">', to_html(run, run))
+    assert len(pres) == 2
+    for style in pres:
+        rules = dict(rule.split(":") for rule in style.split(";"))
+        assert rules["white-space"] == "pre-wrap" and rules["word-break"] == "normal"
+        assert rules["overflow-wrap"] == "normal" and rules["overflow-x"] == "auto"
