@@ -86,7 +86,7 @@ def run_cells(sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, memory_
     job = json.dumps({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": memory_mb,
                       "cpu_seconds": round(budget), "jail": None if jail is None else asdict(jail)})
     run, kernel = SandboxRun([]), None
-    with tempfile.TemporaryDirectory(prefix="autograd-lab-worker-") as folder:  # cwd: nothing to import from
+    with tempfile.TemporaryDirectory(prefix="autograd-lab-") as folder:  # cwd: nothing to import from
         worker = subprocess.Popen([sys.executable, "-m", "autograd_lab.grading.sandbox"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(), cwd=folder,
                                   start_new_session=True)
@@ -160,7 +160,7 @@ def _worker() -> None:
     job = json.load(sys.stdin)
     cap = job["memory_mb"] * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    folder = os.path.join(os.getcwd(), "connection")  # removed with the grader's temporary folder, whatever happens
+    folder = os.path.join(os.getcwd(), "ipc")  # removed with the grader's temporary folder, whatever happens
     os.mkdir(folder, 0o700)
     manager, client = None, None
     try:
