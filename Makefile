@@ -1,6 +1,6 @@
 # autograd-lab: `make lab` and `make test` set everything up themselves on a fresh machine.
 #
-#   make lab      JupyterLab on the lessons (opens lessons/00_*.ipynb)
+#   make lab      JupyterLab on the course: lessons/ and exercises/ only (build/lab/), lesson 00 open
 #   make test     the whole test suite (unit, notebooks, grader, browser)
 #   make bench    benchmarks against torch and peers -> benchmarks/RESULTS.md
 #   make slides   reveal.js slide decks of the lessons -> build/slides/ (work offline)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -48,6 +49,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ----- `autograd-lab lab` ----------------------------------------------------------------------
+# A student lands in the course, not in the repository: JupyterLab's root is build/lab/, which holds only
+# links to lessons/ and exercises/, and its settings (in build/lab-state/) turn off the news prompt and the
+# update check, and keep widget state when a notebook is saved (a reopened lesson then shows its steppers).
+COURSE_FOLDERS = ("lessons", "exercises")
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path.cwd(),
                         help="the course folder (with lessons/ and exercises/); default: here")
@@ -55,18 +67,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """JupyterLab rooted at the course folder, with the first lesson open."""
+    """JupyterLab on the course (lessons/ and exercises/ only), with the first lesson open."""
     root = args.root.resolve()
-    first = sorted((root / "lessons").glob("00_*.ipynb"))
-    if not first:
+    if not sorted((root / "lessons").glob("00_*.ipynb")):
         print(f"autograd-lab lab: no lessons/00_*.ipynb under {root} (run it from the course folder, or "
               "pass --root)", file=sys.stderr)
         return 2
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", f"--port={args.port}",
-               str(first[0].relative_to(root))]
+    command = lab_command(prepare_lab(root), args.port)
+    return subprocess.call(command, cwd=root / "build" / "lab")
+
+
+def prepare_lab(root: Path) -> Path:
+    """Make ``build/lab/`` (links to the course folders, nothing else) and the lab's settings; return ``build/``."""
+    build = root / "build"
+    lab = build / "lab"
+    lab.mkdir(parents=True, exist_ok=True)
+    for entry in lab.iterdir():
+        if entry.is_symlink() and entry.name not in COURSE_FOLDERS:
+            entry.unlink()
+    for name in COURSE_FOLDERS:
+        link = lab / name
+        if (root / name).is_dir() and not link.exists():
+            link.symlink_to(Path("..", "..", name), target_is_directory=True)
+    for relative, values in LAB_SETTINGS.items():
+        path = build / "lab-state" / "settings" / relative
+        if not path.exists():  # later changes the student makes in the lab are kept
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+    return build
+
+
+def lab_command(build: Path, port: int) -> list[str]:
+    """The jupyter lab command line: rooted at ``build/lab``, lesson 00 open, no calls outside."""
+    lab, state = build / "lab", build / "lab-state"
+    first = sorted((lab / "lessons").glob("00_*.ipynb"))[0]
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={lab}", f"--port={port}",
+               f"--LabApp.user_settings_dir={state / 'settings'}", f"--LabApp.workspaces_dir={state / 'workspaces'}",
+               "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               first.relative_to(lab).as_posix()]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    return subprocess.call(command, cwd=root)
+    return command
 
 
 if __name__ == "__main__":
