@@ -186,7 +186,7 @@ class PowTensor(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = arrays(a, b)
         out = Tensor(np.power(x, y))
-        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)  # out only for b's gradient
+        ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod

@@ -27,6 +27,7 @@ from autograd_lab._tensor import Tensor
 from autograd_lab.autograd import anomaly_mode, graph
 from autograd_lab.autograd.graph import Node
 
+_FREED = object()  # stands in for a saved tensor after backward freed it
 _sequence = itertools.count()  # creation order of nodes; the engine runs newer nodes first
 _keep_inputs = False  # see keep_forward_inputs()
 
@@ -131,9 +132,6 @@ class FunctionCtx:
             else:
                 raise TypeError(f"save_for_backward can only save variables, but argument {len(versions)} is "
                                 f"of type {type(t).__name__}")
-        if graph._saved_hooks:  # inside saved_tensors_hooks(pack, unpack): keep what pack returns
-            pack, self._unpack = graph._saved_hooks[-1]
-            tensors = tuple(None if t is None else pack(t) for t in tensors)
         self._saved = tensors
         self._save_versions = versions
 
@@ -209,6 +207,8 @@ class BackwardNode(FunctionCtx, Node):
 
     def _unpack_saved(self, i: int) -> Tensor | None:
         """The i-th saved tensor, as a built-in node's ``_saved_*`` attribute shows it."""
+        if self._saved[i] is None:  # nothing was saved there: None, even after backward freed the rest
+            return None
         t = self.saved_tensors[i]
         if t is None or t._grad_fn is not self:
             return t
@@ -220,7 +220,7 @@ class BackwardNode(FunctionCtx, Node):
 
     def _release(self) -> None:
         self._freed = True
-        self._saved = ()
+        self._saved = tuple(None if t is None else _FREED for t in self._saved)  # (an empty slot reads None still)
 
     def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         fn = self._forward_cls
@@ -373,6 +373,9 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     if len(edges) != len(args):
         ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     ctx._sequence_nr = next(_sequence)
+    if graph._saved_hooks and ctx._saved:  # inside saved_tensors_hooks(pack, unpack): keep what pack returns
+        pack, ctx._unpack = graph._saved_hooks[-1]
+        ctx._saved = tuple(None if t is None else pack(t) for t in ctx._saved)
     if anomaly_mode._enabled:
         ctx.metadata["traceback_"] = traceback.format_stack()[:-2]
     if _keep_inputs:

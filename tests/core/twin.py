@@ -1,0 +1,55 @@
+"""Run one program under torch and under autograd_lab, and compare what a student would see.
+
+``record(program)`` runs ``program(module)`` under each library and returns both results,
+with memory addresses and the library's own name made neutral (``0x7f..`` -> ``0x?``,
+``autograd_lab`` -> ``torch``): an object shows as ``<torch.autograd.function.MulBackward at
+0x?>`` under both. Results are plain data (strings, numbers, lists), built by the program.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+_ADDRESS = re.compile(r"0x[0-9a-f]+")
+
+
+def neutral(value: Any) -> Any:
+    """``value`` with addresses and the library name normalised, inside lists, tuples and dicts too."""
+    if isinstance(value, str):
+        return _ADDRESS.sub("0x?", value).replace("autograd_lab", "torch")
+    if isinstance(value, (list, tuple)):
+        return type(value)(neutral(v) for v in value)
+    if isinstance(value, dict):
+        return {neutral(k): neutral(v) for k, v in value.items()}
+    return value
+
+
+def outcome(thunk: Callable[[], Any]) -> Any:
+    """What running ``thunk`` shows: its result, or the error's type and message."""
+    try:
+        return thunk()
+    except Exception as error:  # the error is the result being compared
+        return f"{type(error).__name__}: {error}"
+
+
+def record(program: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """(torch's result, autograd_lab's result), each neutral; warnings are errors unless the program catches them."""
+    results = []
+    for name in ("torch", "autograd_lab"):
+        module = importlib.import_module(name)
+        module.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            results.append(neutral(program(module)))
+    return results[0], results[1]
+
+
+def values(t: Any) -> Any:
+    """A tensor as plain data (shape, dtype, values rounded to 4 digits), None as None."""
+    if t is None:
+        return None
+    return (tuple(t.shape), str(t.dtype), [round(float(v), 4) for v in t.detach().reshape(-1).tolist()])
