@@ -3,13 +3,15 @@
 The notebook builds the book's ``Mul`` graph (w and b require grad, x does not) and
 shows a GraphStepper. Forward has one step (Mul's node is created), backward three:
 MulBackward, then the AccumulateGrad of w and of b (tied in the engine's ready queue,
-they run in the order MulBackward sent them their gradients: w first).
+they run in the order MulBackward sent them their gradients: w first). Its last cell
+runs ``z.backward()`` into the same leaves, as later cells do after "Run All".
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -73,9 +75,58 @@ def test_play_runs_to_the_end_and_reset_goes_back(open_notebook, run_all_cells):
 
     page, stepper, status = _show_stepper(open_notebook, run_all_cells)
     expect(status).to_have_text("forward 0/1")
-    stepper.locator(".al-play").click()  # the browser's timer drives the slider; each move round-trips the kernel
+    play = stepper.locator(".al-play")
+    play.click()  # the browser's timer drives the slider; each move round-trips the kernel
+    expect(play).to_contain_text("pause", timeout=CLICK)
     expect(status).to_have_text("backward 3/3", timeout=CLICK)
+    expect(play).to_contain_text("play", timeout=CLICK)
     expect(stepper.locator(".al-play")).not_to_contain_class("mod-active", timeout=CLICK)  # it stopped by itself
     stepper.locator(".al-reset").click()
     expect(status).to_have_text("forward 0/1", timeout=CLICK)
+    assert not page.errors, page.errors
+
+
+def test_after_run_all_the_stepper_shows_what_its_own_backward_sent(open_notebook, run_all_cells, screenshot_dir):
+    """The last cell already put [1.] in b.grad: stepping to b's AccumulateGrad shows the [1.] that arrived,
+    and .grad going from [1.] to [2.]: received and accumulated agree."""
+    from playwright.sync_api import expect
+
+    page, stepper, status = _show_stepper(open_notebook, run_all_cells)
+    expect(page.locator(".jp-OutputArea-output", has_text="b.grad after a later backward: tensor([1.])")).to_be_visible(
+        timeout=60_000)
+    for expected in ["forward 1/1", "backward 1/3", "backward 2/3", "backward 3/3"]:
+        stepper.locator(".al-step").click()
+        expect(status).to_have_text(expected, timeout=CLICK)
+    if stepper.locator(".al-node--active").get_attribute("data-node") != "b":  # the tie went the other way
+        stepper.locator(".al-back").click()
+        expect(status).to_have_text("backward 2/3", timeout=CLICK)
+    expect(stepper.locator(".al-node--active")).to_have_attribute("data-node", "b")
+    panel = stepper.locator(".al-panel")
+    for row in ["received grad_output = [1.]", "b.grad before [1.]", "b.grad after [2.]"]:
+        expect(panel.get_by_role("row", name=row, exact=True)).to_be_visible()
+    expect(panel).to_contain_text("which already held [1.] from an earlier backward: it became [2.]")
+    expect(stepper.locator('.al-node[data-node="b"] .al-grad')).to_have_text("grad [1.]")
+    stepper.scroll_into_view_if_needed()
+    page.locator(".jp-Cell").filter(has=stepper).screenshot(path=str(screenshot_dir / "stepper-after-run-all.png"))
+    assert not page.errors, page.errors
+
+
+def test_a_stored_notebook_shows_a_picture_of_each_stepper_until_it_runs(open_notebook, run_all_cells, tmp_path):
+    """Opened without running (untrusted, no kernel state): the picture; after running: the live widget only."""
+    from playwright.sync_api import expect
+
+    from autograd_lab.notebooks import execute
+
+    stored = tmp_path / NOTEBOOK.name
+    nbformat.write(execute(NOTEBOOK), stored)
+    page = open_notebook(stored)
+    picture = page.locator(".jp-OutputArea-output .al-stepper-picture")
+    expect(picture).to_have_count(1)
+    expect(picture.locator("img")).to_have_attribute("alt", "stepper of z at forward 0/1")
+    assert picture.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(picture).to_contain_text("Run the cell to step through")
+    expect(page.get_by_text("Error displaying widget")).to_have_count(0)
+    run_all_cells(page)
+    expect(page.locator(".al-stepper")).to_be_visible(timeout=60_000)
+    expect(picture).to_have_count(0)  # the live widget replaced it
     assert not page.errors, page.errors
