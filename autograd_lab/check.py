@@ -250,6 +250,7 @@ def measure_function(fn: type[Function], make_inputs: Callable[[], Any], seed: i
     measurement = {
         "kind": "function", "name": fn.__name__, "options": options, "seed": seed,
         "style": "classic" if with_ctx else "setup_context", "forward_params": _forward_params(fn),
+        "once_differentiable": getattr(fn.backward, "__code__", None) is _ONCE_DIFFERENTIABLE_CODE,
         "params": _parameter_names(fn, len(args)),
         "inputs": [_encode_input(a) for a in args],
         "autograd_lab": _differentiate(fn.apply, _fresh(args), autograd_lab, seed, order),
@@ -466,16 +467,19 @@ def measure_engine(engine: Callable[[Any], Any], f: Callable[..., Any], make_inp
     from autograd_lab.autograd.engine import iter_backward
 
     args = _build(make_inputs, seed)
-    output = f(*_fresh(args))
+    params, leaves = _function_params(f, len(args)), _fresh(args)
+    output = f(*leaves)
     nodes = _graph_nodes(output.grad_fn)
     index = {id(n): i for i, n in enumerate(nodes)}
-    graph = {"names": [n.name() for n in nodes],
+    leaf_names = {id(leaf): name for leaf, name in zip(leaves, params)}
+    graph = {"names": [f"the AccumulateGrad of {leaf_names.get(id(n.variable), 'a leaf')}"
+                       if hasattr(n, "variable") else n.name() for n in nodes],
              "edges": [[i, index[id(child)]] for i, n in enumerate(nodes) for child, _ in n.next_functions
                        if child is not None],
              "engine_order": [index[id(step.node)] for step in iter_backward(output)]}
     measurement = {"kind": "engine", "name": getattr(engine, "__name__", "engine"), "options": options,
                    "seed": seed, "inputs": [_encode_input(a) for a in args], "graph": graph,
-                   "params": _function_params(f, len(args)),
+                   "params": params,
                    "autograd_lab": _run_engine(engine, f, _fresh(args), options, autograd_lab),
                    "torch": _run_engine(to_torch(engine), to_torch(f), _to_torch_args(args), options, torch)}
     if _with_answers():  # PyTorch's own backward on the same graph
@@ -556,7 +560,7 @@ def _judge_function(m: dict, t: dict) -> list[Verdict]:
     if "error" in ours and ours["error"]["stage"] == "forward":
         return [_error_verdict("forward", ours["error"], m)]
     verdicts = [_forward_verdict(ours, _expected(t, "output"), tol)]
-    if not options["backward"]:
+    if not options["backward"] or "values" not in ours["output"][0]:
         return verdicts
     direct = m["direct"]
     if "error" in direct:
@@ -569,6 +573,9 @@ def _judge_function(m: dict, t: dict) -> list[Verdict]:
         verdicts.append(_count_verdict(direct["returned"], names, m.get("forward_params", []), m.get("style")))
         if not verdicts[-1].ok:
             return verdicts
+        shapes = [_shape_verdict(name, spec, got) for name, spec, got in zip(names, t["inputs"], direct["returned"])]
+        if any(v is not None for v in shapes):
+            return [*verdicts, *(v for v in shapes if v is not None)]
     if "error" in ours and ours["error"]["stage"] != "double backward":
         return [*verdicts, _error_verdict(ours["error"]["stage"], ours["error"], m)]
     expected = _expected(t, "grads")
@@ -578,8 +585,10 @@ def _judge_function(m: dict, t: dict) -> list[Verdict]:
             verdicts.append(verdict)
     if direct.get("ctx_tensors"):
         kept = ", ".join(f"ctx.{n}" for n in direct["ctx_tensors"])
-        verdicts.append(_fail(f"forward keeps {kept} as a ctx attribute instead of saving it with "
-                              "ctx.save_for_backward", "the task asks for save_for_backward: it is how autograd "
+        plural = len(direct["ctx_tensors"]) > 1
+        verdicts.append(_fail(f"forward keeps {kept} as {'ctx attributes' if plural else 'a ctx attribute'} "
+                              f"instead of saving {'them' if plural else 'it'} with ctx.save_for_backward",
+                              "the task asks for save_for_backward: it is how autograd "
                               "knows what backward needs (it checks that nothing changed it in place, and frees "
                               "it after backward)"))
     elif "saved" in direct:
@@ -659,6 +668,28 @@ def _count_verdict(returned: list, names: list[str], forward_params: list[str], 
     return Verdict(True, f"backward returns one value per input of forward ({inputs})")
 
 
+def _shape_verdict(name: str, spec: dict, returned: Any) -> Verdict | None:
+    """A gradient returned in another shape than its input's (None if it has the input's shape, or is None)."""
+    if "shape" not in spec or not spec["requires_grad"] or not isinstance(returned, list) or \
+            returned == spec["shape"]:
+        return None
+    text = f"backward returns a gradient of shape {returned} for {name} of shape {spec['shape']}"
+    shape = spec["shape"]
+    if sorted(returned) == sorted(shape):
+        return _fail(text, "it has the right sizes in the wrong order: check the order of a matmul's operands, and "
+                           "which one is transposed")
+    if [n for n in returned if n != 1] == [n for n in shape if n != 1]:
+        return _fail(text, f"a dimension of size 1 is missing or extra: {name} keeps its size-1 dimensions "
+                           "(keepdim=True when you sum over one)")
+    try:
+        broadcasts = list(np.broadcast_shapes(tuple(shape), tuple(returned))) == returned
+    except ValueError:
+        broadcasts = False
+    if broadcasts:
+        return _fail(text, f"sum it over the broadcast dimensions so that it has {name}'s shape")
+    return _fail(text, f"each gradient must have its input's shape: which dimensions of {name} did you sum over?")
+
+
 def _input_verdict(i: int, name: str, t: dict, grads: list, expected: list | None, returned: list | None,
                    tol: tuple[float, float]) -> Verdict | None:
     """The verdict on input ``i``'s gradient: None where asked, else the right shape and values."""
@@ -698,10 +729,14 @@ def _gradient_hint(i: int, got: dict, expected: list, t: dict) -> str:
             return f"that is the gradient of {t['params'][j]}: return the gradients in forward's input order"
     if _close(-value, want):
         return "the sign is wrong"
+    outputs = len(t["autograd_lab"].get("output") or ())
+    if outputs > 1:
+        return (f"forward has {outputs} outputs, so backward gets one gradient per output, and an input that "
+                "feeds several outputs collects a term along each path (the chain rule adds them)")
     grad_output = _grad_output_of(t)
     if grad_output is not None and grad_output.shape == value.shape and _close(value * grad_output, want):
         return "multiply by grad_output (the chain rule)"
-    if value.shape == want.shape and np.abs(want).max() > 1e-6:
+    if value.size > 1 and value.shape == want.shape and np.abs(want).max() > 1e-6:
         factor = float(np.vdot(want, value) / np.vdot(want, want))
         if abs(factor) > 1e-3 and _close(value, factor * want):
             return f"it is {_number(factor)} times the right gradient everywhere: a constant factor is off"
@@ -710,9 +745,17 @@ def _gradient_hint(i: int, got: dict, expected: list, t: dict) -> str:
 
 
 def _locate_term(i: int, value: np.ndarray, want: np.ndarray, grad_output: np.ndarray | None, t: dict) -> str:
-    """For an elementwise function of one input: which kind of term the gradient is off by, and where."""
+    """For an elementwise function of one tensor input: which kind of term the gradient is off by, or where."""
     output, spec = t["autograd_lab"].get("output") or [{}], t["inputs"][i]
-    if grad_output is None or "values" not in spec or output[0].get("shape") != spec["shape"] or \
+    tensors = sum("shape" in s for s in t["inputs"])
+    if tensors == 1 and value.ndim and output[0].get("shape") == list(value.shape[:-1]):  # a reduction over rows
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = value / want
+        row = np.broadcast_to(ratio[..., :1], ratio.shape)
+        if np.isfinite(ratio).all() and _close(ratio, row) and not _close(ratio, np.full_like(ratio, ratio.flat[0])):
+            return ("within each row it is off by one common factor, a different one per row: a term that depends "
+                    "on the whole row (like the output) is missing or wrong")
+    if tensors != 1 or grad_output is None or output[0].get("shape") != spec["shape"] or \
             grad_output.shape != value.shape:
         return ""
     x, y = _array(spec), _array(output[0])
@@ -752,7 +795,7 @@ def _torch_verdict(run: dict, ours: dict, names: list[str], tol: tuple[float, fl
         return Verdict(True, f"real torch stops at the same {mine['stage']} error")
     if theirs:
         return _fail(f"under real torch, {theirs['stage']} raised {theirs['type']}: {theirs['message']}"
-                     f"{theirs['where']}", hint)
+                     f"{_at(theirs)}", hint)
     if mine:
         return _fail(f"real torch runs the {mine['stage']} that fails under autograd_lab", hint)
     pairs = [("forward's output", got, want) for got, want in zip(run["output"], ours["output"])]
@@ -802,7 +845,10 @@ _DOUBLE_BACKWARD_HINT = ("write backward with differentiable tensor ops on saved
 
 
 def _double_backward_hint(m: dict) -> str:
-    if "other" in m["direct"].get("saved", ()):
+    if m.get("once_differentiable"):
+        return ("backward is marked @once_differentiable, which tells autograd it cannot be differentiated again: "
+                "remove the decorator, and write backward with differentiable tensor ops")
+    if "other" in m.get("direct", {}).get("saved", ()):
         return ("forward saved a tensor that is neither an input nor the output: it was computed inside forward, "
                 "where nothing is recorded, so double backward cannot go through it. Save the input or the output "
                 "and compute the rest in backward")
@@ -828,9 +874,10 @@ def _judge_training(m: dict, t: dict) -> list[Verdict]:
     moved = [(n, _difference(final[n], start[n], (0.0, 0.0))) for n in keep]
     moved = [(n, problem) for n, problem in moved if problem]
     if keep:
-        verdicts.append(_fail(f"{moved[0][0]} changed ({moved[0][1]}), but it must stay as it was",
-                              "the optimizer updates every parameter it was given that has a gradient: which "
-                              "parameters did you give it?") if moved else
+        hint = ("a parameter that no longer requires grad gets no .grad, so the optimizer skips it: is every "
+                "parameter of the layer frozen?") if moved and moved[0][0] in frozen else \
+            "the optimizer updates every parameter it was given that has a gradient: which parameters did you give it?"
+        verdicts.append(_fail(f"{moved[0][0]} changed ({moved[0][1]}), but it must stay as it was", hint) if moved else
                         Verdict(True, f"{', '.join(keep)} stay unchanged"))
     trained = [n for n in start if n not in keep]
     stuck = [n for n in trained if not _difference(final[n], start[n], (0.0, 0.0))]
@@ -844,7 +891,7 @@ def _judge_training(m: dict, t: dict) -> list[Verdict]:
     if "error" in theirs:
         error = theirs["error"]
         verdicts.append(_fail(f"under real torch, training raised {error['type']}: {error['message']}"
-                              f"{error['where']}", "use only the PyTorch API"))
+                              f"{_at(error)}", "use only the PyTorch API"))
     else:
         verdicts.append(_parameters_verdict(theirs["final"], final, tol, "under real torch, the final parameters",
                                             "autograd_lab's", "use only the PyTorch API"))
@@ -884,7 +931,7 @@ def _judge_engine(m: dict, t: dict) -> list[Verdict]:
     what = "topological_order" if options["order_only"] else "your backward"
     if "error" in ours:
         return [_error_verdict(what, ours["error"], m)]
-    verdicts = [_order_verdict(ours["order"], graph, options["order_only"])]
+    verdicts = [_order_verdict(ours["order"], graph, what)]
     if not verdicts[0].ok:
         return verdicts
     if not options["order_only"]:
@@ -916,12 +963,12 @@ def _judge_engine(m: dict, t: dict) -> list[Verdict]:
     return verdicts
 
 
-def _order_verdict(order: Any, graph: dict, order_only: bool) -> Verdict:
+def _order_verdict(order: Any, graph: dict, what: str) -> Verdict:
     """Each node once, and every node after all the nodes that send it gradients."""
     names, count = graph["names"], len(graph["names"])
     if not isinstance(order, list):
-        return _fail(f"it returned {order}, not a list of nodes", "return the nodes" +
-                     ("" if order_only else ", in the order you called them"))
+        return _fail(f"{what} returned {'None' if order == 'NoneType' else order}, not a list of nodes",
+                     "return the nodes" + ("" if what == "topological_order" else ", in the order you called them"))
     if -1 in order:
         return _fail("the list holds something that is not a node of this graph",
                      "put the nodes themselves (grad_fn objects) in the list")
@@ -948,7 +995,7 @@ def _engine_torch_verdict(run: dict, ours: dict, order_only: bool, tol: tuple[fl
     hint = "use only the PyTorch API on nodes: next_functions, and calling a node with its gradients"
     if "error" in run:
         error = run["error"]
-        return _fail(f"on PyTorch's graph, it raised {error['type']}: {error['message']}{error['where']}", hint)
+        return _fail(f"on PyTorch's graph, it raised {error['type']}: {error['message']}{_at(error)}", hint)
     if run["order"] != ours["order"]:
         return _fail("on PyTorch's graph it returns another order", hint)
     for got, want in zip(run.get("grads", ()), ours.get("grads", ())):
@@ -1024,14 +1071,26 @@ def _error_verdict(stage: str, error: dict, m: dict) -> Verdict:
         return _fail(f"not done yet: {name} still raises NotImplementedError",
                      "replace `raise NotImplementedError` (and the `# YOUR CODE HERE` line) with your code")
     message = f": {error['message']}" if error["message"] else ""
-    line = f": `{error['line']}`" if error.get("line") else ""
-    return _fail(f"{stage} raised {error['type']}{message}{error['where']}{line}", _error_hint(error, m))
+    return _fail(f"{stage} raised {error['type']}{message}{_at(error)}", _error_hint(error, m))
+
+
+def _at(error: dict) -> str:
+    """Where the error happened in the student's code, with that line: `` (in backward, line 3): `...` ``."""
+    return error["where"] + (f": `{error['line']}`" if error.get("line") else "")
 
 
 def _error_hint(error: dict, m: dict) -> str:
     kind, message = error["type"], error["message"]
+    if kind == "NotImplementedError" and "must implement the forward" in message:
+        return "your class has no forward: define forward (and backward) as @staticmethod methods in it"
     if kind == "NotImplementedError":
         return "replace `raise NotImplementedError` with your code"
+    position = re.search(r"different than None at position (\d+)", message)
+    if position:
+        params = m.get("params") or []
+        i = int(position.group(1)) - 1
+        name = params[i] if i < len(params) else f"input {i + 1}"
+        return f"return None for {name}: it is not a tensor, so it never has a gradient"
     if "save_for_backward can only save" in message:
         return ("save_for_backward takes tensors only (or None): keep other values, such as flags, on ctx as "
                 "attributes (ctx.name = value)")
@@ -1046,7 +1105,7 @@ def _error_hint(error: dict, m: dict) -> str:
     if "invalid gradient" in message:
         return "each gradient must have its input's shape"
     if "differentiate twice" in message or "does not require grad" in message:
-        return _DOUBLE_BACKWARD_HINT
+        return _double_backward_hint(m)
     if kind == "AttributeError" and message.startswith("'NoneType' object has no attribute"):
         attribute = message.rsplit(" ", 1)[-1].strip("'")
         if attribute in ("zero_grad", "step", "param_groups"):
@@ -1061,7 +1120,9 @@ def _error_hint(error: dict, m: dict) -> str:
         return "is the cell that defines it run, and spelled the same?"
     if kind == "TypeError" and "positional argument" in message:
         return "compare the call with the function's parameters: is one missing, or one too many?"
-    return "the line above is where it stopped: read the message with that line in mind"
+    if error.get("line"):
+        return "that line is where it stopped: read the message with it in mind"
+    return "read the message: it says what was expected"
 # ----- the same code under real torch -----------------------------------------------------------
 _TWIN_MODULES = ("", ".autograd", ".autograd.function", ".nn", ".nn.functional", ".nn.init", ".optim")
 
