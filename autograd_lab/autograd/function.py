@@ -352,6 +352,8 @@ class Function:
             grad_mode._enabled = enabled
         if enabled and True in needs:
             return _connect(ctx, args, output)
+        if type(output) is Tensor and not ctx._dirty and _among(output, args):
+            return _alias(output)  # forward returned an input unchanged: PyTorch hands back a new tensor object
         return output
 
 
@@ -396,11 +398,11 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
         if not isinstance(out, Tensor):
             continue
         if _among(out, ctx._dirty):
+            if out._grad_fn is None and out._requires_grad:  # (built-in in-place ops checked before forward)
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
             _check_inplace(out)
         elif _among(out, args):  # forward returned an input as is: give back an alias
-            source = out
-            out = outputs[i] = Tensor(source._data)
-            out._version_counter = source._version_counter
+            out = outputs[i] = _alias(out)
         if out._data.dtype.kind == "f" and not _among(out, ctx._non_differentiable):  # ints have no gradient
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     return outputs[0] if single else tuple(outputs)
@@ -431,6 +433,13 @@ class keep_forward_inputs:  # noqa: N801
     def __exit__(self, *exc: object) -> None:
         global _keep_inputs
         _keep_inputs = self._previous
+
+
+def _alias(t: Tensor) -> Tensor:
+    """A new tensor object for t's values (same memory, same version counter)."""
+    out = Tensor(t._data)
+    out._version_counter = t._version_counter
+    return out
 
 
 def _among(t: Tensor, items: tuple) -> bool:
