@@ -33,6 +33,7 @@ NAMES = sorted(p.stem for p in EXERCISES.glob("*.ipynb"))
 GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 SEED = 42
+TIMEOUT = "60"  # seconds per cell, there and in the local grade: generous, so a busy machine cannot time a cell out
 SIMULATED = sorted({"02_mul", NAMES[-1]})  # the exercises whose steps are run
 
 
@@ -46,7 +47,7 @@ def full_answers(name: str) -> dict[str, str]:
 def template(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "classroom-template"
     with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["export", "classroom", "-o", str(out), "--exercises", str(EXERCISES)]) == 0
+        assert main(["export", "classroom", "-o", str(out), "--exercises", str(EXERCISES), "--timeout", TIMEOUT]) == 0
     return out
 
 
@@ -202,7 +203,7 @@ def test_each_step_passes_exactly_when_local_grade_gives_that_check_its_points(r
     notebook = save(submission("02_mul", {"mul": mul_wrong}), tmp_path / "wrong_mul.ipynb")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["grade", str(SOLUTIONS / "02_mul.ipynb"), str(notebook), "-o", str(tmp_path / "out"),
-                     "--seed", str(SEED)]) == 0
+                     "--seed", str(SEED), "--timeout", TIMEOUT]) == 0
     with (tmp_path / "out" / "grades.csv").open() as f:
         row = next(r for r in csv.DictReader(f) if r["student"] == "wrong_mul")
     classroom = {r["tests"][0]["name"].split()[-1]: points(r) for r in repositories["wrong_mul"].values()}

@@ -33,6 +33,7 @@ from tests.grading.crafting import SOLUTIONS, submission
 
 MASTER = SOLUTIONS / "02_mul.ipynb"
 SEED = 42
+TIMEOUT = "60"  # seconds per cell, there and in the local grade: generous, so a busy machine cannot time a cell out
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 STUDENT_USER = "nobody"  # exists here: setup.sh adds no user
 GRADED_LOCALLY = ("full", "blank", "wrong", "corrupt", "reads_the_master")
@@ -57,7 +58,8 @@ if leaked is not None:
 def gradescope_zip(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "02_mul.zip"
     with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["export", "gradescope", str(MASTER), "-o", str(out), "--seed", str(SEED)]) == 0
+        assert main(["export", "gradescope", str(MASTER), "-o", str(out), "--seed", str(SEED), "--timeout",
+                     TIMEOUT]) == 0
     return out
 
 
@@ -132,7 +134,8 @@ def local(cases, tmp_path_factory) -> dict[str, float]:
         path.write_bytes(cases[path.stem])
     out = folder / "out"
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["grade", str(MASTER), *map(str, paths), "-o", str(out), "--seed", str(SEED), "-j", "2"]) == 0
+        assert main(["grade", str(MASTER), *map(str, paths), "-o", str(out), "--seed", str(SEED), "-j", "2",
+                     "--timeout", TIMEOUT]) == 0
     with (out / "grades.csv").open() as f:
         return {r["student"]: float(r["total"]) for r in csv.DictReader(f) if r["student"] != "POINTS POSSIBLE"}
 

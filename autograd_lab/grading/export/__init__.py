@@ -45,8 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    from autograd_lab.grading.export.wheel import TORCH_INDEX, TORCH_SPEC
+    from autograd_lab.grading.export.wheel import CELL_TIMEOUT, TORCH_INDEX, TORCH_SPEC
 
+    parser.add_argument("--timeout", type=float, default=CELL_TIMEOUT,
+                        help="seconds per cell there (default %(default)s: a service's CPU is slow, and the first "
+                             "cell that uses torch imports it)")
     parser.add_argument("--wheel", type=Path, default=None,
                         help="our package as a wheel (default: build one from this source tree)")
     parser.add_argument("--torch", default=TORCH_SPEC, help="the torch the service installs (default %(default)s)")
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             from autograd_lab.grading.export.gradescope import build_zip
 
             config = build_zip(args.master, args.output, seed=args.seed, wheel=args.wheel, torch=args.torch,
-                               torch_index=args.torch_index)
+                               torch_index=args.torch_index, cell_timeout=args.timeout)
             print(f"wrote {args.output} (assignment {config['assignment']!r}, {config['points']:g} points, "
                   f"seed {config['seed']}); upload it on Gradescope's Configure Autograder page, and give it "
                   "at least 2 GB of memory (see README.md in the zip)")
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             from autograd_lab.grading.export.classroom import build_template
 
             steps = build_template(args.exercises, args.output, wheel=args.wheel, torch=args.torch,
-                                   torch_index=args.torch_index)
+                                   torch_index=args.torch_index, cell_timeout=args.timeout)
             print(f"wrote {args.output}: {len(steps)} graded checks in .github/workflows/classroom.yml; push it as "
                   "a template repository and pick it when you create the assignment")
     except (ExportError, NotebookError, OSError) as error:

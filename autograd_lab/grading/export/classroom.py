@@ -23,7 +23,7 @@ import string
 from pathlib import Path
 
 from autograd_lab.grading.export import ExportError
-from autograd_lab.grading.export.wheel import TEMPLATES, TORCH_INDEX, TORCH_SPEC, build_wheel
+from autograd_lab.grading.export.wheel import CELL_TIMEOUT, TEMPLATES, TORCH_INDEX, TORCH_SPEC, build_wheel
 from autograd_lab.grading.notebook import Exercise
 
 TIMEOUT_MINUTES = 10  # per step; the first one installs torch (a few minutes) and runs the notebook
@@ -77,7 +77,7 @@ def workflow(exercises: list[Exercise]) -> tuple[str, list[dict]]:
 
 
 def build_template(exercises_dir: Path, output: Path, *, wheel: Path | None = None, torch: str = TORCH_SPEC,
-                   torch_index: str = TORCH_INDEX) -> list[dict]:
+                   torch_index: str = TORCH_INDEX, cell_timeout: float = CELL_TIMEOUT) -> list[dict]:
     """Write the template repository into ``output`` (which must be empty or absent); its graded steps."""
     paths = sorted(Path(exercises_dir).glob("*.ipynb"))
     if not paths:
@@ -101,7 +101,8 @@ def build_template(exercises_dir: Path, output: Path, *, wheel: Path | None = No
         (scripts / name).chmod(0o755)
     (scripts / "config.sh").write_text("# Read by setup.sh; each value can be overridden from the environment.\n"
                                        f'TORCH_SPEC="${{TORCH_SPEC:-{torch}}}"\n'
-                                       f'TORCH_INDEX="${{TORCH_INDEX:-{torch_index}}}"\n', encoding="utf-8")
+                                       f'TORCH_INDEX="${{TORCH_INDEX:-{torch_index}}}"\n'
+                                       f'CELL_TIMEOUT="${{CELL_TIMEOUT:-{cell_timeout:g}}}"\n', encoding="utf-8")
     shutil.copy2(TEMPLATES / "classroom" / "gitignore", output / ".gitignore")
     (output / "README.md").write_text(_readme(exercises, built.name, torch, torch_index), encoding="utf-8")
     return steps

@@ -21,29 +21,30 @@ from pathlib import Path
 from autograd_lab.grading.grade import collect
 from autograd_lab.grading.notebook import Exercise, NotebookError, read_notebook
 from autograd_lab.grading.results import StudentResult
-from autograd_lab.grading.sandbox import CELL_TIMEOUT, run_cells
+from autograd_lab.grading.sandbox import run_cells
 
 CACHE = Path.home() / ".autograd-lab" / "checks"
 
 
-def check_all(pristine: Exercise, notebook: Path) -> dict[str, dict]:
+def check_all(pristine: Exercise, notebook: Path, cell_timeout: float) -> dict[str, dict]:
     """Every public check of ``notebook`` (the student's solutions in ``pristine``'s cells), by check id."""
     result = StudentResult(notebook.stem, notebook)
     sources, result.notes = pristine.submitted_solutions(read_notebook(notebook))
     program = pristine.program(sources)
-    run = run_cells([c.source for c in program], cell_timeout=CELL_TIMEOUT)
-    collect(result, pristine, program, run, None, CELL_TIMEOUT)
+    run = run_cells([c.source for c in program], cell_timeout=cell_timeout)
+    collect(result, pristine, program, run, None, cell_timeout)
     return {o.check.id: {"points": o.points, "possible": o.check.points, "verdicts": [str(v) for v in o.verdicts],
                          "errors": result.errors, "notes": result.notes} for o in result.outcomes}
 
 
-def cached_check_all(pristine: Exercise, notebook: Path) -> dict[str, dict]:
-    """``check_all``, run once per notebook content and assignment."""
-    key = hashlib.sha256(pristine.path.read_bytes() + b"\0" + notebook.read_bytes()).hexdigest()
+def cached_check_all(pristine: Exercise, notebook: Path, cell_timeout: float) -> dict[str, dict]:
+    """``check_all``, run once per notebook content, assignment and timeout."""
+    key = hashlib.sha256(b"\0".join([pristine.path.read_bytes(), notebook.read_bytes(), b"%g" % cell_timeout]))
+    key = key.hexdigest()
     path = CACHE / f"{key}.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
-    checks = check_all(pristine, notebook)
+    checks = check_all(pristine, notebook, cell_timeout)
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(checks), encoding="utf-8")
     return checks
@@ -54,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", type=Path, help="the student's notebook, e.g. exercises/02_mul.ipynb")
     parser.add_argument("check", help="the check's id, e.g. mul-forward")
     parser.add_argument("--pristine", type=Path, required=True, help="the exercise as handed out (its checks)")
+    parser.add_argument("--timeout", type=float, required=True, help="seconds per cell")
     args = parser.parse_args(argv)
     try:
         pristine = Exercise.load(args.pristine)
         if args.check not in {c.id for c in pristine.checks}:
             raise NotebookError(f"{args.pristine} has no check {args.check!r}")
-        outcome = cached_check_all(pristine, args.notebook)[args.check]
+        outcome = cached_check_all(pristine, args.notebook, args.timeout)[args.check]
     except NotebookError as error:
         print(f"✗ {args.check}: cannot check {args.notebook}: {error}")
         return 2

@@ -25,24 +25,24 @@ import zipfile
 from pathlib import Path
 
 from autograd_lab.grading.export.autograder import CONFIG, STUDENT_USER
-from autograd_lab.grading.export.wheel import TEMPLATES, TORCH_INDEX, TORCH_SPEC, build_wheel
+from autograd_lab.grading.export.wheel import CELL_TIMEOUT, TEMPLATES, TORCH_INDEX, TORCH_SPEC, build_wheel
 from autograd_lab.grading.grade import Grader
-from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB
+from autograd_lab.grading.sandbox import MEMORY_MB
 
 TIME_LIMIT = 600  # seconds: Gradescope's default limit per submission
 
 
 def build_zip(master: Path, output: Path, *, seed: int | None = None, wheel: Path | None = None,
-              torch: str = TORCH_SPEC, torch_index: str = TORCH_INDEX) -> dict:
+              torch: str = TORCH_SPEC, torch_index: str = TORCH_INDEX, cell_timeout: float = CELL_TIMEOUT) -> dict:
     """Write the autograder zip for ``master`` to ``output``; the configuration it records.
 
     The master is run once first (``Grader``): a master that fails its own checks is refused here,
     not discovered at the first student's submission.
     """
     seed = secrets.randbelow(2**31) if seed is None else seed
-    exercise = Grader(master, seed=seed).exercise
+    exercise = Grader(master, seed=seed, cell_timeout=cell_timeout).exercise
     config = {"assignment": exercise.name, "master": f"master/{Path(master).name}", "points": exercise.points,
-              "seed": seed, "cell_timeout": CELL_TIMEOUT, "memory_mb": MEMORY_MB, "time_limit": TIME_LIMIT}
+              "seed": seed, "cell_timeout": cell_timeout, "memory_mb": MEMORY_MB, "time_limit": TIME_LIMIT}
     shell = (f'TORCH_SPEC="${{TORCH_SPEC:-{torch}}}"\nTORCH_INDEX="${{TORCH_INDEX:-{torch_index}}}"\n'
              f'STUDENT_USER="${{STUDENT_USER:-{STUDENT_USER}}}"\n')
     readme = string.Template((TEMPLATES / "gradescope" / "README.md").read_text(encoding="utf-8"))
