@@ -69,12 +69,12 @@ class Grader:
     """One assignment's grader: runs the master once, then grades submissions against it."""
 
     def __init__(self, master: Path, *, seed: int | None = None, cell_timeout: float = CELL_TIMEOUT,
-                 memory_mb: int = MEMORY_MB, jail: Jail | None = None) -> None:
+                 memory_mb: int = MEMORY_MB, jail: Jail | None = None, user: tuple[int, int] | None = None) -> None:
         self.exercise = Exercise.load(master)
         self.exercise.require_master()
         self.seed = secrets.randbelow(2**31) if seed is None else seed
         self.seeds = {c.id: _derive_seed(self.seed, c.id) for c in self.exercise.checks if c.hidden}
-        self.cell_timeout, self.memory_mb, self.jail = cell_timeout, memory_mb, jail
+        self.cell_timeout, self.memory_mb, self.jail, self.user = cell_timeout, memory_mb, jail, user
         self.stopping = threading.Event()  # set on Ctrl-C: no kernel starts any more, running ones are killed
         self.interrupted = False
         self.protected = _protected_names(self.exercise)
@@ -82,7 +82,7 @@ class Grader:
 
     def _run(self, program: list[ProgramCell]) -> SandboxRun:
         return run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb,
-                         jail=self.jail, stop=self.stopping)
+                         jail=self.jail, user=self.user, stop=self.stopping)
 
     def _run_master(self) -> dict[str, list[dict]]:
         """The master's measurements for every check; each must pass its own judgement."""

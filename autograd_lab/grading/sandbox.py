@@ -79,17 +79,24 @@ class SandboxRun:
 
 
 def run_cells(sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, memory_mb: int = MEMORY_MB,
-              jail: Jail | None = None, stop: threading.Event | None = None) -> SandboxRun:
-    """Run ``sources`` one cell after another in a fresh, capped kernel; never hangs, never raises on bad code."""
+              jail: Jail | None = None, user: tuple[int, int] | None = None,
+              stop: threading.Event | None = None) -> SandboxRun:
+    """Run ``sources`` one cell after another in a fresh, capped kernel; never hangs, never raises on bad code.
+
+    ``user`` (uid, gid), unjailed: a root grader's worker and kernel run as that user (where no jail can be made).
+    """
     budget = STARTUP_TIMEOUT + len(sources) * (cell_timeout + _INTERRUPT_GRACE + 1)
     budget *= 1 + MAX_RESTARTS  # a restart replays the cells before it
     job = json.dumps({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": memory_mb,
                       "cpu_seconds": round(budget), "jail": None if jail is None else asdict(jail)})
     run, kernel = SandboxRun([]), None
     with tempfile.TemporaryDirectory(prefix="autograd-lab-") as folder:  # cwd: nothing to import from
+        if user is not None:
+            os.chown(folder, *user)
         worker = subprocess.Popen([sys.executable, "-m", "autograd_lab.grading.sandbox"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(), cwd=folder,
-                                  start_new_session=True)
+                                  start_new_session=True,
+                                  **({} if user is None else {"user": user[0], "group": user[1], "extra_groups": []}))
         try:
             out, err, problem = _wait(worker, job.encode(), budget, stop)
         finally:  # even on KeyboardInterrupt: no worker outlives its run (its jail dies with it)
