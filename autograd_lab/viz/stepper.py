@@ -21,6 +21,7 @@ from autograd_lab.viz.steps import Stepper
 from autograd_lab.viz.svg import plural
 
 PLAY_INTERVAL_MS = 900
+MIN_GRAPH_WIDTH = 360  # px: a wider graph may shrink down to this width before the panel moves below it
 
 
 class GraphStepper:
@@ -116,14 +117,17 @@ class GraphStepper:
         buttons["reset"].on_click(lambda _: self.reset())
         buttons["back"].on_click(lambda _: self.back())
         buttons["step"].on_click(lambda _: self.step())
-        # The drawing scales to this box's width (its viewBox), so the whole graph, root included, is in view.
-        self._graph = widgets.HTML(layout=widgets.Layout(flex="1 1 auto", min_width="0"))
-        self._panel = widgets.HTML(layout=widgets.Layout(flex="0 0 380px"))
+        # The drawing scales to this box's width (its viewBox), so the whole graph, root included, is in view;
+        # where graph and panel do not fit side by side at a legible size, the panel goes below.
+        legible = f"{min(self.stepper.scene.width, MIN_GRAPH_WIDTH)}px"
+        self._graph = widgets.HTML(layout=widgets.Layout(flex="0 1 auto", min_width=legible))
+        self._panel = widgets.HTML(layout=widgets.Layout(flex="1 0 300px", max_width="420px"))
         self._buttons = buttons
         self._slider.observe(self._on_slider, names="value")
         controls = widgets.HBox([buttons["reset"], buttons["back"], buttons["step"], play_button, self._slider,
                                  self._player])
-        self._root = widgets.VBox([controls, widgets.HBox([self._graph, self._panel])])
+        self._root = widgets.VBox([controls, widgets.HBox([self._graph, self._panel],
+                                                          layout=widgets.Layout(flex_flow="row wrap"))])
         self._root.add_class("al-stepper")
         self._show()
 
