@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _device, _dtype
+from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 
 
@@ -172,7 +173,7 @@ def linspace(start: float, end: float, steps: int, *, out: None = None, dtype: _
 
     As PyTorch's CPU kernel computes it: the first half counts up from start, the
     second half down from end (so both ends are exact), each element one fused
-    multiply-add in the result's dtype, emulated here in a wider float.
+    multiply-add in the result's dtype.
     """
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
         raise TypeError(f"linspace() received an invalid combination of arguments - got ({type(start).__name__}, "
@@ -184,11 +185,9 @@ def linspace(start: float, end: float, steps: int, *, out: None = None, dtype: _
     kind = dtype.numpy.type if dtype.is_floating_point else np.float64  # integer results step in double
     first, last = kind(start), kind(end)
     step = (last - first) / kind(steps - 1) if steps > 1 else kind(0)
-    wide = np.float64 if kind is np.float32 else np.longdouble  # holds step * i exactly, rounds once more
-    index = np.arange(steps)
-    up = wide(step) * index + wide(first)
-    down = wide(last) - wide(step) * (steps - 1 - index)
-    values = np.where(index < steps // 2, up, down).astype(kind)
+    fma = fma32 if kind is np.float32 else fma64
+    index = np.arange(steps, dtype=np.float64)
+    values = np.where(index < steps // 2, fma(index, step, first), fma(steps - 1 - index, -step, last))
     values[:1] = first  # (one step: just start)
     return _leaf(values.astype(dtype.numpy), requires_grad, device)
 

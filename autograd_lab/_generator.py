@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lab import _dtype
+from autograd_lab import _device, _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import shape_of
+from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import _check_inplace
 
@@ -59,7 +60,7 @@ class Generator:
         np_type = dtype.numpy.type
         lo, hi = np_type(low), np_type(high)
         u = self._unit(math.prod(shape), dtype)
-        fma = _fma64 if dtype is _dtype.float64 else _fma32
+        fma = fma64 if dtype is _dtype.float64 else fma32
         return fma(u.astype(dtype.numpy), hi - lo, lo).reshape(shape)
 
     def normal(self, shape: tuple[int, ...], dtype: _dtype.dtype, mean: float = 0.0, std: float = 1.0,
@@ -74,7 +75,7 @@ class Generator:
         if n >= 16 and contiguous:
             return _normal_fill(self, n, dtype, mean, std).reshape(shape)
         samples = np.array([self._one_normal() for _ in range(n)], np.float64)
-        return _fma64(samples, std, mean).astype(dtype.numpy).reshape(shape)
+        return fma64(samples, std, mean).astype(dtype.numpy).reshape(shape)
 
     def _one_normal(self) -> float:
         """One sample, in float64, caching the second Box-Muller value (PyTorch's normal_distribution)."""
@@ -112,7 +113,7 @@ def _fill_16_float64(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
     radius = np.sqrt(-2.0 * _libm(math.log, 1.0 - blocks[:, :8]))
     theta = 2.0 * math.pi * blocks[:, 8:]
     normals = np.concatenate([radius * _libm(math.cos, theta), radius * _libm(math.sin, theta)], axis=1)
-    return _fma64(normals, std, mean)
+    return fma64(normals, std, mean)
 
 
 def _libm(f: Callable[[float], float], x: np.ndarray) -> np.ndarray:
@@ -126,7 +127,7 @@ def _fill_16_float32(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
     radius = np.sqrt(f32(-2.0) * _cephes_log(f32(1.0) - blocks[:, :8]))
     sin, cos = _cephes_sincos(f32(2.0 * math.pi) * blocks[:, 8:])
     normals = np.concatenate([radius * cos, radius * sin], axis=1)
-    return _fma32(normals, f32(std), f32(mean))
+    return fma32(normals, f32(std), f32(mean))
 
 
 _LOG_COEFFS = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
@@ -145,8 +146,8 @@ def _cephes_log(x: np.ndarray) -> np.ndarray:
     z = m * m
     y = np.full_like(m, f32(_LOG_COEFFS[0]))
     for c in _LOG_COEFFS[1:]:
-        y = _fma32(y, m, f32(c))
-    y = _fma32(y * m, z, e * f32(-2.12194440e-4))
+        y = fma32(y, m, f32(c))
+    y = fma32(y * m, z, e * f32(-2.12194440e-4))
     y = y - z * f32(0.5)
     return (m + y) + e * f32(0.693359375)
 
@@ -158,69 +159,18 @@ def _cephes_sincos(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     j = (j + 1) & ~1  # the nearest even octant
     y = j.astype(f32)
     for part in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):  # pi/4 in three pieces
-        x = _fma32(y, f32(part), x)
+        x = fma32(y, f32(part), x)
     z = x * x
-    cos_poly = _fma32(_fma32(np.full_like(z, f32(2.443315711809948e-5)), z, f32(-1.388731625493765e-3)),
+    cos_poly = fma32(fma32(np.full_like(z, f32(2.443315711809948e-5)), z, f32(-1.388731625493765e-3)),
                       z, f32(4.166664568298827e-2))
-    cos_poly = _fma32(cos_poly * z, z, -(z * f32(0.5))) + f32(1)
-    sin_poly = _fma32(_fma32(np.full_like(z, f32(-1.9515295891e-4)), z, f32(8.3321608736e-3)),
+    cos_poly = fma32(cos_poly * z, z, -(z * f32(0.5))) + f32(1)
+    sin_poly = fma32(fma32(np.full_like(z, f32(-1.9515295891e-4)), z, f32(8.3321608736e-3)),
                       z, f32(-1.6666654611e-1))
-    sin_poly = _fma32(sin_poly * z, x, x)
+    sin_poly = fma32(sin_poly * z, x, x)
     swapped = (j & 2) != 0
     sin = np.where(swapped, cos_poly, sin_poly)
     cos = np.where(swapped, sin_poly, cos_poly)
     return np.where((j & 4) != 0, -sin, sin), np.where(((j - 2) & 4) == 0, -cos, cos)
-
-
-def _fma32(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
-    """a * b + c with a single rounding to float32.
-
-    The float64 product is exact, so only the float64 sum rounds; rounding that
-    again to float32 is wrong only when it lands exactly halfway between two
-    float32 numbers, and then the sum's rounding error says which way to go.
-    """
-    product = np.asarray(a, np.float64) * np.asarray(b, np.float64)
-    addend = np.broadcast_to(np.asarray(c, np.float64), product.shape)
-    total = product + addend
-    halfway = (total.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)  # 29 = 52 - 23 bits
-    if halfway.any():
-        _, err = _two_sum(product[halfway], addend[halfway])
-        total[halfway] = np.where(err == 0, total[halfway], np.nextafter(total[halfway], np.copysign(np.inf, err)))
-    return total.astype(np.float32)
-
-
-def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
-    """a * b + c with a single rounding, in float64 (Boldo and Melquiond's emulation)."""
-    high, low = _two_product(a, np.float64(b))
-    top, rest = _two_sum(np.float64(c), high)
-    return top + _sum_round_to_odd(rest, low)
-
-
-def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """s, e with s = fl(a + b) and s + e == a + b exactly."""
-    s = a + b
-    b_part = s - a
-    return s, (a - (s - b_part)) + (b - b_part)
-
-
-def _two_product(a: np.ndarray, b: np.float64) -> tuple[np.ndarray, np.ndarray]:
-    """p, e with p = fl(a * b) and p + e == a * b exactly (Dekker's splitting)."""
-    def split(v: Any) -> tuple[Any, Any]:
-        t = v * 134217729.0  # 2**27 + 1
-        high = t - (t - v)
-        return high, v - high
-    p = a * b
-    (ah, al), (bh, bl) = split(a), split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _sum_round_to_odd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a + b rounded to odd: an inexact sum keeps an odd last bit, so a later rounding cannot round twice."""
-    s, err = _two_sum(a, b)
-    bits = s.view(np.int64)
-    fix = (err != 0) & (bits & 1 == 0)
-    away_from_zero = np.signbit(err) == np.signbit(s)
-    return (bits + fix * (2 * away_from_zero - 1)).view(np.float64)
 
 
 default_generator = Generator()
@@ -242,27 +192,32 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def rand(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
-         generator: Generator | None = None) -> Tensor:
+def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, out: None = None,
+         dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform numbers in [0, 1)."""
     dtype = dtype or _dtype.get_default_dtype()
-    values = (generator or default_generator).uniform(shape_of(size), 0.0, 1.0, dtype)
-    return Tensor(values, requires_grad=requires_grad)
+    shape = shape_of(sizes, size, "rand")
+    _device.check(device)
+    return Tensor((generator or default_generator).uniform(shape, 0.0, 1.0, dtype), requires_grad=requires_grad)
 
 
-def randn(*size: Any, dtype: _dtype.dtype | None = None, requires_grad: bool = False,
-          generator: Generator | None = None) -> Tensor:
+def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, out: None = None,
+          dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal numbers (mean 0, variance 1)."""
     dtype = dtype or _dtype.get_default_dtype()
-    return Tensor((generator or default_generator).normal(shape_of(size), dtype), requires_grad=requires_grad)
+    shape = shape_of(sizes, size, "randn")
+    _device.check(device)
+    return Tensor((generator or default_generator).normal(shape, dtype), requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: _dtype.dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def _in_memory_order(data: np.ndarray) -> np.ndarray:

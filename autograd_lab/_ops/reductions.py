@@ -226,7 +226,7 @@ class LinalgVectorNorm(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, p: float, dims: tuple[int, ...], keepdim: bool) -> Tensor:
-        x = np.abs(a._data)
+        x = np.abs(a._data).astype(np.float64)  # in double: squares of tiny float32 numbers would underflow
         if p == 2:
             values = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
         elif p == 1:
@@ -239,7 +239,7 @@ class LinalgVectorNorm(Function):
             values = np.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
         else:
             values = np.sum(x ** p, axis=dims, keepdims=keepdim) ** (1 / p)
-        out = Tensor(np.asarray(values, x.dtype))
+        out = Tensor(np.asarray(values, a._data.dtype))
         ctx.p, ctx.shape, ctx.dims, ctx.keepdim = p, a.shape, dims, keepdim
         ctx.save_for_backward(a, out)
         return out
@@ -284,7 +284,7 @@ def norm(input: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] 
 
 def _variance(a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
               name: str) -> tuple[np.ndarray, float]:
-    """sum((a - mean)**2) / (n - correction), computed in double (as PyTorch's CPU kernel does), and the divisor."""
+    """sum((a - mean)**2) / (n - correction), summed in double (as PyTorch's CPU kernels do), and the divisor."""
     if not a.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     n = math.prod(a.shape[d] for d in dims)
@@ -293,7 +293,11 @@ def _variance(a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
     x = a._data.astype(np.float64)
-    deviations = x - x.mean(axis=dims, keepdims=True) if x.size else x
+    if len(dims) == a.ndim and x.size > 1:  # a full reduction: PyTorch takes the mean in the tensor's dtype first
+        mean = np.mean(a._data, dtype=a._data.dtype).astype(np.float64)
+    else:
+        mean = x.mean(axis=dims, keepdims=True) if x.size else 0.0
+    deviations = x - mean
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.sum(deviations * deviations, axis=dims, keepdims=keepdim) / divisor, divisor
 
