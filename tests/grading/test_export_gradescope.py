@@ -16,6 +16,7 @@ import contextlib
 import csv
 import io
 import json
+import pwd
 import shutil
 import subprocess
 import sys
@@ -88,7 +89,7 @@ def root(gradescope_zip):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_autograder(root: Path, files: dict[str, bytes]) -> dict:
+def run_autograder(root: Path, files: dict[str, bytes], extra_env: dict[str, str] | None = None) -> dict:
     """One Gradescope run: a fresh submission/ and results/, run_autograder as root; what it left."""
     for name in ("submission", "results"):
         shutil.rmtree(root / name, ignore_errors=True)
@@ -96,7 +97,8 @@ def run_autograder(root: Path, files: dict[str, bytes]) -> dict:
     for name, data in files.items():
         (root / "submission" / name).write_bytes(data)
     (root / "submission_metadata.json").write_text(json.dumps({"id": 1, "users": [{"name": "A Student"}]}))
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/root", "AUTOGRADER_ROOT": str(root), "STUDENT_USER": STUDENT_USER}
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/root", "AUTOGRADER_ROOT": str(root), "STUDENT_USER": STUDENT_USER,
+           **(extra_env or {})}
     done = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
     results = json.loads((root / "results" / "results.json").read_text())
@@ -201,6 +203,36 @@ def test_student_code_can_neither_read_the_master_nor_write_the_results(runs, lo
     # reading the master would have given it the right Mul (10 points); it keeps the wrong one's score
     assert runs["reads_the_master"]["results"]["score"] == runs["wrong"]["results"]["score"] < 10
     assert runs["reads_the_master"]["left"] == ["results.json"]  # no forged.json beside it
+
+
+def test_student_code_runs_in_the_jail_as_the_student_user_where_the_host_allows_it(runs):
+    assert f"kernels run in a bubblewrap jail as user {STUDENT_USER}" in runs["full"]["stdout"]
+
+
+def test_without_user_namespaces_kernels_run_unjailed_as_the_student_user(monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_LAB_BWRAP", "/bin/false")  # a bwrap that cannot make a jail
+    with contextlib.redirect_stdout(io.StringIO()) as said:
+        jail, account = autograder.kernel_confinement(STUDENT_USER)
+    nobody = pwd.getpwnam(STUDENT_USER)
+    assert (jail, account) == (None, (nobody.pw_uid, nobody.pw_gid))
+    assert f"kernels run unjailed as {STUDENT_USER}" in said.getvalue()
+
+
+def others_can_run(path: Path) -> bool:
+    """Can a user with no rights of its own run this file (every folder above it searchable by others)?"""
+    path = path.resolve()
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
+
+
+def test_unjailed_the_student_user_still_cannot_read_the_master(root, cases, runs):
+    python = root / "venv" / "bin" / "python"
+    if not others_can_run(python):
+        pytest.skip(f"{python.resolve()} is in a folder other users cannot enter: an unprivileged kernel cannot "
+                    "start here (on Gradescope, Python is /usr/bin/python3)")
+    run = run_autograder(root, {"02_mul.ipynb": cases["reads_the_master"]}, {"AUTOGRAD_LAB_BWRAP": "/bin/false"})
+    assert f"kernels run unjailed as {STUDENT_USER}" in run["stdout"]
+    jsonschema.validate(run["results"], SCHEMA)
+    assert run["results"]["score"] == runs["wrong"]["results"]["score"] and run["left"] == ["results.json"]
 
 
 def test_the_master_and_the_results_are_roots_alone(root, runs):

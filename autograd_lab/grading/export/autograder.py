@@ -1,15 +1,15 @@
 """Gradescope's ``run_autograder``, in Python: grade the one notebook in ``submission/``.
 
 ``python -m autograd_lab.grading.export.autograder --root /autograder`` runs as root in Gradescope's
-container. It finds the submitted notebook, grades it with ``autograd-lab grade`` against the
-master in ``source/`` (same seed, same timeouts as the export recorded, so the same score as a
+container. It finds the submitted notebook, grades it as ``autograd-lab grade`` does (``Grader``,
+with the master in ``source/``, and the seed and timeouts the export recorded: the same score as a
 local ``grade``), and writes ``results/results.json`` atomically. Whatever goes wrong (no notebook,
-two, a corrupt one, the grader itself failing), the student gets a valid result that says what
-happened, never Gradescope's "The autograder failed to execute correctly".
+two, a corrupt one, the grader itself failing, grading running out of time), the student gets a
+valid result that says what happened, never Gradescope's "The autograder failed to execute correctly".
 
-Student code never runs as root: ``grade --run-as`` starts each kernel as the unprivileged user
-that ``setup.sh`` created (in the bubblewrap jail where the container allows it), and the master,
-the results and the submission's metadata are readable by root only.
+Student code never runs as root: each kernel runs as the unprivileged user that ``setup.sh``
+created, in the bubblewrap jail (``grading.jail``) where the container allows user namespaces,
+else unjailed as that user. The master, the results and the submission's metadata are root's alone.
 """
 
 from __future__ import annotations
@@ -18,25 +18,22 @@ import argparse
 import json
 import os
 import pwd
-import subprocess
 import sys
-import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
 
 from autograd_lab.check import Verdict
+from autograd_lab.grading.grade import Grader, student_names
+from autograd_lab.grading.jail import Jail, JailError
 from autograd_lab.grading.notebook import Exercise, NotebookError, read_notebook
 from autograd_lab.grading.reports import gradescope_results
 from autograd_lab.grading.results import CheckOutcome, StudentResult
 
 CONFIG = "autograder.json"  # what the export recorded: the master, the seed, the limits
 STUDENT_USER = "autograd-student"  # config.sh's default; run_autograder passes config.sh's value as $STUDENT_USER
-_SLACK = 30.0  # seconds kept, of Gradescope's limit, to write the results after grading
-
-
-class AutograderError(RuntimeError):
-    """Grading broke for a reason that is not the student's (shown as an "autograder error" test)."""
+_SLACK = 20.0  # seconds of Gradescope's limit kept to write a result when grading overruns
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +72,11 @@ def grade_submission(root: Path) -> dict:
                                     "(File > Download) and resubmit")
     seed = int(os.environ.get("AUTOGRADER_SEED", config["seed"]))
     user = os.environ.get("STUDENT_USER", STUDENT_USER)
-    return with_spec_fields(run_grade(root, config, notebooks[0], seed, user))
+    timer = watchdog(config["time_limit"] - _SLACK, root / "results" / "results.json", exercise.path)
+    try:
+        return with_spec_fields(run_grade(root, config, notebooks[0], seed, user))
+    finally:
+        timer.cancel()
 
 
 def lock_down(root: Path) -> None:
@@ -86,28 +87,45 @@ def lock_down(root: Path) -> None:
 
 
 def run_grade(root: Path, config: dict, notebook: Path, seed: int, user: str) -> dict:
-    """``autograd-lab grade`` on the one notebook, in a child process; its Gradescope results."""
-    with tempfile.TemporaryDirectory(prefix="autograder-") as private:  # 0700: root's
-        out = Path(private) / "out"
-        command = [sys.executable, "-m", "autograd_lab.cli", "grade", str(root / "source" / config["master"]),
-                   str(notebook), "-o", str(out), "--seed", str(seed), "--timeout", str(config["cell_timeout"]),
-                   "--memory-mb", str(config["memory_mb"])]
-        if os.geteuid() == 0:
-            pwd.getpwnam(user)  # KeyError (an autograder error) if setup.sh did not create it
-            command += ["--run-as", user]
-        else:
-            print(f"not root: student code runs as this process's user, not {user!r}", flush=True)
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=config["time_limit"] - _SLACK,
-                                  check=False)
-        except subprocess.TimeoutExpired as error:
-            raise AutograderError(f"grading took more than {error.timeout:.0f} s") from error
-        print(done.stdout, done.stderr, sep="\n", flush=True)
-        found = sorted(out.glob("gradescope/*/results.json"))
-        if done.returncode != 0 or len(found) != 1:
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise AutograderError(f"`autograd-lab grade` failed (exit {done.returncode}): {last}")
-        return json.loads(found[0].read_text(encoding="utf-8"))
+    """Grade the one notebook as ``autograd-lab grade`` would, with student code as ``user``; Gradescope's results."""
+    jail, account = kernel_confinement(user)
+    grader = Grader(root / "source" / config["master"], seed=seed, cell_timeout=config["cell_timeout"],
+                    memory_mb=config["memory_mb"], jail=jail, user=account)
+    result = grader.grade(notebook, student_names([notebook])[0])
+    for flag in result.flags:  # for the instructor (stdout is not shown to students)
+        print(f"review: {flag}")
+    return gradescope_results(grader.exercise, result)
+
+
+def kernel_confinement(user: str) -> tuple[Jail | None, tuple[int, int] | None]:
+    """The jail kernels run in, or, where the container allows none, the (uid, gid) they run as unjailed."""
+    root = os.geteuid() == 0
+    if root:
+        entry = pwd.getpwnam(user)  # KeyError (an autograder error) if setup.sh did not create it
+    try:
+        jail = Jail.find(user if root else None)
+        print(jail.describe(), flush=True)
+        return jail, None
+    except JailError as error:
+        reason = str(error).splitlines()[0]
+    if not root:
+        print(f"no jail ({reason}), and not root: student code runs as this process's user", flush=True)
+        return None, None
+    print(f"no jail here ({reason}): kernels run unjailed as {user}", flush=True)
+    return None, (entry.pw_uid, entry.pw_gid)
+
+
+def watchdog(seconds: float, results: Path, exercise_path: Path) -> threading.Timer:
+    """Before Gradescope's own limit ends the run (and shows its "timed out"), write a result that says why."""
+    def expire() -> None:
+        reason = f"grading took more than {seconds:.0f} s (is there an endless loop?)"
+        write_results(results, not_graded(Exercise.load(exercise_path), reason) | {"execution_time": round(seconds)})
+        os._exit(0)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def with_spec_fields(results: dict) -> dict:
