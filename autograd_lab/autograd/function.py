@@ -27,7 +27,6 @@ from autograd_lab._tensor import Tensor
 from autograd_lab.autograd import anomaly_mode, graph
 from autograd_lab.autograd.graph import Node
 
-_FREED = object()  # stands in for a saved tensor after backward freed it
 _sequence = itertools.count()  # creation order of nodes; the engine runs newer nodes first
 _keep_inputs = False  # see keep_forward_inputs()
 
@@ -113,7 +112,7 @@ class FunctionCtx:
 
     # Class-level defaults keep a fresh ctx cheap: most calls never change them.
     _saved: tuple[Tensor | None, ...] = ()
-    _save_versions: list[int] = []  # noqa: RUF012  (never mutated: replaced per instance)
+    _save_versions: list[int | None] = []  # noqa: RUF012  (never mutated: replaced per instance; None: nothing saved)
     _unpack: Callable[[Any], Tensor] | None = None  # saved_tensors_hooks' unpack, when the saved tensors were packed
     _freed = False
     _dirty: tuple[Tensor, ...] = ()
@@ -128,7 +127,7 @@ class FunctionCtx:
             if isinstance(t, Tensor):
                 versions.append(t._version_counter[0])
             elif t is None:
-                versions.append(0)
+                versions.append(None)
             else:
                 raise TypeError(f"save_for_backward can only save variables, but argument {len(versions)} is "
                                 f"of type {type(t).__name__}")
@@ -207,7 +206,7 @@ class BackwardNode(FunctionCtx, Node):
 
     def _unpack_saved(self, i: int) -> Tensor | None:
         """The i-th saved tensor, as a built-in node's ``_saved_*`` attribute shows it."""
-        if self._saved[i] is None:  # nothing was saved there: None, even after backward freed the rest
+        if self._save_versions[i] is None:  # nothing was saved there: None, even after backward freed the rest
             return None
         t = self.saved_tensors[i]
         if t is None or t._grad_fn is not self:
@@ -220,7 +219,7 @@ class BackwardNode(FunctionCtx, Node):
 
     def _release(self) -> None:
         self._freed = True
-        self._saved = tuple(None if t is None else _FREED for t in self._saved)  # (an empty slot reads None still)
+        self._saved = ()
 
     def _run(self, grad_outputs: list[Tensor | None]) -> tuple[Tensor | None, ...]:
         fn = self._forward_cls
@@ -352,8 +351,8 @@ class Function:
             grad_mode._enabled = enabled
         if enabled and True in needs:
             return _connect(ctx, args, output)
-        if type(output) is Tensor and not ctx._dirty and _among(output, args):
-            return _alias(output)  # forward returned an input unchanged: PyTorch hands back a new tensor object
+        if cls.node_name is None and type(output) is Tensor and not ctx._dirty and _among(output, args):
+            return _alias(output)  # a custom forward returned an input unchanged: PyTorch gives a new tensor object
         return output
 
 
