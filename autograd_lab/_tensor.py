@@ -216,6 +216,8 @@ class Tensor:
         """The same values, cut from the graph; shares memory and version counter with ``self``."""
         out = Tensor(self._data)
         out._version_counter = self._version_counter
+        if self._is_inference:  # the same memory: still an inference tensor
+            out._is_inference = True
         return out
 
     def detach_(self) -> Tensor:

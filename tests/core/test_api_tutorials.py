@@ -64,7 +64,8 @@ def test_tutorial_device_selection(backend):
     t = backend
     device = "cuda" if t.cuda.is_available() else "mps" if t.backends.mps.is_available() else "cpu"
     assert device == "cpu"
-    assert (t.cuda.device_count(), t.accelerator.is_available(), t.accelerator.current_accelerator()) == (0, False, None)
+    assert t.cuda.device_count() == 0
+    assert (t.accelerator.is_available(), t.accelerator.current_accelerator()) == (False, None)
     assert t.backends.mps.is_built() is False and t.backends.cudnn.is_available() is False
     assert t.cuda.manual_seed(0) is None and t.cuda.manual_seed_all(0) is None
     assert _error(t.cuda.current_device) == (AssertionError, "Torch not compiled with CUDA enabled")
@@ -109,6 +110,15 @@ def test_size_keyword(backend):
     assert t.zeros(t.Size([2, 3])).shape == (2, 3)
     assert t.zeros(t.tensor(2)).shape == (2,)
     assert t.zeros(2, True).shape == (2, 1)
+    assert t.randn(size=(2, 3)).shape == (2, 3) and t.rand(size=[4]).shape == (4,)
+    assert t.rand(2, 3, dtype=t.float64).dtype is t.float64
+    assert t.randn_like(t.ones(2), device="cpu").shape == (2,)
+
+
+def test_random_numbers_on_the_cpu_only(backend):
+    t = backend
+    assert t.randn(2, device="cpu").device.type == "cpu"
+    assert _error(lambda: t.rand(2, device="cuda")) == (AssertionError, "Torch not compiled with CUDA enabled")
 
 
 @pytest.mark.parametrize("call, kind, message", [
@@ -117,6 +127,8 @@ def test_size_keyword(backend):
     (lambda t: t.zeros(), TypeError, 'zeros() missing 1 required positional arguments: "size"'),
     (lambda t: t.empty(), TypeError, 'empty() missing 1 required positional arguments: "size"'),
     (lambda t: t.ones(2.5), TypeError, "ones(): argument 'size' (position 1) must be tuple of ints, not float"),
+    (lambda t: t.randn(2.5), TypeError, "randn(): argument 'size' (position 1) must be tuple of ints, not float"),
+    (lambda t: t.rand(size=3), TypeError, "rand(): argument 'size' must be tuple of ints, not int"),
     (lambda t: t.zeros((2,), (3,)), TypeError, "zeros() takes 1 positional argument but 2 were given"),
     (lambda t: t.zeros(2, 3.0), TypeError, "zeros(): argument 'size' failed to unpack the object at pos 2 with error "
                                            '"type must be tuple of ints,but got float"'),
@@ -453,6 +465,7 @@ def test_inference_mode(backend):
         y = w * 2
         assert t.is_inference_mode_enabled() and not t.is_grad_enabled()
     assert (x.is_inference(), y.is_inference(), y.grad_fn, t.ones(1).is_inference()) == (True, True, None, False)
+    assert x.detach().is_inference()
     assert not t.is_inference_mode_enabled() and t.is_grad_enabled()
     assert (w + x).grad_fn.name() == "AddBackward0"  # Add saves nothing: allowed
     assert _error(lambda: w * x) == (RuntimeError, INFERENCE_SAVED)
@@ -463,9 +476,9 @@ def test_inference_tensors_refuse_changes_outside(backend):
     t = backend
     with t.inference_mode():
         x = t.ones(2)
-    assert _error(lambda: x.requires_grad_()) == (
+    assert _error(x.requires_grad_) == (
         RuntimeError, "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
-    kind, message = _error(lambda: x.zero_())
+    kind, message = _error(x.zero_)
     assert kind is RuntimeError and message.startswith(
         "Inplace update to inference tensor outside InferenceMode is not allowed.")
 
