@@ -80,7 +80,9 @@ class GraphStepper:
         richest type it may: the live widget in a notebook it trusts (what the cell just ran),
         but in a stored lesson it does not trust yet it falls back to a safe type, so the
         text/html picture (an <img>, kept by its sanitizer) shows there instead of
-        ``<GraphStepper ...>``. text/plain stays deterministic: nbval compares it.
+        ``<GraphStepper ...>``. A notebook the student saved is trusted, so JupyterLab picks the
+        widget again: ``make lab`` turns on saving the widgets' state, from which a reopened
+        lesson draws the stepper where it was left. text/plain stays deterministic: nbval compares it.
         """
         bundle = self._root._repr_mimebundle_(include=include, exclude=exclude)
         bundle["text/html"] = self.stepper.picture_html()

@@ -3,7 +3,8 @@
 - ``browser``: a Chromium (session-wide) — usable without JupyterLab, e.g. on static HTML slides;
 - ``page``: a fresh page in it; uncaught JavaScript errors collect in ``page.errors``;
 - ``jupyter_lab``: a token-less JupyterLab on a free loopback port with its own config,
-  runtime, settings and workspace dirs (nothing from the user's setup, no calls outside);
+  runtime, settings and workspace dirs (nothing from the user's setup, no calls outside),
+  with the settings ``make lab`` gives students;
 - ``open_notebook(path)``: copies the notebook into that server (the browser marks it
   dirty: the original is never touched), opens it and waits for the kernel to be idle;
 - ``run_all_cells(page)``: Run menu -> Run All Cells, as a person does it;
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from autograd_lab.cli import LAB_SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -88,10 +91,9 @@ def jupyter_lab(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
     work = tmp_path_factory.mktemp("lab")
     root = work / "root"
     root.mkdir()
-    notifications = work / "settings" / "@jupyterlab" / "apputils-extension"
-    notifications.mkdir(parents=True)  # no "get Jupyter news?" toast over the notebook
-    (notifications / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    for relative, values in LAB_SETTINGS.items():  # `make lab`'s settings: no news toast, widget state saved
+        (work / "settings" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (work / "settings" / relative).write_text(json.dumps(values))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / "config"), JUPYTER_RUNTIME_DIR=str(work / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(work / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"))
     port = _free_port()

@@ -130,3 +130,26 @@ def test_a_stored_notebook_shows_a_picture_of_each_stepper_until_it_runs(open_no
     expect(page.locator(".al-stepper")).to_be_visible(timeout=60_000)
     expect(picture).to_have_count(0)  # the live widget replaced it
     assert not page.errors, page.errors
+
+
+def test_a_lesson_saved_and_reopened_in_a_new_kernel_shows_its_stepper(open_notebook, run_all_cells, jupyter_lab):
+    """With `make lab`'s settings, saving keeps the widgets' state: after the kernel is gone, the reopened
+    notebook shows the stepper where the student left it, not "Error displaying widget: model not found"."""
+    from playwright.sync_api import expect
+
+    page, stepper, status = _show_stepper(open_notebook, run_all_cells)
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
+    stepper.locator(".al-step").click()
+    expect(status).to_have_text("forward 1/1", timeout=CLICK)
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    expect(page.locator(".jp-mod-dirty")).to_have_count(0, timeout=CLICK)
+    page.evaluate("""async () => {  // the kernel goes away, as when the server is restarted the next day
+        for (const session of await (await fetch('/api/sessions')).json()) {
+            await fetch(`/api/sessions/${session.id}`, {method: 'DELETE'});
+        }
+    }""")
+    page.reload()
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=60_000)
+    expect(page.locator(".al-stepper .al-status")).to_have_text("forward 1/1", timeout=CLICK)
+    expect(page.get_by_text("Error displaying widget")).to_have_count(0)
+    assert not page.errors, page.errors
