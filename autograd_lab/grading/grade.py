@@ -97,6 +97,9 @@ class Grader:
                                    f"{ran.error['ename']}: {ran.error['evalue']}")
             if cell.kind != "check":
                 continue
+            if ran.timed_out:
+                raise GradingError(f"{self.exercise.path}: check {cell.check.id!r} of the master ran out of time "
+                                   f"({self.cell_timeout:g} s): is the machine busy? Try a larger --timeout")
             if not ran.measurements:
                 raise GradingError(f"{self.exercise.path}: check {cell.check.id!r} measures nothing (it must call "
                                    "autograd_lab.check.check_function or check_training)")

@@ -377,7 +377,7 @@ def batch(tmp_path_factory, mul_correct, mul_wrong, listener):
     paths = [save(submission("02_mul", {"mul": code}), folder / f"{name}.ipynb") for name, code in answers.items()]
     before = {p.name: digest(p) for p in paths}
     out = tmp_path_factory.mktemp("out")
-    status, stdout, stderr = grade(*map(str, paths), "-o", str(out), "-j", "2", "--seed", "3", "--timeout", "8")
+    status, stdout, stderr = grade(*map(str, paths), "-o", str(out), "-j", "2", "--seed", "3", "--timeout", "20")
     assert status == 0, stderr
     return {"rows": rows(out), "out": out, "stdout": stdout, "paths": paths, "before": before,
             "targets": targets, "host": host}
@@ -433,7 +433,7 @@ def test_a_fork_bomb_and_a_disk_filler_cost_only_their_own_marks(batch):
 def test_no_jail_warns_marks_the_gradebook_and_the_thief_then_succeeds(tmp_path, mul_correct):
     thief = save(submission("02_mul", {"mul": stub() + attack(THIEF, CANDIDATES=[str(MASTER)])}),
                  tmp_path / "thief.ipynb")
-    status, _, stderr = grade(str(thief), "-o", str(tmp_path / "out"), "--seed", "3", "--no-jail")
+    status, _, stderr = grade(str(thief), "-o", str(tmp_path / "out"), "--seed", "3", "--timeout", "30", "--no-jail")
     assert status == 0 and "WARNING: --no-jail" in stderr
     row = rows(tmp_path / "out")["thief"]
     assert row["status"] == "graded without a jail"
