@@ -40,7 +40,8 @@ PACKAGE = Path(__file__).resolve().parents[1]  # autograd_lab: an editable insta
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf")
 HOW_TO_ENABLE = """\
-bubblewrap needs unprivileged user namespaces. To allow them (as root; any one that applies):
+The usual reason: this host does not allow unprivileged user namespaces, which bubblewrap needs.
+To allow them (as root; any one that applies):
   sysctl -w user.max_user_namespaces=15000                  # where it is 0
   sysctl -w kernel.unprivileged_userns_clone=1              # older Debian/Ubuntu kernels
   sysctl -w kernel.apparmor_restrict_unprivileged_userns=0  # Ubuntu 23.10+, or install Ubuntu's own
@@ -131,14 +132,14 @@ class Launch:
     def __init__(self, jail: Jail, command: list[str], connection_dir: str, *, memory_mb: int, cpu_seconds: int,
                  env: dict[str, str] | None = None) -> None:
         self.jail, self.pass_fds, self._pipes = jail, (), None
-        namespaces = ["--unshare-all", "--die-with-parent", "--new-session"]
+        namespaces = ["--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
         if jail.uid is None:
             namespaces.append("--disable-userns")  # no nested namespaces (bwrap cannot combine it with the mapping)
         else:
             info_r, info_w = os.pipe()
             block_r, block_w = os.pipe()
             self._pipes, self.pass_fds = (info_r, info_w, block_r, block_w), (info_w, block_r)
-            namespaces += ["--unshare-user", "--info-fd", str(info_w), "--userns-block-fd", str(block_r)]
+            namespaces += ["--info-fd", str(info_w), "--userns-block-fd", str(block_r)]
         variables = {**(env or {}), "HOME": SCRATCH, "TMPDIR": "/tmp", "PATH": f"{sys.prefix}/bin:/usr/bin:/bin",
                      "PYTHONPATH": str(PACKAGE.parent), "PYTHONNOUSERSITE": "1", "LANG": "C.UTF-8"}
         size = str(jail.scratch_mb * 2**20)
