@@ -408,7 +408,8 @@ def _finite_differences(check: Callable[..., Any], apply: Callable[..., Any], ar
             check(apply, args)
         return "ok"
     except Exception as error:
-        return _one_line(f"{type(error).__name__}: {_first_line(error)}")
+        line = _first_line(error)
+        return _one_line(type(error).__name__ + (f": {line}" if line else ""))
 
 
 def _first_line(error: BaseException) -> str:

@@ -18,8 +18,8 @@ def test_exercises_are_exactly_what_assign_generates(tmp_path, capsys):
     assert stale == [], "exercises/ is out of date: run `make exercises` (autograd-lab assign solutions/ exercises/)"
 
 
-def test_there_are_five_exercises_with_ten_points_each():
-    assert len(ASSIGNMENTS) >= 5
+def test_every_lesson_from_01_to_07_has_one_exercise_of_ten_points():
+    assert [n[:2] for n in ASSIGNMENTS] == ["01", "02", "03", "04", "05", "06", "07"]
     for name in ASSIGNMENTS:
         assert Exercise.load(SOLUTIONS / f"{name}.ipynb").points == 10
 
@@ -35,16 +35,14 @@ def test_an_exercise_contains_no_answer(name):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_an_exercise_keeps_public_checks_with_their_expected_output_and_drops_hidden_ones(name):
-    master = {c["id"]: c for c in load(SOLUTIONS / f"{name}.ipynb")["cells"]}
+def test_an_exercise_ships_unexecuted_with_its_public_checks_only(name):
+    master = load(SOLUTIONS / f"{name}.ipynb")
     exercise = load(EXERCISES / f"{name}.ipynb")
     checks = [c for c in exercise["cells"] if "check" in c["metadata"].get("tags", [])]
     assert checks and not any(c["metadata"]["autograd_lab"]["hidden"] for c in checks)
-    for c in checks:
-        assert c["outputs"] == master[c["id"]]["outputs"] and "nbval-check-output" in c["metadata"]["tags"]
-    others = [c for c in exercise["cells"] if c["cell_type"] == "code" and c not in checks]
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in others)
-    hidden = sum(c["metadata"]["autograd_lab"]["points"] for c in master.values()
+    code = [c for c in exercise["cells"] if c["cell_type"] == "code"]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)  # no verdict before a run
+    hidden = sum(c["metadata"]["autograd_lab"]["points"] for c in master["cells"]
                  if c["metadata"].get("autograd_lab", {}).get("hidden"))
     assert exercise["metadata"]["autograd_lab"] == {"assignment": name, "hidden_points": hidden}
 

@@ -7,7 +7,16 @@ import pytest
 import autograd_lab as al
 from autograd_lab import nn
 from autograd_lab.autograd import Function
-from autograd_lab.check import check_function, check_training, judge, measure_function, to_torch
+from autograd_lab.check import (
+    CheckFailedError,
+    _finite_differences,
+    check_function,
+    check_training,
+    judge,
+    measure_function,
+    to_torch,
+    torch_is_autograd_lab,
+)
 
 
 def three(*shape):
@@ -37,12 +46,23 @@ def failures(fn, inputs=lambda: three(3), **options) -> list[str]:
     return [v.text for v in result.verdicts if not v.ok]
 
 
-def test_a_correct_function_passes_every_verdict(capsys):
-    result = check_function(Mul, lambda: three(3), reference=mul_reference)
-    assert result.passed and result.score == 1.0
+def test_a_correct_function_passes_every_verdict_and_earns_its_points(capsys):
+    result = check_function(Mul, lambda: three(3), reference=mul_reference, points=3)
+    assert result.passed and result.score == 3
     printed = capsys.readouterr().out.splitlines()
     assert printed == [str(v) for v in result.verdicts] and all(line.startswith("✓ ") for line in printed)
-    assert repr(result) == f"score: {len(printed)}/{len(printed)}"
+    assert repr(result) == "✓ 3/3 points"
+
+
+def test_a_failing_check_earns_no_points_and_says_so():
+    class NoChain(Mul):
+        @staticmethod
+        def backward(ctx, grad_output):
+            w, x = ctx.saved_tensors
+            return x, grad_output * w, grad_output, None
+
+    result = check_function(NoChain, lambda: three(3), points=1)
+    assert result.score == 0 and repr(result).startswith("✗ 0/1 point: fix the first ✗ line above")
 
 
 def test_forgotten_save_for_backward_gets_its_hint():
@@ -138,15 +158,16 @@ def test_unreduced_broadcast_gradient_is_caught_only_by_the_direct_call():
         "dimensions so that it has b's shape"]
 
 
-def test_deprecated_saved_variables_is_reported():
+def test_deprecated_saved_variables_is_a_warning_that_costs_nothing():
     class Old(Mul):
         @staticmethod
         def backward(ctx, grad_output):
             w, x = ctx.saved_variables
             return grad_output * x, grad_output * w, grad_output, None
 
-    [failure] = failures(Old)
-    assert failure.startswith("uses a deprecated API") and "saved_tensors" in failure
+    result = check_function(Old, lambda: three(3), reference=mul_reference, points=3)
+    [warning] = [v for v in result.verdicts if v.warning]
+    assert result.score == 3 and str(warning).startswith("⚠ uses a deprecated API") and "saved_tensors" in str(warning)
 
 
 def test_the_stub_gets_the_stub_hint():
@@ -160,8 +181,61 @@ def test_the_stub_gets_the_stub_hint():
             raise NotImplementedError
 
     [failure] = failures(Stub)
-    assert failure.startswith("forward raised NotImplementedError (in forward, line")
+    assert failure.startswith("not done yet: forward still raises NotImplementedError")
     assert "replace `raise NotImplementedError`" in failure
+
+
+def test_a_bare_not_implemented_error_in_a_double_backward_check_is_not_done_yet():
+    class HalfDone(Cube):
+        @staticmethod
+        def backward(ctx, grad_output):
+            raise NotImplementedError
+
+    found = failures(HalfDone, vector, reference=lambda x: x**3, double_backward=True)
+    assert found == ["not done yet: backward still raises NotImplementedError. Hint: replace `raise "
+                     "NotImplementedError` (and the `# YOUR CODE HERE` line) with your code"]
+
+
+def test_gradgradcheck_of_an_exception_without_a_message_names_its_type():
+    def bare(*args):
+        raise NotImplementedError
+
+    assert _finite_differences(al.autograd.gradgradcheck, bare, (vector(),)) == "NotImplementedError"
+
+
+def test_a_check_never_raises_into_its_cell(capsys):
+    class NotAFunction:
+        pass
+
+    result = check_function(NotAFunction, lambda: three(3))
+    assert not result.passed and "check_function checks a Function subclass" in result.verdicts[0].text
+
+
+def test_under_pytest_in_a_kernel_a_failing_check_raises(monkeypatch):
+    import autograd_lab.check as checker
+
+    monkeypatch.setattr(checker, "_under_pytest", lambda: True)
+    with pytest.raises(CheckFailedError, match="0/2 points"):
+        check_function(Cube, vector, reference=lambda x: x**2, points=2)
+    assert check_function(Cube, vector, reference=lambda x: x**3, points=2).passed
+
+
+def test_torch_is_autograd_lab_only_for_the_notebooks_code():
+    import builtins
+
+    import torch
+
+    real = builtins.__import__
+    try:
+        torch_is_autograd_lab()
+        notebook = {"__name__": "__main__"}
+        exec("import torch\nfrom torch.autograd import Function\nimport torch.nn as nn", notebook)
+        assert notebook["torch"] is al and notebook["Function"] is Function and notebook["nn"] is al.nn
+        library = {"__name__": "somewhere.else"}
+        exec("import torch", library)
+        assert library["torch"] is torch
+    finally:
+        builtins.__import__ = real
 
 
 def test_a_wrong_forward_is_compared_with_the_reference():

@@ -25,7 +25,7 @@ def test_every_master_is_stored_executed_in_order(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_the_master_scores_full_marks_and_the_exercise_zero(name, tmp_path):
-    grader = Grader(SOLUTIONS / f"{name}.ipynb", seed=1)
+    grader = Grader(SOLUTIONS / f"{name}.ipynb", seed=1, cell_timeout=60)  # a loaded machine: time is not judged here
     master, exercise = grader.grade_all([SOLUTIONS / f"{name}.ipynb", EXERCISES / f"{name}.ipynb"], jobs=2)
     assert master.score == grader.exercise.points == 10
     assert exercise.score == 0 and exercise.problem is None
@@ -67,3 +67,12 @@ def test_every_check_of_the_exercises_fails_under_nbval_lax(tmp_path):
                 else "passed"
     found = {key.replace(str(ROOT) + "/", "").replace("/", "."): v for key, v in outcomes.items()}
     assert {k: found.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_each_check_call_states_the_points_its_heading_and_metadata_give(name):
+    for cell in json.loads((SOLUTIONS / f"{name}.ipynb").read_text())["cells"]:
+        spec = cell["metadata"].get("autograd_lab")
+        if spec is not None:
+            assert f"points={spec['points']})" in "".join(cell["source"]), spec["id"]
+            assert f"✓ {spec['points']}/{spec['points']} point" in "".join(cell["outputs"][-1]["data"]["text/plain"])

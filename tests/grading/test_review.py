@@ -48,10 +48,26 @@ def test_the_masters_own_solutions_are_not_flagged(name):
     ("print = len", True),
     ("import sys\nsys.modules['x'] = None", True),
     ("with open('notes.txt') as f:\n    f.read()", False),
-    ("import torch", True),  # rebinds `torch`, which the checks use: real PyTorch instead of autograd_lab
     ("import os\nos.getcwd()", False),
 ])
 def test_only_code_that_changes_the_grading_machinery_is_held_for_review(code, held):
     found = review.flags(code, frozenset({"torch", "check_function"}))
     assert found  # every one of these is worth a look
     assert any(review.tampers(f) for f in found) is held
+
+
+@pytest.mark.parametrize("code", [
+    "import torch",
+    "from torch.autograd import Function",
+    "from torch.autograd.function import once_differentiable",
+    "import torch.nn as nn\nfrom torch import optim",
+])
+def test_the_lessons_imports_are_not_flagged(code):
+    # in an exercise kernel `import torch` gives autograd_lab (autograd_lab.check.torch_is_autograd_lab)
+    assert flags(code, PROTECTED) == []
+
+
+@pytest.mark.parametrize("code", ["import torch\ntorch.exp = None", "import torch as t\nt.autograd.grad = print",
+                                  "from torch.autograd import Function\nFunction.apply = None"])
+def test_changing_what_torch_names_is_still_held(code):
+    assert any(review.tampers(f) for f in flags(code, PROTECTED))
