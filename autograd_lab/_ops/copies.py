@@ -44,14 +44,14 @@ def clone(input: Tensor) -> Tensor:
 
 def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: only a new dtype (or copy=True) copies."""
-    where, dtype, copy = _to_arguments(args, kwargs)
+    where, dtype, copy = to_arguments(args, kwargs)
     _device.check(where)
     if copy or (dtype is not None and dtype is not self.dtype):
         return ToCopy.apply(self, dtype or self.dtype)
     return self
 
 
-def _to_arguments(args: tuple, kwargs: dict) -> tuple[Any, _dtype.dtype | None, bool]:
+def to_arguments(args: tuple, kwargs: dict) -> tuple[Any, _dtype.dtype | None, bool]:
     """(device, dtype, copy) from any of to()'s call forms, with PyTorch's TypeError for the others."""
     rest, where, dtype = list(args), kwargs.pop("device", None), kwargs.pop("dtype", None)
     if rest and isinstance(rest[0], Tensor):

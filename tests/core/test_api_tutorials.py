@@ -540,3 +540,23 @@ def test_post_accumulate_grad_hook_errors(backend):
     w.register_post_accumulate_grad_hook(lambda p: p * 2)
     assert _error(lambda: (w * 2).sum().backward()) == (
         RuntimeError, "Tensor post accumulate grad hooks should return None.")
+
+
+def test_module_to_device_and_dtype(backend):
+    t = backend
+    model = t.nn.Sequential(t.nn.Linear(2, 3), t.nn.ReLU(), t.nn.Linear(3, 1))
+    weight = model[0].weight
+    device = t.device("cuda" if t.cuda.is_available() else "cpu")
+    assert model.to(device) is model and model.cpu() is model
+    assert next(model.parameters()).device == t.device("cpu")
+    assert model.to("cpu", t.float64) is model and model[0].weight is weight and weight.dtype is t.float64
+    assert type(weight).__name__ == "Parameter" and model.float()[2].bias.dtype is t.float32
+    assert _error(model.cuda) == (AssertionError, "Torch not compiled with CUDA enabled")
+    assert _error(lambda: model.to(t.int64)) == (
+        TypeError, "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.int64")
+
+
+def test_module_to_casts_buffers(backend):
+    t = backend
+    loss = t.nn.BCEWithLogitsLoss(pos_weight=t.tensor([2.0]))
+    assert loss.double().pos_weight.dtype is t.float64

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from autograd_lab import _device, _dtype
 from autograd_lab._grad_mode import no_grad
+from autograd_lab._ops.copies import to_arguments
 from autograd_lab._tensor import Tensor
 from autograd_lab.nn.parameter import Parameter
 
@@ -139,6 +141,44 @@ class Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move to a device (only the CPU exists: nothing moves) or cast floating parameters and buffers."""
+        where, dtype, _ = to_arguments(args, kwargs)
+        _device.check(where)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype="
+                            f"{dtype!r}")
+        if dtype is not None:
+            self._cast(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Fails, as in a PyTorch built without CUDA."""
+        raise AssertionError(_device.NO_CUDA)
+
+    def float(self) -> Module:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Module:
+        return self.to(_dtype.float64)
+
+    def _cast(self, dtype: _dtype.dtype) -> None:
+        """Floating parameters keep their identity (their values are replaced), as in PyTorch; buffers are new."""
+        with no_grad():
+            for module in self.modules():
+                for p in module._parameters.values():
+                    if p is not None and p.dtype.is_floating_point:
+                        p.data = p.to(dtype)
+                        if p._grad is not None:
+                            p._grad = p._grad.to(dtype)
+                for name, b in list(module._buffers.items()):
+                    if b is not None and b.dtype.is_floating_point:
+                        module._buffers[name] = b.to(dtype)
+                        object.__setattr__(module, name, module._buffers[name])
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
