@@ -18,6 +18,7 @@ import io
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from autograd_lab.cli import main
+from autograd_lab.grading import jail as jail_module
 from autograd_lab.grading.jail import FILE_MB, PROCESSES, SCRATCH_MB, Jail, JailError
 from autograd_lab.grading.sandbox import run_cells
 from tests.grading.crafting import ROOT, SOLUTIONS, save, submission
@@ -340,6 +342,41 @@ def test_run_as_refuses_root_and_unknown_users():
         Jail.find(run_as="root")
     with pytest.raises(JailError, match="no user named"):
         Jail.find(run_as="no-such-user-here")
+
+
+AS_ANOTHER_USER = """
+import os, subprocess, sys, tempfile
+sys.path.insert(0, GRADING)
+import jail
+found = jail.Jail.find()
+bomb = ("import os, time\\nn = 0\\ntry:\\n    while IN_A_JAIL and n < 200:\\n        if os.fork() == 0:\\n"
+        "            time.sleep(3)\\n            os._exit(0)\\n        n += 1\\nexcept OSError:\\n    pass\\n"
+        "print(os.getuid(), os.getcwd(), n)")
+with tempfile.TemporaryDirectory() as folder:
+    launch = jail.Launch(found, [sys.executable, "-c", bomb], folder, memory_mb=512, cpu_seconds=20)
+    print(found.uid, subprocess.run(launch.argv, pass_fds=launch.pass_fds, capture_output=True, text=True).stdout)
+"""
+
+
+def world_readable(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
+
+
+def test_a_grader_that_is_not_root_jails_kernels_as_itself_with_the_process_cap(jail):
+    """Run the jail from the system's Python as ``nobody``: bwrap then maps that user itself."""
+    python, setpriv = Path("/usr/bin/python3"), shutil.which("setpriv")
+    grading = Path(jail_module.__file__).parent
+    if os.geteuid() != 0 or not setpriv or not python.exists() or not world_readable(grading) or \
+            not world_readable(Path(jail.bwrap)):
+        pytest.skip("needs root, setpriv, /usr/bin/python3, and this checkout and bwrap readable by everyone")
+    code = attack(AS_ANOTHER_USER, GRADING=str(grading), IN_A_JAIL=IN_A_JAIL)
+    done = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", str(python), "-c", code],
+                          check=False, capture_output=True, text=True, cwd="/", timeout=120,
+                          env={"AUTOGRAD_LAB_BWRAP": jail.bwrap})
+    assert done.returncode == 0, done.stderr
+    mapped_by, uid, cwd, forks = done.stdout.split()
+    assert (mapped_by, uid, cwd) == ("None", "65534", "/scratch")  # bwrap's own mapping: the grader's user
+    assert 0 < int(forks) < PROCESSES
 
 
 # ----- the threat catalogue: crafted submissions graded through the command line ---------------------
