@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from autograd_lab.check import Verdict, judge
+from autograd_lab.check import Verdict, judge, points_text
 from autograd_lab.grading import review
 from autograd_lab.grading.jail import Jail, JailError
 from autograd_lab.grading.notebook import Check, Exercise, NotebookError, ProgramCell, read_notebook
@@ -358,7 +358,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     points = grader.exercise.points
     for r in sorted(results, key=lambda r: r.student):
-        status = f"could not grade: {r.problem}" if r.problem else f"{r.score:g}/{points:g}"
+        status = f"could not grade: {r.problem}" if r.problem else f"{r.score:g}/{points_text(points)}"
         print(f"{r.student:24s} {status}" + ("   (flagged for review)" if r.flags else ""))
     print(f"seed {grader.seed}; gradebook in {args.outdir / 'grades.csv'}, feedback in {args.outdir / 'feedback'}")
     if jail is None:
