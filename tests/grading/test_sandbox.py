@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from autograd_lab.grading.jail import Jail
 from autograd_lab.grading.sandbox import run_cells
 
 
@@ -23,3 +26,18 @@ def test_the_worker_imports_nothing_from_the_folder_it_was_started_in(tmp_path: 
     monkeypatch.chdir(tmp_path)
     run = run_cells(["1 / 0"])
     assert run.cells[0].error["ename"] == "ZeroDivisionError"
+
+
+def test_a_jailed_kernel_that_ignores_interrupts_is_killed_and_replaced():
+    deaf = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    run = run_cells(["x = 1", deaf, "print(x + 1)"], cell_timeout=2, jail=Jail.find())
+    assert [c.timed_out for c in run.cells] == [False, True, False]
+    assert run.cells[2].text == "2\n" and "the kernel was restarted" in run.notes[0]
+
+
+def test_setting_stop_ends_a_run_at_once():
+    stop = threading.Event()
+    threading.Timer(5, stop.set).start()
+    start = time.monotonic()
+    run = run_cells(["import time\ntime.sleep(120)"], cell_timeout=150, jail=Jail.find(), stop=stop)
+    assert run.problem == "grading was stopped" and time.monotonic() - start < 60
