@@ -232,17 +232,23 @@ class Stepper:
                 + "<br>".join(lines) + "</div>")
 
     def picture_html(self) -> str:
-        """The current step as a static picture (graph image, status, explanation, legend): what a stored notebook
-        shows where the live widget is not running. An <img>, because JupyterLab drops inline SVG from the HTML of
-        a notebook it does not trust (a stored lesson)."""
-        data = base64.b64encode(self.svg().encode()).decode()
+        """A static picture of the whole graph (the end of forward, or the current step if it is later), with the
+        status, the explanation and the legend: what a stored notebook shows where the live widget is not running.
+        An <img>, because JupyterLab drops inline SVG from the HTML of a notebook it does not trust."""
+        position = self.position
+        self.goto(max(position, self.forward_steps))  # forward positions never run the engine: nothing changes
+        try:
+            data = base64.b64encode(self.svg().encode()).decode()
+            status, explanation = self.status(), self.explanation()
+        finally:
+            self.position = position
         return ('<div class="al-stepper-picture" style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:12px">'
-                f'<img alt="stepper of {escape(self.graph.root)} at {escape(self.status())}" '
+                f'<img alt="stepper of {escape(self.graph.root)} at {escape(status)}" '
                 f'style="max-width:100%;flex:0 1 auto" src="data:image/svg+xml;base64,{data}">'
                 '<div style="flex:1 1 300px;max-width:420px;font:13px/1.45 system-ui,sans-serif">'
-                f'<b style="font:bold 15px monospace">{escape(self.status())}</b>'
-                f"<p>{escape(self.explanation())}</p>"
-                "<p><i>A picture of this step. Run the cell to step through forward and backward.</i></p>"
+                f'<b style="font:bold 15px monospace">{escape(status)}</b>'
+                f"<p>{escape(explanation)}</p>"
+                "<p><i>A picture of the graph. Run the cell to step through forward and backward.</i></p>"
                 f"{self.legend_html()}</div></div>")
 
     # ----- helpers ---------------------------------------------------------------------------

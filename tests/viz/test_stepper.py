@@ -391,13 +391,27 @@ def test_diff_mode_has_a_legend_for_its_colours():
         assert words in panel
 
 
-def test_the_stored_output_has_a_picture_of_the_current_step(backend, book_graph):
+def _picture(stepper: GraphStepper) -> str:
+    html = stepper._repr_mimebundle_()["text/html"]
+    return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', html).group(1)).decode()
+
+
+def test_the_stored_output_has_a_picture_of_the_whole_graph(backend, book_graph):
     stepper = GraphStepper(book_graph["z"], book_graph)
     html = stepper._repr_mimebundle_()["text/html"]
-    encoded = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', html).group(1)
-    assert base64.b64decode(encoded).decode() == stepper.stepper.svg()
-    assert "forward 0/1" in html
+    assert "forward 1/1" in html and stepper.position == 0  # drawn at the end of forward; the stepper stays put
+    stepper.stepper.goto(1)
+    assert _picture(stepper) == stepper.stepper.svg()
     assert GraphStepper(book_graph["z"], book_graph)._repr_mimebundle_()["text/html"] == html  # nbval compares it
+
+
+@AUTOGRAD_LAB_ONLY
+def test_a_picture_taken_mid_backward_shows_that_step_and_runs_nothing(book_graph):
+    stepper = GraphStepper(book_graph["z"], book_graph)
+    stepper.step()
+    stepper.step()
+    assert _picture(stepper) == stepper.stepper.svg() and stepper.position == 2
+    assert len(stepper.stepper.backward.records) == 1
 
 
 def test_the_play_button_says_pause_while_playing(backend, book_graph):
