@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                                torch_index=args.torch_index, cell_timeout=args.timeout)
             print(f"wrote {args.output} (assignment {config['assignment']!r}, {config['points']:g} points, "
                   f"seed {config['seed']}); upload it on Gradescope's Configure Autograder page, and give it "
-                  "at least 2 GB of memory (see README.md in the zip)")
+                  "at least 2.5 GB of memory (see README.md in the zip)")
         else:
             from autograd_lab.grading.export.classroom import build_template
 
