@@ -209,3 +209,17 @@ def test_each_step_passes_exactly_when_local_grade_gives_that_check_its_points(r
     classroom = {r["tests"][0]["name"].split()[-1]: points(r) for r in repositories["wrong_mul"].values()}
     assert classroom == {check: float(row[check]) for check in classroom}
     assert 0 < sum(classroom.values()) < sum(r["max_score"] for r in repositories["wrong_mul"].values())
+
+
+# ----- what the command refuses ------------------------------------------------------------------------
+def test_the_command_refuses_a_folder_that_is_not_empty_and_one_without_exercises(tmp_path):
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    (tmp_path / "no-exercises").mkdir()
+    for output, exercises, says in ((tmp_path / "used", EXERCISES, "is not empty"),
+                                    (tmp_path / "new", tmp_path / "no-exercises", "no exercise notebooks")):
+        stderr = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+            assert main(["export", "classroom", "-o", str(output), "--exercises", str(exercises)]) == 2
+        assert says in stderr.getvalue()
+    assert (tmp_path / "used" / "notes.txt").read_text() == "mine" and not (tmp_path / "new").exists()

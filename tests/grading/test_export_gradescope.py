@@ -262,3 +262,10 @@ def test_when_python_cannot_even_start_run_autograder_still_writes_a_valid_resul
 
 def test_run_time_is_reported(runs):
     assert all(isinstance(r["results"]["execution_time"], int) for r in runs.values())
+
+
+def test_the_command_refuses_a_master_it_cannot_read(tmp_path):
+    stderr = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+        assert main(["export", "gradescope", str(tmp_path / "missing.ipynb"), "-o", str(tmp_path / "x.zip")]) == 2
+    assert "missing.ipynb: cannot read it" in stderr.getvalue() and not (tmp_path / "x.zip").exists()
