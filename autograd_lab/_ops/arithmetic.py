@@ -68,18 +68,18 @@ class Mul(Function):
     """out = a * b.   d/da = b,  d/db = a."""
 
     node_name = "MulBackward0"
-    saved_as: ClassVar = {"self": 0, "other": 1}  # y.grad_fn._saved_self is saved_tensors[0]
+    saved_as: ClassVar = {"other": 0, "self": 1}  # y.grad_fn._saved_other is saved_tensors[0] (PyTorch's order)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         need_a, need_b = ctx.needs_input_grad
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # each for the other's gradient
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)  # each for the other's gradient
         x, y = arrays(a, b)
         return Tensor(x * y)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
@@ -88,11 +88,11 @@ class Div(Function):
     """out = a / b.   d/da = 1/b,  d/db = -a/b**2."""
 
     node_name = "DivBackward0"
-    saved_as: ClassVar = {"self": 0, "other": 1}
+    saved_as: ClassVar = {"other": 0, "self": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for b's gradient
+        ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)  # a only for b's gradient
         x, y = arrays(a, b)
         if x.dtype.kind != "f":  # true division of integers gives floats
             x, y = x.astype(_dtype.get_default_dtype().numpy), y.astype(_dtype.get_default_dtype().numpy)
@@ -100,7 +100,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
@@ -180,18 +180,18 @@ class PowTensor(Function):
     """out = a ** b, both tensors.   d/da = b * a**(b-1),  d/db = out * log(a)."""
 
     node_name = "PowBackward1"
-    saved_as: ClassVar = {"self": 0, "exponent": 1, "result": 2}
+    saved_as: ClassVar = {"exponent": 0, "self": 1, "result": 2}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = arrays(a, b)
         out = Tensor(np.power(x, y))
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(b, a, out)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b, out = ctx.saved_tensors
+        b, a, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad * where(b == 0, 0.0, b * a ** (b - 1)) if need_a else None  # 0 ** 0 has slope 0, not nan
         # log(0) is -inf, but 0 ** b has slope 0 in b for b > 0: PyTorch masks it the same way

@@ -126,8 +126,11 @@ def _in_place(op: type[Function]) -> type[Function]:
         @staticmethod
         def forward(ctx: Any, a: Tensor, b: Tensor, *args: Any) -> Tensor:
             result = op.forward(ctx, a, b, *args)._data
-            if ctx._saved and ctx._saved[0] is a:  # saved as "self" (for b's gradient): keep the old value
-                ctx.save_for_backward(_snapshot(a), *ctx._saved[1:])  # (b may be a too: as in torch, that fails)
+            position = op.saved_as.get("self")
+            if position is not None and ctx._saved[position] is a:  # saved for b's gradient: keep the old value
+                saved = list(ctx._saved)
+                saved[position] = _snapshot(a)  # (b may be a too: it stays a, so backward fails, as in torch)
+                ctx.save_for_backward(*saved)
             _write(a, result)
             _changed(ctx, a)
             return a

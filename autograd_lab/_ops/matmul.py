@@ -41,7 +41,7 @@ class Dot(Mul):
     """out = sum(a * b) for vectors.   Each element's derivative is Mul's: d/da = grad * b,  d/db = grad * a."""
 
     node_name = "DotBackward0"
-    saved_as: ClassVar = {"self": 0, "tensor": 1}
+    saved_as: ClassVar = {"tensor": 0, "self": 1}  # (laid out as Mul's, whose backward it uses)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
@@ -51,7 +51,7 @@ class Dot(Mul):
                                "respectively")
         _check_same_dtype(a, b)
         need_a, need_b = ctx.needs_input_grad
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return Tensor(np.dot(a._data, b._data))
 
 

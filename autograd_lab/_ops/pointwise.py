@@ -196,17 +196,17 @@ class Maximum(Function):
     """out = max(a, b) elementwise.   The larger input gets the gradient; a tie splits it in half."""
 
     node_name = "MaximumBackward0"
-    saved_as: ClassVar = {"self": 0, "other": 1}
+    saved_as: ClassVar = {"other": 0, "self": 1}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(b, a)
         x, y = arrays(a, b)
         return Tensor(np.maximum(x, y))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         shared = where(a == b, grad / 2, grad)
         return where(a < b, 0.0, shared), where(a > b, 0.0, shared)
 

@@ -374,9 +374,6 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     if len(edges) != len(args):
         ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     ctx._sequence_nr = next(_sequence)
-    if graph._saved_hooks and ctx._saved:  # inside saved_tensors_hooks(pack, unpack): keep what pack returns
-        pack, ctx._unpack = graph._saved_hooks[-1]
-        ctx._saved = tuple(None if t is None else pack(t) for t in ctx._saved)
     if anomaly_mode._enabled:
         ctx.metadata["traceback_"] = traceback.format_stack()[:-2]
     if _keep_inputs:
@@ -387,6 +384,8 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             and not _among(output, args)):
         output._grad_fn, output._requires_grad = ctx, True
         ctx._output_meta = ((output._data.shape, output._data.dtype),)
+        if graph._saved_hooks:
+            _pack_saved(ctx)
         return output
     single = not isinstance(output, tuple)
     outputs = [output] if single else list(output)
@@ -404,7 +403,18 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             out = outputs[i] = _alias(out)
         if out._data.dtype.kind == "f" and not _among(out, ctx._non_differentiable):  # ints have no gradient
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    if graph._saved_hooks:
+        _pack_saved(ctx)
     return outputs[0] if single else tuple(outputs)
+
+
+def _pack_saved(ctx: BackwardNode) -> None:
+    """Inside saved_tensors_hooks(pack, unpack): the node keeps what pack returns (packed once the outputs
+    are wired, as in PyTorch, so a saved output shows its grad_fn)."""
+    pack, unpack = graph._saved_hooks[-1]
+    if ctx._saved:
+        ctx._saved = tuple(None if t is None else pack(t) for t in ctx._saved)
+        ctx._unpack = unpack
 
 
 def _refuse_inference_tensors(saved: tuple[Tensor | None, ...]) -> None:

@@ -414,6 +414,47 @@ def test_saved_tensors_hooks_pack_and_unpack_every_saved_tensor():
     assert ours == torch_result
 
 
+def test_pack_and_unpack_order_and_what_they_see():
+    def run(t):
+        seen = []
+
+        def pack(x):
+            seen.append(f"pack {x!r}")
+            return x
+
+        def unpack(x):
+            seen.append(f"unpack {x!r}")
+            return x
+
+        class Square(t.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x * x
+                ctx.save_for_backward(x, y)  # y is the output: packed once it has its grad_fn
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, _ = ctx.saved_tensors
+                return 2 * x * grad
+
+        a = t.tensor([1.0, 2.0], requires_grad=True)
+        b = t.tensor([3.0, 4.0], requires_grad=True) * 2
+        with t.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = a * b
+            z = a / b
+            m = t.maximum(a, b)
+            s = Square.apply(a)
+            with t.no_grad():
+                a * a  # nothing recorded, nothing saved
+        for out in (y, z, m, s):
+            seen.append("backward")
+            out.sum().backward(retain_graph=True)
+        return seen
+    torch_result, ours = record(run)
+    assert ours == torch_result
+
+
 def test_an_unpack_hook_decides_what_backward_sees():
     def run(t):
         a = t.tensor([1.0, 2.0], requires_grad=True)
