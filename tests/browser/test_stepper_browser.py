@@ -153,3 +153,24 @@ def test_a_lesson_saved_and_reopened_in_a_new_kernel_shows_its_stepper(open_note
     expect(page.locator(".al-stepper .al-status")).to_have_text("forward 1/1", timeout=CLICK)
     expect(page.get_by_text("Error displaying widget")).to_have_count(0)
     assert not page.errors, page.errors
+
+
+def test_each_stored_lesson_shows_a_picture_of_each_stepper(jupyter_lab, page):
+    """A lesson opened as stored, without running anything: every GraphStepper output is a picture of its graph."""
+    from playwright.sync_api import expect
+
+    lessons = sorted((Path(__file__).resolve().parents[2] / "lessons").glob("[0-9][0-9]_*.ipynb"))
+    with_steppers = {lesson: count for lesson in lessons if (count := sum(
+        output.get("data", {}).get("text/plain", "").startswith("<GraphStepper")
+        for cell in nbformat.read(lesson, as_version=4).cells if cell.cell_type == "code"
+        for output in cell.outputs))}
+    assert with_steppers
+    for lesson, count in with_steppers.items():
+        page.goto(jupyter_lab.add(lesson))
+        expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=60_000)
+        pictures = page.locator(".jp-OutputArea-output .al-stepper-picture img")
+        expect(pictures).to_have_count(count, timeout=60_000)
+        for k in range(count):
+            assert pictures.nth(k).evaluate("img => img.complete && img.naturalWidth > 0"), lesson.name
+        expect(page.get_by_text("Error displaying widget")).to_have_count(0)
+    assert not page.errors, page.errors
