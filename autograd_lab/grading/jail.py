@@ -131,7 +131,7 @@ class Launch:
 
     def __init__(self, jail: Jail, command: list[str], connection_dir: str, *, memory_mb: int, cpu_seconds: int,
                  env: dict[str, str] | None = None) -> None:
-        self.jail, self.pass_fds, self._pipes = jail, (), None
+        self.jail, self.connection_dir, self.pass_fds, self._pipes = jail, connection_dir, (), None
         namespaces = ["--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
         if jail.uid is None:
             namespaces.append("--disable-userns")  # no nested namespaces (bwrap cannot combine it with the mapping)
@@ -191,6 +191,11 @@ class Launch:
             os.close(info_r)
             os.close(block_w)
 
+    def ready(self) -> None:
+        """Call once the kernel is ready: its sockets exist, so (as root) its connection folder closes to it."""
+        if self.jail.uid is not None:
+            os.chmod(self.connection_dir, 0o755)
+
 
 def _find_bwrap() -> tuple[str, str]:
     """The bwrap to use and where it comes from."""
@@ -224,9 +229,15 @@ def _enter(spec: dict, command: list[str]) -> None:
     """Inside the jail: become the jailed user (handing it the writable folders), take the limits, run."""
     if spec["uid"] is not None:  # we are the namespace's root, which only sets the jail up
         uid, gid = spec["uid"], spec["gid"]
-        folder = spec["connection_dir"]
-        for path in [SCRATCH, "/tmp", folder, *(os.path.join(folder, f) for f in os.listdir(folder))]:
+        for path in (SCRATCH, "/tmp"):
             os.chown(path, uid, gid)
+        # The connection folder stays root's: the kernel may add its sockets until it is ready, and
+        # then `Launch.ready` closes it, so the kernel cannot fill the host's disk through it.
+        folder = spec["connection_dir"]
+        os.chmod(folder, 0o733)
+        for name in os.listdir(folder):
+            if os.path.isfile(os.path.join(folder, name)):
+                os.chmod(os.path.join(folder, name), 0o644)  # the connection file
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)

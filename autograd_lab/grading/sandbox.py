@@ -237,6 +237,8 @@ def _start_kernel(folder: str, job: dict) -> tuple[KernelManager, KernelClient]:
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    if launch is not None:
+        launch.ready()
     return manager, client
 
 
