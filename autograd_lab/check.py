@@ -46,9 +46,10 @@ from autograd_lab.autograd import Function, once_differentiable
 
 MEASUREMENT_MIME = "application/vnd.autograd-lab.measurement+json"
 _grading: dict[str, Any] | None = None  # set in a grading kernel by begin_graded_cell()
+_exercise = False  # set by start_exercise()
 
 
-# ----- the exercise kernel: `import torch` gives autograd_lab --------------------------------------
+# ----- the exercise kernel: `import torch` gives autograd_lab -------------------------------------
 def _import_torch_as_autograd_lab(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
                                   level: int = 0) -> Any:
     """In the notebook's own code (``__main__``), ``import torch.x`` imports ``autograd_lab.x``."""
@@ -62,13 +63,17 @@ _real_import = getattr(builtins.__import__, "__wrapped__", builtins.__import__)
 _import_torch_as_autograd_lab.__wrapped__ = _real_import  # type: ignore[attr-defined]
 
 
-def torch_is_autograd_lab() -> None:
-    """From now on the notebook's ``import torch`` gives autograd_lab, as in the lessons' left column.
+def start_exercise() -> None:
+    """The first cell of every exercise calls it: the notebook becomes an exercise kernel.
 
-    Only code written in the notebook is redirected: the checker (and every library) still gets
-    real PyTorch, which it needs to say what a correct answer is.
+    From then on the notebook's ``import torch`` gives autograd_lab, as in the lessons' left
+    column; only code written in the notebook is redirected: the checker (and every library)
+    still gets real PyTorch, which it needs to say what a correct answer is. And under
+    ``pytest --nbval-lax`` a failing check fails its cell (in Jupyter it only prints).
     """
+    global _exercise
     builtins.__import__ = _import_torch_as_autograd_lab
+    _exercise = True
 
 
 # ----- verdicts --------------------------------------------------------------------------------
@@ -204,7 +209,12 @@ def _report(measure: Callable[[int], dict], kind: str, seed: int, points: float)
 
 
 def _under_pytest() -> bool:
-    """Is this a kernel that pytest (nbval) runs? Then a failing check must fail its cell."""
+    """Is this an exercise kernel that pytest (nbval) runs? Then a failing check must fail its cell.
+
+    (A lesson may show a failing check on purpose: there the cell's stored output is what nbval compares.)
+    """
+    if not _exercise:
+        return False
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return "PYTEST_CURRENT_TEST" in os.environ and type(shell).__name__ == "ZMQInteractiveShell"

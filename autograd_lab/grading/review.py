@@ -101,7 +101,7 @@ def _harmless_import(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> boo
     """Importing from autograd_lab (not its checker) binds what the master's cells bind too.
 
     So does importing from ``torch``, as the lessons write it: in an exercise kernel ``import torch``
-    gives autograd_lab (``autograd_lab.check.torch_is_autograd_lab``).
+    gives autograd_lab (``autograd_lab.check.start_exercise``).
     """
     module = node.module or "" if isinstance(node, ast.ImportFrom) else alias.name
     return module.split(".")[0] in ("autograd_lab", "torch") and not _watched_module(module)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+import autograd_lab.check as checker
 from autograd_lab.check import CheckResult
 from autograd_lab.cli import main
 from autograd_lab.grading.grade import Grader
@@ -74,6 +75,7 @@ def run_notebook(exercise: str, answers: dict[str, str]) -> dict[str, CheckResul
     notebook = Exercise.load(SOLUTIONS / f"{exercise}.ipynb")
     checks = {c.cell: c for c in notebook.checks}
     namespace, results, real_import = {"__name__": "__main__"}, {}, builtins.__import__
+    was_exercise = checker._exercise
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             for i, cell in enumerate(notebook.cells):
@@ -86,6 +88,7 @@ def run_notebook(exercise: str, answers: dict[str, str]) -> dict[str, CheckResul
                     results[checks[i].id] = value
     finally:
         builtins.__import__ = real_import  # the setup cell's alias is for the notebook, not for the tests
+        checker._exercise = was_exercise
     return results
 
 

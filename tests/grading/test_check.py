@@ -14,8 +14,8 @@ from autograd_lab.check import (
     check_training,
     judge,
     measure_function,
+    start_exercise,
     to_torch,
-    torch_is_autograd_lab,
 )
 
 
@@ -220,14 +220,25 @@ def test_under_pytest_in_a_kernel_a_failing_check_raises(monkeypatch):
     assert check_function(Cube, vector, reference=lambda x: x**3, points=2).passed
 
 
-def test_torch_is_autograd_lab_only_for_the_notebooks_code():
+def test_a_lesson_showing_a_failing_check_never_raises(monkeypatch):
+    import autograd_lab.check as checker
+
+    monkeypatch.setattr(checker, "_exercise", False)  # start_exercise() was never called: not an exercise
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "lessons/06.ipynb::Cell 9")
+    assert checker._under_pytest() is False
+
+
+def test_start_exercise_makes_torch_autograd_lab_for_the_notebooks_code_only(monkeypatch):
     import builtins
 
     import torch
 
+    import autograd_lab.check as checker
+
+    monkeypatch.setattr(checker, "_exercise", False)
     real = builtins.__import__
     try:
-        torch_is_autograd_lab()
+        start_exercise()
         notebook = {"__name__": "__main__"}
         exec("import torch\nfrom torch.autograd import Function\nimport torch.nn as nn", notebook)
         assert notebook["torch"] is al and notebook["Function"] is Function and notebook["nn"] is al.nn

@@ -63,7 +63,7 @@ def test_only_code_that_changes_the_grading_machinery_is_held_for_review(code, h
     "import torch.nn as nn\nfrom torch import optim",
 ])
 def test_the_lessons_imports_are_not_flagged(code):
-    # in an exercise kernel `import torch` gives autograd_lab (autograd_lab.check.torch_is_autograd_lab)
+    # in an exercise kernel `import torch` gives autograd_lab (autograd_lab.check.start_exercise)
     assert flags(code, PROTECTED) == []
 
 
