@@ -228,6 +228,8 @@ def _start_kernel(folder: str, job: dict) -> tuple[KernelManager, KernelClient]:
     manager = KernelManager(**options)
     manager.connection_file = os.path.join(folder, "connection.json")
     env = dict(os.environ, IPYTHONDIR=os.path.join(folder, ".ipython"), JUPYTER_RUNTIME_DIR=folder)
+    if launch is not None:  # bwrap's own environment: a kernel may be able to read it (its init's /proc/1/environ)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     manager.start_kernel(cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          extra_arguments=["--HistoryManager.enabled=False"],
                          **({"pass_fds": launch.pass_fds} if launch else {}))

@@ -200,7 +200,11 @@ def listener():
 # ----- what a jailed kernel sees and may do ---------------------------------------------------------
 LOOK_AROUND = [
     "import json, os, socket\n"
-    "print(json.dumps({'uid': os.getuid(), 'cwd': os.getcwd(), 'home': os.environ['HOME'],\n"
+    "try:\n"
+    "    init = open('/proc/1/environ').read()  # bwrap's own environment\n"
+    "except OSError:\n"
+    "    init = ''\n"
+    "print(json.dumps({'uid': os.getuid(), 'cwd': os.getcwd(), 'home': os.environ['HOME'], 'init': init,\n"
     "                  'processes': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),\n"
     "                  'environment': dict(os.environ)}))",
     "seen = {'notebooks': [], 'course': [], 'package': False}\n"
@@ -292,8 +296,9 @@ def test_the_kernel_sees_only_its_own_processes(probe):
 
 
 def test_the_kernel_inherits_none_of_the_graders_environment(probe):
-    environment = json.loads(probe["outputs"][0])["environment"]
-    assert not any(str(MASTER) in v or "PYTEST" in k for k, v in environment.items())
+    seen = json.loads(probe["outputs"][0])
+    assert not any(str(MASTER) in v or "PYTEST" in k for k, v in seen["environment"].items())
+    assert "PYTEST" not in seen["init"]
 
 
 def test_no_notebook_nor_course_folder_is_visible_anywhere_in_the_jail(probe):
