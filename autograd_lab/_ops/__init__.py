@@ -59,9 +59,11 @@ from autograd_lab._ops.inplace import (
     sqrt_,
     sub_,
     tanh_,
+    with_out,
     zero_,
 )
 from autograd_lab._ops.joining import cat, stack, unbind
+from autograd_lab._ops.losses import LogSoftmax, Softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
 from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, norm, std, sum, var
@@ -80,7 +82,7 @@ from autograd_lab._ops.views import (
     transpose,
     unsqueeze,
 )
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, wrap_dim
 
 # NumPy warns when arithmetic meets inf or nan ("invalid value encountered in multiply"); PyTorch
 # does not, it just returns inf/nan. Silence those warnings for the ops' own lines only.
@@ -118,9 +120,14 @@ _METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
     "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
+    "softmax": lambda self, dim: Softmax.apply(self, wrap_dim(dim, self.ndim)),
+    "log_softmax": lambda self, dim: LogSoftmax.apply(self, wrap_dim(dim, self.ndim)),
     "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)
+
+# As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
+add, sub, mul, div, matmul, mm = (with_out(f) for f in (add, sub, mul, div, matmul, mm))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -317,3 +319,26 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     dim = wrap_dim(dim, self.ndim)
     check_index_add(self, dim, index, source)
     return _modify(self, IndexAddInplace, dim, index._data.reshape(-1), source, alpha)
+
+
+def with_out(function: Any) -> Any:
+    """``torch.mul(a, b, out=c)``: compute as usual, then write the result into ``c`` and return it."""
+    @functools.wraps(function)
+    def accepting_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        result = function(*args, **kwargs)
+        if out is None:
+            return result
+        if grad_mode._enabled and result._requires_grad:
+            raise RuntimeError(f"{function.__name__}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        if out.shape != result.shape:
+            if out.numel():
+                warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                              f"which does not match the required output shape {list(result.shape)}. This behavior "
+                              "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                              "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                              "to zero elements with t.resize_(0).", UserWarning, stacklevel=2)
+            out._data = np.empty(result.shape, out._data.dtype)
+        _write(out, result._data)
+        return out
+    return accepting_out

@@ -38,6 +38,26 @@ class LogSoftmax(Function):
         return grad - out.exp() * grad.sum(ctx.dim, keepdim=True), None
 
 
+class Softmax(Function):
+    """out = exp(a - max) / sum(exp(a - max)) along ``dim``.   d/da = out * (grad - sum(grad * out))."""
+
+    node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
+        x = a._data
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        out = Tensor(e / e.sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True)), None
+
+
 class NllLoss(Function):
     """out = -mean(logp[i, target[i]]).   d/dlogp = -1/N at each target position, 0 elsewhere."""
 

@@ -4,15 +4,17 @@ from autograd_lab.nn import functional, init
 from autograd_lab.nn.modules import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    Flatten,
     Linear,
     Module,
     MSELoss,
     ReLU,
     Sequential,
     Sigmoid,
+    Softmax,
     Tanh,
 )
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential",
-           "Sigmoid", "Tanh", "functional", "init"]
+__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Linear", "MSELoss", "Module", "Parameter", "ReLU",
+           "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init"]

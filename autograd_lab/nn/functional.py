@@ -6,7 +6,7 @@ import warnings
 
 from autograd_lab import _ops
 from autograd_lab._ops import addmm, sigmoid, tanh
-from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss
+from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss, Softmax
 from autograd_lab._tensor import Tensor, wrap_dim
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss",
@@ -49,8 +49,13 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     return LogSoftmax.apply(input, wrap_dim(dim, input.ndim))
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
-    return log_softmax(input, dim).exp()
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """exp(input) normalized to sum to 1 along ``dim``."""
+    if dim is None:  # PyTorch's old guess: 0 for 0-, 1- and 3-d input, else 1
+        warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
+                      "as an argument.", UserWarning, stacklevel=2)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return Softmax.apply(input, wrap_dim(dim, input.ndim))
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -560,3 +560,35 @@ def test_module_to_casts_buffers(backend):
     t = backend
     loss = t.nn.BCEWithLogitsLoss(pos_weight=t.tensor([2.0]))
     assert loss.double().pos_weight.dtype is t.float64
+
+
+# ----- Learn the Basics: Flatten, Softmax, out= --------------------------------------------------------------------
+def test_flatten_and_softmax_modules(backend):
+    t = backend
+    assert repr(t.nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)" and repr(t.nn.Softmax(dim=1)) == "Softmax(dim=1)"
+    assert t.nn.Flatten()(t.zeros(3, 28, 28)).shape == (3, 784) and t.nn.Flatten(0, 1)(t.zeros(2, 3, 4)).shape == (6, 4)
+    x = t.tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], requires_grad=True)
+    s = t.nn.Softmax(dim=1)(x)
+    assert repr(s) == ("tensor([[0.0900, 0.2447, 0.6652],\n        [0.3333, 0.3333, 0.3333]], "
+                       "grad_fn=<SoftmaxBackward0>)")
+    (s * t.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert repr(x.grad) == "tensor([[-0.1418, -0.1408,  0.2826],\n        [-0.3333,  0.0000,  0.3333]])"
+    assert x.softmax(-1).grad_fn.name() == "SoftmaxBackward0" and t.softmax(x, 0).shape == (2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
+        assert t.nn.functional.softmax(t.ones(2, 3)).sum(1).tolist() == [1.0, 1.0]
+
+
+def test_out_argument(backend):
+    t = backend
+    a = t.ones(4, 4)
+    out = t.rand_like(a)
+    assert t.matmul(a, a.T, out=out) is out and out.tolist() == [[4.0] * 4] * 4 and out._version == 1
+    assert t.mul(a, a, out=out) is out and out.tolist() == [[1.0] * 4] * 4
+    w = t.ones(2, requires_grad=True)
+    assert _error(lambda: t.mul(w, w, out=t.zeros(2))) == (
+        RuntimeError, "mul(): functions with out=... arguments don't support automatic differentiation, but one of "
+                      "the arguments requires grad.")
+    assert _error(lambda: t.mul(t.ones(2), 2, out=t.zeros(2, dtype=t.int64))) == (
+        RuntimeError, "result type Float can't be cast to the desired output type Long")
+    with t.no_grad():
+        assert t.mul(w, w, out=t.zeros(2)).tolist() == [1.0, 1.0]
