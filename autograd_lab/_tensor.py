@@ -201,6 +201,8 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's values have had (shared with its views)."""
+        if self._is_inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter[0]
 
     @property

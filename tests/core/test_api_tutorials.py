@@ -466,6 +466,7 @@ def test_inference_mode(backend):
         assert t.is_inference_mode_enabled() and not t.is_grad_enabled()
     assert (x.is_inference(), y.is_inference(), y.grad_fn, t.ones(1).is_inference()) == (True, True, None, False)
     assert x.detach().is_inference()
+    assert _error(lambda: x._version) == (RuntimeError, "Inference tensors do not track version counter.")
     assert not t.is_inference_mode_enabled() and t.is_grad_enabled()
     assert (w + x).grad_fn.name() == "AddBackward0"  # Add saves nothing: allowed
     assert _error(lambda: w * x) == (RuntimeError, INFERENCE_SAVED)
