@@ -90,6 +90,12 @@ def test_in_place_ops_match_torch(data, dtype, name):
         return y * 2  # used again after the change: backward reads what the in-place op saved
 
     _compare([a], program, dtype)
+    versions = []
+    for t in (autograd_lab, torch):
+        y = t.tensor(a, requires_grad=True) * 1
+        getattr(y, name)(*IN_PLACE[name])
+        versions.append((y._version, y.grad_fn.name()))
+    assert versions[0] == versions[1]
 
 
 @SETTINGS
