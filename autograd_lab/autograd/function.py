@@ -113,7 +113,9 @@ class FunctionCtx:
     # Class-level defaults keep a fresh ctx cheap: most calls never change them.
     _saved: tuple[Tensor | None, ...] = ()
     _save_versions: list[int | None] = []  # noqa: RUF012  (never mutated: replaced per instance; None: nothing saved)
-    _unpack: Callable[[Any], Tensor] | None = None  # saved_tensors_hooks' unpack, when the saved tensors were packed
+    # Slots packed by a hook (saved_tensors_hooks, or node._raw_saved_x.register_hooks): position -> (unpack
+    # hook, the saved tensor's autograd metadata, given back to what unpack returns).
+    _hooked: dict[int, tuple[Callable[[Any], Any], tuple]] | None = None
     _freed = False
     _dirty: tuple[Tensor, ...] = ()
     _non_differentiable: tuple[Tensor, ...] = ()
@@ -138,8 +140,8 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
         if self._freed:
             raise RuntimeError(BACKWARD_TWICE)
-        if self._unpack is not None:  # packed by a hook: versions can't be followed through it (PyTorch neither)
-            return tuple(None if p is None else self._unpack(p) for p in self._saved)
+        if self._hooked is not None:  # packed by a hook: versions can't be followed through it (PyTorch neither)
+            return tuple(_unpacked(p, *self._hooked[i]) if i in self._hooked else p for i, p in enumerate(self._saved))
         for t, version in zip(self._saved, self._save_versions):
             if t is not None and t._version_counter[0] != version:
                 raise RuntimeError(_modified_error(t, version))
@@ -300,6 +302,8 @@ class Function:
             name, base = cls.node_name, _BuiltinNode
             namespace["__module__"] = "builtins"
             namespace.update({"_saved_" + key: _saved_attribute(key, where) for key, where in cls.saved_as.items()})
+            namespace.update({"_raw_saved_" + key: _raw_saved(where) for key, where in cls.saved_as.items()
+                              if isinstance(where, int)})
         namespace["_name"] = name
         cls._backward_cls = type(name.rsplit("::", 1)[-1], (base,), namespace)  # "torch::autograd::X" is class X
         if cls.setup_context is not Function.setup_context:
@@ -412,9 +416,50 @@ def _pack_saved(ctx: BackwardNode) -> None:
     """Inside saved_tensors_hooks(pack, unpack): the node keeps what pack returns (packed once the outputs
     are wired, as in PyTorch, so a saved output shows its grad_fn)."""
     pack, unpack = graph._saved_hooks[-1]
-    if ctx._saved:
-        ctx._saved = tuple(None if t is None else pack(t) for t in ctx._saved)
-        ctx._unpack = unpack
+    for i, t in enumerate(ctx._saved):
+        if t is not None:
+            _pack_slot(ctx, i, pack(t), unpack, t)
+
+
+def _pack_slot(node: BackwardNode, i: int, packed: Any, unpack: Callable[[Any], Any], t: Tensor) -> None:
+    node._saved = (*node._saved[:i], packed, *node._saved[i + 1:])
+    if node._hooked is None:
+        node._hooked = {}
+    node._hooked[i] = (unpack, (t._requires_grad, t._grad_fn, t._output_nr))
+
+
+def _unpacked(packed: Any, unpack: Callable[[Any], Any], meta: tuple) -> Tensor:
+    """What unpack returns, as the saved tensor it stands for (PyTorch gives back its grad_fn / requires_grad)."""
+    t = unpack(packed)
+    if not isinstance(t, Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                        f"{type(t).__name__}")
+    out = Tensor(t._data, meta[0])
+    out._grad_fn, out._output_nr, out._version_counter = meta[1], meta[2], t._version_counter
+    return out
+
+
+class SavedTensor:
+    """``node._raw_saved_self``: one tensor a built-in node saved; ``register_hooks(pack, unpack)`` chooses how
+    it is kept (pack runs now, unpack whenever backward, or ``node._saved_self``, reads it)."""
+
+    def __init__(self, node: BackwardNode, i: int) -> None:
+        self._node, self._i = node, i
+
+    def register_hooks(self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None:
+        node, i = self._node, self._i
+        if node._freed:
+            raise RuntimeError("Calling register_hooks on a saved tensor after it has been freed. Saved intermediate "
+                               "values of the graph are freed when you call .backward() or autograd.grad(). Specify "
+                               "retain_graph=True if you need to backward through the graph a second time or if you "
+                               "need to access saved variables after calling backward.")
+        if node._save_versions[i] is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        if node._hooked is not None and i in node._hooked:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: "
+                               "only one pair of hooks is allowed at a time.")
+        t = node._saved[i]
+        _pack_slot(node, i, pack_hook(t.detach()), unpack_hook, t)
 
 
 def _refuse_inference_tensors(saved: tuple[Tensor | None, ...]) -> None:
@@ -500,6 +545,11 @@ def _saved_attribute(key: str, where: int | str | Callable[[Any], Any]) -> prope
     if key in _SCALARS:
         return property(read)
     return property(lambda node: _as_int64_field(read(node)))
+
+
+def _raw_saved(i: int) -> property:
+    """A built-in node's ``_raw_saved_<key>``: the saved slot itself, to register pack/unpack hooks on."""
+    return property(lambda node: SavedTensor(node, i))
 
 
 def _as_int64_field(value: Any) -> Any:

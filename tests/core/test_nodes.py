@@ -466,6 +466,28 @@ def test_an_unpack_hook_decides_what_backward_sees():
     assert ours == torch_result
 
 
+def test_hooks_on_one_saved_tensor_of_a_builtin_node():
+    def run(t):
+        seen = []
+        x = t.tensor([1.0, 2.0], dtype=t.float64, requires_grad=True)
+        y = x.pow(2)
+        raw = y.grad_fn._raw_saved_self
+        raw.register_hooks(lambda s: (seen.append(f"pack {s!r}"), s * 10)[1],
+                           lambda p: (seen.append(f"unpack {p!r}"), p)[1])
+        seen.append(repr(y.grad_fn._saved_self))
+        seen.append(outcome(lambda: raw.register_hooks(lambda s: s, lambda p: p)))
+        y.sum().backward()
+        seen.append(repr(x.grad))
+        seen.append(outcome(lambda: raw.register_hooks(lambda s: s, lambda p: p)))
+        seen.append(outcome(lambda: (x * 2).grad_fn._raw_saved_self.register_hooks(lambda s: s, lambda p: p)))
+        e = x.exp()
+        e.grad_fn._raw_saved_result.register_hooks(lambda s: s, lambda p: 1)
+        seen.append(outcome(lambda: e.grad_fn._saved_result))
+        return seen
+    torch_result, ours = record(run)
+    assert ours == torch_result
+
+
 def test_saved_tensors_hooks_can_be_disabled():
     def run(t):
         graph = t.autograd.graph
