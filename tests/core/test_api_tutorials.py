@@ -424,6 +424,22 @@ def test_register_parameter_and_buffer(backend):
     assert [n for n, _ in m.named_parameters()] == ["b", "lin.weight", "lin.bias"]
 
 
+def test_reassigning_keeps_the_order(backend):
+    t = backend
+    m = t.nn.Linear(2, 3)
+    m.weight = t.nn.Parameter(t.ones(3, 2))
+    assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+    m.weight = None
+    assert [n for n, _ in m.named_parameters()] == ["bias"] and list(m.state_dict()) == ["bias"]
+    s = t.nn.Sequential(t.nn.Linear(1, 1), t.nn.ReLU())
+    setattr(s, "0", t.nn.Tanh())
+    assert repr(s) == "Sequential(\n  (0): Tanh()\n  (1): ReLU()\n)"
+    assert _error(lambda: setattr(s, "0", 3)) == (
+        TypeError, "cannot assign 'int' as child module '0' (torch.nn.Module or None expected)")
+    setattr(s, "0", None)
+    assert [type(m).__name__ for m in s.modules()] == ["Sequential", "ReLU"]
+
+
 @pytest.mark.parametrize("call, kind, message", [
     (lambda t, m: m.register_parameter("x", t.ones(1)), TypeError,
      "cannot assign 'torch.FloatTensor' object to parameter 'x' (torch.nn.Parameter or None required)"),

@@ -30,16 +30,23 @@ class Module:
         if name in self._parameters and not isinstance(value, Parameter) and value is not None:
             raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' (torch.nn.Parameter or None "
                             "expected)")
-        if name in self._buffers and (value is None or isinstance(value, Tensor)) and not isinstance(value, Parameter):
-            self._buffers[name] = value  # a new value for a buffer stays a buffer
+        if name in self._modules and not isinstance(value, Module) and value is not None:
+            raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' (torch.nn.Module or None "
+                            "expected)")
+        # A new value of the same kind (or None) keeps its name's place, so parameters() keeps its order
+        if isinstance(value, Parameter) or (value is None and name in self._parameters):
+            registry = self._parameters
+        elif isinstance(value, Module) or (value is None and name in self._modules):
+            registry = self._modules
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            registry = self._buffers
         else:
-            self._buffers.pop(name, None)
-            self._parameters.pop(name, None)
-            self._modules.pop(name, None)
-            if isinstance(value, Parameter):
-                self._parameters[name] = value
-            elif isinstance(value, Module):
-                self._modules[name] = value
+            registry = None
+        for other in (self._parameters, self._modules, self._buffers):
+            if other is not registry:
+                other.pop(name, None)
+        if registry is not None:
+            registry[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -121,7 +128,8 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            stack.extend(reversed([(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()]))
+            stack.extend(reversed([(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()
+                                   if m is not None]))
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
