@@ -31,13 +31,14 @@ import pytest
 from autograd_lab.cli import main
 from autograd_lab.grading.export import autograder
 from tests.grading.crafting import SOLUTIONS, submission
+from tests.grading.test_grade import FORGE_MEASUREMENTS
 
 MASTER = SOLUTIONS / "02_mul.ipynb"
 SEED = 42
 TIMEOUT = "60"  # seconds per cell, there and in the local grade: generous, so a busy machine cannot time a cell out
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 STUDENT_USER = "nobody"  # exists here: setup.sh adds no user
-GRADED_LOCALLY = ("full", "blank", "wrong", "corrupt", "reads_the_master")
+GRADED_LOCALLY = ("full", "blank", "wrong", "corrupt", "reads_the_master", "forges_measurements")
 
 # The student who can read the master gets the right answer (here: its Mul); one who cannot keeps the wrong one.
 # It also tries to leave a file in results/.
@@ -117,6 +118,7 @@ def cases(root, mul_correct, mul_wrong) -> dict[str, bytes | dict[str, bytes]]:
                                                 correct=textwrap.indent(mul_correct, "    "))
     return {"full": notebook(mul_correct), "blank": notebook(None), "wrong": notebook(mul_wrong),
             "corrupt": notebook(mul_correct)[:500], "reads_the_master": notebook(attack),
+            "forges_measurements": notebook(mul_wrong + FORGE_MEASUREMENTS),
             "two_notebooks": {"02_mul.ipynb": notebook(mul_correct), "02_mul (1).ipynb": notebook(mul_wrong)},
             "no_notebook": {"mul.py": mul_correct.encode()}}
 
@@ -161,8 +163,7 @@ def test_the_readme_says_torch_needs_more_memory_than_the_default(gradescope_zip
     assert "768 MB" in readme and "2.5 GB" in readme
 
 
-@pytest.mark.parametrize("case", ["full", "blank", "wrong", "corrupt", "reads_the_master", "two_notebooks",
-                                  "no_notebook"])
+@pytest.mark.parametrize("case", [*GRADED_LOCALLY, "two_notebooks", "no_notebook"])
 def test_every_run_writes_a_results_json_that_follows_gradescopes_format(runs, case):
     jsonschema.validate(runs[case]["results"], SCHEMA)
     assert runs[case]["status"] == 0 and runs[case]["left"] == ["results.json"]
@@ -233,6 +234,12 @@ def test_unjailed_the_student_user_still_cannot_read_the_master(root, cases, run
     assert f"kernels run unjailed as {STUDENT_USER}" in run["stdout"]
     jsonschema.validate(run["results"], SCHEMA)
     assert run["results"]["score"] == runs["wrong"]["results"]["score"] and run["left"] == ["results.json"]
+
+
+def test_code_that_tampers_with_the_checker_is_held_for_review_with_its_flags_for_the_instructor(runs):
+    run = runs["forges_measurements"]
+    assert run["results"]["score"] == 0 and "held for review" in run["results"]["output"]
+    assert "review: solution cell 1, line" in run["stdout"] and "measure_function" in run["stdout"]
 
 
 def test_the_master_and_the_results_are_roots_alone(root, runs):

@@ -28,7 +28,7 @@ from autograd_lab.check import Verdict
 from autograd_lab.grading.grade import Grader, student_names
 from autograd_lab.grading.jail import Jail, JailError
 from autograd_lab.grading.notebook import Exercise, NotebookError, read_notebook
-from autograd_lab.grading.reports import gradescope_results
+from autograd_lab.grading.reports import gradescope_results, write_atomic
 from autograd_lab.grading.results import CheckOutcome, StudentResult
 
 CONFIG = "autograder.json"  # what the export recorded: the master, the seed, the limits
@@ -152,11 +152,9 @@ def autograder_error(message: str) -> dict:
 
 
 def write_results(path: Path, results: dict) -> None:
-    """Write ``results.json`` whole or not at all (a temporary file, then a rename)."""
+    """Write ``results.json`` whole or not at all: Gradescope never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

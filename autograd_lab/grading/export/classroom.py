@@ -17,7 +17,9 @@ grades them with ``autograd-lab grade`` on the collected repositories.
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
 import string
 from pathlib import Path
@@ -37,10 +39,10 @@ _STEP = """    - name: {name}
       with:
         test-name: {name}
         setup-command: bash {scripts}/setup.sh
-        command: bash {scripts}/check.sh {notebook} {check}
+        command: {command}
         timeout: {timeout}
         max-score: {points}
-"""
+"""  # name and command are JSON strings, which YAML reads as they are, whatever a check id holds
 
 
 def step_id(exercise: Exercise, check_id: str) -> str:
@@ -50,7 +52,7 @@ def step_id(exercise: Exercise, check_id: str) -> str:
 
 
 def workflow(exercises: list[Exercise]) -> tuple[str, list[dict]]:
-    """The text of classroom.yml, and its graded steps (id, exercise, check, points)."""
+    """The text of classroom.yml, and its graded steps (id, name, command, points)."""
     steps = []
     for exercise in exercises:
         for check in exercise.checks:
@@ -58,7 +60,7 @@ def workflow(exercises: list[Exercise]) -> tuple[str, list[dict]]:
                 raise ExportError(f"{exercise.path}: check {check.id!r} is worth {check.points:g} points; "
                                   "Classroom's command grader scores whole points only")
             steps.append({"id": step_id(exercise, check.id), "name": f"{exercise.name} {check.id}",
-                          "notebook": f"exercises/{exercise.path.name}", "check": check.id,
+                          "command": f"bash {SCRIPTS}/check.sh exercises/{exercise.path.name} {shlex.quote(check.id)}",
                           "points": int(check.points)})
     if len({s["id"] for s in steps}) != len(steps):
         raise ExportError("two checks give the same step id; rename one of them")
@@ -68,7 +70,8 @@ def workflow(exercises: list[Exercise]) -> tuple[str, list[dict]]:
              "  checks: write", "  actions: read", "  contents: read", "jobs:", "  run-autograding-tests:",
              "    runs-on: ubuntu-latest", "    if: github.actor != 'github-classroom[bot]'", "    steps:"]
     text = "\n".join(lines) + "\n" + _CHECKOUT
-    text += "".join(_STEP.format(**s, scripts=SCRIPTS, timeout=TIMEOUT_MINUTES) for s in steps)
+    text += "".join(_STEP.format(**{**s, "name": json.dumps(s["name"]), "command": json.dumps(s["command"])},
+                                 scripts=SCRIPTS, timeout=TIMEOUT_MINUTES) for s in steps)
     text += "    - name: Autograding Reporter\n      uses: classroom-resources/autograding-grading-reporter@v1\n"
     text += "      env:\n" + "".join(f'        {s["id"].upper()}_RESULTS: "${{{{steps.{s["id"]}.outputs.result}}}}"\n'
                                     for s in steps)
