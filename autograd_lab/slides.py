@@ -31,9 +31,10 @@ REVEAL_FILES = ("LICENSE", "dist/reveal.css", "dist/reveal.js", "dist/theme/whit
 
 # The canvas: 16:9, the shape of a classroom projector; reveal.js scales it to the window.
 WIDTH, HEIGHT = 1280, 720
-# Each slide is fitted when shown: its graphs take the height the text leaves (between these shares of their own
-# size: a small graph grows for the back row, a big one shrinks but stays legible), then, if the slide is still
-# too tall, the whole slide shrinks, to no less than MIN_ZOOM. What still does not fit needs a shorter cell.
+# Each slide is fitted when shown: a tall graph sits beside its code; graphs take the room the text leaves
+# (between these shares of their own size: a small graph grows for the back row, a big one shrinks but stays
+# legible), then, if the slide is still too tall, the whole slide shrinks, to no less than MIN_ZOOM. What still
+# does not fit needs a shorter cell.
 MIN_IMAGE_SCALE = 0.6
 MAX_IMAGE_SCALE = 1.6
 MIN_ZOOM = 0.8
@@ -57,6 +58,9 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 .reveal .jp-RenderedHTMLCommon p, .reveal .jp-RenderedHTMLCommon li { font-size: 24px; line-height: 1.4; }
 .reveal .jp-RenderedHTMLCommon pre, .reveal .jp-RenderedText pre { font-size: 17px; line-height: 1.3; }
 .reveal .jp-OutputArea-output img { max-width: 100% !important; height: auto; }
+.reveal .jp-CodeCell.al-beside { display: flex; align-items: flex-start; gap: 16px; }
+.reveal .jp-CodeCell.al-beside > .jp-Cell-inputWrapper { flex: 0 1 auto; min-width: 0; max-width: 70%; }
+.reveal .jp-CodeCell.al-beside > .jp-Cell-outputWrapper { flex: 1 1 30%; min-width: 0; }
 .reveal table.al-side-by-side { font-size: 17px; margin: 0; table-layout: fixed; width: 100%; }
 .reveal table.al-side-by-side th { font-size: 18px; }
 .reveal table.al-side-by-side pre { font-size: 16px; box-shadow: none; width: auto; margin: 0; }
@@ -66,25 +70,38 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 <script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
 <script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
 <script>
-// Fit the slide on show: its pictures (graphs) take the height the rest leaves, between MIN and MAX_IMAGE_SCALE of
-// their own size; if the slide is still too tall, the whole slide shrinks a little (not below MIN_ZOOM).
+// Fit the slide on show. A tall picture (a graph drawn top to bottom) goes beside its code rather than under it.
+// Pictures then get the largest scale, between MIN and MAX_IMAGE_SCALE of their own size, at which the slide fits
+// (a bisection: each try is one layout); if it still does not fit, the whole slide shrinks, to MIN_ZOOM at most.
 function fitSlide(slide) {
   const limit = Reveal.getConfig().height;
   slide.style.zoom = "";
-  const images = Array.from(slide.querySelectorAll("img"));
+  const images = Array.from(slide.querySelectorAll(".jp-OutputArea-output img"));
   if (images.some(img => !img.complete)) {
     images.forEach(img => img.addEventListener("load", () => fitSlide(slide), {once: true}));
   }
-  images.forEach(img => { img.style.height = ""; });
-  const total = images.reduce((sum, img) => sum + img.offsetHeight, 0);
-  if (total > 0) {
-    const room = limit - (slide.scrollHeight - total);
-    const scale = Math.min(MAX_IMAGE_SCALE, Math.max(MIN_IMAGE_SCALE, room / total));
-    images.forEach(img => {
-      img.style.height = Math.floor(img.offsetHeight * scale) + "px";
-      img.style.width = "auto";
-      img.style.objectFit = "contain";
-    });
+  images.forEach(img => { img.style.width = ""; img.style.height = ""; });
+  slide.querySelectorAll(".jp-CodeCell").forEach(cell => {
+    const img = cell.querySelector(".jp-OutputArea-output img");
+    const tall = img && img.naturalHeight > 1.2 * img.naturalWidth && !cell.querySelector("table");
+    cell.classList.toggle("al-beside", Boolean(tall));
+  });
+  const widths = images.map(img => img.offsetWidth);
+  const scaleTo = scale => images.forEach((img, k) => {
+    img.style.width = Math.floor(widths[k] * scale) + "px";
+    img.style.height = "auto";
+  });
+  if (images.length) {
+    let low = MIN_IMAGE_SCALE, high = MAX_IMAGE_SCALE;
+    scaleTo(high);
+    if (slide.scrollHeight > limit) {
+      for (let k = 0; k < 8; k++) {
+        const middle = (low + high) / 2;
+        scaleTo(middle);
+        if (slide.scrollHeight > limit) { high = middle; } else { low = middle; }
+      }
+      scaleTo(low);
+    }
   }
   let zoom = 1;  // the slide's own px are zoomed px: its height on the canvas is scrollHeight * zoom
   while (slide.scrollHeight * zoom > limit && zoom > MIN_ZOOM) {  // text reflows as it shrinks: measure again
