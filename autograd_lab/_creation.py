@@ -210,3 +210,24 @@ def like(make: Any) -> Any:
 
 
 zeros_like, ones_like, empty_like, full_like = like(zeros), like(ones), like(empty), like(full)
+
+
+def new(make: Any) -> Any:
+    """Tensor.new_zeros / new_ones / new_empty / new_full: ``make`` with this tensor's dtype unless told otherwise."""
+    def new(self: Tensor, *args: Any, dtype: _dtype.dtype | None = None, device: Any = None,
+            requires_grad: bool = False, **size: Any) -> Tensor:
+        return make(*args, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad, **size)
+    new.__name__ = new.__qualname__ = "new_" + make.__name__
+    new.__doc__ = f"``{make.__name__}`` with this tensor's dtype (unless ``dtype`` is given)."
+    return new
+
+
+def new_tensor(self: Tensor, data: Any, dtype: _dtype.dtype | None = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """``tensor(data)`` with this tensor's dtype (unless ``dtype`` is given)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor("
+                      "sourceTensor).", UserWarning, stacklevel=2)
+        data = data._data
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)

@@ -23,6 +23,7 @@ whole list.
 import warnings
 
 from autograd_lab import _dtype
+from autograd_lab._creation import empty, full, new, new_tensor, ones, zeros
 from autograd_lab._ops.arithmetic import (
     _rpow,
     _rsub,
@@ -119,6 +120,8 @@ _METHODS = {
     "__getitem__": _getitem, "__setitem__": _setitem, "unbind": unbind,
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
+    "new_zeros": new(zeros), "new_ones": new(ones), "new_empty": new(empty), "new_full": new(full),
+    "new_tensor": new_tensor,
     "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
     "softmax": lambda self, dim: Softmax.apply(self, wrap_dim(dim, self.ndim)),
     "log_softmax": lambda self, dim: LogSoftmax.apply(self, wrap_dim(dim, self.ndim)),

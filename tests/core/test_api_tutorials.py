@@ -609,3 +609,13 @@ def test_out_argument(backend):
         RuntimeError, "result type Float can't be cast to the desired output type Long")
     with t.no_grad():
         assert t.mul(w, w, out=t.zeros(2)).tolist() == [1.0, 1.0]
+
+
+def test_new_factories_keep_the_dtype(backend):
+    t = backend
+    x = t.ones(2, dtype=t.float64, requires_grad=True)
+    assert repr(x.new_zeros(3)) == "tensor([0., 0., 0.], dtype=torch.float64)"
+    assert repr(x.new_full((2,), 3)) == "tensor([3., 3.], dtype=torch.float64)"
+    assert repr(x.new_tensor([1, 2])) == "tensor([1., 2.], dtype=torch.float64)"
+    assert x.new_ones(size=(1,)).dtype is t.float64 and x.new_empty(2).shape == (2,)
+    assert x.new_zeros(2, dtype=t.int64).dtype is t.int64 and x.new_zeros(2).requires_grad is False
