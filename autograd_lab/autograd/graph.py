@@ -15,7 +15,7 @@ for your own notes, and two kinds of hooks the engine calls around it:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from autograd_lab.utils.hooks import RemovableHandle
@@ -23,7 +23,7 @@ from autograd_lab.utils.hooks import RemovableHandle
 if TYPE_CHECKING:
     from autograd_lab._tensor import Tensor
 
-__all__ = ["Node", "disable_saved_tensors_hooks", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["Node", "disable_saved_tensors_hooks", "increment_version", "save_on_cpu", "saved_tensors_hooks"]
 
 GradHook = Callable[[tuple, tuple], Any]
 PreHook = Callable[[tuple], Any]
@@ -87,6 +87,14 @@ def _add_hook(hooks: dict[int, Callable], fn: Callable) -> RemovableHandle:
     handle = RemovableHandle(hooks)
     hooks[handle.id] = fn
     return handle
+
+
+def increment_version(tensor: Tensor | Iterable[Tensor]) -> None:
+    """Count an in-place change autograd could not see (e.g. through ``.numpy()``), so that a node
+    that saved the old values refuses to use them. (Inference tensors have no version to count.)"""
+    for t in (tensor,) if hasattr(tensor, "_version_counter") else tensor:
+        if not t._is_inference:
+            t._version_counter[0] += 1
 
 
 # ----- hooks on saved tensors -------------------------------------------------------------------

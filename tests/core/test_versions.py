@@ -248,3 +248,16 @@ def test_gradient_accumulation_versions():
         return seen
     torch_result, ours = record(run)
     assert ours == torch_result
+
+
+def test_increment_version_counts_a_change_autograd_could_not_see():
+    def run(t):
+        x = t.tensor([1.0, 2.0], requires_grad=True) * 1
+        y = x.sin()
+        x.detach().numpy()[0] = 5.0  # behind autograd's back
+        before = outcome(lambda: (y.sum().backward(retain_graph=True), "backward ran")[1])
+        t.autograd.graph.increment_version(x)
+        t.autograd.graph.increment_version([x, y])
+        return [before, x._version, y._version, outcome(y.sum().backward)]
+    torch_result, ours = record(run)
+    assert ours == torch_result
