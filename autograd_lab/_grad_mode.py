@@ -8,20 +8,22 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_enabled = True
+_enabled = True  # do ops record the graph? (what Function.apply reads)
+_requested = True  # the grad mode asked for: inside inference_mode() it records nothing even when True
 _inference = False  # inside inference_mode(): new tensors are inference tensors
 _inference_used = False  # has inference_mode() ever been on? (until then, nothing needs checking)
 
 
 def is_grad_enabled() -> bool:
-    """True when ops on tensors that require grad record a graph."""
-    return _enabled
+    """True when ops on tensors that require grad record a graph (or would, outside inference_mode)."""
+    return _enabled or (_inference and _requested)
 
 
 def _set_enabled(mode: bool) -> bool:
     """Switch grad mode; return the previous mode (Function.apply flips ``_enabled`` directly: hot path)."""
-    global _enabled
-    previous, _enabled = _enabled, mode
+    global _enabled, _requested
+    previous = is_grad_enabled()
+    _requested, _enabled = mode, mode and not _inference
     return previous
 
 

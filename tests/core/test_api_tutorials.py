@@ -517,6 +517,17 @@ def test_inference_mode_as_decorator_and_switched_off(backend):
     assert t.autograd.grad_mode.inference_mode is t.inference_mode
 
 
+def test_enable_grad_inside_inference_mode_records_nothing(backend):
+    t = backend
+    with t.inference_mode(), t.enable_grad():
+        a = t.ones(2, requires_grad=True)
+        b = a * 2
+        assert t.is_grad_enabled() and b.grad_fn is None and not b.requires_grad
+    with t.no_grad(), t.inference_mode():
+        assert not t.is_grad_enabled()
+    assert t.is_grad_enabled()
+
+
 # ----- post-accumulate-grad hooks ----------------------------------------------------------------------------------
 def test_post_accumulate_grad_hook(backend):
     t = backend
