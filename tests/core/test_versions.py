@@ -54,6 +54,10 @@ CHANGES = {
     "x[1:] = tensor": lambda t, x: _set(x, slice(1, None), t.zeros(2)),
     "x[index tensor] = number": lambda t, x: _set(x, t.tensor([0, 2]), 1.0),
     "x[mask] = number": lambda t, x: _set(x, x > 1, 0.0),
+    "normal_": lambda t, x: x.detach().normal_() if x.requires_grad else x.normal_(),
+    "uniform_": lambda t, x: x.detach().uniform_() if x.requires_grad else x.uniform_(),
+    "relu_": lambda t, x: x.relu_(),
+    "index_add_": lambda t, x: x.index_add_(0, t.tensor([0, 2]), t.ones(2)),
     "two changes": lambda t, x: x.add_(1).mul_(2),
     "out-of-place op": lambda t, x: x + 1,
     "requires_grad_ / detach": lambda t, x: x.detach(),
@@ -117,6 +121,8 @@ def test_an_optimizer_step_changes_parameters_in_place():
         with t.no_grad():
             w -= 0.1 * w.grad
         seen.append(w._version)
+        opt.zero_grad(set_to_none=False)
+        seen.append([w._version, w.grad._version])
         return seen
     torch_result, ours = record(run)
     assert ours == torch_result
