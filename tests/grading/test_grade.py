@@ -1,8 +1,9 @@
 """autograd-lab grade: the threat catalogue (DESIGN.md), one crafted submission per threat, and the reports.
 
-One batch is graded once (exercise 1, a fixed seed, 8 s per cell): an honest right answer, an
-honest wrong one, and the attacks, each built on the wrong answer (or the right one, where the
-attack breaks something that works). Every attack must score no more than the honest code
+One batch is graded once (exercise 02_mul, a fixed seed, 15 s per cell, in the jail): an honest
+right answer, an honest wrong one, and the attacks on the checks, each built on the wrong answer
+(or the right one, where the attack breaks something that works); attacks on the machine are in
+test_jail.py. Every attack must score no more than the honest code
 it is built on, and the rest of the batch must be graded.
 """
 
@@ -20,6 +21,7 @@ from tests.grading.crafting import EXERCISES, SOLUTIONS, save, submission
 
 MASTER = SOLUTIONS / "02_mul.ipynb"
 SEED = 42
+TIMEOUT = 15  # seconds per cell: an import of torch takes 8 s on a busy 2-core machine
 HONEST_WRONG = 5  # mul-forward (1) + mul-flag (2) + mul-hidden-flag (2): grad of x is only wrong when needed
 FLAG_CHECKS = {"mul-flag", "mul-hidden-flag"}
 
@@ -122,7 +124,7 @@ def batch(tmp_path_factory, mul_correct, mul_wrong):
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         status = main(["grade", str(MASTER), *map(str, paths), "-o", str(out), "-j", "2", "--seed", str(SEED),
-                       "--timeout", "8"])
+                       "--timeout", str(TIMEOUT)])
     assert status == 0, stderr.getvalue()
     with (out / "grades.csv").open() as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
@@ -205,7 +207,7 @@ def test_5_an_infinite_loop_scores_zero_for_its_checks_and_the_others_are_graded
     for check in ("mul-forward", "mul-backward", "mul-hidden-shapes"):
         assert points(batch, "infinite_loop", check) == points(batch, "POINTS POSSIBLE", check)
     assert all(points(batch, "infinite_loop", c) == 0 for c in FLAG_CHECKS)
-    assert "ran out of time (8 s)" in feedback(batch, "infinite_loop")
+    assert f"ran out of time ({TIMEOUT} s)" in feedback(batch, "infinite_loop")
 
 
 def test_6_a_memory_bomb_is_capped_and_scores_zero_for_its_checks(batch):
