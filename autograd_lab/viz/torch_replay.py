@@ -151,6 +151,16 @@ def torch_ops() -> dict[str, Callable[..., Any]]:
         "LogSoftmaxBackward0": torch.log_softmax,
         "NllLossBackward0": lambda logp, target, reduction: functional.nll_loss(logp, target, reduction=reduction),
         "MseLossBackward0": lambda a, b, reduction: functional.mse_loss(a, b, reduction=reduction),
+        "SoftmaxBackward0": torch.softmax,
+        "LinalgVectorNormBackward0": torch.linalg.vector_norm,
+        "StdBackward0": lambda a, dims, correction, keepdim: torch.std(a, dims, correction=correction, keepdim=keepdim),
+        "VarBackward0": lambda a, dims, correction, keepdim: torch.var(a, dims, correction=correction, keepdim=keepdim),
+        "SortBackward0": torch.sort, "SortBackward1": torch.sort,
+        "IndexSelectBackward0": index,
+        "IndexAddBackward0": lambda a, dim, index, source, alpha: torch.index_add(a, dim, torch.from_numpy(index),
+                                                                                 source, alpha=alpha),
+        "BinaryCrossEntropyWithLogitsBackward0": lambda x, t, weight, pos_weight, reduction:
+            functional.binary_cross_entropy_with_logits(x, t, weight, reduction=reduction, pos_weight=pos_weight),
     }
     same_arguments = {  # node name -> torch function taking the forward's arguments unchanged
         "MulBackward0": "mul", "DivBackward0": "div", "NegBackward0": "neg", "ReciprocalBackward0": "reciprocal",
