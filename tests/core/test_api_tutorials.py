@@ -630,3 +630,23 @@ def test_new_factories_keep_the_dtype(backend):
     assert repr(x.new_tensor([1, 2])) == "tensor([1., 2.], dtype=torch.float64)"
     assert x.new_ones(size=(1,)).dtype is t.float64 and x.new_empty(2).shape == (2,)
     assert x.new_zeros(2, dtype=t.int64).dtype is t.int64 and x.new_zeros(2).requires_grad is False
+
+
+SECOND_ORDER = {
+    "norm": lambda t, a: a.norm(dim=1), "norm_p3": lambda t, a: a.norm(p=3, dim=0, keepdim=True),
+    "std": lambda t, a: a.std(1), "var": lambda t, a: a.var(), "sort": lambda t, a: a.sort(dim=0).values,
+    "softmax": lambda t, a: t.nn.functional.softmax(a, 1),
+    "bce": lambda t, a: t.nn.functional.binary_cross_entropy_with_logits(
+        a, t.full((3, 4), 0.25, dtype=t.float64), pos_weight=t.full((4,), 2.0, dtype=t.float64)),
+    "sin_": lambda t, a: (a * 1).sin_(), "sigmoid_": lambda t, a: (a * 1).sigmoid_(),
+    "pow_": lambda t, a: (a * 1).pow_(3), "index_add_": lambda t, a: (a * 1).index_add_(1, t.tensor([3, 0]), a[:, :2]),
+}
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_new_ops_pass_gradcheck_and_gradgradcheck(backend, name):
+    t = backend
+    a = t.randn(3, 4, dtype=t.float64, requires_grad=True)
+    function = SECOND_ORDER[name]
+    assert t.autograd.gradcheck(lambda x: function(t, x), (a,))
+    assert t.autograd.gradgradcheck(lambda x: function(t, x), (a,))
