@@ -182,3 +182,17 @@ def test_the_right_arrow_visits_every_slide_and_every_slide_fits_the_canvas(slid
     assert too_small == [], "\n".join(too_small)
     assert too_tall == [], "slides taller than the canvas (also in build/slide_overflow.txt):\n" + "\n".join(too_tall)
     assert page.blocked == [] and page.errors == []
+
+
+def test_a_stepper_shown_on_a_slide_is_its_picture(tmp_path: Path) -> None:
+    widget = {"model_id": "0" * 32, "version_major": 2, "version_minor": 0}
+    cell = nbformat.v4.new_code_cell("GraphStepper(z)", outputs=[nbformat.v4.new_output(
+        "execute_result", execution_count=1, data={"application/vnd.jupyter.widget-view+json": widget,
+                                                   "text/html": '<div class="al-stepper-picture">the graph</div>',
+                                                   "text/plain": "<GraphStepper of z>"})])
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A lesson"), cell]),
+                   lessons / "00_a.ipynb")
+    (deck,) = slides.build_decks(sorted(lessons.glob("*.ipynb")), tmp_path / "out", REPO / "build" / "cache")
+    assert '<div class="al-stepper-picture">the graph</div>' in deck.read_text()
