@@ -202,11 +202,7 @@ def _exporter() -> SlidesExporter:
     from traitlets.config import Config
 
     # %%side_by_side cells hold Python: highlight them as Python (IPython's lexer leaves a cell magic's body plain).
-    # A widget cannot run in a static deck: an output that also has a picture (a GraphStepper's) shows the picture.
-    config = Config({"HighlightMagicsPreprocessor": {"languages": {"%%side_by_side": "python"}},
-                     "NbConvertBase": {"display_data_priority": [
-                         "application/javascript", "text/html", "text/markdown", "image/svg+xml", "text/latex",
-                         "image/png", "image/jpeg", "text/plain"]}})
+    config = Config({"HighlightMagicsPreprocessor": {"languages": {"%%side_by_side": "python"}}})
     return SlidesExporter(config=config, extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})],
                           template_file=TEMPLATE_NAME, reveal_url_prefix=REVEAL_DIR, reveal_theme="white",
                           reveal_transition="none")

@@ -185,6 +185,7 @@ def test_the_right_arrow_visits_every_slide_and_every_slide_fits_the_canvas(slid
 
 
 def test_a_stepper_shown_on_a_slide_is_its_picture(tmp_path: Path) -> None:
+    """A deck has no widget state, so nbconvert passes over the widget view to the stepper's text/html picture."""
     widget = {"model_id": "0" * 32, "version_major": 2, "version_minor": 0}
     cell = nbformat.v4.new_code_cell("GraphStepper(z)", outputs=[nbformat.v4.new_output(
         "execute_result", execution_count=1, data={"application/vnd.jupyter.widget-view+json": widget,
