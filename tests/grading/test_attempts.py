@@ -505,6 +505,7 @@ def notebook_of(a: Attempt, folder) -> object:
     (E02, "a tensor returned for the flag", "✗ mul-backward  0/3 points"),
     (E04, "Sigmoid saves an intermediate", "✗ sigmoid-double  0/3 points"),
     (E03, "the book's code with w, x saved (prints and saved_variables left in)", "⚠ uses a deprecated API"),
+    (E06, "logsumexp: grad_output not unsqueezed", "(in backward, line 11): `return grad_output * torch.exp("),
 ])
 def test_autograd_lab_check_says_the_same(tmp_path, capsys, exercise, what, line):
     a = attempt(exercise, what)
