@@ -223,6 +223,6 @@ def _index(lessons: list[Path], decks: list[Path]) -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>autograd-lab slides</title>'
             '<style>body{font:20px/1.5 sans-serif;max-width:42em;margin:2em auto}code{font-size:90%;'
             'background:#f2f2f2;padding:0 3px;border-radius:3px}</style></head>\n<body>\n'
-            '<h1>autograd-lab: the lessons as slides</h1>\n<ol start="0">\n' + "\n".join(items) +
-            "\n</ol>\n<p>Keys: the right arrow (or space) goes through every slide; <b>S</b> opens the speaker "
-            "notes; <b>F</b> full screen; <b>Esc</b> the overview.</p>\n</body></html>\n")
+            '<h1>autograd-lab: the lessons as slides</h1>\n<ul style="list-style:none;padding:0">\n' +
+            "\n".join(items) + "\n</ul>\n<p>Keys: the right arrow (or space) goes through every slide; "
+            "<b>S</b> opens the speaker notes; <b>F</b> full screen; <b>Esc</b> the overview.</p>\n</body></html>\n")
