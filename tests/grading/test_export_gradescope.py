@@ -74,20 +74,24 @@ def unpack(archive: Path, folder: Path) -> None:
                 (folder / info.filename).chmod((info.external_attr >> 16) & 0o777)
 
 
-@pytest.fixture(scope="module")
-def root(gradescope_zip):
-    """A folder laid out as /autograder, with setup.sh run (readable by others, as / is)."""
+def install(archive: Path, extra_env: dict[str, str] | None = None):
+    """A folder laid out as /autograder (readable by others, as / is) with setup.sh run; removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="autograder-root-"))
     folder.chmod(0o755)
-    unpack(gradescope_zip, folder / "source")
+    unpack(archive, folder / "source")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "AUTOGRADER_ROOT": str(folder),
-           "AUTOGRADER_BASE_VENV": sys.prefix, "STUDENT_USER": STUDENT_USER}
+           "AUTOGRADER_BASE_VENV": sys.prefix, "STUDENT_USER": STUDENT_USER, **(extra_env or {})}
     done = subprocess.run(["bash", str(folder / "source" / "setup.sh")], env=env, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     shutil.copy2(folder / "source" / "run_autograder", folder / "run_autograder")  # the harness does this
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def root(gradescope_zip):
+    yield from install(gradescope_zip)
 
 
 def run_autograder(root: Path, files: dict[str, bytes], extra_env: dict[str, str] | None = None) -> dict:
@@ -225,12 +229,28 @@ def others_can_run(path: Path) -> bool:
     return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
 
 
-def test_unjailed_the_student_user_still_cannot_read_the_master(root, cases, runs):
-    python = root / "venv" / "bin" / "python"
-    if not others_can_run(python):
-        pytest.skip(f"{python.resolve()} is in a folder other users cannot enter: an unprivileged kernel cannot "
-                    "start here (on Gradescope, Python is /usr/bin/python3)")
-    run = run_autograder(root, {"02_mul.ipynb": cases["reads_the_master"]}, {"AUTOGRAD_LAB_BWRAP": "/bin/false"})
+def system_python() -> Path | None:
+    """A Python of this version that every user can run (as Gradescope's /usr/bin/python3 is), if there is one."""
+    for folder in ("/usr/bin", "/usr/local/bin"):
+        python = Path(folder) / f"python{sys.version_info.major}.{sys.version_info.minor}"
+        if python.exists() and others_can_run(python):
+            return python
+    return None
+
+
+@pytest.fixture(scope="module")
+def unjailed_root(gradescope_zip):
+    """A second /autograder whose venv runs a system Python, so that an unprivileged, unjailed kernel can start."""
+    python = system_python()
+    if python is None:
+        pytest.skip(f"no python{sys.version_info.major}.{sys.version_info.minor} that other users can run here: an "
+                    "unprivileged kernel cannot start without the jail (on Gradescope, Python is /usr/bin/python3)")
+    yield from install(gradescope_zip, {"AUTOGRADER_PYTHON": str(python)})
+
+
+def test_unjailed_the_student_user_still_cannot_read_the_master(unjailed_root, root, cases, runs):
+    attack = cases["reads_the_master"].replace(str(root).encode(), str(unjailed_root).encode())  # its master
+    run = run_autograder(unjailed_root, {"02_mul.ipynb": attack}, {"AUTOGRAD_LAB_BWRAP": "/bin/false"})
     assert f"kernels run unjailed as {STUDENT_USER}" in run["stdout"]
     jsonschema.validate(run["results"], SCHEMA)
     assert run["results"]["score"] == runs["wrong"]["results"]["score"] and run["left"] == ["results.json"]

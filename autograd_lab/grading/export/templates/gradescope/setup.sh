@@ -7,6 +7,8 @@
 #   AUTOGRADER_BASE_VENV  a prepared venv that already has torch, ipykernel and jupyter_client: no
 #                         system packages and no torch are installed; that venv's packages are used
 #                         and only our wheel is installed (offline). For testing this zip locally.
+#   AUTOGRADER_PYTHON     with it, the Python the new venv runs (default: the prepared venv's; the same
+#                         version), e.g. a system Python that the student user can run
 #   TORCH_SPEC, TORCH_INDEX, STUDENT_USER   override the values in config.sh
 set -euo pipefail
 
@@ -28,7 +30,7 @@ if [ -z "${AUTOGRADER_BASE_VENV:-}" ]; then
 else
     # Its packages, hard-linked (copied where links cannot be made) so that the kernel's jail, which
     # shows it only this venv, sees them; then our wheel, offline.
-    "$AUTOGRADER_BASE_VENV/bin/python" -m venv --without-pip "$venv"
+    "${AUTOGRADER_PYTHON:-$AUTOGRADER_BASE_VENV/bin/python}" -m venv --without-pip "$venv"
     purelib='import sysconfig; print(sysconfig.get_paths()["purelib"])'
     site=$("$venv/bin/python" -c "$purelib")
     base_site=$("$AUTOGRADER_BASE_VENV/bin/python" -c "$purelib")
