@@ -61,9 +61,9 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 .reveal .jp-CodeCell.al-beside { display: flex; align-items: flex-start; gap: 16px; }
 .reveal .jp-CodeCell.al-beside > .jp-Cell-inputWrapper { flex: 0 1 auto; min-width: 0; max-width: 70%; }
 .reveal .jp-CodeCell.al-beside > .jp-Cell-outputWrapper { flex: 1 1 30%; min-width: 0; }
-.reveal table.al-side-by-side { font-size: 17px; margin: 0; table-layout: fixed; width: 100%; }
-.reveal table.al-side-by-side th { font-size: 18px; }
-.reveal table.al-side-by-side pre { font-size: 16px; box-shadow: none; width: auto; margin: 0; }
+.reveal table.al-side-by-side { font-size: 18px; margin: 0; table-layout: fixed; width: 100%; }
+.reveal table.al-side-by-side th { font-size: 19px; }
+.reveal table.al-side-by-side pre { font-size: 18px; box-shadow: none; width: auto; margin: 0; }
 </style>
 {% endblock html_head_css %}
 {% block footer_js %}
