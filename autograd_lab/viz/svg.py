@@ -12,6 +12,7 @@ import base64
 from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
+from string import Template
 
 import numpy as np
 
@@ -27,7 +28,11 @@ MAX_VALUES = 4  # values shown per tensor before "…"
 NOT_KEPT = ("autograd did not keep this intermediate value: backward does not need it (it was not saved for "
             "backward), so nothing holds it any more. Name the tensor in names= to see it.")
 
-STYLE = """
+# Colours a legend shows: defined once, so the legend and the drawing agree.
+ACTIVE_COLOUR = "#7b2cbf"  # the current step: a purple border, never red (red means "differs from torch")
+DONE_COLOUR = "#1f5fbf"
+
+STYLE = Template("""
 .al-graph text{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px;fill:#222;text-anchor:middle}
 .al-graph .al-title{font-weight:bold}
 .al-graph .al-muted{fill:#888;font-style:italic}
@@ -38,23 +43,20 @@ STYLE = """
 .al-node--constant rect{fill:#ffffff;stroke-dasharray:4 3}
 .al-node--tensor rect{fill:#f3f3f3}
 .al-node--future,.al-edge--future{visibility:hidden}
-.al-node--done rect{stroke:#1f5fbf;stroke-width:2}
+.al-node--done rect{stroke:$done;stroke-width:2}
 .al-node--match rect{fill:#d3f5d3;stroke:#2e8b2e;stroke-width:2}
 .al-node--mismatch rect{fill:#ffd2d2;stroke:#c62828;stroke-width:2}
 .al-node--unchecked rect{fill:#e6e6e6}
-.al-node--active rect{stroke:#7b2cbf;stroke-width:4}
+.al-node--active rect{stroke:$active;stroke-width:4}
 .al-edge{fill:none;stroke:#999;stroke-width:1.3;marker-end:url(#al-arrow)}
 .al-edge--done{stroke:#c9a8e6}
-.al-edge--active{stroke:#7b2cbf;stroke-width:2.6;marker-end:none;marker-start:url(#al-arrow-grad)}
-"""
-# Colours a legend shows (one place, so the legend and the drawing agree).
-ACTIVE_COLOUR = "#7b2cbf"  # the current step: a purple border, never red (red means "differs from torch")
-DONE_COLOUR = "#1f5fbf"
+.al-edge--active{stroke:$active;stroke-width:2.6;marker-end:none;marker-start:url(#al-arrow-grad)}
+""").substitute(active=ACTIVE_COLOUR, done=DONE_COLOUR)
 
 DEFS = ('<defs><marker id="al-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#999"/></marker>'
         '<marker id="al-arrow-grad" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
-        'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#7b2cbf"/></marker></defs>')
+        f'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="{ACTIVE_COLOUR}"/></marker></defs>')
 
 
 def draw(tensor: object, names: Mapping[str, object] | None = None) -> GraphDrawing:
