@@ -144,7 +144,7 @@ class FunctionCtx:
             return tuple(_unpacked(p, *self._hooked[i]) if i in self._hooked else p for i, p in enumerate(self._saved))
         for t, version in zip(self._saved, self._save_versions):
             if t is not None and t._version_counter[0] != version:
-                raise RuntimeError(_modified_error(t, version))
+                raise RuntimeError(_modified_error(t, version, self))
         return self._saved
 
     @property
@@ -180,8 +180,13 @@ def op_name(node: Node) -> str:
     return re.sub(r"Backward\d*$", "", node.name())
 
 
-def _modified_error(t: Tensor, saved_version: int) -> str:
-    where = f", which is output {t._output_nr} of {op_name(t._grad_fn)}," if t._grad_fn is not None else ""
+def _modified_error(t: Tensor, saved_version: int, saver: FunctionCtx) -> str:
+    """PyTorch's message; a saved *output* is named after the node that saved it, an input after its grad_fn now."""
+    node = t._grad_fn
+    while node is not None and node is not saver:  # back through the in-place ops on t: was t saver's output?
+        node = node.next_functions[0][0] if node.next_functions else None
+    node = node or t._grad_fn
+    where = f", which is output {t._output_nr} of {op_name(node)}," if node is not None else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{t.dtype._scalar_name}Tensor {list(t.shape)}]{where} is at version "
