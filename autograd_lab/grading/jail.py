@@ -30,12 +30,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograd_lab.grading.jailed_kernel import SCRATCH
-
 PROCESSES = 64  # processes and threads of one jail (a kernel with torch loaded uses about 15)
 OPEN_FILES = 256
 FILE_MB = 64  # largest file a kernel may write
 SCRATCH_MB = 64  # size of /scratch, and of /tmp
+SCRATCH = "/scratch"
 PACKAGE = Path(__file__).resolve().parents[1]  # autograd_lab: an editable install points into the course folder
 _ENTRY = str(Path(__file__).with_name("jailed_kernel.py"))
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
@@ -161,7 +160,8 @@ class Launch:
         mounts += ["--bind", connection_dir, connection_dir, "--remount-ro", "/dev", "--remount-ro", "/"]
         limits = {"RLIMIT_AS": memory_mb * 2**20, "RLIMIT_CPU": cpu_seconds, "RLIMIT_NPROC": jail.processes,
                   "RLIMIT_FSIZE": jail.file_mb * 2**20, "RLIMIT_NOFILE": jail.open_files, "RLIMIT_CORE": 0}
-        spec = json.dumps({"uid": jail.uid, "gid": jail.gid, "connection_dir": connection_dir, "limits": limits})
+        spec = json.dumps({"uid": jail.uid, "gid": jail.gid, "scratch": SCRATCH, "connection_dir": connection_dir,
+                           "limits": limits})
         self.argv = [jail.bwrap, *namespaces, "--clearenv",
                      *[arg for item in sorted(variables.items()) for arg in ("--setenv", *item)],
                      *mounts, "--chdir", SCRATCH, "--", sys.executable, "-I", "-S", _ENTRY, spec, *command]

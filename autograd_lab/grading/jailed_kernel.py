@@ -3,7 +3,7 @@
 bwrap runs ``python -I -S jailed_kernel.py SPEC KERNEL...`` (``grading.jail.Launch``). It imports
 only what it needs, so a jailed start costs little more than bwrap's own. SPEC says who to become
 (when the grader is root, this process is the namespace's root, which only sets the jail up),
-the connection folder, and the resource limits.
+the scratch and connection folders, and the resource limits.
 """
 
 import json
@@ -11,14 +11,12 @@ import os
 import resource
 import sys
 
-SCRATCH = "/scratch"
-
 
 def enter(spec: dict, command: list[str]) -> None:
     """Become the jailed user (handing it the scratch folders), take the limits, run ``command``."""
     if spec["uid"] is not None:
         uid, gid = spec["uid"], spec["gid"]
-        for path in (SCRATCH, "/tmp"):
+        for path in (spec["scratch"], "/tmp"):
             os.chown(path, uid, gid)
         # The connection folder stays root's: the kernel may add its sockets until it is ready, and
         # then `Launch.ready` closes it, so the kernel cannot fill the host's disk through it.
