@@ -83,14 +83,17 @@ class Jail:
                     raise JailError(f"--run-as: no user named {run_as!r} on this host") from None
                 entry = None  # no `nobody` here: its usual numbers
             uid, gid = (entry.pw_uid, entry.pw_gid) if entry else (65534, 65534)
-            if uid == 0:
-                raise JailError("--run-as: kernels must not run as root (RLIMIT_NPROC does not bind root)")
+            if uid == 0 or gid == 0:
+                raise JailError("--run-as: kernels must not run as root, nor in its group (RLIMIT_NPROC does "
+                                "not bind root)")
             jail = cls(bwrap, source, name, uid, gid)
         else:
-            own = pwd.getpwuid(os.geteuid()).pw_name
+            try:
+                own = pwd.getpwuid(os.geteuid()).pw_name
+            except KeyError:  # a container's user may have no name
+                own = str(os.geteuid())
             if run_as not in (None, own):
-                raise JailError(f"--run-as {run_as}: only a grader running as root can run kernels as "
-                                      "another user")
+                raise JailError(f"--run-as {run_as}: only a grader running as root can run kernels as another user")
             jail = cls(bwrap, source, own)
         jail.probe()
         return jail
