@@ -43,9 +43,10 @@ class SumAll(Sum):
 
 
 def _unreduce(grad: Tensor, shape: Size, dims: tuple[int, ...], keepdim: bool) -> Tensor:
-    """Spread a reduced gradient back over the reduced dimensions."""
-    if not keepdim and len(shape) > 0:
-        grad = grad.reshape([1 if d in dims else s for d, s in enumerate(shape)])
+    """Spread a reduced gradient back over the reduced dimensions (unsqueezed one by one, as PyTorch does)."""
+    if not keepdim and grad.ndim > 0:
+        for d in sorted(dims):
+            grad = grad.unsqueeze(d)
     return grad.expand(shape)
 
 

@@ -127,9 +127,8 @@ def test_jvp_of_a_reduction():
     _same(*_both(lambda m, af: af.jvp(exp_reducer, m.rand(4, 4), m.ones(4, 4))))
 
 
-@pytest.mark.xfail(strict=True, reason="SumBackward1 spreads its gradient with a reshape (ViewBackward0 in the double "
-                                       "backward) where torch unsqueezes (SqueezeBackward1): _ops/reductions.py")
 def test_jvp_of_a_reduction_with_create_graph_displays_torchs_node():
+    """SumBackward1 unsqueezes its gradient back, so the double backward ends in torch's SqueezeBackward1."""
     _same(*_both(lambda m, af: af.jvp(exp_reducer, m.rand(4, 4), m.ones(4, 4), create_graph=True)))
 
 
