@@ -123,6 +123,8 @@ def _run_nodes(
             edges = node.next_functions
             if len(sent) != len(edges):
                 raise RuntimeError(f"invalid number of gradients - expected {len(edges)}, but got {len(sent)}")
+            if node._post_hooks:  # they see (and may replace) the gradients as fitted to the inputs
+                sent = _run_post_hooks(node, _fitted(node, sent), grads)
             for i, (child, nr) in enumerate(edges):
                 if child is None:  # an input that needs no gradient
                     sent[i] = None
@@ -131,15 +133,11 @@ def _run_nodes(
                 if grad is not None:
                     shape, dtype = child._output_meta[nr]
                     if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
-                        sent[i] = _fit(node, i, grad, shape, dtype)
-            if node._post_hooks:
-                sent = _run_post_hooks(node, sent, grads)
-            for (child, nr), grad in zip(edges, sent):
-                if child is not None:
-                    _add(buffers, child, nr, grad)
-                    dependencies[child] -= 1
-                    if dependencies[child] == 0:
-                        heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
+                        grad = sent[i] = _fit(node, i, grad, shape, dtype)
+                _add(buffers, child, nr, grad)
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
         finally:
             grad_mode._enabled = previous
         if not retain_graph:
@@ -219,6 +217,12 @@ def _run_pre_hooks(node: Node, grads: list[Tensor | None]) -> list[Tensor | None
     return grads
 
 
+def _fitted(node: Node, sent: list[Tensor | None]) -> list[Tensor | None]:
+    """What ``node`` sends along next_functions, each gradient fitted to its input (None where none is needed)."""
+    return [None if child is None or grad is None else _fit(node, i, grad, *child._output_meta[nr])
+            for i, ((child, nr), grad) in enumerate(zip(node.next_functions, sent))]
+
+
 def _run_post_hooks(node: Node, sent: list[Tensor | None], grads: list[Tensor | None]) -> list[Tensor | None]:
     """``node.register_hook(fn)``: fn(grad_inputs, grad_outputs) after the node ran; a returned tuple replaces
     grad_inputs (what goes on along next_functions)."""
@@ -258,8 +262,8 @@ def _run_in_anomaly_mode(node: Node, grads: list[Tensor | None]) -> tuple[Tensor
 
 
 def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    """PyTorch's checks on a gradient whose shape or dtype differs from its tensor's: sum a
-    broadcast gradient back to the tensor's shape, convert the dtype, refuse anything else."""
+    """PyTorch's checks on a gradient for a tensor of ``shape`` and ``dtype``: sum a broadcast gradient
+    back to the tensor's shape, convert the dtype, refuse anything else (a fitting one is returned as is)."""
     if not isinstance(grad, Tensor):
         raise TypeError(f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
                         f"index {i}; expected a Tensor or None")
