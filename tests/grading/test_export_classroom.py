@@ -201,9 +201,11 @@ def test_the_untouched_template_earns_nothing(repositories):
 def test_each_step_passes_exactly_when_local_grade_gives_that_check_its_points(repositories, mul_wrong, tmp_path):
     # exercise 02 half right: some public checks pass, some fail; grade the same notebook locally
     notebook = save(submission("02_mul", {"mul": mul_wrong}), tmp_path / "wrong_mul.ipynb")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["grade", str(SOLUTIONS / "02_mul.ipynb"), str(notebook), "-o", str(tmp_path / "out"),
-                     "--seed", str(SEED), "--timeout", TIMEOUT]) == 0
+    stderr = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+        status = main(["grade", str(SOLUTIONS / "02_mul.ipynb"), str(notebook), "-o", str(tmp_path / "out"),
+                       "--seed", str(SEED), "--timeout", TIMEOUT])
+    assert status == 0, stderr.getvalue()
     with (tmp_path / "out" / "grades.csv").open() as f:
         row = next(r for r in csv.DictReader(f) if r["student"] == "wrong_mul")
     classroom = {r["tests"][0]["name"].split()[-1]: points(r) for r in repositories["wrong_mul"].values()}

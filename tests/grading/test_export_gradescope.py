@@ -140,10 +140,11 @@ def local(cases, tmp_path_factory) -> dict[str, float]:
     paths = [folder / f"{name}.ipynb" for name in GRADED_LOCALLY]
     for path in paths:
         path.write_bytes(cases[path.stem])
-    out = folder / "out"
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["grade", str(MASTER), *map(str, paths), "-o", str(out), "--seed", str(SEED), "-j", "2",
-                     "--timeout", TIMEOUT]) == 0
+    out, stderr = folder / "out", io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+        status = main(["grade", str(MASTER), *map(str, paths), "-o", str(out), "--seed", str(SEED), "-j", "2",
+                       "--timeout", TIMEOUT])
+    assert status == 0, stderr.getvalue()
     with (out / "grades.csv").open() as f:
         return {r["student"]: float(r["total"]) for r in csv.DictReader(f) if r["student"] != "POINTS POSSIBLE"}
 
