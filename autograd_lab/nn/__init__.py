@@ -1,13 +1,19 @@
 """autograd_lab.nn: just enough of torch.nn to build small models and train chosen layers."""
 
-from autograd_lab.nn import functional, init
+from autograd_lab.nn import functional, init, utils
 from autograd_lab.nn.modules import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Flatten,
+    Identity,
+    L1Loss,
+    LeakyReLU,
     Linear,
+    LogSoftmax,
     Module,
+    ModuleList,
     MSELoss,
+    NLLLoss,
     ReLU,
     Sequential,
     Sigmoid,
@@ -16,5 +22,6 @@ from autograd_lab.nn.modules import (
 )
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Linear", "MSELoss", "Module", "Parameter", "ReLU",
-           "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init"]
+__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
+           "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+           "Softmax", "Tanh", "functional", "init", "utils"]

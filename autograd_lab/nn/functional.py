@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any, ClassVar
+
+import numpy as np
 
 from autograd_lab import _ops
 from autograd_lab._ops import addmm, sigmoid, tanh
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss, Softmax
+from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab.autograd.function import Function
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss",
-           "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "leaky_relu", "linear", "log_softmax",
+           "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -18,6 +23,14 @@ _REDUCTIONS = ("none", "mean", "sum")
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
+    """PyTorch's warning when a regression loss would pair the wrong elements by broadcasting."""
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=3)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -35,27 +48,64 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return _ops.relu_(input) if inplace else _ops.relu(input)
 
 
+class LeakyRelu(Function):
+    """out = a where a > 0, else negative_slope * a.   d/da = 1 or negative_slope."""
+
+    node_name = "LeakyReluBackward0"
+    saved_as: ClassVar = {"self": 0, "negative_slope": "negative_slope"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, negative_slope: float) -> Tensor:
+        ctx.save_for_backward(a)
+        ctx.negative_slope = negative_slope
+        x = a._data
+        return Tensor(np.where(x > 0, x, x * x.dtype.type(negative_slope)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        (a,) = ctx.saved_tensors
+        return where(a > 0, grad, grad * ctx.negative_slope), None
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """Like relu, but negative inputs keep a small slope, so their gradient is not zero."""
+    if inplace:
+        raise NotImplementedError("leaky_relu(inplace=True) is not part of autograd_lab")
+    return LeakyRelu.apply(input, negative_slope)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) absolute error: |input - target|, recorded as PyTorch records it (sub, abs, mean)."""
+    _warn_if_broadcast(input, target)
+    _check_reduction(reduction)
+    loss = (input - target).abs()
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error; warns, as PyTorch does, when broadcasting would pair the wrong elements."""
-    if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
-                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      "same size.", UserWarning, stacklevel=2)
+    _warn_if_broadcast(input, target)
     _check_reduction(reduction)
     return MseLoss.apply(input, target, reduction)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return LogSoftmax.apply(input, wrap_dim(dim, input.ndim))
+def _softmax_dim(name: str, input: Tensor, dim: int | None) -> int:
+    """``dim``, or when it is missing PyTorch's old guess (0 for 0-, 1- and 3-d input, else 1) with its warning."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, input.ndim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """log(softmax(input)), computed without overflow."""
+    return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))
 
 
 def softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """exp(input) normalized to sum to 1 along ``dim``."""
-    if dim is None:  # PyTorch's old guess: 0 for 0-, 1- and 3-d input, else 1
-        warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
-                      "as an argument.", UserWarning, stacklevel=2)
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-    return Softmax.apply(input, wrap_dim(dim, input.ndim))
+    return Softmax.apply(input, _softmax_dim("softmax", input, dim))
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from autograd_lab import _device, _dtype
@@ -97,6 +97,51 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register a child under ``name`` (how Sequential names its children "0", "1", ...)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_type_name(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name or name == "":
+            raise KeyError(f'module name can\'t contain ".", got: {name}' if name else 'module name can\'t be empty '
+                           'string ""')
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every child (theirs first), then on this module: ``model.apply(init_weights)``."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path such as ``"encoder.0"``."""
+        module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``"0.weight"``."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
 
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         seen: set[int] = set()
@@ -225,14 +270,18 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, module in self._modules.items():
-            body = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
-        main = type(self).__name__ + "(" + self.extra_repr()
-        if lines:
-            main += "\n  " + "\n  ".join(lines) + "\n"
-        return main + ")"
+        """``Name(settings)``, or one indented line per setting and child (nested children indent further)."""
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [f"({name}): {_indent(repr(module))}" for name, module in self._modules.items()]
+        if len(extra) == 1 and not children:
+            return f"{type(self).__name__}({extra[0]})"
+        lines = extra + children
+        return type(self).__name__ + "(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"
+
+
+def _indent(text: str) -> str:
+    """A child's repr inside its parent's: every line after the first moves two spaces right."""
+    return text.replace("\n", "\n  ")
 
 
 def _type_name(value: Any) -> str:
