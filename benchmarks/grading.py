@@ -53,8 +53,9 @@ def bench_grading(size: str) -> list[Row]:
     Jail.find()
     probe = time.perf_counter() - start
     started, plain_start = jail_start_cost(jail, 21 if size == "full" else 3)
-    jailed = Grader(master, seed=1, jail=jail)  # runs the master once, as every batch does
-    plain = Grader(master, seed=1)
+    # runs the master once, as every batch does; 60 s per cell, so a busy machine measures slow, not failed
+    jailed = Grader(master, seed=1, jail=jail, cell_timeout=60)
+    plain = Grader(master, seed=1, cell_timeout=60)
     with tempfile.TemporaryDirectory() as folder:
         paths = [Path(shutil.copy(master, Path(folder) / f"student_{i:03d}.ipynb")) for i in range(batch)]
         times: dict[str, list[float]] = {"jailed": [], "plain": []}
