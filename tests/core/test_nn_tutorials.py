@@ -169,3 +169,17 @@ def test_clip_grad_norm_scales_gradients_and_returns_the_total_norm():
                 repr(torch.nn.utils.clip_grad_norm_([torch.ones(1, requires_grad=True)], 1.0)))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_state_dict_and_load_state_dict_show_what_torch_shows():
+    def program(torch):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())
+        saved = model.state_dict()
+        other = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())
+        return (repr(saved), repr(other.load_state_dict(saved)), other[0].weight.tolist(),
+                repr(other.load_state_dict({"0.weight": saved["0.weight"], "x": saved["0.bias"]}, strict=False)),
+                outcome(lambda: other.load_state_dict({"0.weight": saved["0.weight"], "x": saved["0.bias"]})),
+                outcome(lambda: other.load_state_dict({"0.weight": torch.ones(3), "0.bias": saved["0.bias"]})))
+    torch_result, ours = record(program)
+    assert ours == torch_result

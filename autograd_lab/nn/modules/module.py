@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograd_lab import _device, _dtype
 from autograd_lab._grad_mode import no_grad
@@ -251,20 +252,29 @@ class Module:
                     state[dot + name] = t
         return state
 
-    def state_dict(self) -> dict[str, Any]:
-        return {name: t.detach() for name, t in self._state().items()}
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by its dotted name, detached: what ``torch.save`` stores."""
+        return OrderedDict((name, t.detach()) for name, t in self._state().items())
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> _IncompatibleKeys:
+        """Copy saved values into this model's parameters and buffers, matched by name (all of them if strict)."""
         own = self._state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        if missing or unexpected:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               f"Missing key(s) in state_dict: {missing}. "
-                               f"Unexpected key(s) in state_dict: {unexpected}.")
+        errors = [f"size mismatch for {name}: copying a param with shape {state_dict[name].shape} from checkpoint, "
+                  f"the shape in current model is {t.shape}."
+                  for name, t in own.items() if name in state_dict and state_dict[name].shape != t.shape]
+        if strict and unexpected:
+            errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+        if strict and missing:
+            errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
-            for name, p in own.items():
-                p.copy_(state_dict[name])
+            for name, t in own.items():
+                if name in state_dict:
+                    t.copy_(state_dict[name])
+        return _IncompatibleKeys(missing, unexpected)
 
     def extra_repr(self) -> str:
         return ""
@@ -282,6 +292,20 @@ class Module:
 def _indent(text: str) -> str:
     """A child's repr inside its parent's: every line after the first moves two spaces right."""
     return text.replace("\n", "\n  ")
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class _IncompatibleKeys(IncompatibleKeys):
+    """What load_state_dict could not match; shown as ``<All keys matched successfully>`` when nothing."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 def _type_name(value: Any) -> str:
