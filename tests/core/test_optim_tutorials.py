@@ -209,7 +209,9 @@ def test_rmsprop_trains_the_polynomial_as_in_learning_pytorch_with_examples():
 
 
 @pytest.mark.parametrize(("schedule", "settings"), [("StepLR", {"step_size": 2, "gamma": 0.5}),
-                                                    ("ExponentialLR", {"gamma": 0.9})])
+                                                    ("ExponentialLR", {"gamma": 0.9}),
+                                                    ("MultiStepLR", {"milestones": [1, 3, 3], "gamma": 0.5}),
+                                                    ("LambdaLR", {"lr_lambda": lambda epoch: 0.95**epoch})])
 def test_lr_schedulers_set_each_epochs_lr(schedule, settings):
     def program(torch):
         w = torch.ones(1, requires_grad=True)
@@ -236,5 +238,10 @@ def test_scheduler_stepped_before_its_optimizer_warns(backend):
         scheduler.step()
 
 
-def test_scheduler_needs_an_optimizer(backend):
+def test_scheduler_needs_an_optimizer_and_functions(backend):
     assert outcome(lambda: backend.optim.lr_scheduler.StepLR(object(), 1)) == "TypeError: object is not an Optimizer"
+    opt = backend.optim.SGD([backend.ones(1, requires_grad=True)], lr=1.0)
+    assert outcome(lambda: backend.optim.lr_scheduler.LambdaLR(opt, [abs, abs])) == (
+        "ValueError: Expected 1 lr_lambdas, but got 2")
+    assert outcome(lambda: backend.optim.lr_scheduler.LambdaLR(opt, 0.5)) == (
+        "TypeError: 'float' object is not callable")
