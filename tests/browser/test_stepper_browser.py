@@ -99,12 +99,12 @@ def test_after_run_all_the_stepper_shows_what_its_own_backward_sent(open_noteboo
     if stepper.locator(".al-node--active").get_attribute("data-node") != "b":  # the tie went the other way
         stepper.locator(".al-back").click()
         expect(status).to_have_text("backward 2/3", timeout=CLICK)
-    expect(stepper.locator(".al-node--active")).to_have_attribute("data-node", "b")
+    expect(stepper.locator(".al-node--active")).to_have_attribute("data-node", "b", timeout=CLICK)
     panel = stepper.locator(".al-panel")
     for row in ["received grad_output = [1.]", "b.grad before [1.]", "b.grad after [2.]"]:
-        expect(panel.get_by_role("row", name=row, exact=True)).to_be_visible()
-    expect(panel).to_contain_text("which already held [1.] from an earlier backward: it became [2.]")
-    expect(stepper.locator('.al-node[data-node="b"] .al-grad')).to_have_text("grad [1.]")
+        expect(panel.get_by_role("row", name=row, exact=True)).to_be_visible(timeout=CLICK)
+    expect(panel).to_contain_text("which already held [1.] from an earlier backward: it became [2.]", timeout=CLICK)
+    expect(stepper.locator('.al-node[data-node="b"] .al-grad')).to_have_text("grad [1.]", timeout=CLICK)
     stepper.scroll_into_view_if_needed()
     page.locator(".jp-Cell").filter(has=stepper).screenshot(path=str(screenshot_dir / "stepper-after-run-all.png"))
     assert not page.errors, page.errors
