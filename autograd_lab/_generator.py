@@ -22,7 +22,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import _check_inplace
 
-_DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed
+_DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator()
 
 
 class Generator:
@@ -173,6 +173,8 @@ def _cephes_sincos(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where((j & 4) != 0, -sin, sin), np.where(((j - 2) & 4) == 0, -cos, cos)
 
 
+# torch 2.13 seeds its default generator from the OS at start-up; this one starts from the fixed seed, so
+# a lesson that forgets manual_seed still prints the same numbers on every run.
 default_generator = Generator()
 
 
