@@ -85,11 +85,11 @@ from autograd_lab._ops import (
     var,
     where,
 )
+from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._tensor import Size, Tensor
 from autograd_lab._tensor_str import set_printoptions
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
-from autograd_lab.nn.functional import log_softmax, softmax
 
 float = float32
 double = float64

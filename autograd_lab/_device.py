@@ -14,6 +14,8 @@ _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "h
           "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 _NO_ACCELERATOR = "Cannot access accelerator device when none is available."
 NO_CUDA = "Torch not compiled with CUDA enabled"
+# device types a CPU-only PyTorch names in an AssertionError (the others: "not linked with support for ...")
+_NOT_COMPILED = {"cuda": NO_CUDA, "xpu": "Torch not compiled with XPU enabled"}
 
 
 class device:  # noqa: N801  (PyTorch spells it in lower case)
@@ -25,7 +27,7 @@ class device:  # noqa: N801  (PyTorch spells it in lower case)
         if isinstance(type, device):
             type, index = type.type, type.index
         elif isinstance(type, int):  # an index alone means "the accelerator": there is none
-            raise RuntimeError(_NO_ACCELERATOR)
+            raise RuntimeError("Device index must not be negative" if type < 0 else _NO_ACCELERATOR)
         elif ":" in type:
             if index is not None:
                 raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: "
@@ -69,9 +71,16 @@ def check(where: Any) -> None:
     d = _default if where is None else where if isinstance(where, device) else device(where)
     if d is None or d.type == "cpu":
         return
-    if d.type == "cuda":
-        raise AssertionError(NO_CUDA)
+    if d.type in _NOT_COMPILED:
+        raise AssertionError(_NOT_COMPILED[d.type])
     raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
+
+
+def check_cuda(where: Any) -> None:
+    """``x.cuda(device)``: always fails here; a bare index asks for "the accelerator" and fails as PyTorch does."""
+    if where is not None and device(where).type != "cuda":
+        raise RuntimeError("Invalid device, must be cuda device")
+    raise AssertionError(NO_CUDA)
 
 
 def set_default_device(where: Any) -> None:

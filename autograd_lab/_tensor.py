@@ -319,7 +319,7 @@ class Tensor:
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
         """Fails, as in a PyTorch built without CUDA."""
-        raise AssertionError(_device.NO_CUDA)
+        _device.check_cuda(device)
 
     # ----- reading values ------------------------------------------------------
     def numpy(self) -> np.ndarray:

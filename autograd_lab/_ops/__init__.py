@@ -64,8 +64,9 @@ from autograd_lab._ops.inplace import (
     zero_,
 )
 from autograd_lab._ops.joining import cat, stack, unbind
-from autograd_lab._ops.losses import LogSoftmax, Softmax
+from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
+from autograd_lab._ops.operands import operator_method, takes_operand
 from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
 from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, norm, std, sum, var
 from autograd_lab._ops.sorting import argsort, sort
@@ -83,7 +84,7 @@ from autograd_lab._ops.views import (
     transpose,
     unsqueeze,
 )
-from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._tensor import Tensor
 
 # NumPy warns when arithmetic meets inf or nan ("invalid value encountered in multiply"); PyTorch
 # does not, it just returns inf/nan. Silence those warnings for the ops' own lines only.
@@ -103,13 +104,16 @@ def is_tensor(obj: object) -> bool:
 
 
 _METHODS = {
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "reciprocal": reciprocal,
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
-    "__truediv__": div, "__rtruediv__": _rtruediv, "__pow__": pow, "__rpow__": _rpow, "__neg__": neg,
-    "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self), "__abs__": abs,
+    "add": takes_operand(add, 1), "sub": takes_operand(sub, 1), "mul": takes_operand(mul, 1),
+    "div": takes_operand(div, 1), "pow": pow, "neg": neg, "reciprocal": reciprocal,
+    "__add__": operator_method(add), "__radd__": operator_method(add), "__sub__": operator_method(sub),
+    "__rsub__": operator_method(_rsub), "__mul__": operator_method(mul), "__rmul__": operator_method(mul),
+    "__truediv__": operator_method(div), "__rtruediv__": operator_method(_rtruediv), "__pow__": operator_method(pow),
+    "__rpow__": operator_method(_rpow), "__neg__": neg, "__matmul__": operator_method(matmul, (Tensor,)),
+    "__rmatmul__": operator_method(lambda self, other: matmul(other, self), (Tensor,)), "__abs__": abs,
     "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
     "sqrt": sqrt, "clamp": clamp, "maximum": maximum, "sum": sum, "mean": mean, "max": max, "min": min,
-    "matmul": matmul, "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
+    "matmul": takes_operand(matmul, 1, (Tensor,)), "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
     "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T),
     "permute": _permute,
     "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
@@ -118,13 +122,14 @@ _METHODS = {
     "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
     "bool": lambda self: _to(self, _dtype.bool),
     "__getitem__": _getitem, "__setitem__": _setitem, "unbind": unbind,
-    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "fill_": fill_, "zero_": zero_, "copy_": copy_,
-    "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
+    "add_": takes_operand(add_, 1), "sub_": takes_operand(sub_, 1), "mul_": takes_operand(mul_, 1),
+    "div_": takes_operand(div_, 1), "fill_": fill_, "zero_": zero_, "copy_": copy_,
+    "__iadd__": operator_method(add_), "__isub__": operator_method(sub_), "__imul__": operator_method(mul_),
+    "__itruediv__": operator_method(div_), "__ipow__": operator_method(pow_),
     "new_zeros": new(zeros), "new_ones": new(ones), "new_empty": new(empty), "new_full": new(full),
     "new_tensor": new_tensor,
     "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
-    "softmax": lambda self, dim: Softmax.apply(self, wrap_dim(dim, self.ndim)),
-    "log_softmax": lambda self, dim: LogSoftmax.apply(self, wrap_dim(dim, self.ndim)),
+    "softmax": softmax, "log_softmax": log_softmax,
     "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
@@ -133,4 +138,5 @@ for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)
 
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
-add, sub, mul, div, matmul, mm = (with_out(f) for f in (add, sub, mul, div, matmul, mm))
+add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))
+matmul, mm = takes_operand(with_out(matmul), 2, (Tensor,)), with_out(mm)

@@ -1,4 +1,4 @@
-"""Losses for nn.functional: log_softmax, nll_loss (cross entropy), mse_loss."""
+"""Losses for nn.functional: softmax, log_softmax, nll_loss (cross entropy), mse_loss, BCE with logits."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab import _dtype
 from autograd_lab._ops.indexing import IndexPut
-from autograd_lab._ops.operands import arrays
+from autograd_lab._ops.operands import arrays, type_name
 from autograd_lab._ops.pointwise import where
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}  # how PyTorch's loss nodes keep `reduction` (an enum)
@@ -25,29 +26,56 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
-        x = a._data
-        shifted = x - x.max(axis=dim, keepdims=True)
-        out = Tensor(shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True)))
+        x, axis = a._data, wrap_dim(dim, a.ndim)
+        shifted = x - x.max(axis=axis, keepdims=True)  # exp of at most 0: no overflow
+        out = Tensor(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
-        ctx.dim = dim
+        ctx.dim = dim  # as given (PyTorch's _saved_dim shows -1 as given)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (out,) = ctx.saved_tensors
-        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True), None
+        return LogSoftmaxBackwardData.apply(grad, out, ctx.dim), None
+
+
+class LogSoftmaxBackwardData(Function):
+    """log_softmax's backward as one node, so it can be differentiated again: out = g - exp(o) * sum(g).
+
+    d/dg = G - sum(G * exp(o)),   d/do = -G * exp(o) * sum(g)   (sums along ``dim``, G the incoming gradient).
+    """
+
+    node_name = "LogSoftmaxBackwardDataBackward0"
+    saved_as: ClassVar = {"dim": "dim", "grad_output": 0, "output": 1}
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, out: Tensor, dim: int) -> Tensor:
+        ctx.save_for_backward(grad, out)
+        ctx.dim = dim
+        g = grad._data
+        return Tensor(g - np.exp(out._data) * g.sum(axis=wrap_dim(dim, grad.ndim), keepdims=True))
+
+    @staticmethod
+    def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        grad, out = ctx.saved_tensors
+        need_grad, need_out, _ = ctx.needs_input_grad
+        e = out.exp()
+        d_grad = g2 - (g2 * e).sum(ctx.dim, keepdim=True) if need_grad else None
+        d_out = -g2 * e * grad.sum(ctx.dim, keepdim=True) if need_out else None
+        return d_grad, d_out, None
 
 
 class Softmax(Function):
     """out = exp(a - max) / sum(exp(a - max)) along ``dim``.   d/da = out * (grad - sum(grad * out))."""
 
     node_name = "SoftmaxBackward0"
+    saved_as: ClassVar = {"dim": "dim", "result": 0}
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
-        x = a._data
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
-        out = Tensor(e / e.sum(axis=dim, keepdims=True))
+        x, axis = a._data, wrap_dim(dim, a.ndim)
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        out = Tensor(e / e.sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -55,7 +83,60 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (out,) = ctx.saved_tensors
-        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True)), None
+        return SoftmaxBackwardData.apply(grad, out, ctx.dim), None
+
+
+class SoftmaxBackwardData(Function):
+    """softmax's backward as one node, so it can be differentiated again: out = o * (g - sum(g * o)).
+
+    d/dg = o * (G - sum(G * o)),   d/do = G * (g - sum(g * o)) - g * sum(G * o)   (sums along ``dim``).
+    """
+
+    node_name = "SoftmaxBackwardDataBackward0"
+    saved_as: ClassVar = {"dim": "dim", "grad_output": 0, "output": 1}
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, out: Tensor, dim: int) -> Tensor:
+        ctx.save_for_backward(grad, out)
+        ctx.dim = dim
+        g, o = grad._data, out._data
+        return Tensor(o * (g - (g * o).sum(axis=wrap_dim(dim, grad.ndim), keepdims=True)))
+
+    @staticmethod
+    def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        grad, out = ctx.saved_tensors
+        need_grad, need_out, _ = ctx.needs_input_grad
+        g2_out = (g2 * out).sum(ctx.dim, keepdim=True)
+        d_grad = out * g2 - out * g2_out if need_grad else None
+        d_out = g2 * (grad - (grad * out).sum(ctx.dim, keepdim=True)) - grad * g2_out if need_out else None
+        return d_grad, d_out, None
+
+
+_REQUIRED: Any = object()  # marks the ``dim`` PyTorch's torch.softmax / x.softmax cannot do without
+
+
+def _softmax_input(name: str, input: Tensor, dim: Any, dtype: _dtype.dtype | None) -> Tensor:
+    """The tensor (log_)softmax computes on (``dtype``: cast first), after PyTorch's checks of its arguments."""
+    if dim is _REQUIRED:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    if not isinstance(dim, int):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type_name(dim)}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        kernel = f"{name}_lastdim_kernel_impl" if wrap_dim(dim, input.ndim) == input.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype._scalar_name}\'')
+    return input
+
+
+def log_softmax(input: Tensor, dim: int = _REQUIRED, dtype: _dtype.dtype | None = None) -> Tensor:
+    """log(softmax(input)) along ``dim``, computed without overflow (``dtype``: cast the input first)."""
+    return LogSoftmax.apply(_softmax_input("log_softmax", input, dim, dtype), dim)
+
+
+def softmax(input: Tensor, dim: int = _REQUIRED, dtype: _dtype.dtype | None = None) -> Tensor:
+    """exp(input) normalized to sum to 1 along ``dim`` (``dtype``: cast the input first)."""
+    return Softmax.apply(_softmax_input("softmax", input, dim, dtype), dim)
 
 
 class NllLoss(Function):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,6 +14,8 @@ from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
 Number = int | float | bool
+OPERANDS = (Tensor, int, float, bool, np.number, np.bool_)  # what ``x * other`` accepts as ``other``
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
 
 
 def as_tensor(value: Any, like: Tensor) -> Tensor:
@@ -21,9 +24,46 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
         return value
     if type(value) is float and like._data.dtype.kind == "f":  # the common case, kept fast: x * 0.5
         return Tensor(np.array(value, like._data.dtype))
-    if not isinstance(value, (int, float, bool, np.number, np.bool_)):
-        raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type(value).__name__}")
+    if not isinstance(value, OPERANDS):
+        raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type_name(value)}")
     return Tensor(np.asarray(value, dtype=_dtype.python_scalar_result(like.dtype, value).numpy))
+
+
+def type_name(value: Any) -> str:
+    """A value's type as PyTorch's argument errors name it: ``NoneType``, ``Foo``, ``numpy.ndarray``."""
+    cls = type(value)
+    if cls.__module__ == "builtins" or cls.__flags__ & _HEAP_TYPE:
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def operator_method(function: Callable[..., Tensor], accepts: tuple[type, ...] = OPERANDS) -> Callable[..., Any]:
+    """``Tensor.__mul__`` from ``mul``: NotImplemented for an operand that is neither a tensor nor a number.
+
+    Python then tries the other operand and, failing that, raises its own ``unsupported operand
+    type(s) for *: 'NoneType' and 'Tensor'`` (``+=`` and ``**`` included), as it does for PyTorch.
+    """
+    def dunder(self: Tensor, other: Any) -> Any:
+        return function(self, other) if isinstance(other, accepts) else NotImplemented
+    return dunder
+
+
+def takes_operand(function: Callable[..., Tensor], position: int,
+                  accepts: tuple[type, ...] = OPERANDS) -> Callable[..., Tensor]:
+    """``torch.mul(x, other)`` (position 2) or ``x.mul(other)`` (position 1) with PyTorch's TypeError for an
+    ``other`` that is neither a tensor nor a number: ``mul(): argument 'other' (position 2) must be Tensor, ...``."""
+    @functools.wraps(function)
+    def checked(input: Any, other: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if position == 2 and not isinstance(input, Tensor):  # torch.mul(2, x): a number first is fine too
+            if not (isinstance(input, accepts) and isinstance(other, Tensor)):
+                raise TypeError(f"{function.__name__}(): argument 'input' (position 1) must be Tensor, "
+                                f"not {type_name(input)}")
+            input = as_tensor(input, other)
+        if not isinstance(other, accepts):
+            raise TypeError(f"{function.__name__}(): argument 'other' (position {position}) must be Tensor, "
+                            f"not {type_name(other)}")
+        return function(input, other, *args, **kwargs)
+    return checked
 
 
 def arrays(a: Tensor, b: Tensor) -> tuple[np.ndarray, np.ndarray]:

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _ops
-from autograd_lab._ops import addmm, sigmoid, tanh
-from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, LogSoftmax, MseLoss, NllLoss, Softmax
+from autograd_lab._ops import addmm, losses, sigmoid, tanh
+from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss, NllLoss
 from autograd_lab._ops.pointwise import where
-from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "leaky_relu", "linear", "log_softmax",
@@ -95,17 +95,17 @@ def _softmax_dim(name: str, input: Tensor, dim: int | None) -> int:
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
                       "as an argument.", UserWarning, stacklevel=3)
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return wrap_dim(dim, input.ndim)
+    return dim
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """log(softmax(input)), computed without overflow."""
-    return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))
+    return losses.log_softmax(input, _softmax_dim("log_softmax", input, dim), dtype)
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """exp(input) normalized to sum to 1 along ``dim``."""
-    return Softmax.apply(input, _softmax_dim("softmax", input, dim))
+    return losses.softmax(input, _softmax_dim("softmax", input, dim), dtype)
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
