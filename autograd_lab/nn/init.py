@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from autograd_lab._creation import eye
 from autograd_lab._grad_mode import no_grad
 from autograd_lab._tensor import Tensor
 
@@ -60,6 +61,14 @@ def _fan(tensor: Tensor, mode: str) -> int:
         raise ValueError(f"Mode {mode} not supported, please use one of {valid_modes}")
     fan_in, fan_out = _fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (a layer that starts by passing its inputs through)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:

@@ -147,9 +147,11 @@ def test_init_functions_match_torch_for_a_seed():
         results = []
         for fill in (lambda: init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu"),
                      lambda: init.xavier_normal_(w, gain=2.0), lambda: init.kaiming_uniform_(w, a=0.1),
-                     lambda: init.xavier_uniform_(w), lambda: init.zeros_(w), lambda: init.constant_(w, 0.5)):
+                     lambda: init.xavier_uniform_(w), lambda: init.zeros_(w), lambda: init.constant_(w, 0.5),
+                     lambda: init.eye_(w)):
             results.append(fill().tolist())
-        return results, outcome(lambda: init.kaiming_normal_(w, mode="fan")), init.calculate_gain("tanh")
+        return (results, outcome(lambda: init.kaiming_normal_(w, mode="fan")), init.calculate_gain("tanh"),
+                outcome(lambda: init.eye_(torch.empty(3))))
     torch_result, ours = record(program)
     assert ours == torch_result
 
