@@ -386,6 +386,7 @@ class Tensor:
         return object.__format__(self, spec)
 
     __hash__ = object.__hash__  # tensors hash by identity, as in PyTorch
+    __array_priority__ = 1000  # NumPy defers to our operators: np.float64(2) * x is a Tensor, as in PyTorch
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         """A copy with its own memory (leaves only, as in PyTorch: a graph cannot be copied)."""

@@ -246,3 +246,11 @@ def test_cuda_module_without_a_gpu(backend):
     for ask in (cuda.init, cuda.current_device, cuda.synchronize, cuda.get_device_name,
                 lambda: cuda.get_device_properties(0), cuda.get_device_capability, cuda.current_stream):
         assert _error(ask) == _NO_CUDA
+
+
+def test_numpy_scalars_on_the_left_give_tensors(backend):
+    import numpy as np
+    x = backend.tensor([1.0, 2.0], requires_grad=True)
+    for y, node in ((np.float64(2) * x, "MulBackward0"), (np.sqrt(2) + x, "AddBackward0"),
+                    (np.float32(3) - x, "RsubBackward1"), (np.int64(2) ** x, "PowBackward2")):
+        assert type(y) is backend.Tensor and y.dtype == backend.float32 and y.grad_fn.name() == node
