@@ -40,7 +40,7 @@ class Adagrad(Optimizer):
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._start_step(closure)
+        loss = self._run_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

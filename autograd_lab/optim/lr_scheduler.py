@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ class LRScheduler:
                 group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        optimizer._step_called = False  # so a scheduler stepped before its optimizer can warn, as PyTorch does
+        _note_steps(optimizer)
         self._step_count = 0
         self.step()
 
@@ -37,7 +38,7 @@ class LRScheduler:
 
     def step(self) -> None:
         """Move on one epoch: call it after ``optimizer.step()``."""
-        if self._step_count == 1 and not self.optimizer._step_called:
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
                           "later, you should call them in the opposite order: `optimizer.step()` before "
                           "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
@@ -55,6 +56,21 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
+
+
+def _note_steps(optimizer: Optimizer) -> None:
+    """Make ``optimizer.step`` note that it ran, so a scheduler stepped first can warn (as PyTorch does)."""
+    step = optimizer.step
+    if getattr(step, "_wrapped_by_lr_sched", False):
+        return
+
+    @functools.wraps(step)
+    def noting_step(*args: Any, **kwargs: Any) -> Any:
+        optimizer._opt_called = True
+        return step(*args, **kwargs)
+
+    noting_step._wrapped_by_lr_sched = True
+    optimizer.step = noting_step
 
 
 class StepLR(LRScheduler):

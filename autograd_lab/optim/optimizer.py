@@ -84,10 +84,8 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
 
-    def _start_step(self, closure: Callable[[], Any] | None) -> Any:
-        """What every step does first: note that it ran (for a scheduler's warning), run the closure (it recomputes
-        the loss) with grad mode on, and return its loss."""
-        self._step_called = True
+    def _run_closure(self, closure: Callable[[], Any] | None) -> Any:
+        """What every step does first: run the closure (it recomputes the loss) with grad mode on; its loss."""
         if closure is None:
             return None
         with enable_grad():

@@ -38,7 +38,7 @@ class RMSprop(Optimizer):
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._start_step(closure)
+        loss = self._run_closure(closure)
         for group in self.param_groups:
             lr, alpha, momentum = group["lr"], group["alpha"], group["momentum"]
             for p in group["params"]:

@@ -33,7 +33,7 @@ class SGD(Optimizer):
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; parameters without one are left alone."""
-        loss = self._start_step(closure)
+        loss = self._run_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

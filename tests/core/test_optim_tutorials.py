@@ -245,3 +245,26 @@ def test_scheduler_needs_an_optimizer_and_functions(backend):
         "ValueError: Expected 1 lr_lambdas, but got 2")
     assert outcome(lambda: backend.optim.lr_scheduler.LambdaLR(opt, 0.5)) == (
         "TypeError: 'float' object is not callable")
+
+
+def test_scheduler_knows_a_custom_optimizers_step(backend):
+    """A hand-written Optimizer (as in the docs) only defines step(); the scheduler still sees it ran."""
+    class PlainSGD(backend.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        @backend.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.sub_(group["lr"] * p.grad)
+
+    w = backend.ones(2, requires_grad=True)
+    opt = PlainSGD([w], lr=0.5)
+    scheduler = backend.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    (w * 2).sum().backward()
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler.step()
+    assert w.tolist() == [0.0, 0.0] and opt.param_groups[0]["lr"] == 0.25
