@@ -11,6 +11,7 @@ from autograd_lab.nn.modules import (
     Linear,
     LogSoftmax,
     Module,
+    ModuleDict,
     ModuleList,
     MSELoss,
     NLLLoss,
@@ -23,5 +24,5 @@ from autograd_lab.nn.modules import (
 from autograd_lab.nn.parameter import Parameter
 
 __all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
-           "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Tanh", "functional", "init", "utils"]
+           "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential",
+           "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]

@@ -185,3 +185,29 @@ def test_state_dict_and_load_state_dict_show_what_torch_shows():
                 outcome(lambda: other.load_state_dict({"0.weight": torch.ones(3), "0.bias": saved["0.bias"]})))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_module_dict_registers_modules_by_name():
+    def program(torch):
+        nn = torch.nn
+        layers = nn.ModuleDict({"b": nn.ReLU(), "a": nn.Linear(2, 1)})
+        layers["c"] = nn.Tanh()
+        layers.update([("d", nn.Identity())])
+        del layers["b"]
+        return (repr(layers), list(layers), len(layers), "a" in layers, repr(layers["a"]),
+                [n for n, _ in layers.named_parameters()], outcome(lambda: layers["zz"]))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_parameters_as_one_vector_and_back():
+    def program(torch):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(2, 2)
+        vec = torch.nn.utils.parameters_to_vector(model.parameters())
+        torch.nn.utils.vector_to_parameters(torch.arange(6.0), model.parameters())
+        return (vec.tolist(), vec.grad_fn.name(), model.weight.tolist(), model.bias.tolist(),
+                isinstance(model.weight, torch.nn.Parameter),
+                outcome(lambda: torch.nn.utils.vector_to_parameters([1.0], model.parameters())))
+    torch_result, ours = record(program)
+    assert ours == torch_result

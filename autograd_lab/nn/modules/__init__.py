@@ -1,12 +1,12 @@
 """The layer classes (torch.nn.modules)."""
 
 from autograd_lab.nn.modules.activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from autograd_lab.nn.modules.container import ModuleList, Sequential
+from autograd_lab.nn.modules.container import ModuleDict, ModuleList, Sequential
 from autograd_lab.nn.modules.flatten import Flatten
 from autograd_lab.nn.modules.linear import Linear
 from autograd_lab.nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from autograd_lab.nn.modules.module import Module
 
 __all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
-           "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax",
-           "Tanh"]
+           "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid",
+           "Softmax", "Tanh"]

@@ -1,4 +1,4 @@
-"""Containers: Sequential (modules applied one after another) and ModuleList (modules kept in a list)."""
+"""Containers: Sequential (modules applied one after another), ModuleList and ModuleDict (modules kept)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,42 @@ class ModuleList(Module):
                 runs.append([i, i, text])
         lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + _indent(text) for a, b, text in runs]
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """Modules by name, registered (their parameters are the model's), in the order they were added."""
+
+    def __init__(self, modules: dict[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        self.update(modules or {})
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()
+
+    def update(self, modules: dict[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        for key, module in modules.items() if isinstance(modules, dict) else modules:
+            self[key] = module
