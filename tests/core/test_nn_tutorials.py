@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from tests.core.twin import outcome, record
@@ -211,3 +213,15 @@ def test_parameters_as_one_vector_and_back():
                 outcome(lambda: torch.nn.utils.vector_to_parameters([1.0], model.parameters())))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+@pytest.mark.parametrize("owner", ["module", "optimizer"])
+def test_zero_grad_to_zeros_leaves_a_create_graph_gradient_graph(backend, owner):
+    model = backend.nn.Linear(2, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # create_graph=True on parameters warns about a reference cycle
+        (model(backend.ones(2)) ** 2).sum().backward(create_graph=True)
+    assert model.weight.grad.grad_fn is not None
+    (model if owner == "module" else backend.optim.SGD(model.parameters())).zero_grad(set_to_none=False)
+    assert model.weight.grad.tolist() == [[0.0, 0.0]]
+    assert model.weight.grad.grad_fn is None and not model.weight.grad.requires_grad

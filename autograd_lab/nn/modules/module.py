@@ -188,6 +188,10 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
+                    if p.grad.grad_fn is not None:  # a grad made with create_graph=True leaves its graph
+                        p.grad.detach_()
+                    else:
+                        p.grad.requires_grad_(False)
                     p.grad.zero_()
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
