@@ -2,6 +2,7 @@
 
 from autograd_lab.nn import functional, init, utils
 from autograd_lab.nn.modules import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Flatten,
@@ -23,6 +24,6 @@ from autograd_lab.nn.modules import (
 )
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
            "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential",
            "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]

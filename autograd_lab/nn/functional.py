@@ -14,8 +14,8 @@ from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "leaky_relu", "linear", "log_softmax",
-           "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "leaky_relu",
+           "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -119,6 +119,56 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """nll_loss(log_softmax(input)): the loss for classification with class indices as targets."""
     return nll_loss(log_softmax(input, 1 if input.ndim > 1 else 0), target, reduction)
+
+
+class BinaryCrossEntropy(Function):
+    """out = -w (t log(x) + (1 - t) log(1 - x)), each log at least -100 (so x = 0 or 1 stays finite).
+
+    d/dx = w (x - t) / max(x (1 - x), 1e-12),   d/dt = w (log(1 - x) - log(x)).
+    """
+
+    node_name = "BinaryCrossEntropyBackward0"
+    saved_as: ClassVar = {"reduction": lambda ctx: losses._REDUCTIONS[ctx.reduction], "self": 0, "target": 1,
+                          "weight": 2}
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, t: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+        if ((x._data < 0) | (x._data > 1)).any():
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        if ((t._data < 0) | (t._data > 1)).any():
+            raise RuntimeError("all elements of target should be between 0 and 1")
+        ctx.save_for_backward(x, t, weight)
+        ctx.reduction = reduction
+        one = x._data.dtype.type(1)
+        with np.errstate(divide="ignore"):
+            loss = (t._data - one) * np.maximum(np.log1p(-x._data), -100) - t._data * np.maximum(np.log(x._data), -100)
+        if weight is not None:
+            loss = loss * weight._data
+        if reduction == "none":
+            return Tensor(loss)
+        return Tensor(loss.mean(dtype=loss.dtype) if reduction == "mean" else loss.sum(dtype=loss.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, t, weight = ctx.saved_tensors
+        scale = grad / x.numel() if ctx.reduction == "mean" else grad
+        if weight is not None:
+            scale = scale * weight
+        need_x, need_t = ctx.needs_input_grad[:2]
+        grad_x = scale * (x - t) / (x * (1 - x)).clamp(min=1e-12) if need_x else None
+        with np.errstate(divide="ignore"):  # log(0) = -inf, silently, as in PyTorch
+            grad_t = scale * ((1 - x).log() - x.log()) if need_t else None
+        return grad_x, grad_t, None, None
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: None = None,
+                         reduce: None = None, reduction: str = "mean") -> Tensor:
+    """Binary cross entropy of probabilities (after a sigmoid); prefer the logits form, which is stable."""
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+                         "is deprecated. Please ensure they have the same size.")
+    _check_reduction(reduction)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,

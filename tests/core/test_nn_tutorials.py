@@ -225,3 +225,32 @@ def test_zero_grad_to_zeros_leaves_a_create_graph_gradient_graph(backend, owner)
     (model if owner == "module" else backend.optim.SGD(model.parameters())).zero_grad(set_to_none=False)
     assert model.weight.grad.tolist() == [[0.0, 0.0]]
     assert model.weight.grad.grad_fn is None and not model.weight.grad.requires_grad
+
+
+def test_binary_cross_entropy_of_probabilities_matches_torch():
+    def program(torch):
+        F = torch.nn.functional
+        x = torch.tensor([0.2, 0.9, 1.0, 0.0, 0.5], requires_grad=True)
+        t = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.25], requires_grad=True)
+        w = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0])
+        results = []
+        for reduction in ("mean", "sum", "none"):
+            loss = F.binary_cross_entropy(x, t, weight=w, reduction=reduction)
+            gx, gt = torch.autograd.grad(loss.sum(), (x, t))
+            results.append(([round(v, 4) for v in loss.reshape(-1).tolist()], [round(v, 2) for v in gx.tolist()],
+                            [round(v, 4) for v in gt.tolist()], loss.grad_fn.name(), loss.grad_fn._saved_reduction))
+        probs = torch.nn.Sigmoid()(torch.tensor([[0.5, -1.0]]))
+        bce = torch.nn.BCELoss()(probs, torch.tensor([[1.0, 0.0]]))
+        return (results, repr(torch.nn.BCELoss()), round(bce.item(), 6),
+                outcome(lambda: F.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.0]))),
+                outcome(lambda: F.binary_cross_entropy(torch.tensor([0.5]), torch.tensor([2.0]))),
+                outcome(lambda: F.binary_cross_entropy(x, t[:3])))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_binary_cross_entropy_gradgradcheck(backend):
+    x = backend.tensor([0.3, 0.6, 0.8], dtype=backend.float64, requires_grad=True)
+    t = backend.tensor([0.2, 0.9, 0.5], dtype=backend.float64, requires_grad=True)
+    f = backend.nn.functional.binary_cross_entropy
+    assert backend.autograd.gradcheck(f, (x, t)) and backend.autograd.gradgradcheck(f, (x, t))

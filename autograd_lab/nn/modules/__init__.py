@@ -4,9 +4,9 @@ from autograd_lab.nn.modules.activation import Identity, LeakyReLU, LogSoftmax, 
 from autograd_lab.nn.modules.container import ModuleDict, ModuleList, Sequential
 from autograd_lab.nn.modules.flatten import Flatten
 from autograd_lab.nn.modules.linear import Linear
-from autograd_lab.nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from autograd_lab.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from autograd_lab.nn.modules.module import Module
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
            "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid",
            "Softmax", "Tanh"]
