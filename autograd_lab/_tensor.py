@@ -404,13 +404,18 @@ class Tensor:
 
     # ----- comparisons: not differentiable, so plain NumPy ---------------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
-        return Tensor(op(self._data, other._data if isinstance(other, Tensor) else other))
+        """NotImplemented for neither a tensor nor a number: Python's own TypeError (x == None is plain False)."""
+        if isinstance(other, Tensor):
+            return Tensor(op(self._data, other._data))
+        if isinstance(other, (int, float, np.number, np.bool_)):
+            return Tensor(op(self._data, other))
+        return NotImplemented
 
     def __eq__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
-        return False if other is None else self._compare(other, np.equal)  # x == None is plain False
+        return self._compare(other, np.equal)
 
     def __ne__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
-        return True if other is None else self._compare(other, np.not_equal)
+        return self._compare(other, np.not_equal)
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -424,7 +429,7 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    # (x.eq, x.lt, ...: in _ops, raising PyTorch's TypeError where these return NotImplemented)
 
     def __invert__(self) -> Tensor:
         if self._data.dtype.kind == "f":

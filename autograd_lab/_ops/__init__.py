@@ -66,7 +66,7 @@ from autograd_lab._ops.inplace import (
 from autograd_lab._ops.joining import cat, stack, unbind
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
-from autograd_lab._ops.operands import operator_method, takes_operand
+from autograd_lab._ops.operands import method_of, operator_method, takes_operand
 from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
 from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, norm, std, sum, var
 from autograd_lab._ops.sorting import argsort, sort
@@ -103,9 +103,11 @@ def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)
 
 
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 _METHODS = {
     "add": takes_operand(add, 1), "sub": takes_operand(sub, 1), "mul": takes_operand(mul, 1),
-    "div": takes_operand(div, 1), "pow": pow, "neg": neg, "reciprocal": reciprocal,
+    "div": takes_operand(div, 1), "pow": method_of("pow", operator_method(pow), "exponent"), "neg": neg,
+    "reciprocal": reciprocal, **{name: method_of(name, getattr(Tensor, f"__{name}__")) for name in _COMPARISONS},
     "__add__": operator_method(add), "__radd__": operator_method(add), "__sub__": operator_method(sub),
     "__rsub__": operator_method(_rsub), "__mul__": operator_method(mul), "__rmul__": operator_method(mul),
     "__truediv__": operator_method(div), "__rtruediv__": operator_method(_rtruediv), "__pow__": operator_method(pow),

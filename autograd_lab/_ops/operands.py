@@ -48,6 +48,25 @@ def operator_method(function: Callable[..., Tensor], accepts: tuple[type, ...] =
     return dunder
 
 
+def invalid_arguments(name: str, value: Any, parameter: str) -> TypeError:
+    """PyTorch's TypeError for a method given neither a tensor nor a number: ``x.lt(None)``, ``x.pow("a")``."""
+    got = type_name(value)
+    mismatch = f"      didn't match because some of the arguments have invalid types: (!{got}!)\n"
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     f" * (Tensor {parameter})\n{mismatch} * (Number {parameter})\n{mismatch}")
+
+
+def method_of(name: str, dunder: Callable[[Tensor, Any], Any], parameter: str = "other") -> Callable[..., Tensor]:
+    """``x.lt(other)`` from ``Tensor.__lt__``: where the operator returns NotImplemented, PyTorch's TypeError."""
+    def method(self: Tensor, other: Any) -> Tensor:
+        result = dunder(self, other)
+        if result is NotImplemented:
+            raise invalid_arguments(name, other, parameter)
+        return result
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 def takes_operand(function: Callable[..., Tensor], position: int,
                   accepts: tuple[type, ...] = OPERANDS) -> Callable[..., Tensor]:
     """``torch.mul(x, other)`` (position 2) or ``x.mul(other)`` (position 1) with PyTorch's TypeError for an

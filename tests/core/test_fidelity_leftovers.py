@@ -254,3 +254,34 @@ def test_numpy_scalars_on_the_left_give_tensors(backend):
     for y, node in ((np.float64(2) * x, "MulBackward0"), (np.sqrt(2) + x, "AddBackward0"),
                     (np.float32(3) - x, "RsubBackward1"), (np.int64(2) ** x, "PowBackward2")):
         assert type(y) is backend.Tensor and y.dtype == backend.float32 and y.grad_fn.name() == node
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("x < None", "'<' not supported between instances of 'Tensor' and 'NoneType'"),
+    ("x <= 'a'", "'<=' not supported between instances of 'Tensor' and 'str'"),
+    ("x >= [1]", "'>=' not supported between instances of 'Tensor' and 'list'"),
+    ("None < x", "'<' not supported between instances of 'NoneType' and 'Tensor'"),
+    ("b & None", "unsupported operand type(s) for &: 'Tensor' and 'NoneType'"),
+    ("b | None", "unsupported operand type(s) for |: 'Tensor' and 'NoneType'"),
+])
+def test_comparison_with_a_non_operand_raises_pythons_type_error(backend, expression, message):
+    x, b = backend.tensor([1.0, 2.0]), backend.tensor([True, False])
+    assert _error(lambda: eval(expression, {"x": x, "b": b})) == (TypeError, message)
+
+
+def test_equality_with_a_non_operand_is_plain_false(backend):
+    x = backend.tensor([1.0, 2.0])
+    assert (x == None, x != None, x == "a", x != "a", None == x, x == Foo()) == (  # noqa: E711, SIM300
+        False, True, False, True, False, False)
+    assert (x == 1).tolist() == [True, False] and (1.5 > x).tolist() == [True, False]  # noqa: SIM300
+
+
+@pytest.mark.parametrize("name, parameter, value", [
+    ("lt", "other", None), ("eq", "other", None), ("ge", "other", "a"), ("pow", "exponent", None)])
+def test_method_with_a_non_operand_lists_the_signatures(backend, name, parameter, value):
+    got = type(value).__name__
+    mismatch = f"      didn't match because some of the arguments have invalid types: (!{got}!)\n"
+    message = (f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+               f" * (Tensor {parameter})\n{mismatch} * (Number {parameter})\n{mismatch}")
+    x = backend.tensor([1.0, 2.0])
+    assert _error(lambda: getattr(x, name)(value)) == (TypeError, message)
