@@ -106,7 +106,7 @@ def is_tensor(obj: object) -> bool:
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 _METHODS = {
     "add": takes_operand(add, 1), "sub": takes_operand(sub, 1), "mul": takes_operand(mul, 1),
-    "div": takes_operand(div, 1), "pow": method_of("pow", operator_method(pow), "exponent"), "neg": neg,
+    "div": takes_operand(div, 1), "pow": method_of("pow", pow, "exponent"), "neg": neg,
     "reciprocal": reciprocal, **{name: method_of(name, getattr(Tensor, f"__{name}__")) for name in _COMPARISONS},
     "__add__": operator_method(add), "__radd__": operator_method(add), "__sub__": operator_method(sub),
     "__rsub__": operator_method(_rsub), "__mul__": operator_method(mul), "__rmul__": operator_method(mul),

@@ -56,13 +56,12 @@ def invalid_arguments(name: str, value: Any, parameter: str) -> TypeError:
                      f" * (Tensor {parameter})\n{mismatch} * (Number {parameter})\n{mismatch}")
 
 
-def method_of(name: str, dunder: Callable[[Tensor, Any], Any], parameter: str = "other") -> Callable[..., Tensor]:
-    """``x.lt(other)`` from ``Tensor.__lt__``: where the operator returns NotImplemented, PyTorch's TypeError."""
+def method_of(name: str, function: Callable[[Tensor, Any], Any], parameter: str = "other") -> Callable[..., Tensor]:
+    """``x.lt(other)``, ``x.pow(exponent)``: ``function`` for a tensor or a number, else PyTorch's TypeError."""
     def method(self: Tensor, other: Any) -> Tensor:
-        result = dunder(self, other)
-        if result is NotImplemented:
-            raise invalid_arguments(name, other, parameter)
-        return result
+        if isinstance(other, OPERANDS):
+            return function(self, other)
+        raise invalid_arguments(name, other, parameter)
     method.__name__ = method.__qualname__ = name
     return method
 
