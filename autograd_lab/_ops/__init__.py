@@ -114,7 +114,8 @@ _METHODS = {
     "__rpow__": operator_method(_rpow), "__neg__": neg, "__matmul__": operator_method(matmul, (Tensor,)),
     "__rmatmul__": operator_method(lambda self, other: matmul(other, self), (Tensor,)), "__abs__": abs,
     "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
-    "sqrt": sqrt, "clamp": clamp, "maximum": maximum, "sum": sum, "mean": mean, "max": max, "min": min,
+    "sqrt": sqrt, "clamp": clamp, "maximum": takes_operand(maximum, 1, (Tensor,)), "sum": sum, "mean": mean,
+    "max": max, "min": min,
     "matmul": takes_operand(matmul, 1, (Tensor,)), "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
     "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T),
     "permute": _permute,
@@ -142,3 +143,4 @@ for _name, _method in _METHODS.items():
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))
 matmul, mm = takes_operand(with_out(matmul), 2, (Tensor,)), with_out(mm)
+maximum = takes_operand(maximum, 2, (Tensor,))
