@@ -152,6 +152,8 @@ def torch_ops() -> dict[str, Callable[..., Any]]:
         "NllLossBackward0": lambda logp, target, reduction: functional.nll_loss(logp, target, reduction=reduction),
         "MseLossBackward0": lambda a, b, reduction: functional.mse_loss(a, b, reduction=reduction),
         "SoftmaxBackward0": torch.softmax,
+        "LogSoftmaxBackwardDataBackward0": lambda g, out, dim: torch._log_softmax_backward_data(g, out, dim, out.dtype),
+        "SoftmaxBackwardDataBackward0": lambda g, out, dim: torch._softmax_backward_data(g, out, dim, out.dtype),
         "LinalgVectorNormBackward0": torch.linalg.vector_norm,
         "StdBackward0": lambda a, dims, correction, keepdim: torch.std(a, dims, correction=correction, keepdim=keepdim),
         "VarBackward0": lambda a, dims, correction, keepdim: torch.var(a, dims, correction=correction, keepdim=keepdim),
