@@ -21,6 +21,7 @@ whole list.
 """
 
 import warnings
+from typing import Any
 
 from autograd_lab import _dtype
 from autograd_lab._creation import empty, full, new, new_tensor, ones, zeros
@@ -32,10 +33,10 @@ from autograd_lab._ops.arithmetic import (
     div,
     mul,
     neg,
-    pow,
     reciprocal,
     sub,
 )
+from autograd_lab._ops.arithmetic import pow as _pow
 from autograd_lab._ops.copies import _to, clone
 from autograd_lab._ops.indexing import _getitem, index_add, index_select
 from autograd_lab._ops.inplace import (
@@ -66,7 +67,7 @@ from autograd_lab._ops.inplace import (
 from autograd_lab._ops.joining import cat, stack, unbind
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
-from autograd_lab._ops.operands import method_of, operator_method, takes_operand
+from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, takes_operand, type_name
 from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
 from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, norm, std, sum, var
 from autograd_lab._ops.sorting import argsort, sort
@@ -106,11 +107,11 @@ def is_tensor(obj: object) -> bool:
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 _METHODS = {
     "add": takes_operand(add, 1), "sub": takes_operand(sub, 1), "mul": takes_operand(mul, 1),
-    "div": takes_operand(div, 1), "pow": method_of("pow", pow, "exponent"), "neg": neg,
+    "div": takes_operand(div, 1), "pow": method_of("pow", _pow, "exponent"), "neg": neg,
     "reciprocal": reciprocal, **{name: method_of(name, getattr(Tensor, f"__{name}__")) for name in _COMPARISONS},
     "__add__": operator_method(add), "__radd__": operator_method(add), "__sub__": operator_method(sub),
     "__rsub__": operator_method(_rsub), "__mul__": operator_method(mul), "__rmul__": operator_method(mul),
-    "__truediv__": operator_method(div), "__rtruediv__": operator_method(_rtruediv), "__pow__": operator_method(pow),
+    "__truediv__": operator_method(div), "__rtruediv__": operator_method(_rtruediv), "__pow__": operator_method(_pow),
     "__rpow__": operator_method(_rpow), "__neg__": neg, "__matmul__": operator_method(matmul, (Tensor,)),
     "__rmatmul__": operator_method(lambda self, other: matmul(other, self), (Tensor,)), "__abs__": abs,
     "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
@@ -144,3 +145,14 @@ for _name, _method in _METHODS.items():
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))
 matmul, mm = takes_operand(with_out(matmul), 2, (Tensor,)), with_out(mm)
 maximum = takes_operand(maximum, 2, (Tensor,))
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent: a tensor to a tensor or a number, or a number to a tensor (else PyTorch's TypeError)."""
+    if (isinstance(input, Tensor) and isinstance(exponent, OPERANDS)) or (
+            isinstance(exponent, Tensor) and isinstance(input, OPERANDS)):
+        return _pow(input, exponent)
+    raise TypeError(f"pow() received an invalid combination of arguments - got ({type_name(input)}, "
+                    f"{type_name(exponent)}), but expected one of:\n * (Tensor input, Tensor exponent, *, Tensor "
+                    "out = None)\n * (Number self, Tensor exponent, *, Tensor out = None)\n * (Tensor input, Number "
+                    "exponent, *, Tensor out = None)\n")

@@ -288,3 +288,18 @@ def test_method_with_a_non_operand_lists_the_signatures(backend, name, parameter
                f" * (Tensor {parameter})\n{mismatch} * (Number {parameter})\n{mismatch}")
     x = backend.tensor([1.0, 2.0])
     assert _error(lambda: getattr(x, name)(value)) == (TypeError, message)
+
+
+@pytest.mark.parametrize("call, got", [
+    (lambda t, x: t.pow(None, x), "NoneType, Tensor"), (lambda t, x: t.pow(x, None), "Tensor, NoneType"),
+    (lambda t, x: t.pow(x, "a"), "Tensor, str"), (lambda t, x: t.pow(2, 3), "int, int"),
+])
+def test_torch_pow_lists_its_signatures(backend, call, got):
+    t = backend
+    x = t.tensor([1.0, 2.0])
+    assert _error(lambda: call(t, x)) == (TypeError, (
+        f"pow() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+        " * (Tensor input, Tensor exponent, *, Tensor out = None)\n * (Number self, Tensor exponent, *, Tensor out = "
+        "None)\n * (Tensor input, Number exponent, *, Tensor out = None)\n"))
+    assert t.pow(2, x).tolist() == [2.0, 4.0] and t.pow(x, 2).tolist() == [1.0, 4.0]
+    assert t.pow(x, x).tolist() == [1.0, 4.0]
