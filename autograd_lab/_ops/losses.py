@@ -27,7 +27,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
-        shifted = x - x.max(axis=axis, keepdims=True)  # exp of at most 0: no overflow
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)  # exp of at most 0: no overflow
         out = Tensor(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         ctx.dim = dim  # as given (PyTorch's _saved_dim shows -1 as given)
@@ -74,7 +74,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # (initial: an empty dim is fine)
         out = Tensor(e / e.sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim

@@ -198,6 +198,11 @@ def test_softmax_argument_errors(backend, call, kind, message):
     assert _error(lambda: call(backend)) == (kind, message)
 
 
+def test_softmax_of_an_empty_dim(backend):
+    t = backend
+    assert repr(t.ones(3, 0).log_softmax(1)) == "tensor([], size=(3, 0))" and repr(t.ones(0).softmax(0)) == "tensor([])"
+
+
 def test_log_softmax_of_infinities(backend):
     t = backend
     assert t.tensor([float("-inf"), 1.0]).log_softmax(0).tolist() == [float("-inf"), 0.0]
