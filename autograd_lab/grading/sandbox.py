@@ -230,15 +230,23 @@ def _start_kernel(folder: str, job: dict) -> tuple[KernelManager, KernelClient]:
     env = dict(os.environ, IPYTHONDIR=os.path.join(folder, ".ipython"), JUPYTER_RUNTIME_DIR=folder)
     if launch is not None:  # bwrap's own environment: a kernel may be able to read it (its init's /proc/1/environ)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    manager.start_kernel(cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         extra_arguments=["--HistoryManager.enabled=False"],
-                         **({"pass_fds": launch.pass_fds} if launch else {}))
-    _send({"kernel_pid": manager.provisioner.pid})
-    if launch is not None:
-        launch.started()
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    try:
+        manager.start_kernel(cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             extra_arguments=["--HistoryManager.enabled=False"],
+                             **({"pass_fds": launch.pass_fds} if launch else {}))
+        _send({"kernel_pid": manager.provisioner.pid})
+        if launch is not None:
+            launch.started()
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    except BaseException:  # a half-started jail would wait for its user mapping forever: end its process group
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None:  # (shutdown_kernel would re-raise the failed start first)
+            _kill_group(process.pid)
+            process.wait()
+            _kill_group(process.pid)  # again: bwrap's child, if it was being cloned at the first kill
+        raise
     if launch is not None:
         launch.ready()
     return manager, client
