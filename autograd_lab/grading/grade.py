@@ -26,6 +26,7 @@ import argparse
 import hashlib
 import re
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -329,6 +330,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "gradebook says so)")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in [args.master, *args.submissions] if not p.is_file()]
     if missing:
@@ -347,6 +352,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"autograd-lab grade: {error}", file=sys.stderr)
             return 2
         print(f"autograd-lab grade: {jail.describe()}")
+    before = signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop ends the batch as Ctrl-C does
     try:
         grader, results = grade(args.master, args.submissions, args.outdir, jail=jail, jobs=args.jobs,
                                 seed=args.seed, cell_timeout=args.timeout, memory_mb=args.memory_mb)
@@ -356,6 +362,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nautograd-lab grade: interrupted before any submission was graded; no gradebook", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
     points = grader.exercise.points
     for r in sorted(results, key=lambda r: r.student):
         status = f"could not grade: {r.problem}" if r.problem else f"{r.score:g}/{points_text(points)}"

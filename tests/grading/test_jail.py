@@ -507,7 +507,8 @@ def test_a_host_without_user_namespaces_is_refused_with_how_to_enable_them(tmp_p
 
 
 # ----- Ctrl-C -------------------------------------------------------------------------------------
-def test_ctrl_c_writes_a_partial_gradebook_and_leaves_no_process_nor_temporary_folder(tmp_path, mul_correct):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_writes_a_partial_gradebook_and_leaves_no_process_nor_temporary_folder(tmp_path, mul_correct, stop):
     slow = mul_correct + "\nimport time\ntime.sleep(60)\n"
     paths = [save(submission("02_mul", {"mul": mul_correct}), tmp_path / "a_fast.ipynb")]
     paths += [save(submission("02_mul", {"mul": slow}), tmp_path / f"b_slow_{k}.ipynb") for k in range(3)]
@@ -522,7 +523,7 @@ def test_ctrl_c_writes_a_partial_gradebook_and_leaves_no_process_nor_temporary_f
         if select.select([grader.stderr], [], [], 1)[0]:
             progress += os.read(grader.stderr.fileno(), 4096)
     time.sleep(2)  # the next submission's kernel is running now
-    grader.send_signal(signal.SIGINT)
+    grader.send_signal(stop)
     stdout, stderr = grader.communicate(timeout=60)
     assert grader.returncode == 130, (progress + stderr).decode()
     table = rows(tmp_path / "out")
