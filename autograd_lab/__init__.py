@@ -90,6 +90,7 @@ from autograd_lab._tensor import Size, Tensor
 from autograd_lab._tensor_str import set_printoptions
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
+from autograd_lab.serialization import load, save
 
 float = float32
 double = float64
@@ -104,10 +105,11 @@ __all__ = [
     "div", "dot", "double", "dtype", "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float",
     "float32", "float64", "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "index_add",
     "index_select", "inference_mode", "initial_seed", "int", "int32", "int64", "is_anomaly_enabled", "is_grad_enabled",
-    "is_inference_mode_enabled", "is_tensor", "linalg", "linspace", "log", "log_", "log_softmax", "long",
+    "is_inference_mode_enabled", "is_tensor", "linalg", "linspace", "load", "log", "log_", "log_softmax", "long",
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn", "no_grad",
     "norm", "ones", "ones_like", "optim", "pow", "rand", "rand_like", "randn", "randn_like", "reciprocal",
-    "reciprocal_", "relu", "relu_", "seed", "set_default_device", "set_default_dtype", "set_grad_enabled",
+    "reciprocal_", "relu", "relu_", "save", "seed", "serialization", "set_default_device", "set_default_dtype",
+    "set_grad_enabled",
     "set_printoptions", "sigmoid", "sigmoid_", "sin", "sin_", "softmax", "sort", "sqrt", "sqrt_", "squeeze", "stack",
     "std", "sub", "sum", "tanh", "tanh_", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -301,6 +301,23 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
+    def type(self, dtype: _dtype.dtype | str | None = None, non_blocking: bool = False) -> str | Tensor:
+        """No argument: the type's old name, ``'torch.FloatTensor'``. Else: ``to(dtype)``, where dtype may be
+        such a name (``'torch.DoubleTensor'``); the tensor itself if it already has that type."""
+        if dtype is None:
+            return f"torch.{self.dtype._scalar_name}Tensor"
+        if isinstance(dtype, str):
+            if dtype.startswith("torch.cuda."):
+                _device.check_cuda(None)
+            named = [d for d in (_dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool)
+                     if dtype == f"torch.{d._scalar_name}Tensor"]
+            if not named:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = named[0]
+        elif not isinstance(dtype, _dtype.dtype):
+            raise TypeError("dtype must be a type, str, or dtype object")
+        return self.to(dtype)
+
     # ----- device: always the CPU ----------------------------------------------
     @property
     def device(self) -> _device.device:

@@ -9,7 +9,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._creation import zeros_like
-from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, math_function
+from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.pointwise import log, where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
@@ -91,6 +91,7 @@ class Div(Function):
     saved_as: ClassVar = {"other": 0, "self": 1}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)  # a only for b's gradient
         x, y = arrays(a, b)
@@ -126,6 +127,7 @@ class Reciprocal(Function):
     saved_as: ClassVar = {"result": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         out = Tensor(1 / floating(a))
         ctx.save_for_backward(out)
@@ -144,6 +146,7 @@ class Pow(Function):
     saved_as: ClassVar = {"self": 0, "exponent": "p"}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, p: Number) -> Tensor:
         ctx.save_for_backward(a)
         ctx.p = p
@@ -183,6 +186,7 @@ class PowTensor(Function):
     saved_as: ClassVar = {"exponent": 0, "self": 1, "result": 2}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = arrays(a, b)
         out = Tensor(np.power(x, y))
@@ -206,6 +210,7 @@ class RPow(Function):
     saved_as: ClassVar = {"self": "number", "exponent": 0, "result": 1}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
         x = floating(a) if isinstance(number, float) else a._data
         out = Tensor(np.power(np.asarray(number, dtype=x.dtype), x))

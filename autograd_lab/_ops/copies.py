@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd_lab import _device, _dtype
+from autograd_lab._ops.operands import ieee_silent
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -29,6 +30,7 @@ class ToCopy(Function):
     node_name = "ToCopyBackward0"
 
     @staticmethod
+    @ieee_silent  # nan or inf to an integer: PyTorch gives some integer silently
     def forward(ctx: Any, a: Tensor, dtype: _dtype.dtype) -> Tensor:
         ctx.dtype = a.dtype
         return Tensor(a._data.astype(dtype.numpy))

@@ -10,7 +10,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._ops.indexing import IndexPut
-from autograd_lab._ops.operands import arrays, type_name
+from autograd_lab._ops.operands import arrays, ieee_silent, type_name
 from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
@@ -25,6 +25,7 @@ class LogSoftmax(Function):
     saved_as: ClassVar = {"dim": "dim", "result": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
         shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)  # exp of at most 0: no overflow
@@ -72,6 +73,7 @@ class Softmax(Function):
     saved_as: ClassVar = {"dim": "dim", "result": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
         e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # (initial: an empty dim is fine)
@@ -179,6 +181,7 @@ class MseLoss(Function):
     saved_as: ClassVar = {"reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor, reduction: str) -> Tensor:
         ctx.save_for_backward(a, b)
         ctx.reduction = reduction

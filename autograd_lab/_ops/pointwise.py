@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
-from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, math_function
+from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -20,6 +20,7 @@ class Exp(Function):
     saved_as: ClassVar = {"result": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         out = Tensor(np.exp(floating(a)))
         ctx.save_for_backward(out)
@@ -38,6 +39,7 @@ class Log(Function):
     saved_as: ClassVar = {"self": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
         return Tensor(np.log(floating(a)))
@@ -107,6 +109,7 @@ class Sigmoid(Function):
     saved_as: ClassVar = {"result": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         x = floating(a)
         out = Tensor((1 / (1 + np.exp(-x))).astype(x.dtype, copy=False))
@@ -161,6 +164,7 @@ class Sqrt(Function):
     saved_as: ClassVar = {"result": 0}
 
     @staticmethod
+    @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         out = Tensor(np.sqrt(floating(a)))
         ctx.save_for_backward(out)

@@ -66,10 +66,15 @@ def iter_backward(
 
 
 def _run_to_end(steps: Generator[Any, None, list[Tensor | None]]) -> list[Tensor | None]:
-    """Drive the engine without pausing (backward() and grad()); return what it captured."""
+    """Drive the engine without pausing (backward() and grad()); return what it captured.
+
+    A gradient may be inf or nan (1/x at 0): PyTorch gives it silently, so NumPy's warnings are off
+    here, once for the whole backward pass (the forward ops that need it turn them off themselves).
+    """
     try:
-        while True:
-            next(steps)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            while True:
+                next(steps)
     except StopIteration as finished:
         return finished.value
 

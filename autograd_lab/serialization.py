@@ -1,0 +1,105 @@
+"""save / load: tensors, state_dicts and containers of them, in a file (a pickle).
+
+A tensor is stored as its values, dtype, shape and requires_grad: never its graph (a saved
+non-leaf loads as a leaf, as in PyTorch). ``load`` is ``weights_only`` by default, as in
+PyTorch 2.6+: it rebuilds only tensors, dtypes and plain containers, and refuses any other
+global a file names, since unpickling one can run arbitrary code. The format is our own:
+PyTorch can't read these files, nor can we read PyTorch's.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import os
+from typing import IO, Any
+
+import numpy as np
+
+from autograd_lab import _dtype
+from autograd_lab._tensor import Size, Tensor
+from autograd_lab.nn.parameter import Parameter
+
+FileLike = str | os.PathLike | IO[bytes]
+_safe_globals: list[Any] = []  # add_safe_globals(): what the user trusts besides the defaults
+
+
+def _rebuild_tensor(cls: type[Tensor], data: bytes, dtype: _dtype.dtype, shape: tuple[int, ...],
+                    requires_grad: bool) -> Tensor:
+    """A saved tensor back: a new leaf with its own memory (of class Tensor or Parameter)."""
+    values = Tensor(np.frombuffer(data, dtype.numpy).reshape(shape).copy())
+    if cls is Tensor:
+        return values.requires_grad_(requires_grad)
+    return cls(values, requires_grad)  # a Parameter
+
+
+def _reduce_tensor(obj: Any) -> Any:
+    """How the pickler stores a tensor (anything else: pickle's usual way)."""
+    if isinstance(obj, Tensor):
+        return _rebuild_tensor, (type(obj), obj._data.tobytes(), obj.dtype, obj._data.shape, obj._requires_grad)
+    return NotImplemented
+
+
+def _default_safe_globals() -> list[Any]:
+    """What a weights_only load rebuilds (codecs.encode, bytes: how pickle protocol 2 writes bytes)."""
+    return [codecs.encode, bytes, _rebuild_tensor, Tensor, Parameter, Size, collections.OrderedDict,
+            _dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool]
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Trust these classes or functions in files that ``load(weights_only=True)`` reads."""
+    _safe_globals.extend(safe_globals)
+
+
+def save(obj: object, f: FileLike, pickle_protocol: int = 2) -> None:
+    """Write obj (a tensor, a state_dict, a dict or list of tensors, ...) to a path or a binary file object."""
+    import pickle
+
+    class TensorPickler(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            return _reduce_tensor(obj)
+
+    def dump(file: IO[bytes]) -> None:
+        TensorPickler(file, protocol=pickle_protocol).dump(obj)
+
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "wb") as file:
+            dump(file)
+    else:
+        dump(f)
+
+
+def load(f: FileLike, map_location: Any = None, *, weights_only: bool | None = None) -> Any:
+    """Read back what ``save`` wrote. ``weights_only`` (the default) refuses anything but tensors and containers."""
+    import pickle
+
+    safe = _default_safe_globals() + _safe_globals
+
+    class WeightsUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            found = super().find_class(module, name)
+            if any(found is s for s in safe):
+                return found
+            raise pickle.UnpicklingError(_refusal(f"{module}.{name}"))
+
+    unpickler = WeightsUnpickler if weights_only is None or weights_only else pickle.Unpickler
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as file:
+            return unpickler(file).load()
+    return unpickler(f).load()
+
+
+def _refusal(name: str) -> str:
+    """PyTorch's message for a global that weights_only does not allow."""
+    return (
+        "Weights only load failed. This file can still be loaded, to do so you have two options, do those steps "
+        "only if you trust the source of the checkpoint. \n\t(1) In PyTorch 2.6, we changed the default value of the "
+        "`weights_only` argument in `torch.load` from `False` to `True`. Re-running `torch.load` with `weights_only` "
+        "set to `False` will likely succeed, but it can result in arbitrary code execution. Do it only if you got "
+        "the file from a trusted source.\n\t(2) Alternatively, to load with `weights_only=True` please check the "
+        "recommended steps in the following error message.\n\tWeightsUnpickler error: Unsupported global: GLOBAL "
+        f"{name} was not an allowed global by default. Please use `torch.serialization.add_safe_globals([{name}])` "
+        f"or the `torch.serialization.safe_globals([{name}])` context manager to allowlist this global if you trust "
+        "this class/function.\n\nCheck the documentation of torch.load to learn more about types accepted by default "
+        "with weights_only https://pytorch.org/docs/stable/generated/torch.load.html."
+    )
