@@ -46,6 +46,10 @@ class BackwardStep:
     leaf: Tensor | None = None  # for an AccumulateGrad step: the leaf whose .grad was updated
 
 
+# A gradient may be inf or nan (1/x at 0): PyTorch gives it silently, NumPy would also warn.
+_IEEE_SILENT = {"divide": "ignore", "over": "ignore", "invalid": "ignore"}
+
+
 def iter_backward(
     tensors: TensorOrTensors,
     grad_tensors: TensorOrTensors | None = None,
@@ -61,18 +65,22 @@ def iter_backward(
     outputs = _tuple(tensors, 1)
     grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
     steps = _run_nodes(_roots(outputs), grads, create_graph if retain_graph is None else retain_graph, create_graph)
-    for node, received, sent in steps:
+    while True:
+        with np.errstate(**_IEEE_SILENT):  # only while a node runs: not around the caller's code between steps
+            step = next(steps, None)
+        if step is None:
+            return
+        node, received, sent = step
         yield BackwardStep(node, tuple(received), tuple(sent), node.variable if type(node) is AccumulateGrad else None)
 
 
 def _run_to_end(steps: Generator[Any, None, list[Tensor | None]]) -> list[Tensor | None]:
     """Drive the engine without pausing (backward() and grad()); return what it captured.
 
-    A gradient may be inf or nan (1/x at 0): PyTorch gives it silently, so NumPy's warnings are off
-    here, once for the whole backward pass (the forward ops that need it turn them off themselves).
+    NumPy's inf/nan warnings are off here, once for the whole backward pass (cheaper than per node).
     """
     try:
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        with np.errstate(**_IEEE_SILENT):
             while True:
                 next(steps)
     except StopIteration as finished:

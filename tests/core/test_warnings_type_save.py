@@ -208,3 +208,15 @@ def test_add_safe_globals(backend):
     torch = backend
     torch.serialization.add_safe_globals([Trusted])
     assert isinstance(_round_trip(torch, [Trusted()])[0], Trusted)
+
+
+def test_stepping_through_backward_is_silent_too():
+    """autograd_lab's own iter_backward (the stepper's engine): the same silence, node by node."""
+    import autograd_lab
+    from autograd_lab.autograd.engine import iter_backward
+
+    x = autograd_lab.tensor(0.0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        names = [step.node.name() for step in iter_backward(autograd_lab.log(x))]
+    assert names == ["LogBackward0", "torch::autograd::AccumulateGrad"] and x.grad.item() == INF
