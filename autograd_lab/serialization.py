@@ -51,6 +51,20 @@ def add_safe_globals(safe_globals: list[Any]) -> None:
     _safe_globals.extend(safe_globals)
 
 
+class safe_globals:  # noqa: N801  (PyTorch's name)
+    """``with safe_globals([Foo]): load(f)``: trust these only inside the block."""
+
+    def __init__(self, safe_globals: list[Any]) -> None:
+        self._globals = safe_globals
+
+    def __enter__(self) -> None:
+        self._before = len(_safe_globals)
+        _safe_globals.extend(self._globals)
+
+    def __exit__(self, *exc: object) -> None:
+        del _safe_globals[self._before:]
+
+
 def save(obj: object, f: FileLike, pickle_protocol: int = 2) -> None:
     """Write obj (a tensor, a state_dict, a dict or list of tensors, ...) to a path or a binary file object."""
     import pickle

@@ -204,6 +204,22 @@ def test_weights_only_refuses_other_objects(backend):
     assert isinstance(torch.load(buffer, weights_only=False)["x"], Unknown)  # trusted on request
 
 
+class TrustedInABlock:
+    """A class a test allowlists only inside ``with safe_globals(...)``."""
+
+
+def test_safe_globals_block(backend):
+    torch = backend
+    buffer = io.BytesIO()
+    torch.save(TrustedInABlock(), buffer)
+    with torch.serialization.safe_globals([TrustedInABlock]):
+        buffer.seek(0)
+        assert isinstance(torch.load(buffer), TrustedInABlock)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        torch.load(buffer)
+
+
 def test_add_safe_globals(backend):
     torch = backend
     torch.serialization.add_safe_globals([Trusted])
