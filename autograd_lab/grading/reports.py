@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -104,15 +105,20 @@ def feedback(exercise: Exercise, r: StudentResult) -> str:
     if hidden:
         lines += ["Hidden checks run the same kind of check on inputs chosen when grading.", ""]
     for o in r.outcomes:
-        lines += [f"## {_title(o)}: {_number(o.points)} / {_number(o.check.points)}", "", "```text",
-                  _verdict_text(o), "```", ""]
+        lines += [f"## {_title(o)}: {_number(o.points)} / {_number(o.check.points)}", "", *_fenced(_verdict_text(o))]
     if r.errors:
         lines += ["## Errors in your code", ""]
         for error in r.errors:
-            lines += ["```text", error, "```", ""]
+            lines += _fenced(error)
     if r.notes:
         lines += ["## Notes", "", *(f"- {note}" for note in r.notes), ""]
     return "\n".join(lines)
+
+
+def _fenced(text: str) -> list[str]:
+    """A code block the text cannot close: its fence is longer than any run of backticks inside."""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    return [f"{fence}text", text, fence, ""]
 
 
 def gradescope_results(exercise: Exercise, r: StudentResult) -> dict:

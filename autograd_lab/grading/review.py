@@ -19,7 +19,10 @@ _MODULES = {"os", "sys", "subprocess", "builtins", "importlib", "inspect", "ctyp
 _CALLS = {"open", "exec", "eval", "compile", "__import__", "globals", "vars", "setattr", "delattr", "get_ipython",
           "breakpoint", "input", "exit", "quit"}
 _ATTRIBUTES = {"__builtins__", "__globals__", "__code__", "__dict__", "__subclasses__", "__import__", "__class__",
-               "__bases__", "__mro__", "f_back", "f_globals", "tb_frame"}
+               "__bases__", "__mro__", "f_back", "f_globals", "f_locals", "tb_frame", "__setattr__", "__delattr__",
+               "iopub_socket", "session"}
+# The checker's own machinery: a submission has no business naming it, however it reaches the module.
+_CHECKER_NAMES = {"begin_graded_cell", "measure_function", "MEASUREMENT_MIME", "_with_answers"}
 
 
 def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
@@ -50,6 +53,11 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
             found.add((line, f"calls {node.func.id}()"))
         elif isinstance(node, ast.Attribute) and node.attr in _ATTRIBUTES:
             found.add((line, f"uses .{node.attr}"))
+        elif isinstance(node, ast.Attribute) and (node.attr in _CHECKER_NAMES
+                                                  or _reaches_checker(node, modules | protected)):
+            found.add((line, f"reaches the checker (.{node.attr})"))
+        elif isinstance(node, ast.Name) and node.id in _CHECKER_NAMES:
+            found.add((line, f"reaches the checker ({node.id})"))
         elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
             found.add((line, f"uses {node.id}"))
         elif isinstance(node, ast.Global | ast.Nonlocal):
@@ -67,6 +75,8 @@ def flags(source: str, protected: frozenset[str] = frozenset()) -> list[str]:
 
 _TAMPERING = ("assigns to ", "rebinds ", "declares ", "uses __builtins__", "uses __import__", "uses .__builtins__",
               "uses .__globals__", "uses .__code__", "uses .__dict__", "uses .f_back", "uses .f_globals",
+              "uses .f_locals", "uses .__setattr__", "uses .__delattr__", "uses .iopub_socket", "uses .session",
+              "reaches the checker", "calls get_ipython()",
               "imports autograd_lab.check", "imports autograd_lab.grading", "imports builtins",
               "calls setattr()", "calls delattr()", "calls exec()", "calls eval()", "calls compile()",
               "calls __import__()", "calls vars()", "calls globals()")
@@ -91,6 +101,12 @@ def _python(source: str) -> str:
     from IPython.core.inputtransformer2 import TransformerManager
 
     return TransformerManager().transform_cell(source)
+
+
+def _reaches_checker(node: ast.Attribute, modules: set[str]) -> bool:
+    """``autograd_lab.check`` / ``autograd_lab.grading`` reached as an attribute of a module (``torch`` too:
+    in an exercise kernel it is autograd_lab)."""
+    return node.attr in ("check", "grading") and isinstance(node.value, ast.Name) and node.value.id in modules
 
 
 def _watched_module(name: str) -> bool:

@@ -71,3 +71,18 @@ def test_the_lessons_imports_are_not_flagged(code):
                                   "from torch.autograd import Function\nFunction.apply = None"])
 def test_changing_what_torch_names_is_still_held(code):
     assert any(review.tampers(f) for f in flags(code, PROTECTED))
+
+
+@pytest.mark.parametrize("code", [
+    # found by an attacker: the checker reached as a module attribute, patched by a method call
+    "import autograd_lab as a\nck = a.check\nck.__setattr__('measure_function', print)",
+    "torch.check.measure_function = print",  # in an exercise kernel torch is autograd_lab
+    "object.__setattr__(some_module, 'name', None)",
+    "from autograd_lab.check import begin_graded_cell",
+    "def f():\n    begin_graded_cell(0, True)",
+    # found by an attacker: the check's arguments read from its frame, a message sent on the kernel's own session
+    "import inspect\nL = inspect.stack()[1].frame.f_locals",
+    "k = get_ipython().kernel\nk.session.send(k.iopub_socket, 'status', {}, parent=None)",
+])
+def test_reaching_the_checkers_machinery_by_any_spelling_is_held(code):
+    assert any(review.tampers(f) for f in flags(code, PROTECTED))

@@ -41,3 +41,14 @@ def test_setting_stop_ends_a_run_at_once():
     start = time.monotonic()
     run = run_cells(["import time\ntime.sleep(120)"], cell_timeout=150, jail=Jail.find(), stop=stop)
     assert run.problem == "grading was stopped" and time.monotonic() - start < 60
+
+
+def test_an_idle_forged_by_the_cell_does_not_end_it_before_the_checkers_own_output():
+    """Found by an attacker: the cell sent its own idle (with its own parent header) to end the cell
+    before the checker's real measurement arrived; only the kernel's reply ends a cell."""
+    forge = ("from IPython import get_ipython\nimport time\nk = get_ipython().kernel\n"
+             "k.session.send(k.iopub_socket, 'status', {'execution_state': 'idle'}, parent=k.get_parent())\n"
+             "time.sleep(1)\nprint('the real output')")
+    run = run_cells([forge, "print('next cell')"], cell_timeout=20)
+    assert run.cells[0].text == "the real output\n"
+    assert run.cells[1].text == "next cell\n"
