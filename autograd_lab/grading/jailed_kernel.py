@@ -25,6 +25,7 @@ def enter(spec: dict, command: list[str]) -> None:
         for name in os.listdir(folder):
             if os.path.isfile(os.path.join(folder, name)):
                 os.chmod(os.path.join(folder, name), 0o644)  # the connection file
+        cap_shared_memory(spec["limits"]["RLIMIT_AS"])  # while still the namespace's root
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
@@ -32,6 +33,14 @@ def enter(spec: dict, command: list[str]) -> None:
         resource.setrlimit(getattr(resource, name), (value, value))
     os.closerange(3, spec["limits"]["RLIMIT_NOFILE"])  # bwrap's pipes stay outside
     os.execv(command[0], command)
+
+
+def cap_shared_memory(limit: int) -> None:
+    """System V shared memory is not counted in RLIMIT_AS: cap the jail's own IPC namespace at the same size."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    for name, value in (("shmmax", limit), ("shmall", limit // page), ("shmmni", 16)):
+        with open(f"/proc/sys/kernel/{name}", "w") as sysctl:
+            sysctl.write(str(value))
 
 
 if __name__ == "__main__":

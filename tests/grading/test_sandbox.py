@@ -52,3 +52,11 @@ def test_an_idle_forged_by_the_cell_does_not_end_it_before_the_checkers_own_outp
     run = run_cells([forge, "print('next cell')"], cell_timeout=20)
     assert run.cells[0].text == "the real output\n"
     assert run.cells[1].text == "next cell\n"
+
+
+def test_shared_memory_outside_the_address_space_is_capped_too():
+    # found by an attacker: 3 System V segments of 1 GB, attached, filled and detached, were not counted
+    grab = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            "print(libc.shmget(0, 3 << 30, 0o1600), libc.shmget(0, 1 << 20, 0o1600) >= 0)")
+    run = run_cells([grab], cell_timeout=20, memory_mb=1024, jail=Jail.find())
+    assert run.cells[0].text == "-1 True\n"  # 3 GB refused, 1 MB still fine
