@@ -12,6 +12,7 @@ from autograd_lab import _dtype
 from autograd_lab._creation import tensor, zeros_like
 from autograd_lab._grad_mode import enable_grad
 from autograd_lab._tensor import Tensor
+from autograd_lab.nn.modules.module import forget_grad
 
 __all__ = ["Optimizer"]
 
@@ -71,15 +72,7 @@ class Optimizer:
         """Forget the gradients before the next backward (they would add up): None, or zeros if asked."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        if p.grad.grad_fn is not None:  # a grad made with create_graph=True leaves its graph
-                            p.grad.detach_()
-                        else:
-                            p.grad.requires_grad_(False)
-                        p.grad.zero_()
+                forget_grad(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError

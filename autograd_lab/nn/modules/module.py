@@ -184,15 +184,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters (before the next backward)."""
         for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:  # a grad made with create_graph=True leaves its graph
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+            forget_grad(p, set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter: how to train only chosen layers."""
@@ -327,3 +319,17 @@ def _check_name(module: Module, name: Any, kind: str, registry: dict) -> None:
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if hasattr(module, name) and name not in registry:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def forget_grad(p: Tensor, set_to_none: bool = True) -> None:
+    """One parameter's ``zero_grad`` (Module's and Optimizer's): None, or zeros that keep no graph."""
+    if p.grad is None:
+        return
+    if set_to_none:
+        p.grad = None
+        return
+    if p.grad.grad_fn is not None:  # a grad made with create_graph=True leaves its graph
+        p.grad.detach_()
+    else:
+        p.grad.requires_grad_(False)
+    p.grad.zero_()
