@@ -279,16 +279,24 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, s
     return _unpack_nested(result, inputs_are_tuple, inputs_are_tuple)
 
 
+def _gradient_and_vector(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool, strict: bool,
+                         name: str) -> tuple[bool, tuple, tuple, Any, tuple]:
+    """What vhp and hvp both start from: the inputs, v checked against them, func's output and its gradient."""
+    inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    inputs = _differentiable_copies(inputs, create_graph)
+    v = _vector(v, inputs, inputs_are_tuple, create_graph, name, _OF_INPUT)
+    output = _scalar_output(func, inputs, name, strict)
+    gradient = _grad((output,), inputs, create_graph=True)
+    _require_grad(gradient, strict, _JACOBIAN_CONSTANT_IN_HESSIAN)
+    return inputs_are_tuple, inputs, v, output, gradient
+
+
 def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """(func(inputs), v^T H): a vjp of the gradient, two backward passes."""
     with _grad_mode.enable_grad():
-        inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _differentiable_copies(inputs, create_graph)
-        v = _vector(v, inputs, inputs_are_tuple, create_graph, "vhp", _OF_INPUT)
-        output = _scalar_output(func, inputs, "vhp", strict)
-        gradient = _grad((output,), inputs, create_graph=True)
-        _require_grad(gradient, strict, _JACOBIAN_CONSTANT_IN_HESSIAN)
+        inputs_are_tuple, inputs, v, output, gradient = _gradient_and_vector(func, inputs, v, create_graph, strict,
+                                                                             "vhp")
     with _grad_mode.set_grad_enabled(create_graph or _grad_mode.is_grad_enabled()):
         products = _zeros_for_none(_grad(gradient, inputs, v, create_graph), inputs, strict, create_graph,
                                    "The jacobian of the user-provided function is independent of input {i}. This is "
@@ -300,12 +308,8 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         strict: bool = False) -> tuple[Any, Any]:
     """(func(inputs), H v): the double-backward trick applied to the gradient (three backward passes)."""
     with _grad_mode.enable_grad():
-        inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _differentiable_copies(inputs, create_graph)
-        v = _vector(v, inputs, inputs_are_tuple, create_graph, "hvp", _OF_INPUT)
-        output = _scalar_output(func, inputs, "hvp", strict)
-        gradient = _grad((output,), inputs, create_graph=True)
-        _require_grad(gradient, strict, _JACOBIAN_CONSTANT_IN_HESSIAN)
+        inputs_are_tuple, inputs, v, output, gradient = _gradient_and_vector(func, inputs, v, create_graph, strict,
+                                                                             "hvp")
         u = tuple(zeros_like(x, requires_grad=True) for x in inputs)
         u_hessian = _grad(gradient, inputs, u, create_graph=True)
     with _grad_mode.set_grad_enabled(create_graph or _grad_mode.is_grad_enabled()):
