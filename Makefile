@@ -15,6 +15,8 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
+# JupyterLab's defaults for this venv: keep widget state on save, also when a student runs plain `jupyter lab`
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 PYTEST_WORKERS ?= 2
 
 .PHONY: lab test bench slides lint lessons exercises chromium clean
@@ -25,7 +27,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install --disable-pip-version-check -q -e ".[dev]"
 	touch $(STAMP)
 
-lab: $(STAMP)
+$(LAB_OVERRIDES): $(STAMP)
+	$(PY) -m autograd_lab.cli lab --write-overrides $@
+
+lab: $(STAMP) $(LAB_OVERRIDES)
 	$(PY) -m autograd_lab.cli lab
 
 # Browser tests need Chromium: install Debian's when we are root with apt, else they are skipped (and say so).
@@ -36,7 +41,7 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "NOTE: chromium is missing and cannot be installed here (need root + apt): browser tests will be skipped."; fi
 
-test: $(STAMP) chromium
+test: $(STAMP) $(LAB_OVERRIDES) chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbval lessons/

@@ -64,10 +64,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path.cwd(),
                         help="the course folder (with lessons/ and exercises/); default: here")
     parser.add_argument("--port", type=int, default=8888)
+    parser.add_argument("--write-overrides", type=Path, metavar="PATH",
+                        help="write these settings as JupyterLab's defaults into an overrides.json (merged into any "
+                             "there) and exit; `make` does it for the course's venv, so plain `jupyter lab` keeps "
+                             "widget state")
 
 
 def run(args: argparse.Namespace) -> int:
     """JupyterLab on the course (lessons/ and exercises/ only), with the first lesson open."""
+    if args.write_overrides:
+        return write_overrides(args.write_overrides)
     root = args.root.resolve()
     if not sorted((root / "lessons").glob("00_*.ipynb")):
         print(f"autograd-lab lab: no lessons/00_*.ipynb under {root} (run it from the course folder, or "
@@ -95,6 +101,21 @@ def prepare_lab(root: Path) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
     return build
+
+
+def write_overrides(path: Path) -> int:
+    """Merge LAB_SETTINGS into a JupyterLab ``overrides.json`` (keyed by plugin id, e.g. ``…-manager:plugin``)."""
+    try:
+        overrides = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError) as error:
+        print(f"autograd-lab lab: cannot read {path} ({error}); left it as it is", file=sys.stderr)
+        return 2
+    for relative, values in LAB_SETTINGS.items():
+        package, _, plugin = relative.removesuffix(".jupyterlab-settings").rpartition("/")
+        overrides.setdefault(f"{package}:{plugin}", {}).update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
+    return 0
 
 
 def lab_command(build: Path, port: int) -> list[str]:

@@ -65,7 +65,7 @@ def test_the_command_opens_lesson_00_in_the_course_with_no_calls_outside(course:
 
 
 def test_without_lessons_the_command_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert cli.run(argparse.Namespace(root=tmp_path, port=8899)) == 2
+    assert cli.run(argparse.Namespace(root=tmp_path, port=8899, write_overrides=None)) == 2
     assert "no lessons/00_*.ipynb" in capsys.readouterr().err
 
 
@@ -109,3 +109,72 @@ def test_the_student_sees_lesson_00_and_only_the_course_folders(lab_server: str,
     expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=SLOW)  # time for a toast to show
     expect(page.locator(".jp-Notification-Toast")).to_have_count(0)  # no "get Jupyter news?" prompt
     assert not page.errors, page.errors
+
+
+# ----- plain `jupyter lab` in the course's venv -----------------------------------------------------------------
+# `make` writes LAB_SETTINGS as the venv's JupyterLab defaults, so a student who starts `jupyter lab` themselves
+# (not `make lab`) still gets widget state saved with the notebook: a reopened lesson shows its stepper, not
+# "Error displaying widget: model not found".
+
+
+def test_the_overrides_are_merged_into_what_is_there(tmp_path: Path) -> None:
+    overrides = tmp_path / "settings" / "overrides.json"
+    overrides.parent.mkdir()
+    overrides.write_text('{"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}')
+    assert cli.write_overrides(overrides) == 0
+    assert json.loads(overrides.read_text()) == {
+        "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
+
+
+def test_an_unreadable_overrides_file_is_left_as_it_is(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    overrides = tmp_path / "overrides.json"
+    overrides.write_text("{not json")
+    assert cli.write_overrides(overrides) == 2
+    assert overrides.read_text() == "{not json"
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_make_writes_them_where_this_venvs_jupyterlab_reads_its_defaults() -> None:
+    from jupyterlab.commands import get_app_dir
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json" in makefile
+    assert Path(get_app_dir()) == Path(os.sys.prefix) / "share" / "jupyter" / "lab"
+
+
+def _save_state(app_settings: Path, tmp_path: Path) -> bool:
+    """Whether a plain `jupyter lab` (no user settings) has the widget manager save widget state: the schema's
+    default as the server serves it (overrides change that default), as no user setting overrides it."""
+    import urllib.request
+
+    port = _free_port()
+    command = [os.sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+               f"--LabApp.app_settings_dir={app_settings}", f"--LabApp.user_settings_dir={tmp_path / 'user'}",
+               f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root"]
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    log_path = tmp_path / "lab.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_up(server, url, log_path)
+            with urllib.request.urlopen(f"{url}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin") as r:
+                settings = json.load(r)
+            assert settings["settings"] == {}
+            return settings["schema"]["properties"]["saveState"]["default"]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_plain_jupyter_lab_saves_widget_state_with_the_overrides_and_not_without(tmp_path: Path) -> None:
+    with_them, without = tmp_path / "with" / "settings", tmp_path / "without" / "settings"
+    without.mkdir(parents=True)
+    assert cli.write_overrides(with_them / "overrides.json") == 0
+    assert _save_state(without, tmp_path / "without") is False  # JupyterLab's own default
+    assert _save_state(with_them, tmp_path / "with") is True
