@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from autograd_lab._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd import function, functional, grad_mode, graph
 from autograd_lab.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from autograd_lab.autograd.engine import backward, grad
 from autograd_lab.autograd.function import Function, FunctionCtx, once_differentiable
+from autograd_lab.autograd.grad_mode import enforce_grad_layout_policy
 from autograd_lab.autograd.gradcheck import gradcheck, gradgradcheck
 from autograd_lab.autograd.variable import Variable
 
 __all__ = [
-    "Function", "FunctionCtx", "Variable", "backward", "detect_anomaly", "enable_grad",
+    "Function", "FunctionCtx", "Variable", "backward", "detect_anomaly", "enable_grad", "enforce_grad_layout_policy",
     "function", "functional", "grad", "grad_mode", "gradcheck", "gradgradcheck", "graph",
     "is_grad_enabled", "no_grad",
     "once_differentiable", "set_detect_anomaly", "set_grad_enabled",
@@ -20,9 +23,9 @@ __all__ = [
 
 
 def _tensor_backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                     create_graph: bool = False) -> None:
-    """Compute d(self)/d(leaf) for every leaf, added into ``leaf.grad``."""
-    backward(self, gradient, retain_graph, create_graph)
+                     create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """Compute d(self)/d(leaf) for every leaf (or only for ``inputs``), added into ``.grad``."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 Tensor.backward = _tensor_backward  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import warnings
-from collections.abc import Generator, Sequence
+from collections.abc import Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import Tensor, is_expandable_to
-from autograd_lab.autograd import anomaly_mode
+from autograd_lab.autograd import anomaly_mode, graph
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
 
 Edge = tuple[Node | None, int]  # (node, which of its outputs); None where no gradient is needed
@@ -93,19 +93,25 @@ def _run_nodes(
     retain_graph: bool,
     create_graph: bool,
     inputs: Sequence[Edge] | None = None,
+    targets: set[Node] | None = None,
 ) -> Generator[tuple[Node, list[Tensor | None], list[Tensor | None]], None, list[Tensor | None]]:
     """The engine itself: after each node it yields (node, gradients received, gradients sent).
 
     With ``inputs`` (autograd.grad), the gradients arriving at those edges are
-    captured and returned instead of being accumulated into ``.grad``; nodes that
-    lead to no input are not run.
+    captured and returned instead of being accumulated into ``.grad``. With
+    ``targets`` (``backward(inputs=...)``), those nodes run and fill in ``.grad``.
+    Either way, nodes that lead to none of them are not run, nor their hooks.
     """
     root_nodes = list(dict.fromkeys(node for node, _ in roots))
     dependencies = _count_dependencies(root_nodes)
     captures: dict[Node, list[tuple[int, int]]] = {}
     for i, (node, nr) in enumerate(inputs or ()):
         captures.setdefault(node, []).append((nr, i))
-    needed = set() if inputs is None else _leading_to(root_nodes, dependencies, captures)
+    needed = None
+    if inputs is not None:
+        needed = _leading_to(root_nodes, dependencies, captures)
+    elif targets is not None:
+        needed = _leading_to(root_nodes, dependencies, targets) | targets
     captured: list[Tensor | None] = [None] * len(inputs or ())
 
     buffers: dict[Node, list[Tensor | None]] = {}
@@ -117,45 +123,52 @@ def _run_nodes(
         if node not in dependencies:
             heapq.heappush(ready, (-node._sequence_nr, next(pushes), node))
 
-    while ready:
-        node = heapq.heappop(ready)[2]
-        grads = buffers.pop(node)
-        previous = grad_mode._enabled
-        grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
-        try:
-            if node._hooks_by_output or node._retained:
-                _run_tensor_hooks(node, grads)
-            if node._pre_hooks:
-                grads = _run_pre_hooks(node, grads)
-            if captures:
-                for nr, i in captures.get(node, ()):
-                    captured[i] = grads[nr]
-                if node not in needed:
-                    continue
-            sent = list(node._run(grads) if not anomaly_mode._enabled else _run_in_anomaly_mode(node, grads))
-            edges = node.next_functions
-            if len(sent) != len(edges):
-                raise RuntimeError(f"invalid number of gradients - expected {len(edges)}, but got {len(sent)}")
-            if node._post_hooks:  # they see (and may replace) the gradients as fitted to the inputs
-                sent = _run_post_hooks(node, _fitted(node, sent), grads)
-            for i, (child, nr) in enumerate(edges):
-                if child is None:  # an input that needs no gradient
-                    sent[i] = None
-                    continue
-                grad = sent[i]
-                if grad is not None:
-                    shape, dtype = child._output_meta[nr]
-                    if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
-                        grad = sent[i] = _fit(node, i, grad, shape, dtype)
-                _add(buffers, child, nr, grad)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
-        finally:
-            grad_mode._enabled = previous
-        if not retain_graph:
-            node._release()
-        yield node, grads, sent
+    task = graph._GraphTask(root_nodes, dependencies, needed, captures)  # for register_multi_grad_hook
+    graph._graph_tasks.append(task)
+    try:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            grads = buffers.pop(node)
+            if needed is not None and node not in needed and node not in captures:
+                continue  # on no path to the inputs: PyTorch skips it, hooks included
+            previous = grad_mode._enabled
+            grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
+            try:
+                if node._hooks_by_output or node._retained:
+                    _run_tensor_hooks(node, grads)
+                if node._pre_hooks:
+                    grads = _run_pre_hooks(node, grads)
+                if captures:
+                    for nr, i in captures.get(node, ()):
+                        captured[i] = grads[nr]
+                    if node not in needed:
+                        continue
+                sent = list(node._run(grads) if not anomaly_mode._enabled else _run_in_anomaly_mode(node, grads))
+                edges = node.next_functions
+                if len(sent) != len(edges):
+                    raise RuntimeError(f"invalid number of gradients - expected {len(edges)}, but got {len(sent)}")
+                if node._post_hooks:  # they see (and may replace) the gradients as fitted to the inputs
+                    sent = _run_post_hooks(node, _fitted(node, sent), grads)
+                for i, (child, nr) in enumerate(edges):
+                    if child is None:  # an input that needs no gradient
+                        sent[i] = None
+                        continue
+                    grad = sent[i]
+                    if grad is not None:
+                        shape, dtype = child._output_meta[nr]
+                        if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
+                            grad = sent[i] = _fit(node, i, grad, shape, dtype)
+                    _add(buffers, child, nr, grad)
+                    dependencies[child] -= 1
+                    if dependencies[child] == 0:
+                        heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
+            finally:
+                grad_mode._enabled = previous
+            if not retain_graph:
+                node._release()
+            yield node, grads, sent
+    finally:
+        graph._graph_tasks.remove(task)
     return captured
 
 
@@ -175,8 +188,8 @@ def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
     return dependencies
 
 
-def _leading_to(roots: list[Node], dependencies: dict[Node, int], captures: dict[Node, list]) -> set[Node]:
-    """The nodes that must run for the captured gradients: those with a capture below them."""
+def _leading_to(roots: list[Node], dependencies: dict[Node, int], targets: Collection[Node]) -> set[Node]:
+    """The nodes that must run for the gradients of ``targets``: those with a target below them."""
     remaining = dict(dependencies)
     order, stack = [], [n for n in roots if n not in dependencies]
     while stack:  # Kahn's algorithm: parents before children
@@ -189,7 +202,7 @@ def _leading_to(roots: list[Node], dependencies: dict[Node, int], captures: dict
                     stack.append(child)
     needed: set[Node] = set()
     for node in reversed(order):
-        if any(c is not None and (c in needed or c in captures) for c, _ in node.next_functions):
+        if any(c is not None and (c in needed or c in targets) for c, _ in node.next_functions):
             needed.add(node)
     return needed
 
@@ -337,14 +350,19 @@ def backward(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     grad_variables: TensorOrTensors | None = None,
+    inputs: TensorOrTensors | dict[str, Tensor] | None = None,
 ) -> None:
-    """Add d(tensors)/d(leaf) to every leaf's ``.grad`` (``grad_variables``: the 0.3 name)."""
+    """Add d(tensors)/d(leaf) to every leaf's ``.grad`` (``grad_variables``: the 0.3 name).
+
+    With ``inputs``, only to theirs (a non-leaf input's ``.grad`` fills in too, as after ``retain_grad()``).
+    """
     if grad_variables is not None:
         warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
         if grad_tensors is not None:
             raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both passed to "
                                "`backward()`. Please only use `grad_tensors`.")
         grad_tensors = grad_variables
+    targets = None if inputs is None else _input_nodes(inputs)
     outputs = _tuple(tensors, 1)
     grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
     if retain_graph is None:
@@ -357,7 +375,28 @@ def backward(
                       "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
                       "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
                       stacklevel=3)
-    _run_to_end(_run_nodes(_roots(outputs), grads, retain_graph, create_graph))
+    _run_to_end(_run_nodes(_roots(outputs), grads, retain_graph, create_graph, targets=targets))
+
+
+def _input_nodes(inputs: TensorOrTensors | dict[str, Tensor]) -> set[Node]:
+    """The nodes ``backward(inputs=...)`` must reach; each input is asked to retain its grad (PyTorch's checks)."""
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    elif type(inputs) is dict:
+        inputs = tuple(inputs.values())
+    elif isinstance(inputs, Mapping):
+        raise TypeError(f"`inputs` argument to `backward()` must be a dict, not {type(inputs).__name__}. "
+                        "Other Mapping types are not supported.")
+    inputs = tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    nodes = set()
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
+        t.retain_grad()
+        nodes.add(edge_of(t)[0])
+    return nodes
 
 
 def grad(

@@ -5,7 +5,10 @@ a tensor must read the mode (``numpy()`` is refused only while grad mode is on),
 and this package is built on top of ``Tensor``.
 """
 
+from __future__ import annotations
+
 from autograd_lab._grad_mode import (
+    _GradModeContext,
     enable_grad,
     inference_mode,
     is_grad_enabled,
@@ -14,5 +17,22 @@ from autograd_lab._grad_mode import (
     set_grad_enabled,
 )
 
-__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
-           "set_grad_enabled"]
+__all__ = ["enable_grad", "enforce_grad_layout_policy", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "no_grad", "set_grad_enabled"]
+
+
+class enforce_grad_layout_policy(_GradModeContext):  # noqa: N801
+    """PyTorch: whether a leaf's accumulated ``.grad`` must have the leaf's strides (its memory layout).
+    autograd_lab's tensors have no strides to enforce or relax: the same calls work and change nothing."""
+
+    def __init__(self, enable: bool = True) -> None:
+        self.mode = enable
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def clone(self) -> enforce_grad_layout_policy:
+        return enforce_grad_layout_policy(self.mode)

@@ -10,20 +10,26 @@ for your own notes, and two kinds of hooks the engine calls around it:
 
 ``saved_tensors_hooks(pack, unpack)`` changes how tensors saved for backward are kept:
 ``pack`` runs when a tensor is saved, ``unpack`` when backward reads it back.
+``register_multi_grad_hook(tensors, fn)`` calls ``fn`` once per backward pass, when the
+gradients of all of ``tensors`` that this pass computes have arrived.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import weakref
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
+from autograd_lab._grad_mode import enable_grad
 from autograd_lab.utils.hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from autograd_lab._tensor import Tensor
 
-__all__ = ["Node", "disable_saved_tensors_hooks", "increment_version", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["Node", "allow_mutation_on_saved_tensors", "disable_saved_tensors_hooks", "increment_version",
+           "region_activation_memory_budget", "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks"]
 
 GradHook = Callable[[tuple, tuple], Any]
 PreHook = Callable[[tuple], Any]
@@ -142,3 +148,167 @@ class disable_saved_tensors_hooks:  # noqa: N801
     def __exit__(self, *exc: object) -> None:
         global _saved_hooks_disabled
         _saved_hooks_disabled = self._previous
+
+
+# ----- changing a tensor saved for backward ---------------------------------------------------------
+_allow_mutation_on_saved_tensors_enabled = False
+
+
+class _SavedCopy:
+    """A tensor saved for backward inside allow_mutation_on_saved_tensors(): the tensor, its version then,
+    and a copy of its values then (for backward, should the tensor be changed in place meanwhile)."""
+
+    __slots__ = ("copy", "tensor", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor, self.version, self.copy = tensor, tensor._version, tensor.detach().clone()
+
+
+class _AllowMutationOnSavedContext:
+    """What allow_mutation_on_saved_tensors() yields: the tensors saved inside it (forgotten on exit)."""
+
+    def __init__(self) -> None:
+        self.saved: set[_SavedCopy] = set()
+
+    def pack_hook(self, tensor: Tensor) -> _SavedCopy:
+        saved = _SavedCopy(tensor)
+        self.saved.add(saved)
+        return saved
+
+    def unpack_hook(self, saved: _SavedCopy) -> Tensor:
+        if not _allow_mutation_on_saved_tensors_enabled or saved not in self.saved:
+            raise AssertionError("Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+                                 "in which the graph was originally recorded.")
+        return saved.tensor if saved.tensor._version == saved.version else saved.copy
+
+    def clear(self) -> None:
+        self.saved.clear()
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors() -> Iterator[_AllowMutationOnSavedContext]:
+    """Inside, a tensor saved for backward may be changed in place: backward uses its values from when it was
+    saved (outside, backward refuses: "modified by an inplace operation"). Run forward and backward inside.
+
+    PyTorch copies a saved tensor only when an in-place op is about to change it; here every tensor saved
+    inside is copied when saved (simpler, at the cost of memory), and the copy is used only if it changed.
+    """
+    global _allow_mutation_on_saved_tensors_enabled
+    if _allow_mutation_on_saved_tensors_enabled:
+        raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+    ctx = _AllowMutationOnSavedContext()
+    with saved_tensors_hooks(ctx.pack_hook, ctx.unpack_hook):
+        _allow_mutation_on_saved_tensors_enabled = True
+        try:
+            yield ctx
+        finally:
+            ctx.clear()
+            _allow_mutation_on_saved_tensors_enabled = False
+
+
+def region_activation_memory_budget(budget: float) -> contextlib.AbstractContextManager[None]:
+    """PyTorch: how many activations torch.compile may keep for backward in a region. There is no
+    torch.compile here, so, as in PyTorch outside a compiled region, it refuses."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)):
+        raise TypeError(f"torch.autograd.graph.region_activation_memory_budget: expects a float, got "
+                        f"{type(budget).__name__}")
+    if not 0.0 <= budget <= 1.0:
+        raise ValueError(f"torch.autograd.graph.region_activation_memory_budget: must be in [0, 1], got {budget}")
+    raise RuntimeError("torch.autograd.graph.region_activation_memory_budget can only be used inside a "
+                       "torch.compile region; it has no effect in eager mode.")
+
+
+# ----- hooks on several tensors at once -----------------------------------------------------------
+class _GraphTask:
+    """One backward() or autograd.grad() call while it runs: the nodes it reaches, and which of them run."""
+
+    __slots__ = ("__weakref__", "captures", "needed", "reached", "roots")
+
+    def __init__(self, roots: list[Node], reached: Collection[Node], needed: Collection[Node] | None,
+                 captures: Collection[Node]) -> None:
+        self.roots, self.reached, self.needed, self.captures = roots, reached, needed, captures
+
+    def will_execute(self, node: Node) -> bool:
+        """True if this pass runs ``node`` (it is reached, and on a path to the ``inputs=`` if any were given)."""
+        if node not in self.reached and node not in self.roots:
+            return False
+        return self.needed is None or node in self.needed or node in self.captures
+
+
+_graph_tasks: list[_GraphTask] = []  # the backward passes running now, innermost last (the engine keeps it)
+
+
+def _current_graph_task() -> _GraphTask:
+    if not _graph_tasks:
+        raise AssertionError("expected this hook to be called inside a backward call")
+    return _graph_tasks[-1]
+
+
+def _get_grad_fn_or_grad_acc(t: Tensor) -> Node:
+    """The node that receives ``t``'s gradient: its grad_fn, or for a leaf its AccumulateGrad."""
+    if t.requires_grad and t.grad_fn is None:
+        with enable_grad():  # a view of a leaf points at the leaf's AccumulateGrad
+            return t.view_as(t).grad_fn.next_functions[0][0]
+    if t.grad_fn is None:
+        raise AssertionError("Expected gradient function to be set")
+    return t.grad_fn
+
+
+class _MultiHandle(RemovableHandle):
+    """What register_multi_grad_hook returns: ``remove()`` removes the hook from every tensor."""
+
+    def __init__(self, handles: tuple[RemovableHandle, ...]) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], None], *,
+                             mode: Literal["all", "any"] = "all") -> RemovableHandle:
+    """Call ``fn`` once per backward pass, from hooks on each of ``tensors``.
+
+    ``mode="all"``: once the gradients of every tensor this pass reaches have arrived, with the list of
+    them (None for a tensor this pass leaves out, e.g. not on the way to ``backward(inputs=...)``).
+    ``mode="any"``: with the first of their gradients to arrive.
+    """
+    supported_modes = ("all", "any")
+    if mode not in supported_modes:
+        raise ValueError(f"Expects mode to be one of {supported_modes} but got {mode}")
+    if mode == "any":
+        first_only = _first_grad_only(fn)
+        return _MultiHandle(tuple(t.register_hook(first_only) for t in tensors if t.requires_grad))
+    nodes = [_get_grad_fn_or_grad_acc(t) for t in tensors]
+    # per backward pass (weakly: a pass that ends without all its gradients is forgotten with it)
+    expected: weakref.WeakKeyDictionary[_GraphTask, int] = weakref.WeakKeyDictionary()  # gradients still to come
+    buffers: weakref.WeakKeyDictionary[_GraphTask, list[Tensor | None]] = weakref.WeakKeyDictionary()
+
+    def hook_for(i: int) -> Callable[[Tensor], None]:
+        def inner_hook(grad: Tensor) -> None:
+            task = _current_graph_task()
+            if task not in expected:  # the first gradient of this pass: count the ones that will come
+                expected[task] = sum(task.will_execute(node) for node in nodes)
+                buffers[task] = [None] * len(nodes)
+            buffers[task][i] = grad
+            expected[task] -= 1
+            if expected[task] == 0:
+                del expected[task]
+                fn(buffers.pop(task))
+        return inner_hook
+
+    return _MultiHandle(tuple(t.register_hook(hook_for(i)) for i, t in enumerate(tensors)))
+
+
+def _first_grad_only(fn: Callable[[Tensor], None]) -> Callable[[Tensor], None]:
+    """A tensor hook that calls ``fn`` with the first gradient of each backward pass, and ignores the others."""
+    seen: weakref.WeakSet[_GraphTask] = weakref.WeakSet()
+
+    @functools.wraps(fn)
+    def wrapped_fn(grad: Tensor) -> None:
+        task = _current_graph_task()
+        if task not in seen:
+            seen.add(task)
+            fn(grad)
+
+    return wrapped_fn

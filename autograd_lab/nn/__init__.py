@@ -22,8 +22,9 @@ from autograd_lab.nn.modules import (
     Softmax,
     Tanh,
 )
+from autograd_lab.nn.parallel import DataParallel
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
-           "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential",
-           "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "DataParallel", "Flatten", "Identity", "L1Loss",
+           "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
+           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]
