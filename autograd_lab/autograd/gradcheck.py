@@ -2,8 +2,14 @@
 
 For every input element, nudge it by ±eps and watch the outputs move: that is
 the numerical Jacobian. Then ask backward for one row at a time: the analytical
-Jacobian. They must agree (``allclose`` with ``atol``/``rtol``). Use float64:
-in float32 the finite differences are too noisy to tell a bug from rounding.
+Jacobian (twice: the same question must get the same answer). They must agree
+(``allclose`` with ``atol``/``rtol``). Two more questions follow, as in PyTorch:
+a zero grad_output must give zero gradients (backward multiplies by it), and so
+must a missing one (backward copes with "no gradient here"). Use float64: in
+float32 the finite differences are too noisy to tell a bug from rounding.
+
+The checks run in PyTorch's order, with as many calls of ``func`` and of its
+backward, so what a student's forward or backward prints shows up as often.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.engine import grad
+from autograd_lab.autograd.function import Function
 
 
 class GradcheckError(RuntimeError):
@@ -34,25 +41,24 @@ def _tensor_outputs(outputs: tuple) -> list[Tensor]:
     return [o for o in outputs if isinstance(o, Tensor)]
 
 
-def _numerical_jacobian(func: Callable, inputs: tuple, i: int, outputs: list[Tensor], eps: float,
-                        pick: Callable[[tuple], list[Tensor]] = _differentiable_outputs) -> list[np.ndarray]:
-    """d(outputs)/d(inputs[i]) by central differences; one (input numel × output numel) matrix per output.
-
-    ``pick`` chooses, among what ``func`` returns, the ``outputs`` to differentiate.
-    """
-    x = inputs[i]._data  # nudged in place, behind autograd's back (no version bump)
-    columns: list[list[np.ndarray]] = [[] for _ in outputs]
-    for j in range(x.size):
-        original = x.flat[j]
-        x.flat[j] = original - eps  # in the input's own dtype: in float32 this rounding is the noise
-        # flatten() copies: an output that is a view of x would change when x is nudged again
-        minus = [o._data.flatten() for o in pick(_as_tuple(func(*inputs)))]
-        x.flat[j] = original + eps
-        plus = [o._data.flatten() for o in pick(_as_tuple(func(*inputs)))]
-        x.flat[j] = original
-        for k in range(len(outputs)):
-            columns[k].append((plus[k] - minus[k]) / (2 * eps))
-    return [np.array(c, dtype=o._data.dtype).reshape(x.size, o.numel()) for c, o in zip(columns, outputs)]
+def _numerical_jacobians(func: Callable, inputs: tuple, diff: list[int], eps: float) -> list[list[np.ndarray]]:
+    """d(outputs)/d(inputs[i]) by central differences, for each i in ``diff``: per input, one
+    (input numel × output numel) matrix per tensor output of ``func`` (two calls of func per element)."""
+    jacobians = []
+    for i in diff:
+        x = inputs[i]._data  # nudged in place, behind autograd's back (no version bump)
+        columns: list[list[np.ndarray]] = []
+        for j in range(x.size):
+            original = x.flat[j]
+            x.flat[j] = original - eps  # in the input's own dtype: in float32 this rounding is the noise
+            # flatten() copies: an output that is a view of x would change when x is nudged again
+            minus = [o._data.flatten() for o in _tensor_outputs(_as_tuple(func(*inputs)))]
+            x.flat[j] = original + eps
+            plus = [o._data.flatten() for o in _tensor_outputs(_as_tuple(func(*inputs)))]
+            x.flat[j] = original
+            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+        jacobians.append([np.array(c, dtype=c[0].dtype).reshape(x.size, c[0].size) for c in zip(*columns)])
+    return jacobians
 
 
 def _analytical_jacobian(inputs: tuple, diff: list[int], output: Tensor) -> list[np.ndarray]:
@@ -68,37 +74,55 @@ def _analytical_jacobian(inputs: tuple, diff: list[int], output: Tensor) -> list
     return rows
 
 
-def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0) -> bool:
-    """True if ``func``'s backward matches finite differences for every input that requires grad."""
-    inputs = _as_tuple(inputs)
+def _reentrant_jacobian(inputs: tuple, diff: list[int], output: Tensor, nondet_tol: float) -> list[np.ndarray]:
+    """The analytical Jacobian, asked twice: backward must give the same answer again."""
+    first = _analytical_jacobian(inputs, diff, output)
+    again = _analytical_jacobian(inputs, diff, output)
+    if any(a.size and np.abs(a - b).max() > nondet_tol for a, b in zip(first, again)):
+        raise GradcheckError("Backward is not reentrant, i.e., running backward with same input and grad_output "
+                             "multiple times gives different values, although analytical gradient matches numerical "
+                             f"gradient.The tolerance for nondeterminism was {nondet_tol}.")
+    return first
+
+
+def _check_inputs(inputs: tuple) -> list[int]:
+    """The positions of the inputs to differentiate (PyTorch's warning for those not in float64)."""
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     for i in diff:
         if inputs[i].dtype.name != "float64":
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
                           "This check will likely fail if all the inputs are not of double precision floating point "
-                          "or complex. ", UserWarning, stacklevel=2)
+                          "or complex. ", UserWarning, stacklevel=3)
     if not diff:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
                          "requires_grad=True.")
-    returned = _as_tuple(func(*inputs))
-    outputs = _differentiable_outputs(returned)
+    return diff
+
+
+def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True) -> bool:
+    """True if ``func``'s backward matches finite differences for every input that requires grad."""
+    inputs = _as_tuple(inputs)
+    diff = _check_inputs(inputs)
     try:
-        if not outputs:  # nothing to ask backward about: then the function must not depend on its inputs
-            _check_no_differentiable_outputs(func, inputs, diff, _tensor_outputs(returned), eps)
+        returned = _as_tuple(func(*inputs))
+        outputs = _differentiable_outputs(returned)
+        numerical = _numerical_jacobians(func, inputs, diff, eps)
+        # nothing to ask backward about: then the function must not depend on its inputs
+        if not outputs and any(np.count_nonzero(j) for per_input in numerical for j in per_input):
+            raise GradcheckError("Numerical gradient for function expected to be zero")
+        differentiable = [k for k, o in enumerate(_tensor_outputs(returned)) if o.requires_grad]
         for k, out in enumerate(outputs):
-            analytical = _analytical_jacobian(inputs, diff, out)
-            again = _analytical_jacobian(inputs, diff, out)
+            analytical = _reentrant_jacobian(inputs, diff, out, nondet_tol)
             for n, i in enumerate(diff):
-                numerical = _numerical_jacobian(func, inputs, i, outputs, eps)[k]
-                if not np.allclose(analytical[n], numerical, rtol=rtol, atol=atol):
+                expected = numerical[n][differentiable[k]]
+                if not np.allclose(analytical[n], expected, rtol=rtol, atol=atol):
                     raise GradcheckError(f"Jacobian mismatch for output {k:d} with respect to input {i:d},\n"
-                                         f"numerical:{Tensor(numerical)}\nanalytical:{Tensor(analytical[n])}\n")
-                if np.abs(analytical[n] - again[n]).max(initial=0) > nondet_tol:
-                    raise GradcheckError("Backward is not reentrant, i.e., running backward with same input and "
-                                         "grad_output multiple times gives different values, although analytical "
-                                         f"gradient matches numerical gradient.The tolerance for nondeterminism was "
-                                         f"{nondet_tol}.")
+                                         f"numerical:{Tensor(expected)}\nanalytical:{Tensor(analytical[n])}\n")
+        _check_backward_multiplies_by_grad_output(outputs, [inputs[i] for i in diff])
+        if check_undefined_grad:
+            _check_undefined_grad_outputs(func, inputs, [inputs[i] for i in diff], len(outputs))
     except GradcheckError:
         if raise_exception:
             raise
@@ -106,23 +130,70 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     return True
 
 
-def _check_no_differentiable_outputs(func: Callable, inputs: tuple, diff: list[int], outputs: list[Tensor],
-                                     eps: float) -> None:
-    """No output requires grad (e.g. a ``.detach()`` at the end): passing would be vacuous, unless the
-    outputs really do not move when the inputs do."""
-    for i in diff:
-        for jacobian in _numerical_jacobian(func, inputs, i, outputs, eps, pick=_tensor_outputs):
-            if np.count_nonzero(jacobian):
-                raise GradcheckError("Numerical gradient for function expected to be zero")
+def _check_backward_multiplies_by_grad_output(outputs: list[Tensor], wrt: list[Tensor]) -> None:
+    """A zero grad_output must give zero gradients, of each input's dtype and shape."""
+    zeros = [Tensor(np.zeros_like(o._data)) for o in outputs]
+    for g, x in zip(grad(outputs, wrt, zeros, allow_unused=True), wrt):
+        if g is None:
+            continue
+        if np.count_nonzero(g._data):
+            raise GradcheckError("backward not multiplied by grad_output")
+        if g.dtype != x.dtype:
+            raise GradcheckError("grad is incorrect type")
+        if g.shape != x.shape:
+            raise GradcheckError("grad is incorrect size")
+
+
+class _UndefinedGrad(Function):
+    """Passes its input on; its backward says "no gradient" (None), as PyTorch's UndefinedGrad node does."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        return x
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> None:
+        return None
+
+
+_UNDEFINED_GRAD_HELP = ('Please look at "Notes about undefined output gradients" in "tools/autograd/'
+                        'derivatives.yaml"')
+
+
+def _check_undefined_grad_outputs(func: Callable, inputs: tuple, wrt: list[Tensor], n_outputs: int) -> None:
+    """Backward must cope with outputs that get no gradient at all: every gradient then None or zero.
+    All outputs without one first; with several outputs, then each one alone (func runs again each time)."""
+    cases = [[_UndefinedGrad.apply(o) for o in _differentiable_outputs(_as_tuple(func(*inputs)))]]
+    if len(cases[0]) > 1:
+        for k in range(n_outputs):
+            outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+            cases.append([_UndefinedGrad.apply(o) if j == k else o for j, o in enumerate(outputs)])
+    for outputs in cases:
+        try:
+            grads = grad(outputs, wrt, [Tensor(np.zeros_like(o._data)) for o in outputs], allow_unused=True)
+        except RuntimeError as error:
+            _warn_undefined_grad_check_is_new()
+            raise GradcheckError(f"Expected backward function to handle undefined output grads. "
+                                 f"{_UNDEFINED_GRAD_HELP}") from error
+        if any(g is not None and np.count_nonzero(g._data) for g in grads):
+            _warn_undefined_grad_check_is_new()
+            raise GradcheckError("Expected all input grads to be undefined or zero when all output grads are "
+                                 f"undefined or zero. {_UNDEFINED_GRAD_HELP}")
+
+
+def _warn_undefined_grad_check_is_new() -> None:
+    warnings.warn("Backwards compatibility: New undefined gradient support checking feature is enabled by default, "
+                  "but it may break existing callers of this function. If this is true for you, you can call this "
+                  'function with "check_undefined_grad=False" to disable the feature', UserWarning, stacklevel=4)
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], grad_outputs: Any = None, *,
                   eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-                  nondet_tol: float = 0.0) -> bool:
+                  nondet_tol: float = 0.0, check_undefined_grad: bool = True) -> bool:
     """gradcheck of the backward pass itself: checks second derivatives (needs create_graph support)."""
     inputs = _as_tuple(inputs)
-    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
     if grad_outputs is None:  # random vectors in [-1, 1], as PyTorch's make_tensor(low=-1, high=1)
+        outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
         rng = np.random.default_rng(0)
         grad_outputs = tuple(Tensor(rng.uniform(-1, 1, o._data.shape).astype(o._data.dtype), requires_grad=True)
                              for o in outputs)
@@ -137,4 +208,4 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], grad
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol)
+                     raise_exception=raise_exception, nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad)
