@@ -19,6 +19,7 @@ import numpy as np
 
 from autograd_lab import _device, _dtype, _grad_mode
 from autograd_lab._tensor_str import tensor_repr
+from autograd_lab._torch_warnings import triggered_at, warn_once
 from autograd_lab.utils.hooks import RemovableHandle
 
 
@@ -76,6 +77,7 @@ _NON_LEAF_GRAD_WARNING = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+    + triggered_at("build/aten/src/ATen/core/TensorBody.h:493")
 )
 
 
@@ -360,10 +362,11 @@ class Tensor:
         return self._data.tolist()
 
     def _scalar(self, kind: str) -> float | int | bool:
-        """The one value, for float()/int()/bool(); warns like PyTorch when it requires grad."""
-        if self._requires_grad and kind != "bool":
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+        """The one value, for float()/int()/bool(); float() warns like PyTorch (once) when it requires grad."""
+        if self._requires_grad and kind == "float":
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first."
+                      + triggered_at("torch/csrc/autograd/generated/python_variable_methods.cpp:822"), stacklevel=3)
         if self._data.size != 1:
             if kind == "bool":
                 raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")

@@ -17,6 +17,7 @@ from autograd_lab._ops.indexing import Index, IndexAdd, check_index_add, numpy_k
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd.function import Function, _check_inplace, op_name
 
 
@@ -337,7 +338,8 @@ def with_out(function: Any) -> Any:
                               f"which does not match the required output shape {list(result.shape)}. This behavior "
                               "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
                               "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
-                              "to zero elements with t.resize_(0).", UserWarning, stacklevel=2)
+                              "to zero elements with t.resize_(0)."
+                              + triggered_at("aten/src/ATen/native/Resize.cpp:30"), UserWarning, stacklevel=2)
             out._data = np.empty(result.shape, out._data.dtype)
         _write(out, result._data)
         return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from autograd_lab._ops.operands import reduced_dims, view_of
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
+from autograd_lab._torch_warnings import triggered_at, warn_once
 from autograd_lab.autograd.function import Function
 
 
@@ -224,13 +224,13 @@ def _t(self: Tensor) -> Tensor:
 
 def _T(self: Tensor) -> Tensor:  # noqa: N802
     if self.ndim == 0:
-        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
-                      UserWarning, stacklevel=2)
+        warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+                  + triggered_at("aten/src/ATen/native/TensorShape.cpp:4321"), stacklevel=2)
     elif self.ndim != 2:
-        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
-                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
-                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
-                      "tensor.", UserWarning, stacklevel=2)
+        warn_once("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                  "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                  "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                  "tensor." + triggered_at("aten/src/ATen/native/TensorShape.cpp:4314"), stacklevel=2)
     return Permute.apply(self, tuple(range(self.ndim - 1, -1, -1)))
 
 

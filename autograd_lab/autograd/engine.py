@@ -28,6 +28,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import Tensor, is_expandable_to
+from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd import anomaly_mode, graph
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
 
@@ -373,7 +374,8 @@ def backward(
         warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
                       "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
                       "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
-                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      "of your parameters to None after use to break the cycle and avoid the leak."
+                      + triggered_at("torch/csrc/autograd/engine.cpp:1307"), UserWarning,
                       stacklevel=3)
     _run_to_end(_run_nodes(_roots(outputs), grads, retain_graph, create_graph, targets=targets))
 
