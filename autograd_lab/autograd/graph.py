@@ -10,8 +10,9 @@ for your own notes, and two kinds of hooks the engine calls around it:
 
 ``saved_tensors_hooks(pack, unpack)`` changes how tensors saved for backward are kept:
 ``pack`` runs when a tensor is saved, ``unpack`` when backward reads it back.
-``register_multi_grad_hook(tensors, fn)`` calls ``fn`` once per backward pass, when the
-gradients of all of ``tensors`` that this pass computes have arrived.
+``allow_mutation_on_saved_tensors()`` lets an in-place op change a saved tensor (backward
+uses the values saved). ``register_multi_grad_hook(tensors, fn)`` calls ``fn`` once per
+backward pass, when the gradients of all of ``tensors`` that this pass computes have arrived.
 """
 
 from __future__ import annotations
