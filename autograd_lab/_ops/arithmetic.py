@@ -9,10 +9,20 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._creation import zeros_like
+from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.pointwise import log, where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
+
+
+def _plus_scaled(x: np.ndarray, y: np.ndarray, alpha: Number) -> np.ndarray:
+    """x + alpha * y as PyTorch's CPU kernel computes it for floats: one fused multiply-add (a single
+    rounding, with alpha rounded to the dtype first), so that ``p.add_(grad, alpha=-lr)`` matches it."""
+    if x.dtype.kind != "f" or y.dtype != x.dtype:
+        return x + alpha * y
+    y, x = np.broadcast_arrays(y, x)
+    return fma32(y, np.float32(alpha), x) if x.dtype == np.float32 else fma64(y, float(alpha), x)
 
 
 class Add(Function):
@@ -25,7 +35,7 @@ class Add(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
         ctx.alpha = alpha
         x, y = arrays(a, b)
-        return Tensor(x + y if alpha == 1 else x + alpha * y)
+        return Tensor(x + y if alpha == 1 else _plus_scaled(x, y, alpha))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -42,7 +52,7 @@ class Sub(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
         ctx.alpha = alpha
         x, y = arrays(a, b)
-        return Tensor(x - y if alpha == 1 else x - alpha * y)
+        return Tensor(x - y if alpha == 1 else _plus_scaled(x, y, -alpha))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -140,7 +150,13 @@ class Reciprocal(Function):
 
 
 class Pow(Function):
-    """out = a ** p for a number p.   d/da = p * a**(p-1)."""
+    """out = a ** p for a number p.   d/da = p * a**(p-1).
+
+    Float powers are computed as PyTorch's CPU kernel does, so results match it bit for bit:
+    x**2 is x*x, x**3 is x*x*x, x**-2 is 1/(x*x), x**-1 is 1/x, x**0.5 is sqrt(x), x**-0.5 is
+    1/sqrt(x). Other exponents are rounded once from float64 (PyTorch uses SLEEF's powf there:
+    about 2% of float32 results differ in the last bit).
+    """
 
     node_name = "PowBackward0"
     saved_as: ClassVar = {"self": 0, "exponent": "p"}
@@ -153,7 +169,9 @@ class Pow(Function):
         if a._data.dtype.kind in "iu" and isinstance(p, int) and p < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         x = a._data if a._data.dtype.kind == "f" or isinstance(p, int) else floating(a)
-        return Tensor(np.power(x, np.asarray(p, dtype=x.dtype)))
+        if x.dtype.kind != "f":
+            return Tensor(np.power(x, np.asarray(p, dtype=x.dtype)))
+        return Tensor(_float_power(x, p))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -161,6 +179,28 @@ class Pow(Function):
         if ctx.p == 0:
             return zeros_like(a), None
         return grad * MulScalar.apply(a ** (ctx.p - 1), ctx.p), None  # PyTorch's formula, node for node
+
+
+def _float_power(x: np.ndarray, p: Number) -> np.ndarray:
+    """x ** p for a float array, with PyTorch's special cases (see Pow)."""
+    one = x.dtype.type(1)
+    if p == 0:
+        return np.ones_like(x)
+    if p == 1:
+        return x.copy()
+    if p == 2:
+        return x * x
+    if p == 3:
+        return x * x * x
+    if p == -1:
+        return one / x
+    if p == -2:
+        return one / (x * x)
+    if p == 0.5:
+        return np.sqrt(x)
+    if p == -0.5:
+        return one / np.sqrt(x)
+    return np.power(x.astype(np.float64), float(p)).astype(x.dtype)
 
 
 class MulScalar(Function):

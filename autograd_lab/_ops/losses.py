@@ -12,6 +12,7 @@ from autograd_lab import _dtype
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays, ieee_silent, type_name
 from autograd_lab._ops.pointwise import where
+from autograd_lab._ops.reductions import _add_up
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
@@ -175,7 +176,11 @@ class NllLoss(Function):
 
 
 class MseLoss(Function):
-    """out = mean((a - b)**2).   d/da = 2 (a - b) / n,  d/db = -2 (a - b) / n."""
+    """out = mean((a - b)**2).   d/da = 2 (a - b) / n,  d/db = -2 (a - b) / n.
+
+    In PyTorch's order, so float32 losses match it bit for bit: d = a - b, d * d, then the sum
+    (``_cascade_sum``) and one division by n; the gradient is (2/n * (a - b)) * grad.
+    """
 
     node_name = "MseLossBackward0"
     saved_as: ClassVar = {"reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1}
@@ -186,18 +191,20 @@ class MseLoss(Function):
         ctx.save_for_backward(a, b)
         ctx.reduction = reduction
         x, y = arrays(a, b)
-        squared = (x - y) ** 2
+        diff = x - y
+        squared = diff * diff
         ctx.count = squared.size
         if reduction == "none":
             return Tensor(squared)
-        return Tensor(squared.mean(dtype=squared.dtype) if reduction == "mean" else squared.sum(dtype=squared.dtype))
+        total = _add_up(squared, tuple(range(squared.ndim)), False)
+        return Tensor(np.true_divide(total, squared.size, dtype=total.dtype) if reduction == "mean" else total)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         a, b = ctx.saved_tensors
         need_a, need_b, _ = ctx.needs_input_grad
-        scale = 2 / ctx.count if ctx.reduction == "mean" else 2
-        diff = (a - b) * grad * scale
+        scale = 2 / ctx.count if ctx.reduction == "mean" else 2.0  # (a Python float: rounded once to the dtype)
+        diff = ((a - b) * scale) * grad
         return (diff if need_a else None), (-diff if need_b else None), None
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._ops._cascade_sum import torch_sum
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import reduced_dims
 from autograd_lab._ops.pointwise import Maximum, where
@@ -27,8 +28,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        x = a._data
-        return Tensor(np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else x.dtype))
+        return Tensor(_add_up(a._data, dims, keepdim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -42,6 +42,14 @@ class SumAll(Sum):
     saved_as: ClassVar = {"self_sym_sizes": "shape"}
 
 
+def _add_up(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
+    """The sum over ``dims``: floats added in PyTorch's order (so results match it bit for bit), the rest with
+    NumPy (integers and bools sum exactly, into int64)."""
+    if x.dtype.kind == "f" and x.itemsize >= 4 and len(set(dims)) == len(dims):
+        return torch_sum(x, tuple(sorted(dims)), keepdim)
+    return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else x.dtype)
+
+
 def _unreduce(grad: Tensor, shape: Size, dims: tuple[int, ...], keepdim: bool) -> Tensor:
     """Spread a reduced gradient back over the reduced dimensions (unsqueezed one by one, as PyTorch does)."""
     if not keepdim and grad.ndim > 0:
@@ -51,7 +59,10 @@ def _unreduce(grad: Tensor, shape: Size, dims: tuple[int, ...], keepdim: bool) -
 
 
 class Mean(Function):
-    """out = mean of a over ``dims``.   d/da = 1/n for each of the n averaged elements."""
+    """out = mean of a over ``dims``.   d/da = 1/n for each of the n averaged elements.
+
+    Computed as PyTorch's CPU kernel does: the sum, then one division by n (not a running mean).
+    """
 
     node_name = "MeanBackward1"
     saved_as: ClassVar = {"dim": "dims", "keepdim": "keepdim", "self_sym_numel": lambda ctx: math.prod(ctx.shape),
@@ -64,7 +75,7 @@ class Mean(Function):
                                f"point or complex dtype. Got: {a.dtype._scalar_name}")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = math.prod(a.shape[d] for d in dims)
-        return Tensor(np.mean(a._data, axis=dims, keepdims=keepdim, dtype=a._data.dtype))
+        return Tensor(np.true_divide(_add_up(a._data, dims, keepdim), ctx.count, dtype=a._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
