@@ -30,6 +30,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from autograd_lab.grading.jail import Jail, JailError
 from autograd_lab.grading.notebook import Check, Exercise, NotebookError, ProgramCell, read_notebook
 from autograd_lab.grading.reports import write_reports
 from autograd_lab.grading.results import CheckOutcome, StudentResult
-from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB, CellRun, SandboxRun, run_cells
+from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB, CellRun, SandboxRun, Worker
 
 INTERRUPTED = "the grading was interrupted (Ctrl-C) before this submission was graded"
 NO_JAIL_WARNING = """\
@@ -79,11 +80,30 @@ class Grader:
         self.stopping = threading.Event()  # set on Ctrl-C: no kernel starts any more, running ones are killed
         self.interrupted = False
         self.protected = _protected_names(self.exercise)
-        self.expected = self._run_master()
+        self._workers: dict[int, Worker] = {}  # by thread: each grades one submission at a time, in a fresh kernel
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close, self._workers)
+        try:
+            self.expected = self._run_master()
+        except BaseException:
+            self.close()
+            raise
 
     def _run(self, program: list[ProgramCell]) -> SandboxRun:
-        return run_cells([c.source for c in program], cell_timeout=self.cell_timeout, memory_mb=self.memory_mb,
-                         jail=self.jail, user=self.user, stop=self.stopping)
+        with self._lock:
+            worker = self._workers.setdefault(threading.get_ident(), Worker(memory_mb=self.memory_mb, user=self.user))
+        return worker.run([c.source for c in program], cell_timeout=self.cell_timeout, jail=self.jail,
+                          stop=self.stopping)
+
+    def close(self) -> None:
+        """End the grader's worker processes (idle between submissions; the next grade starts new ones)."""
+        _close(self._workers)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _run_master(self) -> dict[str, list[dict]]:
         """The master's measurements for every check; each must pass its own judgement."""
@@ -177,15 +197,22 @@ class Grader:
                     on_done(done)
             return result
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(one, s) for s in submissions]
-            try:
-                return [f.result() for f in futures]
-            except KeyboardInterrupt:
-                self.stopping.set()
-                self.interrupted = True
-                return [self.not_graded(s.student, s.path, INTERRUPTED) if f.cancel() else f.result()
-                        for f, s in zip(futures, submissions)]
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                futures = [pool.submit(one, s) for s in submissions]
+                try:
+                    return [f.result() for f in futures]
+                except KeyboardInterrupt:
+                    self.stopping.set()
+                    self.interrupted = True
+                    return [self.not_graded(s.student, s.path, INTERRUPTED) if f.cancel() else f.result()
+                            for f, s in zip(futures, submissions)]
+        finally:  # the pool's threads are gone: so are their workers
+            with self._lock:
+                ended = {k: w for k, w in self._workers.items() if k != threading.get_ident()}
+                for k in ended:
+                    del self._workers[k]
+            _close(ended)
 
 
 def collect(result: StudentResult, exercise: Exercise, program: list[ProgramCell], run: SandboxRun,
@@ -236,6 +263,11 @@ def judge_check(check: Check, ran: CellRun | None, expected: list[dict] | None, 
         verdicts.append(Verdict(False, "the check did not report its results (was the checker changed?)"))
     points = check.points if all(v.ok for v in verdicts) else 0.0
     return CheckOutcome(check, points, verdicts)
+
+
+def _close(workers: dict[int, Worker]) -> None:
+    for worker in list(workers.values()):
+        worker.close()
 
 
 def _infrastructure_failure(run: SandboxRun) -> bool:
@@ -298,7 +330,10 @@ def grade(master: Path, submissions: Sequence[Path], outdir: Path, *, jail: Jail
     """Grade ``submissions`` against ``master`` in ``jail`` (None: unjailed) and write the reports into ``outdir``."""
     grader = Grader(master, seed=seed, cell_timeout=cell_timeout, memory_mb=memory_mb, jail=jail)
     on_done = Progress(len(submissions)) if progress else None
-    results = grader.grade_all(submissions, jobs=jobs, on_done=on_done)
+    try:
+        results = grader.grade_all(submissions, jobs=jobs, on_done=on_done)
+    finally:
+        grader.close()
     write_reports(Path(outdir), grader.exercise, grader.seed, results, jailed=jail is not None)
     return grader, results
 

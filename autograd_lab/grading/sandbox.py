@@ -1,16 +1,19 @@
 """Run a notebook's cells in a fresh Jupyter kernel, with limits, and report what each cell did.
 
-``run_cells(sources)`` starts a *worker* process (this module run as ``python -m``), which caps
-its own address space (RLIMIT_AS) and then starts the kernel, so the kernel inherits the cap.
-With a ``jail`` (``autograd-lab grade``), the kernel runs in it instead (``grading.jail``): its
-own namespaces and read-only view, an unprivileged user, limits on memory, CPU time, processes,
-file size and open files; the worker stays outside and talks to it over ipc sockets in a folder
-bound into the jail. The kernel works in an empty folder: nothing that sits beside a submission
-(a ``conftest.py``, a module named like ours) is ever imported. Each cell gets a timeout; when
-it runs out the kernel is interrupted (the cell fails, the next one runs); a kernel that ignores
-the interrupt is killed and replaced, and the cells before it run again. The worker streams one
-JSON line per cell, so whatever ran before a crash is kept. Every temporary folder is removed,
-whatever the kernel did, and a set ``stop`` event ends the run at once.
+``run_cells(sources)`` hands the cells to a *worker* process (this module run as ``python -m``),
+which caps its own address space (RLIMIT_AS) and then starts the kernel, so the kernel inherits
+the cap. With a ``jail`` (``autograd-lab grade``), the kernel runs in it instead (``grading.jail``):
+its own namespaces and read-only view, an unprivileged user, limits on memory, CPU time,
+processes, file size and open files; the worker stays outside and talks to it over ipc sockets in
+a folder bound into the jail. The kernel works in an empty folder: nothing that sits beside a
+submission (a ``conftest.py``, a module named like ours) is ever imported. Each cell gets a
+timeout; when it runs out the kernel is interrupted (the cell fails, the next one runs); a kernel
+that ignores the interrupt is killed and replaced, and the cells before it run again. The worker
+streams one JSON line per cell, so whatever ran before a crash is kept. Every temporary folder is
+removed, whatever the kernel did, and a set ``stop`` event ends the run at once.
+
+A grader keeps its ``Worker`` from one submission to the next (it never runs a cell itself), but
+every run gets a kernel, folder and jail of its own, started for it and ended before the next.
 
 Only the kernel's messages come back: stdout text, errors, ``text/plain`` and the check
 measurements (``autograd_lab.check.MEASUREMENT_MIME``). Everything else is dropped, and text
@@ -24,6 +27,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,64 +89,144 @@ def run_cells(sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, memory_
 
     ``user`` (uid, gid), unjailed: a root grader's worker and kernel run as that user (where no jail can be made).
     """
-    budget = STARTUP_TIMEOUT + len(sources) * (cell_timeout + _INTERRUPT_GRACE + 1)
-    budget *= 1 + MAX_RESTARTS  # a restart replays the cells before it
-    job = json.dumps({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": memory_mb,
-                      "cpu_seconds": round(budget), "jail": None if jail is None else asdict(jail)})
-    run, kernel = SandboxRun([]), None
-    with tempfile.TemporaryDirectory(prefix="autograd-lab-") as folder:  # cwd: nothing to import from
-        if user is not None:
-            os.chown(folder, *user)
-        worker = subprocess.Popen([sys.executable, "-m", "autograd_lab.grading.sandbox"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(), cwd=folder,
-                                  start_new_session=True,
-                                  **({} if user is None else {"user": user[0], "group": user[1], "extra_groups": []}))
-        try:
-            out, err, problem = _wait(worker, job.encode(), budget, stop)
-        finally:  # even on KeyboardInterrupt: no worker outlives its run (its jail dies with it)
-            _kill_group(worker.pid)
-        for line in out.decode("utf-8", "replace").splitlines():
-            try:
-                message = json.loads(line)
-            except json.JSONDecodeError:  # the worker was killed mid-line
-                break
-            if "kernel_pid" in message:
-                kernel = message["kernel_pid"]
-            elif "cell" in message:
-                run.cells.append(CellRun(**message["cell"]))
-            elif "problem" in message:
-                problem = problem or message["problem"]
-            elif "note" in message:
-                run.notes.append(message["note"])
-        if problem is not None and kernel is not None:
-            _kill_group(kernel)  # the worker could not shut its kernel down
-    if problem is None and len(run.cells) < len(sources):
-        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-        problem = f"the grading worker failed: {last[0]}"
-    run.problem = problem
-    return run
+    worker = Worker(memory_mb=memory_mb, user=user)
+    try:
+        return worker.run(sources, cell_timeout=cell_timeout, jail=jail, stop=stop)
+    finally:
+        worker.close()
 
 
-def _wait(worker: subprocess.Popen, job: bytes, budget: float, stop: threading.Event | None
-          ) -> tuple[bytes, bytes, str | None]:
-    """The worker's output, and why it was killed: it ran past ``budget``, or ``stop`` was set."""
-    deadline = time.monotonic() + budget
-    while True:
-        left = deadline - time.monotonic()
+class Worker:
+    """A worker process (this module run as ``python -m``) that runs notebooks one after another.
+
+    Each ``run`` gets a fresh kernel, which the worker starts, drives and shuts down before it
+    answers; the worker itself never runs a cell, so keeping it for the next submission shares no
+    kernel, folder or jail, and saves that submission the worker's own start (Python, NumPy,
+    jupyter_client: about 0.5 s of CPU). A worker that ran past a run's budget, was stopped, or
+    died is killed with its kernel, and the next run starts another. ``close`` ends it.
+    """
+
+    def __init__(self, *, memory_mb: int = MEMORY_MB, user: tuple[int, int] | None = None) -> None:
+        self.memory_mb, self.user = memory_mb, user
+        self._process: subprocess.Popen | None = None
+        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._errors: list[bytes] = []  # the worker's stderr, its last lines
+        self._readers: list[threading.Thread] = []
+        self._folder: str | None = None  # its working folder: empty, nothing to import from
+
+    def run(self, sources: list[str], *, cell_timeout: float = CELL_TIMEOUT, jail: Jail | None = None,
+            stop: threading.Event | None = None) -> SandboxRun:
+        """Run ``sources`` in a fresh kernel (``run_cells``); a KeyboardInterrupt ends the worker too."""
+        budget = STARTUP_TIMEOUT + len(sources) * (cell_timeout + _INTERRUPT_GRACE + 1)
+        budget *= 1 + MAX_RESTARTS  # a restart replays the cells before it
+        run, kernel = SandboxRun([]), None
         try:
-            out, err = worker.communicate(job, timeout=max(0.0, left if stop is None else min(left, 0.25)))
-            return out, err, None
-        except subprocess.TimeoutExpired:
-            job = None  # already sent
-        if stop is not None and stop.is_set():
-            problem = "grading was stopped"
-        elif time.monotonic() >= deadline:
-            problem = f"the notebook did not finish within {budget:.0f} s"
-        else:
-            continue
-        _kill_group(worker.pid)
-        out, err = worker.communicate()
-        return out, err, problem
+            with tempfile.TemporaryDirectory(prefix="autograd-lab-") as folder:  # this run's kernel's, and only its
+                if self.user is not None:
+                    os.chown(folder, *self.user)
+                lines = self._send({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": self.memory_mb,
+                                    "cpu_seconds": round(budget), "folder": folder,
+                                    "jail": None if jail is None else asdict(jail)})
+                deadline = time.monotonic() + budget
+                while True:
+                    killed = ("grading was stopped" if stop is not None and stop.is_set() else
+                              f"the notebook did not finish within {budget:.0f} s" if time.monotonic() >= deadline
+                              else None)
+                    left = max(0.0, deadline - time.monotonic())
+                    try:
+                        message = None if killed else _message(lines.get(timeout=left if stop is None
+                                                                          else min(left, 0.25)))
+                    except queue.Empty:
+                        continue
+                    if message is None:  # stopped, out of time, or the worker died: it ends, its kernel too
+                        self._end()
+                        if kernel is not None:
+                            _kill_group(kernel)  # an unjailed kernel has its own process group
+                        run.problem = killed or run.problem
+                        break
+                    if "done" in message:
+                        break
+                    if "kernel_pid" in message:
+                        kernel = message["kernel_pid"]
+                    elif "cell" in message:
+                        run.cells.append(CellRun(**message["cell"]))
+                    elif "problem" in message:
+                        run.problem = message["problem"]
+                    elif "note" in message:
+                        run.notes.append(message["note"])
+        except BaseException:  # KeyboardInterrupt included: no worker outlives its run (its jail dies with it)
+            self.close()
+            raise
+        if run.problem is None and len(run.cells) < len(sources):
+            last = b"".join(self._errors).decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            run.problem = f"the grading worker failed: {last[0]}"
+        return run
+
+    def _send(self, job: dict) -> queue.Queue[bytes | None]:
+        """Give the worker (started now if there is none) a job; its lines arrive in the returned queue."""
+        if self._process is None:
+            self._start()
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(json.dumps(job).encode() + b"\n")
+            self._process.stdin.flush()
+        except OSError:  # it died since its last run: its reader ends the queue
+            pass
+        return self._lines
+
+    def _start(self) -> None:
+        self._folder = tempfile.mkdtemp(prefix="autograd-lab-worker-")
+        if self.user is not None:
+            os.chown(self._folder, *self.user)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "autograd_lab.grading.sandbox", str(self.memory_mb)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(), cwd=self._folder,
+            start_new_session=True,
+            **({} if self.user is None else {"user": self.user[0], "group": self.user[1], "extra_groups": []}))
+        self._lines, self._errors = queue.Queue(), []
+        self._readers = [threading.Thread(target=_read_lines, args=(self._process.stdout, self._lines), daemon=True),
+                         threading.Thread(target=_read_errors, args=(self._process.stderr, self._errors), daemon=True)]
+        for reader in self._readers:
+            reader.start()
+
+    def _end(self) -> None:
+        """Kill the worker and everything in its process group (a jailed kernel dies with it)."""
+        process, folder = self._process, self._folder
+        self._process, self._folder = None, None
+        if process is not None:
+            _kill_group(process.pid)
+            process.wait()
+            for reader in self._readers:  # its last words, for the problem it caused
+                reader.join(timeout=2)
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """End the worker (between runs it has no kernel, so killing it loses nothing)."""
+        self._end()
+
+
+def _message(line: bytes | None) -> dict | None:
+    if line is None:
+        return None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
+
+
+def _read_lines(stream, lines: queue.Queue) -> None:
+    for line in iter(stream.readline, b""):
+        lines.put(line)
+    lines.put(None)
+
+
+def _read_errors(stream, errors: list[bytes]) -> None:
+    for line in iter(stream.readline, b""):
+        errors[:] = [*errors[-20:], line]
 
 
 def _environment() -> dict[str, str]:
@@ -161,13 +245,20 @@ def _send(message: dict) -> None:
     sys.stdout.flush()
 
 
-def _worker() -> None:
+def _worker(memory_mb: int) -> None:
+    """Run the jobs read from stdin one after another, each in a fresh kernel; say ``done`` after each."""
     import resource
 
-    job = json.load(sys.stdin)
-    cap = job["memory_mb"] * 2**20
+    cap = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    folder = os.path.join(os.getcwd(), "ipc")  # removed with the grader's temporary folder, whatever happens
+    for line in iter(sys.stdin.readline, ""):
+        _run(json.loads(line))
+        _send({"done": True})
+
+
+def _run(job: dict) -> None:
+    """One job: a fresh kernel runs the cells (restarted after a cell it does not survive), then ends."""
+    folder = os.path.join(job["folder"], "ipc")  # removed with the grader's temporary folder, whatever happens
     os.mkdir(folder, 0o700)
     manager, client = None, None
     try:
@@ -213,18 +304,17 @@ def _start_kernel(folder: str, job: dict) -> tuple[KernelManager, KernelClient]:
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    options = {"transport": "ipc", "ip": os.path.join(folder, "kernel"), "kernel_name": "python3"}
-    launch = None
+    kernel, launch = [sys.executable, "-m", "autograd_lab.grading.kernel", "-f", "{connection_file}"], None
     if job["jail"] is not None:
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         launch = Launch(Jail(**job["jail"]), kernel, folder, memory_mb=job["memory_mb"],
                         cpu_seconds=job["cpu_seconds"], env=_KERNEL_ENV)
-        specs = os.path.join(os.getcwd(), "kernels")
-        os.makedirs(os.path.join(specs, "jailed"), exist_ok=True)
-        with open(os.path.join(specs, "jailed", "kernel.json"), "w") as f:
-            json.dump({"argv": launch.argv, "display_name": "jailed", "language": "python",
-                       "interrupt_mode": "message"}, f)
-        options.update(kernel_name="jailed", kernel_spec_manager=KernelSpecManager(kernel_dirs=[specs]))
+    specs = os.path.join(job["folder"], "kernels")
+    os.makedirs(os.path.join(specs, "grading"), exist_ok=True)
+    with open(os.path.join(specs, "grading", "kernel.json"), "w") as f:
+        json.dump({"argv": kernel if launch is None else launch.argv, "display_name": "grading", "language": "python",
+                   "interrupt_mode": "signal" if launch is None else "message"}, f)
+    options = {"transport": "ipc", "ip": os.path.join(folder, "kernel"), "kernel_name": "grading",
+               "kernel_spec_manager": KernelSpecManager(kernel_dirs=[specs])}
     manager = KernelManager(**options)
     manager.connection_file = os.path.join(folder, "connection.json")
     env = dict(os.environ, IPYTHONDIR=os.path.join(folder, ".ipython"), JUPYTER_RUNTIME_DIR=folder)
@@ -312,4 +402,4 @@ def _replied(client: KernelClient, msg_id: str) -> bool:
 
 
 if __name__ == "__main__":
-    _worker()
+    _worker(int(sys.argv[1]))

@@ -89,9 +89,9 @@ def lock_down(root: Path) -> None:
 def run_grade(root: Path, config: dict, notebook: Path, seed: int, user: str) -> dict:
     """Grade the one notebook as ``autograd-lab grade`` would, with student code as ``user``; Gradescope's results."""
     jail, account = kernel_confinement(user)
-    grader = Grader(root / "source" / config["master"], seed=seed, cell_timeout=config["cell_timeout"],
-                    memory_mb=config["memory_mb"], jail=jail, user=account)
-    result = grader.grade(notebook, student_names([notebook])[0])
+    with Grader(root / "source" / config["master"], seed=seed, cell_timeout=config["cell_timeout"],
+                memory_mb=config["memory_mb"], jail=jail, user=account) as grader:
+        result = grader.grade(notebook, student_names([notebook])[0])
     for flag in result.flags:  # for the instructor (stdout is not shown to students)
         print(f"review: {flag}")
     return gradescope_results(grader.exercise, result)

@@ -40,7 +40,8 @@ def build_zip(master: Path, output: Path, *, seed: int | None = None, wheel: Pat
     not discovered at the first student's submission.
     """
     seed = secrets.randbelow(2**31) if seed is None else seed
-    exercise = Grader(master, seed=seed, cell_timeout=cell_timeout).exercise
+    with Grader(master, seed=seed, cell_timeout=cell_timeout) as grader:
+        exercise = grader.exercise
     config = {"assignment": exercise.name, "master": f"master/{Path(master).name}", "points": exercise.points,
               "seed": seed, "cell_timeout": cell_timeout, "memory_mb": MEMORY_MB, "time_limit": TIME_LIMIT}
     shell = (f'TORCH_SPEC="${{TORCH_SPEC:-{torch}}}"\nTORCH_INDEX="${{TORCH_INDEX:-{torch_index}}}"\n'
