@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograd_lab.check import MEASUREMENT_MIME
-from autograd_lab.grading.jail import Jail, Launch
+from autograd_lab.grading.jail import PACKAGE, Jail, Launch
 
 if TYPE_CHECKING:
     from jupyter_client import KernelClient, KernelManager
@@ -175,6 +175,7 @@ class Worker:
         return self._lines
 
     def _start(self) -> None:
+        _write_bytecode()
         self._folder = tempfile.mkdtemp(prefix="autograd-lab-worker-")
         if self.user is not None:
             os.chown(self._folder, *self.user)
@@ -207,6 +208,18 @@ class Worker:
     def close(self) -> None:
         """End the worker (between runs it has no kernel, so killing it loses nothing)."""
         self._end()
+
+
+def _write_bytecode() -> None:
+    """Compile autograd_lab's modules whose bytecode is missing or stale, once, here.
+
+    A jailed kernel sees the package read-only, and PYTHONDONTWRITEBYTECODE keeps an unjailed one
+    from caching too: without this, every kernel would compile what it imports again (0.3 to 0.5 s
+    of CPU per submission from a fresh clone). A folder we cannot write is left as it is.
+    """
+    import compileall
+
+    compileall.compile_dir(PACKAGE, quiet=2)
 
 
 def _message(line: bytes | None) -> dict | None:
