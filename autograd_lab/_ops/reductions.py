@@ -16,6 +16,7 @@ from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import reduced_dims
 from autograd_lab._ops.pointwise import Maximum, where
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, wrap_dim
+from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd.function import Function
 
 
@@ -303,7 +304,8 @@ def _variance(a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool
     divisor = builtins.max(0, n - correction)
     if divisor == 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                      "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
+                      "factor (input numel divided by output numel)."
+                      + triggered_at("aten/src/ATen/native/ReduceOps.cpp:1861"), UserWarning, stacklevel=5)
     x = a._data.astype(np.float64)
     if len(dims) == a.ndim and x.size > 1:  # a full reduction: PyTorch takes the mean in the tensor's dtype first
         mean = np.mean(a._data, dtype=a._data.dtype).astype(np.float64)

@@ -265,6 +265,8 @@ def test_warnings_raised_in_torchs_cpp_end_with_where():
         return [
             _warnings_of(lambda: (a * 2).grad),
             _warnings_of(lambda: t.add(t.ones(2), t.ones(2), out=t.ones(3)).shape),
+            _warnings_of(lambda: t.ones(1).std().isnan().item()),
+            _warnings_of(lambda: t.ones(2, 1).var(dim=1).shape),
         ]
     torch_result, ours = record(run)
     assert ours == torch_result
