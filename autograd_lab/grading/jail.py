@@ -142,7 +142,8 @@ class Launch:
             info_r, info_w = os.pipe()
             block_r, block_w = os.pipe()
             self._pipes, self.pass_fds = (info_r, info_w, block_r, block_w), (info_w, block_r)
-            namespaces += ["--info-fd", str(info_w), "--userns-block-fd", str(block_r)]
+            namespaces += ["--info-fd", str(info_w), "--userns-block-fd", str(block_r),
+                           "--cap-add", "CAP_SYS_RESOURCE"]  # jailed_kernel's setup forbids nested namespaces
         variables = {**(env or {}), "HOME": SCRATCH, "TMPDIR": "/tmp", "PATH": f"{sys.prefix}/bin:/usr/bin:/bin",
                      "PYTHONPATH": str(PACKAGE.parent), "PYTHONNOUSERSITE": "1", "LANG": "C.UTF-8"}
         size = str(jail.scratch_mb * 2**20)

@@ -26,6 +26,7 @@ def enter(spec: dict, command: list[str]) -> None:
             if os.path.isfile(os.path.join(folder, name)):
                 os.chmod(os.path.join(folder, name), 0o644)  # the connection file
         cap_shared_memory(spec["limits"]["RLIMIT_AS"])  # while still the namespace's root
+        forbid_user_namespaces()
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
@@ -41,6 +42,16 @@ def cap_shared_memory(limit: int) -> None:
     for name, value in (("shmmax", limit), ("shmall", limit // page), ("shmmni", 16)):
         with open(f"/proc/sys/kernel/{name}", "w") as sysctl:
             sysctl.write(str(value))
+
+
+def forbid_user_namespaces() -> None:
+    """No nested user namespace: in one, the kernel would be root again and could mount a tmpfs past every cap.
+
+    A grader that is not root has bwrap's ``--disable-userns`` instead (bwrap cannot combine it with
+    the mapping a root grader makes).
+    """
+    with open("/proc/sys/user/max_user_namespaces", "w") as sysctl:
+        sysctl.write("0")
 
 
 if __name__ == "__main__":
