@@ -30,6 +30,7 @@ import signal
 import sys
 import threading
 import time
+import unicodedata
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,10 +41,10 @@ from typing import TextIO
 from autograd_lab.check import Verdict, judge, points_text
 from autograd_lab.grading import review
 from autograd_lab.grading.jail import Jail, JailError
-from autograd_lab.grading.notebook import Check, Exercise, NotebookError, ProgramCell, read_notebook
+from autograd_lab.grading.notebook import BEGIN, END, Check, Exercise, NotebookError, ProgramCell, read_notebook
 from autograd_lab.grading.reports import write_reports
 from autograd_lab.grading.results import CheckOutcome, StudentResult
-from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB, CellRun, SandboxRun, Worker
+from autograd_lab.grading.sandbox import CELL_TIMEOUT, MEMORY_MB, STARTUP_TIMEOUT, CellRun, SandboxRun, Worker
 
 INTERRUPTED = "the grading was interrupted (Ctrl-C) before this submission was graded"
 NO_JAIL_WARNING = """\
@@ -89,11 +90,11 @@ class Grader:
             self.close()
             raise
 
-    def _run(self, program: list[ProgramCell]) -> SandboxRun:
+    def _run(self, program: list[ProgramCell], stop: threading.Event | _Deadline | None = None) -> SandboxRun:
         with self._lock:
             worker = self._workers.setdefault(threading.get_ident(), Worker(memory_mb=self.memory_mb, user=self.user))
         return worker.run([c.source for c in program], cell_timeout=self.cell_timeout, jail=self.jail,
-                          stop=self.stopping)
+                          stop=stop or self.stopping)
 
     def close(self) -> None:
         """End the grader's worker processes (idle between submissions; the next grade starts new ones)."""
@@ -132,11 +133,14 @@ class Grader:
         return expected
 
     def read(self, path: Path, student: str) -> Submission:
-        """Read and parse a submission (a 'could not grade' problem if it is not one)."""
+        """Read and parse a submission; never raises: a file it cannot use gets a 'could not grade' problem."""
         try:
-            sources, notes = self.exercise.submitted_solutions(read_notebook(path))
+            sources, notes = self.exercise.submitted_solutions(read_notebook(path, links=False))
         except NotebookError as error:
             return Submission(student, Path(path), problem=str(error))
+        except Exception as error:  # one bad file must never stop the batch
+            return Submission(student, Path(path),
+                              problem=f"not a notebook the grader can read ({type(error).__name__})")
         return Submission(student, Path(path), sources, notes)
 
     def grade(self, path: Path, student: str) -> StudentResult:
@@ -151,16 +155,25 @@ class Grader:
         result = StudentResult(student, path, notes=list(submission.notes))
         for k, i in enumerate(self.exercise.solution_cells):
             result.flags += [f"solution cell {k + 1}, {f}" for f in review.flags(sources[i], self.protected)]
+            result.flags += [f"solution cell {k + 1}, line {n}: holds the master's marker {line.strip()!r} "
+                             "(students never see it): a copy of the master?"
+                             for n, line in enumerate(sources[i].splitlines(), 1) if line.strip() in (BEGIN, END)]
         program = self.exercise.program(sources, self.seeds, with_answers=False)
+        # Its whole run, restarts and replays included, gets about one timeout per cell.
+        budget = STARTUP_TIMEOUT + len(program) * (self.cell_timeout + 2)
         for _ in range(2):  # a kernel that failed to start is the machine's fault, not the student's: try again
-            run = self._run(program)
+            deadline = _Deadline(self.stopping, budget)
+            run = self._run(program, deadline)
             if not _infrastructure_failure(run):
                 break
         else:
             return self.not_graded(student, path, run.problem or "the kernel failed twice")
         if self.stopping.is_set():  # killed mid-run: what it did so far does not count
             return self.not_graded(student, path, INTERRUPTED)
+        if deadline.is_set():
+            run.problem = f"it used up its time ({budget:.0f} s for the whole notebook)"
         collect(result, self.exercise, program, run, self.expected, self.cell_timeout)
+        result.timed_out |= deadline.is_set()
         tampering = [f for f in result.flags if review.tampers(f)]
         if tampering:  # its measurements cannot be trusted: no points until a person has looked
             held = Verdict(False, "held for review: the code changes the grading machinery "
@@ -184,14 +197,18 @@ class Grader:
         students = student_names(paths) if students is None else students
         submissions = [self.read(p, s) for p, s in zip(paths, students)]
         done, lock = 0, threading.Lock()
+        running: set[int] = set()
+        crowded: set[int] = set()  # submissions that ran while another kernel was running
 
-        def one(submission: Submission) -> StudentResult:
+        def one(k: int) -> StudentResult:
             nonlocal done
-            try:
-                result = self.grade_submission(submission)
-            except Exception as error:  # a grader bug must not cost the rest of the batch its grades
-                result = self.not_graded(submission.student, submission.path, f"the grader failed on it ({error!r})")
             with lock:
+                running.add(k)
+                if len(running) > 1:
+                    crowded.update(running)
+            result = self._grade_safely(submissions[k])
+            with lock:
+                running.discard(k)
                 done += 1
                 if on_done is not None and not self.stopping.is_set():
                     on_done(done)
@@ -199,12 +216,15 @@ class Grader:
 
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = [pool.submit(one, s) for s in submissions]
+                futures = [pool.submit(one, k) for k in range(len(submissions))]
                 try:
-                    return [f.result() for f in futures]
+                    results = [f.result() for f in futures]
+                    return self._again_alone(submissions, results, crowded)
                 except KeyboardInterrupt:
                     self.stopping.set()
                     self.interrupted = True
+                    if all(f.done() for f in futures):  # interrupted while grading again alone: keep the first
+                        return [f.result() for f in futures]
                     return [self.not_graded(s.student, s.path, INTERRUPTED) if f.cancel() else f.result()
                             for f, s in zip(futures, submissions)]
         finally:  # the pool's threads are gone: so are their workers
@@ -213,6 +233,42 @@ class Grader:
                 for k in ended:
                     del self._workers[k]
             _close(ended)
+
+    def _grade_safely(self, submission: Submission) -> StudentResult:
+        try:
+            return self.grade_submission(submission)
+        except Exception as error:  # a grader bug must not cost the rest of the batch its grades
+            return self.not_graded(submission.student, submission.path, f"the grader failed on it ({error!r})")
+
+    def _again_alone(self, submissions: list[Submission], results: list[StudentResult],
+                     crowded: set[int]) -> list[StudentResult]:
+        """Grade again, one at a time, each submission that ran out of time while other kernels ran; keep the better.
+
+        Another student's kernel can take the CPU (processes it detached from its cells, say): a
+        timeout beside it may not be this submission's fault.
+        """
+        for k in sorted(crowded):
+            first = results[k]
+            if not first.timed_out or first.problem:
+                continue
+            second = self._grade_safely(submissions[k])
+            if self.stopping.is_set():
+                break
+            kept = second if second.problem is None and second.score > first.score else first
+            kept.regraded = (f"{first.score:g} points beside other kernels, {second.score:g} alone; "
+                             f"kept {kept.score:g}")
+            results[k] = kept
+        return results
+
+
+class _Deadline:
+    """A run's stop: the batch is stopping, or the submission has used up its time."""
+
+    def __init__(self, stopping: threading.Event, seconds: float) -> None:
+        self.stopping, self.end = stopping, time.monotonic() + seconds
+
+    def is_set(self) -> bool:
+        return self.stopping.is_set() or time.monotonic() >= self.end
 
 
 def collect(result: StudentResult, exercise: Exercise, program: list[ProgramCell], run: SandboxRun,
@@ -232,9 +288,11 @@ def collect(result: StudentResult, exercise: Exercise, program: list[ProgramCell
             where = f"solution cell {number[cell.cell]}"
             result.errors.append(f"{where}: ran out of time ({cell_timeout:g} s)" if ran.timed_out
                                  else f"{where}:\n{ran.error['traceback']}")
-        elif ran is not None and cell.kind == "grader" and ran.error:
-            result.notes.append(f"the grader's line before check {cell.check.id!r} failed: "
-                                f"{ran.error['ename']}: {ran.error['evalue']}")
+        elif ran is not None and cell.kind == "grader" and ran.error:  # only the student's code can make it fail
+            result.notes.append(f"the grader's setup before check {cell.check.id!r} failed")
+            detail = f"{ran.error['ename']}: {ran.error['evalue']}"  # kernel text: for the instructor alone
+            result.flags.append(f"the grader's line before check {cell.check.id!r} failed: {detail[:300]!r}")
+    result.timed_out = any(ran.timed_out for ran in run.cells)
     result.notes += run.notes
     if run.problem:
         result.notes.append(f"grading stopped early: {run.problem}")
@@ -256,9 +314,11 @@ def judge_check(check: Check, ran: CellRun | None, expected: list[dict] | None, 
             verdicts += judge(m, t)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             verdicts.append(Verdict(False, "this check's measurement is malformed (was the checker changed?)"))
-    if ran.error is not None:
-        detail = "" if check.hidden else f"\n{ran.error['traceback']}"
-        verdicts.append(Verdict(False, f"the check raised {ran.error['ename']}: {ran.error['evalue']}{detail}"))
+    if ran.error is not None and check.hidden:  # its message may quote the hidden check, which the kernel can read
+        verdicts.append(Verdict(False, "the check raised an error (a hidden check does not show it)"))
+    elif ran.error is not None:
+        verdicts.append(Verdict(False, f"the check raised {ran.error['ename']}: {ran.error['evalue']}\n"
+                                       f"{ran.error['traceback']}"))
     elif len(measured) != len(trusted) or not measured:
         verdicts.append(Verdict(False, "the check did not report its results (was the checker changed?)"))
     points = check.points if all(v.ok for v in verdicts) else 0.0
@@ -291,17 +351,33 @@ def _protected_names(exercise: Exercise) -> frozenset[str]:
 
 
 def student_names(paths: Sequence[Path]) -> list[str]:
-    """A file-safe name per submission: the file name, or its folder's where file names repeat."""
+    """A file-safe name per submission: the file name, or its folder's where file names repeat.
+
+    Letters and digits of any script are kept (``José``, ``张伟``), every other run of characters
+    becomes ``_``; a name never starts with a dot or a dash (no ``.``, ``..``, hidden file or
+    formula-looking cell), and never equals another, even ignoring case (feedback/<name>.md on a
+    case-insensitive disk); review.md says which file a renamed row came from.
+    """
     paths = [Path(p) for p in paths]
     stems = [p.stem for p in paths]
     names = [p.parent.name if stems.count(p.stem) > 1 and p.parent.name else p.stem for p in paths]
-    names = [re.sub(r"[^A-Za-z0-9._-]+", "_", n) or "submission" for n in names]
-    seen: dict[str, int] = {}
+    names = [_safe_name(n) for n in names]
+    taken = {n.casefold() for n in names}
+    used: set[str] = set()
     unique = []
     for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        unique.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
+        candidate, k = n, 1
+        while candidate.casefold() in used or (candidate != n and candidate.casefold() in taken):
+            k += 1
+            candidate = f"{n}-{k}"
+        used.add(candidate.casefold())
+        unique.append(candidate)
     return unique
+
+
+def _safe_name(name: str) -> str:
+    name = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", name)).lstrip(".-")
+    return name[:80] or "submission"
 
 
 class Progress:
@@ -334,7 +410,10 @@ def grade(master: Path, submissions: Sequence[Path], outdir: Path, *, jail: Jail
         results = grader.grade_all(submissions, jobs=jobs, on_done=on_done)
     finally:
         grader.close()
-    write_reports(Path(outdir), grader.exercise, grader.seed, results, jailed=jail is not None)
+    unwritten = write_reports(Path(outdir), grader.exercise, grader.seed, results, jailed=jail is not None)
+    if unwritten:
+        print(f"autograd-lab grade: the feedback of {len(unwritten)} submission(s) could not be written (see "
+              "review.md); grades.csv has every row", file=sys.stderr)
     return grader, results
 
 
@@ -370,7 +449,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [str(p) for p in [args.master, *args.submissions] if not p.is_file()]
+    # A submission that is a link, a folder or a pipe is there: it is graded as "could not grade", and says why.
+    missing = [str(p) for p in [args.master, *args.submissions] if not (p.exists() or p.is_symlink())]
     if missing:
         print(f"autograd-lab grade: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -400,6 +480,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, before)
     points = grader.exercise.points
+    if hasattr(sys.stdout, "reconfigure"):  # what a kernel said may not be valid Unicode
+        sys.stdout.reconfigure(errors="backslashreplace")
     for r in sorted(results, key=lambda r: r.student):
         status = f"could not grade: {r.problem}" if r.problem else f"{r.score:g}/{points_text(points)}"
         print(f"{r.student:24s} {status}" + ("   (flagged for review)" if r.flags else ""))

@@ -14,13 +14,19 @@ the solution cells' source from the submission.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
+MAX_NOTEBOOK_MB = 64  # a submitted file larger than this is not read (notebooks with plots are a few MB)
+MAX_SOLUTION_CHARS = 200_000  # a solution cell larger than this is not graded: far above any answer, and the
+# review of a much larger one (IPython's transformer, then ast) could take the grader minutes
 _NBVAL_MARKER = re.compile(r"^\s*#\s*(NBVAL_\w+|PYTEST_VALIDATE_IGNORE_OUTPUT)\s*$")
 
 
@@ -48,10 +54,14 @@ class ProgramCell:
     cell: int | None = None  # index of the notebook cell it comes from
 
 
-def read_notebook(path: Path) -> dict:
-    """The notebook at ``path`` as JSON with every cell's source as one string; NotebookError if it isn't one."""
+def read_notebook(path: Path, *, links: bool = True) -> dict:
+    """The notebook at ``path`` as JSON with every cell's source as one string; NotebookError if it isn't one.
+
+    ``links=False`` (a student's file): only a regular file, never through a symbolic link. The grader
+    reads it with its own rights, outside any jail: a link could make it read the master instead.
+    """
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        text = (Path(path).read_bytes() if links else _read_regular_file(Path(path))).decode("utf-8")
     except OSError as error:
         raise NotebookError(f"cannot read it ({error.strerror})") from error
     except UnicodeDecodeError as error:
@@ -60,10 +70,15 @@ def read_notebook(path: Path) -> dict:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
         raise NotebookError(f"not a notebook (invalid JSON at line {error.lineno}: {error.msg})") from error
+    except RecursionError as error:
+        raise NotebookError("not a notebook (its JSON is nested too deeply)") from error
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a Jupyter notebook (no list of cells)")
     if notebook.get("nbformat") != 4:
         raise NotebookError(f"not a version 4 Jupyter notebook (nbformat {notebook.get('nbformat')!r})")
+    metadata = notebook.get("metadata", {})
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("autograd_lab", {}), dict):
+        raise NotebookError("not a Jupyter notebook (its metadata is broken)")
     for i, cell in enumerate(notebook["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise NotebookError(f"cell {i + 1} is not a notebook cell")
@@ -75,7 +90,33 @@ def read_notebook(path: Path) -> dict:
         cell["source"] = source
         if not isinstance(cell.get("metadata", {}), dict):
             raise NotebookError(f"cell {i + 1} has broken metadata")
+        if not isinstance(cell.get("id", ""), str):
+            raise NotebookError(f"cell {i + 1} has an id that is not text")
     return notebook
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file, not a link (nor a folder, pipe or device) to one."""
+    _require_regular(os.lstat(path).st_mode)  # before opening: a device is not even opened
+    try:  # and again on what was opened, in case it changed in between
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # a pipe must not block
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotebookError("a link, not a notebook file") from error
+        raise
+    with os.fdopen(handle, "rb") as f:
+        _require_regular(os.fstat(f.fileno()).st_mode)
+        data = f.read(MAX_NOTEBOOK_MB * 2**20 + 1)
+    if len(data) > MAX_NOTEBOOK_MB * 2**20:
+        raise NotebookError(f"too large for a notebook (more than {MAX_NOTEBOOK_MB} MB)")
+    return data
+
+
+def _require_regular(mode: int) -> None:
+    if stat.S_ISLNK(mode):
+        raise NotebookError("a link, not a notebook file")
+    if not stat.S_ISREG(mode):
+        raise NotebookError("not a notebook file (a folder, pipe or device)")
 
 
 def tags(cell: dict) -> list[str]:
@@ -174,6 +215,9 @@ class Exercise:
             else:
                 source = stub(self.cells[i]["source"])
                 notes.append(f"solution cell {k + 1} is missing: graded as the empty exercise")
+            if len(source) > MAX_SOLUTION_CHARS:
+                raise NotebookError(f"solution cell {k + 1} is too large ({len(source)} characters; an answer "
+                                    f"needs far fewer than {MAX_SOLUTION_CHARS})")
             clean = strip_nbval_markers(source)
             if clean != source:
                 notes.append(f"solution cell {k + 1}: NBVAL markers removed")

@@ -29,6 +29,8 @@ class StudentResult:
     flags: list[str] = field(default_factory=list)  # code to review, for the instructor
     notes: list[str] = field(default_factory=list)  # what the grader had to fix or stop
     errors: list[str] = field(default_factory=list)  # errors the student's cells raised (for feedback)
+    timed_out: bool = False  # a cell ran out of time (not always its own fault: other kernels share the CPU)
+    regraded: str = ""  # for review.md: it was graded a second time, alone, and which result it kept
 
     @property
     def score(self) -> float:

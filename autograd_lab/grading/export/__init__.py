@@ -31,8 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gs.add_argument("-o", "--output", type=Path, required=True,
                     help="the zip to write, e.g. build/gradescope/02_mul.zip")
     gs.add_argument("--seed", type=int, default=None,
-                    help="seed of the hidden checks' inputs, the same for every submission (default: random, "
+                    help="secret seed from which each submission's hidden-check seed is made (default: random, "
                          "recorded in the zip)")
+    gs.add_argument("--allow-unjailed", action="store_true",
+                    help="where Gradescope's container cannot make a jail, run student code unjailed as the "
+                         "student user (default: grade nothing there, and say why)")
     _common(gs)
     cr = kinds.add_parser("classroom", help="a GitHub Classroom template repository",
                           description="Build a GitHub Classroom template repository: the student notebooks and "
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
             from autograd_lab.grading.export.gradescope import build_zip
 
             config = build_zip(args.master, args.output, seed=args.seed, wheel=args.wheel, torch=args.torch,
-                               torch_index=args.torch_index, cell_timeout=args.timeout)
+                               torch_index=args.torch_index, cell_timeout=args.timeout,
+                               allow_unjailed=args.allow_unjailed)
             print(f"wrote {args.output} (assignment {config['assignment']!r}, {config['points']:g} points, "
                   f"seed {config['seed']}); upload it on Gradescope's Configure Autograder page, and give it "
                   "at least 2.5 GB of memory (see README.md in the zip)")

@@ -11,8 +11,11 @@ The zip holds, at its root (Gradescope's autograder specification):
     wheels/autograd_lab-*.whl
     README.md         for the instructor: how to upload it, which settings it needs
 
-One seed for every submission (recorded here) means every student's hidden checks use the same
-inputs, as in one local ``grade`` batch: the same submission scores the same in both.
+The seed recorded here is a secret (the zip's files are root's alone once installed): each
+submission's hidden checks use a seed made from it and Gradescope's submission id, which the
+autograder output gives, so ``autograd-lab grade --seed N`` scores that submission the same.
+``allow_unjailed`` records that the instructor accepts unjailed kernels where the container
+cannot make a jail; without it such a container grades nothing and says why.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ TIME_LIMIT = 600  # seconds: Gradescope's default limit per submission
 
 
 def build_zip(master: Path, output: Path, *, seed: int | None = None, wheel: Path | None = None,
-              torch: str = TORCH_SPEC, torch_index: str = TORCH_INDEX, cell_timeout: float = CELL_TIMEOUT) -> dict:
+              torch: str = TORCH_SPEC, torch_index: str = TORCH_INDEX, cell_timeout: float = CELL_TIMEOUT,
+              allow_unjailed: bool = False) -> dict:
     """Write the autograder zip for ``master`` to ``output``; the configuration it records.
 
     The master is run once first (``Grader``): a master that fails its own checks is refused here,
@@ -43,7 +47,8 @@ def build_zip(master: Path, output: Path, *, seed: int | None = None, wheel: Pat
     with Grader(master, seed=seed, cell_timeout=cell_timeout) as grader:
         exercise = grader.exercise
     config = {"assignment": exercise.name, "master": f"master/{Path(master).name}", "points": exercise.points,
-              "seed": seed, "cell_timeout": cell_timeout, "memory_mb": MEMORY_MB, "time_limit": TIME_LIMIT}
+              "seed": seed, "cell_timeout": cell_timeout, "memory_mb": MEMORY_MB, "time_limit": TIME_LIMIT,
+              "allow_unjailed": allow_unjailed}
     shell = (f'TORCH_SPEC="${{TORCH_SPEC:-{torch}}}"\nTORCH_INDEX="${{TORCH_INDEX:-{torch_index}}}"\n'
              f'STUDENT_USER="${{STUDENT_USER:-{STUDENT_USER}}}"\n')
     readme = string.Template((TEMPLATES / "gradescope" / "README.md").read_text(encoding="utf-8"))
@@ -58,7 +63,8 @@ def build_zip(master: Path, output: Path, *, seed: int | None = None, wheel: Pat
             _add(archive, CONFIG, json.dumps(config, indent=2).encode() + b"\n")
             _add(archive, config["master"], Path(master).read_bytes())
             _add(archive, f"wheels/{built.name}", built.read_bytes())
-            _add(archive, "README.md", readme.substitute(config, torch=torch, torch_index=torch_index).encode())
+            _add(archive, "README.md", readme.substitute(config, torch=torch, torch_index=torch_index,
+                                                         allow_unjailed="yes" if allow_unjailed else "no").encode())
     return config
 
 
