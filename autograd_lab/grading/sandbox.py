@@ -16,8 +16,12 @@ A grader keeps its ``Worker`` from one submission to the next (it never runs a c
 every run gets a kernel, folder and jail of its own, started for it and ended before the next.
 
 Only the kernel's messages come back: stdout text, errors, ``text/plain`` and the check
-measurements (``autograd_lab.check.MEASUREMENT_MIME``). Everything else is dropped, and text
-is truncated, so a cell that prints forever cannot flood the grader.
+measurements (``autograd_lab.check.MEASUREMENT_MIME``). Everything else is dropped. The kernel
+is the student's code, so what it sends is bounded and made valid text here, in the worker, before
+it crosses to the grader: text and error messages are truncated, a measurement or a cell past its
+byte cap loses its outputs (the cell then fails with "output too large"), and invalid Unicode (a
+lone surrogate, which the kernel can send as a JSON escape) becomes a backslash escape. The grader
+reads at most ``_RUN_LIMIT`` bytes of a run from its worker.
 """
 
 from __future__ import annotations
@@ -51,6 +55,12 @@ _INTERRUPT_GRACE = 3.0  # seconds a kernel gets to stop after an interrupt
 MAX_RESTARTS = 2  # fresh kernels a run may start after cells that ignored their timeout or killed the kernel
 _TEXT_LIMIT = 20_000  # characters of text kept per cell
 _MAX_OUTPUTS = 100  # outputs kept per cell
+_MEASUREMENT_LIMIT = 256 * 2**10  # bytes of JSON per measurement (the masters' largest: about 10 kB)
+_CELL_LIMIT = 2**20  # bytes of JSON per cell, its measurements together
+_LINE_LIMIT = _CELL_LIMIT + 2**20  # bytes of a worker's line: a cell, its text and error escaped as JSON
+_RUN_LIMIT = 32 * 2**20  # bytes the grader reads from its worker for one run
+_NAME_LIMIT, _VALUE_LIMIT = 200, 2000  # characters of an error's name and message
+TOO_LARGE = "OutputTooLarge"  # the error of a cell whose output passed its cap
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERNEL_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -127,17 +137,19 @@ class Worker:
                 lines = self._send({"cells": sources, "cell_timeout": cell_timeout, "memory_mb": self.memory_mb,
                                     "cpu_seconds": round(budget), "folder": folder,
                                     "jail": None if jail is None else asdict(jail)})
-                deadline = time.monotonic() + budget
+                deadline, received = time.monotonic() + budget, 0
                 while True:
                     killed = ("grading was stopped" if stop is not None and stop.is_set() else
                               f"the notebook did not finish within {budget:.0f} s" if time.monotonic() >= deadline
-                              else None)
+                              else f"the notebook's output was too large (over {_RUN_LIMIT // 2**20} MB)"
+                              if received > _RUN_LIMIT else None)
                     left = max(0.0, deadline - time.monotonic())
                     try:
-                        message = None if killed else _message(lines.get(timeout=left if stop is None
-                                                                          else min(left, 0.25)))
+                        line = None if killed else lines.get(timeout=left if stop is None else min(left, 0.25))
                     except queue.Empty:
                         continue
+                    received += len(line or b"")
+                    message = _message(line)
                     if message is None:  # stopped, out of time, or the worker died: it ends, its kernel too
                         self._end()
                         if kernel is not None:
@@ -232,7 +244,8 @@ def _message(line: bytes | None) -> dict | None:
 
 
 def _read_lines(stream, lines: queue.Queue) -> None:
-    for line in iter(stream.readline, b""):
+    """The worker's lines; one longer than any the worker sends is cut, so it does not parse and ends the run."""
+    for line in iter(lambda: stream.readline(_LINE_LIMIT), b""):
         lines.put(line)
     lines.put(None)
 
@@ -359,7 +372,7 @@ def _execute(manager: KernelManager, client: KernelClient, source: str, timeout:
     """Run one cell; collect its outputs until the kernel is idle again, interrupting it if it overruns."""
     msg_id = client.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
     cell: dict = {"outputs": [], "error": None, "timed_out": False}
-    size = 0
+    used = {"text": 0, "bytes": 0}
     deadline = time.monotonic() + timeout
     while True:
         now = time.monotonic()
@@ -375,35 +388,81 @@ def _execute(manager: KernelManager, client: KernelClient, source: str, timeout:
             if not manager.is_alive():
                 return cell, "the kernel died (out of memory, or the code ended the process)"
             continue
-        if message["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind, content = message["msg_type"], message["content"]
-        if kind == "status" and content["execution_state"] == "idle":
-            if _replied(client, msg_id):
-                return cell, "ok"
-            continue  # an idle before the kernel's reply was sent by the code in the cell, not the kernel: ignore it
-        if kind == "stream" and size < _TEXT_LIMIT and len(cell["outputs"]) < _MAX_OUTPUTS:
-            text = content["text"][: _TEXT_LIMIT - size]
-            size += len(text)
-            cell["outputs"].append({"text": text})
-        elif kind in ("display_data", "execute_result"):
-            data = content["data"]
-            if MEASUREMENT_MIME in data and len(cell["outputs"]) < _MAX_OUTPUTS:
-                cell["outputs"].append({"measurement": data[MEASUREMENT_MIME]})
-            elif "text/plain" in data and size < _TEXT_LIMIT and len(cell["outputs"]) < _MAX_OUTPUTS:
-                text = data["text/plain"][: _TEXT_LIMIT - size] + "\n"
-                size += len(text)
-                cell["outputs"].append({"text": text})
-        elif kind == "error":
-            trace = _ANSI.sub("", "\n".join(content["traceback"]))[:_TEXT_LIMIT]
-            cell["error"] = {"ename": content["ename"], "evalue": content["evalue"][:2000], "traceback": trace}
+        # (a message of the wrong shape was forged by code in the cell: it is ignored)
+        with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError, RecursionError):
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "status" and content["execution_state"] == "idle":
+                if _replied(client, msg_id):
+                    return cell, "ok"
+                continue  # an idle before the kernel's reply may be the cell's own: wait for the reply
+            _collect(cell, kind, content, used)
+
+
+def _collect(cell: dict, kind: str, content: dict, used: dict[str, int]) -> None:
+    """Keep what one of the cell's messages says, within the cell's caps, as valid text."""
+    if kind == "error":
+        if cell["error"] is None or cell["error"]["ename"] != TOO_LARGE:
+            trace = content["traceback"]
+            trace = "\n".join(map(str, trace[:1000])) if isinstance(trace, list) else str(trace)
+            cell["error"] = {"ename": _valid(str(content["ename"])[:_NAME_LIMIT]),
+                             "evalue": _valid(str(content["evalue"])[:_VALUE_LIMIT]),
+                             "traceback": _valid(_ANSI.sub("", trace[: 2 * _TEXT_LIMIT])[:_TEXT_LIMIT])}
+        return
+    if used["bytes"] > _CELL_LIMIT or len(cell["outputs"]) >= _MAX_OUTPUTS:
+        return
+    if kind in ("display_data", "execute_result") and MEASUREMENT_MIME in content["data"]:
+        measurement = content["data"][MEASUREMENT_MIME]
+        size = len(json.dumps(measurement))  # as it crosses to the grader
+        used["bytes"] += size
+        if size > _MEASUREMENT_LIMIT or used["bytes"] > _CELL_LIMIT:
+            used["bytes"] = _CELL_LIMIT + 1  # nothing more is kept from this cell
+            cell["outputs"] = []
+            cell["error"] = {"ename": TOO_LARGE, "evalue": "the cell's output was too large (a measurement over "
+                             f"{_MEASUREMENT_LIMIT // 2**10} kB, or over {_CELL_LIMIT // 2**20} MB in all); "
+                             "it was dropped", "traceback": f"{TOO_LARGE}: the cell's output was dropped"}
+            return
+        cell["outputs"].append({"measurement": _valid_json(measurement)})
+        return
+    if kind == "stream":
+        text = str(content["text"])
+    elif kind in ("display_data", "execute_result") and "text/plain" in content["data"]:
+        text = str(content["data"]["text/plain"])
+    else:
+        return
+    if used["text"] < _TEXT_LIMIT:
+        text = _valid(text[: _TEXT_LIMIT - used["text"]]) + ("" if kind == "stream" else "\n")
+        used["text"] += len(text)
+        cell["outputs"].append({"text": text})
+
+
+def _valid(text: str) -> str:
+    """``text`` with any lone surrogate (which no UTF-8 file can hold) as a backslash escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _valid_json(value: object) -> object:
+    """A measurement whose strings are all valid text (a lone surrogate, only ever inside a string, becomes '?')."""
+    encoded = json.dumps(value, ensure_ascii=False)
+    try:
+        encoded.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.loads(encoded.encode("utf-8", "replace"))
+    return value
 
 
 def _replied(client: KernelClient, msg_id: str) -> bool:
     """Has the kernel answered this request on its shell channel (which it does just before its idle)?
 
-    Code in the cell can send iopub messages with the cell's own parent header (a forged idle, to end
-    the cell before the checker's real measurement); the execute reply is what the kernel itself sends.
+    This ends a cell on an idle that follows a reply, so a bare forged idle does not end it. It is no
+    proof: the kernel *process* is the student's code, which holds the session key and the shell
+    socket and can forge a reply too (red team 2, F7). What keeps a forged end or measurement from
+    scoring is the review, which holds any reach for the kernel's or the checker's machinery.
     """
     while True:
         try:

@@ -16,9 +16,11 @@ Findings of the second red team (issue 9), each as the crafted code that found i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,48 @@ def test_a_graders_kernel_that_is_not_root_cannot_make_a_user_namespace():
     mapped_by, status, shell, uid, *_ = done.stdout.split()
     assert mapped_by == "None"  # bwrap's own mapping: the grader's user
     assert (status, uid) == ("refused", "-") and shell != "0"
+
+
+# ----- F12 and F2: what a kernel sends the worker passes on bounded, and as valid text -------------
+ASCII_PACKER = """\
+import json
+from jupyter_client.jsonutil import json_default
+session = get_ipython().kernel.session
+session.pack = lambda message: json.dumps(message, default=json_default).encode()  # '\\udcff' travels as an escape
+"""
+SURROGATES = """\
+from IPython.display import display
+display({MIME: {"\\udcff key": ["lone \\ud800 surrogate"]}}, raw=True)
+print("text \\udcff")
+raise ValueError("lone surrogate: \\udcff")
+"""
+FLOOD = """\
+from IPython.display import display
+for _ in range(20):  # 100 MB of "measurements" in one cell
+    display({MIME: [0] * 2_500_000}, raw=True)
+print("after the flood")
+"""
+HUGE_NAME = """\
+raise type("E" * 5_000_000, (BaseException,), {})("escapes the checker's `except Exception`")
+"""
+
+
+def test_what_a_kernel_sends_crosses_as_valid_text_and_bounded(tmp_path):
+    from autograd_lab.check import MEASUREMENT_MIME
+    from autograd_lab.grading import sandbox
+
+    cells = [ASCII_PACKER, *(c.replace("MIME", repr(MEASUREMENT_MIME)) for c in (SURROGATES, FLOOD, HUGE_NAME)),
+             "print('still running')"]
+    run = run_cells(cells, jail=Jail.find(), cell_timeout=60)
+    assert run.problem is None and len(run.cells) == 5, run.problem
+    packer, surrogates, flood, huge, after = run.cells
+    assert packer.error is None, packer.error
+    # F12: every string valid UTF-8 (a report can write it), the surrogate still visible as an escape
+    for cell in run.cells:
+        json.dumps(asdict(cell), ensure_ascii=False).encode("utf-8")
+    assert surrogates.error["evalue"] == "lone surrogate: \\udcff" and surrogates.text == "text \\udcff\n"
+    assert surrogates.measurements == [{"? key": ["lone ? surrogate"]}]
+    # F2: a flood loses the cell's outputs and says why; a huge exception name is cut; the kernel goes on
+    assert flood.outputs == [] and flood.error["ename"] == sandbox.TOO_LARGE
+    assert len(huge.error["ename"]) <= 200 and huge.error["ename"].startswith("EEE")
+    assert after.text == "still running\n"
