@@ -26,8 +26,12 @@ from pathlib import Path
 import pytest
 
 from autograd_lab.grading import jail as jail_module
+from autograd_lab.grading import review
+from autograd_lab.grading.grade import _protected_names
 from autograd_lab.grading.jail import Jail
+from autograd_lab.grading.notebook import Exercise
 from autograd_lab.grading.sandbox import run_cells
+from tests.grading.crafting import ASSIGNMENTS, SOLUTIONS
 
 HERE = Path(__file__).parent
 ATTACKS = HERE / "attacks"
@@ -125,3 +129,114 @@ def test_what_a_kernel_sends_crosses_as_valid_text_and_bounded(tmp_path):
     assert flood.outputs == [] and flood.error["ename"] == sandbox.TOO_LARGE
     assert len(huge.error["ename"]) <= 200 and huge.error["ename"].startswith("EEE")
     assert after.text == "still running\n"
+
+
+# ----- F1 / F7 / F6 / F11: the review holds every reach for the checker or the kernel ----------------
+PROTECTED = frozenset({"torch", "np", "Function", "check_function"})
+# written by our red team; each scored full marks, or hurt others, with no flag before (REPORT.md, red team 2)
+HELD_ATTACKS = ["forge_tanh.py", "reply_mul.py", "leak_mul.py", "flood_mul.py", "flood5_mul.py", "ascii_mul.py",
+                "starve_mul.py", "slow_mul.py"]
+
+
+def held(code: str) -> bool:
+    return any(review.tampers(f) for f in review.flags(code, PROTECTED))
+
+
+@pytest.mark.parametrize("attack", HELD_ATTACKS)
+def test_every_attack_of_the_red_team_is_held_for_review(attack):
+    assert held((ATTACKS / attack).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("code", [
+    # the builtins that reach by a computed name or run code: any load, not only a call
+    "_put = setattr\n_put(x, 'measure_' + 'function', f)",
+    "list(map(setattr, [x], ['a'], [1]))",
+    "f = getattr(x, 'measure_' + 'function')",
+    "g = vars(x)['y']", "exec('1')", "eval", "compile('1', 'x', 'exec')", "globals()['x']", "locals()",
+    "__import__('os')", "open('x')", "breakpoint()", "memoryview(b'x')",
+    # introspection: frames, globals, class walks, builtins, modules
+    "import sys\nframe = sys._getframe()", "f = frame.f_back", "scope = frame.f_locals", "g = fn.__globals__",
+    "subs = ().__class__.__base__.__subclasses__()", "d = type(x).__dict__", "b = __builtins__",
+    "def gen():\n    yield 1\nf = gen().gi_frame",
+    "try:\n    1 / 0\nexcept Exception as error:\n    f = error.__traceback__.tb_frame",
+    "m = print.__self__", "m = sys_module.modules['autograd_lab.check']",
+    "match torch.serialization:\n    case object(__dict__=d):\n        pass",
+    "from operator import attrgetter\nf = attrgetter('measure_function')",
+    # a module reached as an attribute, not imported: torch.serialization.os, as a chain, an alias or an import
+    "x = torch.serialization.os", "t = torch\nt.serialization.os.getcwd()", "from torch.serialization import os",
+    "from torch import check", "c = torch.check", "import autograd_lab.autograd.engine as engine\nn = engine.np",
+    "import inspect", "import ctypes", "import gc", "import pickle", "import importlib", "import _string",
+    # the kernel and its messages
+    "ip = get_ipython()", "from IPython import get_ipython", "import ipykernel", "source = In[-1]",
+    "k.session.send(k.iopub_socket, 'status', {})", "s = k.shell_stream", "p = k.get_parent('shell')",
+    "display(data, raw=True)", "mime = 'application/vnd.autograd-lab.' + 'measurement+json'",
+    "class Forged:\n    def _repr_mimebundle_(self, include=None, exclude=None):\n        return {}",
+    "get_ipython().run_line_magic('time', 'x')",  # written by hand, not by IPython for a magic
+    # magics that bring in code the review does not see, or hide it in a magic's argument
+    "%run helper.py", "%%writefile helper.py\nimport os", "%load_ext x", "%timeit getattr(x, 'y')",
+    "%%timeit\nvars()",
+    # the checker's own names
+    "from autograd_lab.check import begin_graded_cell", "torch.check.measure_function = print", "x = _grading",
+])
+def test_reaching_the_checker_or_the_kernel_by_any_spelling_is_held(code):
+    assert held(code), review.flags(code, PROTECTED)
+
+
+@pytest.mark.parametrize("code", ["%timeit y = x * 2", "%timeit -n 3 -r 1 y = x * 2", "%matplotlib inline",
+                                  "!ls", "files = !ls", "x?", "%%time\ny = x * 2"])
+def test_magics_an_honest_student_may_leave_only_look_odd(code):
+    found = review.flags(code, PROTECTED)
+    assert found and not any(review.tampers(f) for f in found), found
+    assert any("IPython magic or shell command" in f for f in found)
+
+
+@pytest.mark.parametrize("code", ["import numpy as np\nx = np.random.default_rng(0).normal(size=3)",
+                                  "import math\ny = math.sqrt(2)", "import torch.nn.functional as F\ny = F.relu",
+                                  "from torch.autograd import Function, gradcheck", "import os\nprint(os.getcwd())",
+                                  "def forward(ctx, input):\n    vars_ = input + 1\n    return vars_"])
+def test_ordinary_code_is_not_held(code):
+    assert not held(code), review.flags(code, PROTECTED)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_no_master_solution_is_held_for_review(name):
+    exercise = Exercise.load(SOLUTIONS / f"{name}.ipynb")
+    protected = _protected_names(exercise)
+    for i in exercise.solution_cells:
+        assert not any(review.tampers(f) for f in review.flags(exercise.cells[i]["source"], protected))
+
+
+def test_no_honest_attempt_is_held_for_review():
+    """The crafted honest mistakes of test_attempts (right and wrong answers): none reaches for the checker."""
+    from tests.grading.test_attempts import ATTEMPTS
+
+    protected = {name: _protected_names(Exercise.load(SOLUTIONS / f"{name}.ipynb")) for name in ASSIGNMENTS}
+    found = {(str(a), cell): review.flags(source, protected[a.exercise])
+             for a in ATTEMPTS for cell, source in a.answers.items()}
+    assert len(found) >= 88
+    assert {k: f for k, f in found.items() if any(review.tampers(x) for x in f)} == {}
+
+
+def test_a_backward_computed_by_autograd_is_flagged_but_not_held():
+    found = review.flags((ATTACKS / "ab_tanh.py").read_text(encoding="utf-8"), PROTECTED)
+    assert found == ["line 4: computes the backward with autograd (autograd.grad(), enable_grad)"]
+    assert not any(review.tampers(f) for f in found)
+    assert review.flags("class A(Function):\n    @staticmethod\n    def backward(ctx, g):\n"
+                        "        return g.backward()", PROTECTED) != []
+
+
+def test_the_students_code_in_a_flag_is_short_inline_code():
+    code = "torch.x['<img src=x onerror=alert(1)> [click here to re-grade](https://evil.example/login)'] = 1"
+    (flag,) = review.flags(code, PROTECTED)
+    quoted = flag.split("assigns to ", 1)[1]
+    assert quoted.startswith("`") and quoted.endswith("…`") and quoted.count("`") == 2
+    assert len(quoted) <= review.QUOTE_LIMIT + 3
+    assert "`" not in review.flags("torch.x['`</a>`'] = 1", PROTECTED)[0].split("assigns to `", 1)[1][:-1]
+
+
+def test_a_cell_too_large_to_review_is_held_at_once():
+    import time
+
+    start = time.monotonic()
+    found = review.flags("a = 1\n" * 1_000_000, PROTECTED)
+    assert time.monotonic() - start < 1 and any(review.tampers(f) for f in found)

@@ -14,15 +14,15 @@ PROTECTED = frozenset({"torch", "Function", "check_function"})
 
 @pytest.mark.parametrize(("code", "finding"), [
     ("print = lambda *a: None", "line 1: rebinds print"),
-    ("import builtins\nbuiltins.print = len", "line 2: assigns to builtins.print"),
-    ("import sys\nsys.modules['autograd_lab.check'] = None", "line 2: assigns to sys.modules['autograd_lab.check']"),
-    ("import autograd_lab.check as c\nc.check_function = print", "line 1: imports autograd_lab.check"),
+    ("import builtins\nbuiltins.print = len", "line 2: assigns to `builtins.print`"),
+    ("import sys\nsys.modules['autograd_lab.check'] = None", "line 2: assigns to `sys.modules['autograd_lab.check']`"),
+    ("import autograd_lab.check as c\nc.check_function = print", "line 1: reaches the interpreter or the checker: imports autograd_lab.check"),
     ("def check_function(*args):\n    pass", "line 1: rebinds check_function"),
-    ("torch.exp = None", "line 1: assigns to torch.exp"),
-    ("open('/etc/passwd').read()", "line 1: calls open()"),
+    ("torch.exp = None", "line 1: assigns to `torch.exp`"),
+    ("open('/etc/passwd').read()", "line 1: uses open"),
     ("import subprocess", "line 1: imports subprocess"),
-    ("!ls", "line 1: calls get_ipython()"),
-    ("x = (1).__class__.__subclasses__", "line 1: uses .__class__"),
+    ("!ls", "line 1: has an IPython magic or shell command: `!ls`"),
+    ("x = (1).__class__.__subclasses__", "line 1: uses .__subclasses__"),
 ])
 def test_suspicious_code_is_flagged(code, finding):
     assert finding in flags(code, PROTECTED)
@@ -47,7 +47,7 @@ def test_the_masters_own_solutions_are_not_flagged(name):
     ("import autograd_lab.check as c\nc.check_function = None", True),
     ("print = len", True),
     ("import sys\nsys.modules['x'] = None", True),
-    ("with open('notes.txt') as f:\n    f.read()", False),
+    ("with open('notes.txt') as f:\n    f.read()", True),  # open reaches any file: held since red team 2
     ("import os\nos.getcwd()", False),
 ])
 def test_only_code_that_changes_the_grading_machinery_is_held_for_review(code, held):
