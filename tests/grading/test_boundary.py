@@ -16,10 +16,12 @@ Findings of the second red team (issue 9), each as the crafted code that found i
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from autograd_lab.grading.grade import _protected_names
 from autograd_lab.grading.jail import Jail
 from autograd_lab.grading.notebook import Exercise
 from autograd_lab.grading.sandbox import run_cells
-from tests.grading.crafting import ASSIGNMENTS, SOLUTIONS
+from tests.grading.crafting import ASSIGNMENTS, ROOT, SOLUTIONS, save, submission
 
 HERE = Path(__file__).parent
 ATTACKS = HERE / "attacks"
@@ -240,3 +242,87 @@ def test_a_cell_too_large_to_review_is_held_at_once():
     start = time.monotonic()
     found = review.flags("a = 1\n" * 1_000_000, PROTECTED)
     assert time.monotonic() - start < 1 and any(review.tampers(f) for f in found)
+
+
+# ----- the same attacks as crafted submissions, graded by the real grader -------------------------------
+GRADE_AND_MEASURE = """\
+import resource, sys
+from autograd_lab.cli import main
+status = main(sys.argv[1:])
+print("peak RSS kB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def graded(exercise: str, answers: dict[str, dict[str, str]], out: Path) -> tuple[dict[str, dict], int]:
+    """Grade crafted submissions of ``exercise`` in a grader process of its own: its rows and its peak RSS (kB)."""
+    folder = out.parent / f"{out.name}-submissions"
+    paths = [str(save(submission(exercise, cells), folder / f"{name}.ipynb")) for name, cells in answers.items()]
+    done = subprocess.run([sys.executable, "-c", GRADE_AND_MEASURE, "grade", str(SOLUTIONS / f"{exercise}.ipynb"),
+                           *paths, "-o", str(out), "--seed", "1", "--timeout", "30"],
+                          check=False, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with (out / "grades.csv").open(encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    return rows, int(done.stderr.rsplit("peak RSS kB", 1)[1].split()[0])
+
+
+def attack_source(name: str) -> str:
+    return (ATTACKS / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def mul_batch(tmp_path_factory, mul_correct):
+    answers = {name: {"mul": attack_source(f"{name}_mul.py")} for name in ("flood", "ename", "ascii", "reply", "leak")}
+    out = tmp_path_factory.mktemp("mul") / "out"
+    rows, peak = graded("02_mul", {"honest": {"mul": mul_correct}, **answers}, out)
+    return {"rows": rows, "peak": peak, "out": out}
+
+
+def test_a_flood_from_the_kernel_leaves_the_graders_memory_bounded_and_others_scores_alone(mul_batch):
+    # before: 100 MB of "measurements" in one cell took the grader from 43 MB to 733 MB
+    assert mul_batch["peak"] < 250 * 1024, mul_batch["peak"]
+    assert float(mul_batch["rows"]["honest"]["total"]) == 10
+    assert {"honest", "flood", "ename", "ascii", "reply", "leak"} <= set(mul_batch["rows"])
+    # before: a 5 MB exception name made 25 MB of feedback, results.json and grades_long.csv
+    assert all(p.stat().st_size < 200_000 for p in mul_batch["out"].rglob("*") if p.is_file())
+
+
+def test_a_lone_surrogate_from_the_kernel_leaves_every_report_valid_text(mul_batch):
+    for path in (p for p in mul_batch["out"].rglob("*") if p.is_file()):
+        path.read_bytes().decode("utf-8")  # strict: every report was written, in UTF-8
+    feedback = (mul_batch["out"] / "feedback" / "ascii.md").read_text(encoding="utf-8")
+    assert "ValueError: lone surrogate: \\udcff" in feedback
+
+
+@pytest.mark.parametrize("student", ["flood", "ascii", "reply", "leak"])
+def test_forging_or_flooding_submissions_are_held_with_no_points(mul_batch, student):
+    row = mul_batch["rows"][student]
+    assert float(row["total"]) == 0 and row["review"], row
+
+
+def test_a_forged_checker_and_a_backward_by_autograd_in_06(tmp_path):
+    wrong = {"xsinx": attack_source("wrong_xsinx.py"), "softplus": attack_source("wrong_softplus.py"),
+             "logsumexp": attack_source("wrong_logsumexp.py")}
+    by_autograd = {"tanh": attack_source("ab_tanh.py"), "xsinx": attack_source("ab_xsinx.py"),
+                   "softplus": attack_source("ab_softplus.py"), "logsumexp": attack_source("ab_lse.py")}
+    rows, _ = graded("06_derive_backward", {"forge": {"tanh": attack_source("forge_tanh.py"), **wrong},
+                                            "by_autograd": by_autograd}, tmp_path / "out")
+    # before: 10/10 and no flag. The forgery is held; the shortcut is flagged for a person, its checks pass
+    assert float(rows["forge"]["total"]) == 0 and "held" in (tmp_path / "out" / "feedback" / "forge.md").read_text()
+    assert "computes the backward with autograd" in rows["by_autograd"]["review"]
+
+
+ATTACH_TO_THE_KERNEL = """\
+import os, subprocess
+script = f"cat /proc/{os.getpid()}/environ > /dev/null 2>&1 && echo environ; " \\
+         f"head -c 1 /proc/{os.getpid()}/mem > /dev/null 2>&1 && echo mem; echo done"
+print(subprocess.run(["sh", "-c", script], capture_output=True, text=True).stdout.split())
+"""
+
+
+def test_a_process_the_notebook_starts_cannot_attach_to_its_kernel():
+    """A shell command is only noted by the review: the code it runs must not reach into the kernel's memory."""
+    run = run_cells([ATTACH_TO_THE_KERNEL], jail=Jail.find(), cell_timeout=30)
+    assert run.cells[0].error is None, run.cells[0].error
+    assert run.cells[0].text == "['done']\n"

@@ -1,0 +1,9 @@
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.log(1 + torch.exp(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 0  # wrong on purpose
