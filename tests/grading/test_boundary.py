@@ -326,3 +326,16 @@ def test_a_process_the_notebook_starts_cannot_attach_to_its_kernel():
     run = run_cells([ATTACH_TO_THE_KERNEL], jail=Jail.find(), cell_timeout=30)
     assert run.cells[0].error is None, run.cells[0].error
     assert run.cells[0].text == "['done']\n"
+
+
+def test_the_grader_cuts_a_worker_line_longer_than_any_it_sends():
+    """Defence in depth: a worker line past the cap is cut, so it does not parse and the run ends (not memory)."""
+    import io
+    import queue
+
+    from autograd_lab.grading import sandbox
+
+    lines: queue.Queue = queue.Queue()
+    sandbox._read_lines(io.BytesIO(b'{"cell": "' + b"x" * sandbox._LINE_LIMIT + b'"}\n'), lines)
+    first = lines.get_nowait()
+    assert len(first) == sandbox._LINE_LIMIT and sandbox._message(first) is None
