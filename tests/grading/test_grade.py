@@ -179,19 +179,19 @@ def test_4_a_monkeypatched_checker_earns_nothing_and_is_flagged(batch):
 
 def test_4_monkeypatched_print_and_builtins_earn_nothing_and_are_flagged(batch):
     assert score(batch, "patched_print") <= HONEST_WRONG
-    assert "assigns to builtins.print" in batch["rows"]["patched_print"]["review"]
+    assert "assigns to `builtins.print`" in batch["rows"]["patched_print"]["review"]
 
 
 def test_4_a_fake_checker_in_sys_modules_earns_nothing_and_is_flagged(batch):
     assert score(batch, "replaced_module") <= HONEST_WRONG
-    assert "assigns to sys.modules['autograd_lab.check']" in batch["rows"]["replaced_module"]["review"]
+    assert "assigns to `sys.modules['autograd_lab.check']`" in batch["rows"]["replaced_module"]["review"]
 
 
 def test_4_code_that_forges_the_measurements_earns_nothing_and_is_held_for_review(batch):
     # The kernel is the student's: code that rewrites the checker's measurements could fake them,
     # so a submission that changes the grading machinery scores nothing until a person has looked.
     assert score(batch, "forged_measurements") <= HONEST_WRONG
-    assert "assigns to checker.measure_function" in batch["rows"]["forged_measurements"]["review"]
+    assert "assigns to `checker.measure_function`" in batch["rows"]["forged_measurements"]["review"]
     assert "forged_measurements" in (batch["out"] / "review.md").read_text()
     assert "held for review" in feedback(batch, "forged_measurements")
 
@@ -199,7 +199,7 @@ def test_4_code_that_forges_the_measurements_earns_nothing_and_is_held_for_revie
 def test_4_forging_through_from_import_is_caught_too(batch):
     assert score(batch, "forged_quietly") <= HONEST_WRONG
     review = batch["rows"]["forged_quietly"]["review"]
-    assert "imports autograd_lab.check" in review and "assigns to _c.measure_function" in review
+    assert "imports autograd_lab.check" in review and "assigns to `_c.measure_function`" in review
     assert "held for review" in feedback(batch, "forged_quietly")
 
 
