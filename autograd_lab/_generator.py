@@ -32,13 +32,19 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        seed = int(seed)
-        legacy = np.random.RandomState(seed & 0xFFFFFFFF)  # PyTorch keeps the low 32 bits
-        self._bits = np.random.MT19937()
-        self._bits.state = {"bit_generator": "MT19937", "state": {"key": legacy.get_state()[1], "pos": 624}}
-        self._seed = seed
+        self._seed = int(seed)
+        self._mt: np.random.MT19937 | None = None  # made at the first draw: numpy.random is slow to import
         self._next_normal: float | None = None
         return self
+
+    @property
+    def _bits(self) -> np.random.MT19937:
+        """The Mersenne Twister, seeded as PyTorch seeds it."""
+        if self._mt is None:
+            legacy = np.random.RandomState(self._seed & 0xFFFFFFFF)  # PyTorch keeps the low 32 bits
+            self._mt = np.random.MT19937()
+            self._mt.state = {"bit_generator": "MT19937", "state": {"key": legacy.get_state()[1], "pos": 624}}
+        return self._mt
 
     def initial_seed(self) -> int:
         return self._seed

@@ -14,27 +14,51 @@ from autograd_lab.autograd.function import Function
 
 
 def _check_same_dtype(a: Tensor, b: Tensor) -> None:
-    if a.dtype is not b.dtype:
+    if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype._c_name} != "
                            f"{b.dtype._c_name}")
 
 
 def _check_mm(a: Tensor, b: Tensor) -> None:
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(f"{'self' if a.ndim != 2 else 'mat2'} must be a matrix")
-    if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-                           f"{b.shape[0]}x{b.shape[1]})")
+    x, y = a._data, b._data  # (the arrays' own shapes: this runs on every Linear layer, forward and backward)
+    if x.ndim != 2 or y.ndim != 2:
+        raise RuntimeError(f"{'self' if x.ndim != 2 else 'mat2'} must be a matrix")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x.shape[0]}x{x.shape[1]} and "
+                           f"{y.shape[0]}x{y.shape[1]})")
     _check_same_dtype(a, b)
+
+
+def _strides(x: np.ndarray) -> tuple[int, int]:
+    """A matrix's strides in elements, as PyTorch counts them (NumPy counts bytes)."""
+    return x.strides[0] // x.itemsize, x.strides[1] // x.itemsize
 
 
 def _save_matrices(ctx: Any, a: Tensor, b: Tensor, need_a: bool, need_b: bool) -> None:
     """What a matrix product's node keeps, as PyTorch's does: each matrix if the other one's gradient needs
-    it; both sizes; a matrix's strides (in elements) if it needs a gradient."""
+    it; both sizes; a matrix's strides (in elements) if it needs a gradient (its backward reads them)."""
     ctx.save_for_backward(a if need_b else None, b if need_a else None)
     ctx.a_sizes, ctx.b_sizes = a._data.shape, b._data.shape
-    ctx.a_strides = tuple(s // a._data.itemsize for s in a._data.strides) if need_a else ()
-    ctx.b_strides = tuple(s // b._data.itemsize for s in b._data.strides) if need_b else ()
+    ctx.a_strides = _strides(a._data) if need_a else ()
+    ctx.b_strides = _strides(b._data) if need_b else ()
+
+
+def _column_major(sizes: tuple[int, ...], strides: tuple[int, ...]) -> bool:
+    """Was this matrix stored column by column (e.g. ``weight.t()``)? Then PyTorch computes its gradient
+    transposed, so that it arrives laid out like the matrix itself (no copy when it is accumulated)."""
+    return strides[0] == 1 and strides[1] == sizes[0]
+
+
+def _mm_backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    """d/da = grad @ b.T,  d/db = a.T @ grad, each computed as PyTorch's mm_mat1/mm_mat2_backward do."""
+    a, b = ctx.saved_tensors
+    need_a, need_b = ctx.needs_input_grad[-2:]
+    grad_a = grad_b = None
+    if need_a:
+        grad_a = b.mm(grad.t()).t() if _column_major(ctx.a_sizes, ctx.a_strides) else grad.mm(b.t())
+    if need_b:
+        grad_b = grad.t().mm(a).t() if _column_major(ctx.b_sizes, ctx.b_strides) else a.t().mm(grad)
+    return grad_a, grad_b
 
 
 class Dot(Mul):
@@ -68,11 +92,7 @@ class Mm(Function):
         _save_matrices(ctx, a, b, *ctx.needs_input_grad)
         return Tensor(a._data @ b._data)
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
-        return (grad.mm(b.t()) if need_a else None), (a.t().mm(grad) if need_b else None)
+    backward = staticmethod(_mm_backward)
 
 
 class Mv(Function):
@@ -137,9 +157,7 @@ class Addmm(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
-        _, need_a, need_b = ctx.needs_input_grad
-        return grad, (grad.mm(b.t()) if need_a else None), (a.t().mm(grad) if need_b else None)
+        return grad, *_mm_backward(ctx, grad)
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

@@ -199,8 +199,7 @@ def _modified_error(t: Tensor, saved_version: int, saver: FunctionCtx) -> str:
 class BackwardNode(FunctionCtx, Node):
     """The node a Function call leaves in the graph; it is also that call's ``ctx``.
 
-    Each Function gets its own subclass (see ``Function.__init_subclass__``): ``<Function>Backward``
-    for yours, PyTorch's names (``MulBackward0``) for the built-in ops.
+    Each Function gets its own subclass (see ``_NodeClass``).
     """
 
     _forward_cls: ClassVar[type[Function]]
@@ -281,6 +280,30 @@ def _zeros(meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
     return Tensor(np.zeros(shape, dt))
 
 
+class _NodeClass:
+    """``MyFunction._backward_cls``: the class of the nodes ``MyFunction.apply`` records.
+
+    Each Function gets its own subclass of ``BackwardNode``: ``<Function>Backward`` for yours,
+    PyTorch's names (``MulBackward0``) for the built-in ops. It is made the first time it is needed,
+    then kept on the Function (making ~100 classes up front would slow ``import autograd_lab``).
+    """
+
+    def __get__(self, instance: Any, cls: type[Function]) -> type[BackwardNode]:
+        namespace: dict[str, Any] = {"_forward_cls": cls}
+        if cls.node_name is None:  # a custom Function: IPython shows <...function.MulBackward at 0x...>
+            name, base = cls.__name__ + "Backward", BackwardCFunction
+        else:  # a built-in op; PyTorch's C++ nodes are in no module: <MulBackward0 at 0x...>
+            name, base = cls.node_name, _BuiltinNode
+            namespace["__module__"] = "builtins"
+            namespace.update({"_saved_" + key: _saved_attribute(key, where) for key, where in cls.saved_as.items()})
+            namespace.update({"_raw_saved_" + key: _raw_saved(where) for key, where in cls.saved_as.items()
+                              if isinstance(where, int)})
+        namespace["_name"] = name
+        node_class = type(name.rsplit("::", 1)[-1], (base,), namespace)  # "torch::autograd::X" is class X
+        cls._backward_cls = node_class  # from now on a plain class attribute
+        return node_class
+
+
 class Function:
     """Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``.
 
@@ -300,17 +323,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         if cls.backward is Function.backward and cls.vjp is not Function.vjp:
             cls.backward = cls.vjp  # PyTorch accepts either name
-        namespace: dict[str, Any] = {"_forward_cls": cls}
-        if cls.node_name is None:  # a custom Function: IPython shows <...function.MulBackward at 0x...>
-            name, base = cls.__name__ + "Backward", BackwardCFunction
-        else:  # a built-in op; PyTorch's C++ nodes are in no module: <MulBackward0 at 0x...>
-            name, base = cls.node_name, _BuiltinNode
-            namespace["__module__"] = "builtins"
-            namespace.update({"_saved_" + key: _saved_attribute(key, where) for key, where in cls.saved_as.items()})
-            namespace.update({"_raw_saved_" + key: _raw_saved(where) for key, where in cls.saved_as.items()
-                              if isinstance(where, int)})
-        namespace["_name"] = name
-        cls._backward_cls = type(name.rsplit("::", 1)[-1], (base,), namespace)  # "torch::autograd::X" is class X
+        cls._backward_cls = _NodeClass()  # type: ignore[assignment]  # (made at first use: see _NodeClass)
         if cls.setup_context is not Function.setup_context:
             cls._bind = staticmethod(_binder(cls.forward))
 
@@ -347,7 +360,10 @@ class Function:
         ctx = cls._backward_cls()
         if cls._bind is not None:  # PyTorch 2 style: the inputs, defaults filled in, are what setup_context sees
             args, kwargs = cls._bind(args, kwargs), {}
-        needs = ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        flags = []
+        for a in args:  # (a plain loop: on this path a comprehension's own call costs more than the loop)
+            flags.append(isinstance(a, Tensor) and a._requires_grad)
+        needs = ctx.needs_input_grad = tuple(flags)
         enabled = grad_mode._enabled
         grad_mode._enabled = False  # what no_grad() does, minus its overhead: this is the hot path
         try:

@@ -16,9 +16,20 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.inplace import _write
 from autograd_lab._tensor import Tensor
 
+_LOW_29_BITS, _HALFWAY = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
+
 
 def _fma(a: Any, b: Any, c: Any) -> np.ndarray:
     """a * b + c with a single rounding, in a's dtype (float32 or float64)."""
+    if a.dtype == np.float32 and np.ndim(b) == 0 and np.shape(c) == a.shape:
+        # The common case (every SGD step), kept fast: a * b is exact in float64 and the float64 sum
+        # is already the answer rounded once, unless it lies exactly halfway between two float32
+        # numbers (rare): then fma32 decides.
+        total = a.astype(np.float64)
+        total *= b
+        total += c.astype(np.float64)
+        if not ((total.view(np.uint64) & _LOW_29_BITS) == _HALFWAY).any():
+            return total.astype(np.float32)
     a, b, c = np.broadcast_arrays(a, b, c)
     return fma32(a, b, c) if a.dtype == np.float32 else fma64(a, b, c)
 

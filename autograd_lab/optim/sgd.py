@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autograd_lab._grad_mode import no_grad
+from autograd_lab.optim import _pointwise
 from autograd_lab.optim.optimizer import Optimizer, ParamsT
 
 __all__ = ["SGD"]
@@ -32,7 +33,10 @@ class SGD(Optimizer):
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; parameters without one are left alone."""
+        """Update every parameter that has a gradient; parameters without one are left alone.
+
+        Each ``x + alpha * y`` is rounded once, as PyTorch's CPU kernels (single, foreach and fused alike) do.
+        """
         loss = self._run_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
@@ -40,13 +44,13 @@ class SGD(Optimizer):
                     continue
                 d_p = p.grad if not group["maximize"] else -p.grad
                 if group["weight_decay"] != 0:
-                    d_p = d_p.add(p, alpha=group["weight_decay"])
+                    d_p = _pointwise.add_(d_p.clone(), p, group["weight_decay"])
                 if group["momentum"] != 0:
                     buf = self.state[p].get("momentum_buffer")
                     if buf is None:
                         buf = self.state[p]["momentum_buffer"] = d_p.clone().detach()
                     else:
-                        buf.mul_(group["momentum"]).add_(d_p, alpha=1 - group["dampening"])
-                    d_p = d_p.add(buf, alpha=group["momentum"]) if group["nesterov"] else buf
-                p.add_(d_p, alpha=-group["lr"])
+                        _pointwise.add_(buf.mul_(group["momentum"]), d_p, 1 - group["dampening"])
+                    d_p = _pointwise.add_(d_p.clone(), buf, group["momentum"]) if group["nesterov"] else buf
+                _pointwise.add_(p, d_p, -group["lr"])
         return loss
