@@ -41,14 +41,15 @@ STUDENT_USER = "nobody"  # exists here: setup.sh adds no user
 GRADED_LOCALLY = ("full", "blank", "wrong", "corrupt", "reads_the_master", "forges_measurements")
 
 # The student who can read the master gets the right answer (here: its Mul); one who cannot keeps the wrong one.
-# It also tries to leave a file in results/.
+# It also tries to leave a file in results/. (codecs.open: the review holds the builtin open, and this tests the jail.)
 READ_THE_MASTER = """
+import codecs
 try:
-    leaked = open({master!r}).read()
+    leaked = codecs.open({master!r}).read()
 except OSError:
     leaked = None
 try:
-    open({forged!r}, "w").write('{{"score": 100}}')
+    codecs.open({forged!r}, "w").write('{{"score": 100}}')
 except OSError:
     pass
 if leaked is not None:
