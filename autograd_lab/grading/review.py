@@ -59,6 +59,7 @@ _DISPLAY_HOOKS = {"_repr_mimebundle_", "_ipython_display_"}  # a display of any 
 # torch is autograd_lab in an exercise kernel; the names a lesson binds to the API, read in the grader's own copy
 _ROOTS = {"torch": "autograd_lab", "autograd_lab": "autograd_lab", "np": "numpy", "numpy": "numpy", "math": "math",
           "nn": "autograd_lab.nn", "F": "autograd_lab.nn.functional", "optim": "autograd_lab.optim"}
+_API = {"autograd_lab", "numpy", "math"}  # the packages whose attributes are walked (a module elsewhere is held)
 _NOT_API = ("autograd_lab.check", "autograd_lab.grading", "autograd_lab.cli")
 # magics an honest student may leave in a cell, and those whose code argument runs in the kernel (reviewed too)
 _ODD_MAGICS = {"timeit", "time", "prun", "capture", "matplotlib", "pinfo", "pinfo2", "psearch", "pdoc", "pdef",
@@ -320,6 +321,8 @@ def _api_name(module: str) -> str:
 def _module(path: str) -> ModuleType | None:
     """The grader's own copy of an API module named in a cell (never imports anything but autograd_lab)."""
     name = _api_name(path)
+    if name.split(".")[0] not in _API:
+        return None
     if name in sys.modules:
         return sys.modules[name]
     if name.startswith("autograd_lab.") and not _within(name, set(_NOT_API)):

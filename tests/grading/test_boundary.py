@@ -195,6 +195,7 @@ def test_magics_an_honest_student_may_leave_only_look_odd(code):
 @pytest.mark.parametrize("code", ["import numpy as np\nx = np.random.default_rng(0).normal(size=3)",
                                   "import math\ny = math.sqrt(2)", "import torch.nn.functional as F\ny = F.relu",
                                   "from torch.autograd import Function, gradcheck", "import os\nprint(os.getcwd())",
+                                  "import os\nname = os.path.join('a', 'b')",
                                   "def forward(ctx, input):\n    vars_ = input + 1\n    return vars_"])
 def test_ordinary_code_is_not_held(code):
     assert not held(code), review.flags(code, PROTECTED)

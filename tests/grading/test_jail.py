@@ -66,8 +66,8 @@ def _steal():
                 return True
     return False
 if _steal():
-    import runpy
-    Mul = runpy.run_path("stolen.py")["Mul"]
+    import stolen  # the kernel's folder is on its path (runpy would be held by the review: this tests the jail)
+    Mul = stolen.Mul
 """
 VANDAL = """
 import codecs, glob
