@@ -73,15 +73,20 @@ def sequential(a: np.ndarray) -> np.ndarray:
     return np.add.reduce(np.ascontiguousarray(a), axis=0)
 
 
-def _blocks(a: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sequential sums of each complete block of ``step`` rows (one row each), and of the rows left over."""
+def _blocks(a: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sequential sums of each complete block of ``step`` rows (one row each), and of the rows left over
+    (None if there are none: adding their zero would change nothing)."""
     count, cols = a.shape[0] // step, a.shape[1]
     whole = a[:count * step].reshape(count, step, cols)
     if cols >= 2:  # (add.reduce over a middle axis also runs row after row when the last axis has 2 or more)
         sums = np.add.reduce(whole, axis=1)
     else:
         sums = sequential(whole[:, :, 0].T)[:, None] if count else a[:0]
-    return sums, sequential(a[count * step:])
+    return sums, sequential(a[count * step:]) if count * step < a.shape[0] else None
+
+
+def _plus(total: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
+    return more if total is None else total if more is None else total + more
 
 
 def cascade(a: np.ndarray) -> np.ndarray:
@@ -90,23 +95,21 @@ def cascade(a: np.ndarray) -> np.ndarray:
     if a.shape[0] < step:
         return sequential(a)
     sums, total = _blocks(a, step)  # total starts as the rows after the last complete block
-    if sums.shape[0] < step:  # (a shortcut: no group is complete, the levels above add only zeros)
-        return total + sequential(sums)
-    for _ in range(2):  # levels 1 and 2: complete groups move up, the unfinished group is added to the total
-        sums, unfinished = _blocks(sums, step)
-        total = total + unfinished
-    return total + sequential(sums)  # level 3 keeps everything that reached it
+    if sums.shape[0] >= step:  # (else no group is complete: the levels above add only zeros)
+        for _ in range(2):  # levels 1 and 2: complete groups move up, the unfinished group is added to the total
+            sums, unfinished = _blocks(sums, step)
+            total = _plus(total, unfinished)
+    return _plus(total, sequential(sums))  # level 3 keeps everything that reached it
 
 
 def row_sum(a: np.ndarray) -> np.ndarray:
     """PyTorch's ``row_sum`` down the columns: 4 interleaved cascades (rows k, k+4, k+8, ... in the k-th),
-    the leftover rows into the first, then ``((acc0 + acc1) + acc2) + acc3``."""
+    the leftover rows added to the first, then ``((acc0 + acc1) + acc2) + acc3``."""
     quads, cols = a.shape[0] // 4, a.shape[1]
     acc = cascade(a[:quads * 4].reshape(quads, 4 * cols)).reshape(4, cols)
-    first = acc[0]
-    for leftover in a[quads * 4:]:  # at most 3 rows
-        first = first + leftover
-    return ((first + acc[1]) + acc[2]) + acc[3]
+    if quads * 4 < a.shape[0]:  # at most 3 leftover rows, added to acc0 before acc1
+        acc = np.concatenate((acc[:1], a[quads * 4:], acc[1:]))
+    return sequential(acc)
 
 
 def _vector_rows(rows: np.ndarray, lanes: int) -> np.ndarray:
@@ -266,21 +269,18 @@ def torch_sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray
     """``x.sum(dims, keepdim)`` of a float32/float64 array, added in PyTorch's CPU order."""
     item, ndim, count = x.itemsize, x.ndim, len(dims)
     if 0 < x.size < _GRAIN and count and x.flags.c_contiguous:  # the common layouts, without the iterator
-        shape = list(x.shape)
-        for d in reversed(dims):
-            if keepdim:
-                shape[d] = 1
-            else:
-                del shape[d]
-        lanes = _VECTOR_BYTES // item
-        kept = math.prod(x.shape[count:]) if dims[-1] == count - 1 else 0
-        if dims[0] == ndim - count or kept == 1:  # the last dims: each row summed (a full sum is one row)
-            rows = x.reshape(-1, math.prod(x.shape[ndim - count:])) if kept != 1 else x.reshape(1, -1)
+        lanes, shape = _VECTOR_BYTES // item, x.shape
+        if dims[0] == ndim - count:  # the last dims: each row summed (a full sum is one row)
+            rows = x.reshape(-1, math.prod(shape[ndim - count:]))
             out = _vector_rows(rows, lanes) if rows.shape[1] >= lanes else row_sum(rows.T)
-            return (out + 0).reshape(shape)
-        if kept:  # the first dims: a sum of rows, column by column
-            out = _columns(x.reshape(-1, 1, kept), 4 * lanes if kept >= lanes else 4)
-            return (out + 0).reshape(shape)
+            return (out + 0).reshape(shape[:ndim - count] + (1,) * count if keepdim else shape[:ndim - count])
+        if dims[-1] == count - 1:  # the first dims: a sum of rows, column by column (one column: one row)
+            kept = math.prod(shape[count:])
+            if kept == 1:
+                out = _vector_sum(x.reshape(-1), lanes) if x.size >= lanes else row_sum(x.reshape(-1, 1))
+            else:
+                out = _columns(x.reshape(-1, 1, kept), 4 * lanes if kept >= lanes else 4)
+            return (out + 0).reshape((1,) * count + shape[count:] if keepdim else shape[count:])
     if any(s < 0 or s % item for s in x.strides):  # (never made by autograd_lab; PyTorch has no such views)
         x = np.ascontiguousarray(x)
     out_shape = tuple(1 if d in dims else s for d, s in enumerate(x.shape))
