@@ -54,7 +54,8 @@ _HELD_ATTRIBUTES = {"__builtins__", "__globals__", "__code__", "__closure__", "_
                     "__delattr__", "__loader__", "__spec__", "__reduce__", "__reduce_ex__", "f_back", "f_globals",
                     "f_locals", "f_builtins", "f_code", "gi_frame", "cr_frame", "ag_frame", "gi_code", "tb_frame",
                     "tb_next", "modules", "_getframe", "sys", "os", "builtins", "get_field", "getattr_static",
-                    "attrgetter", "methodcaller", "publish_display_data", "_repr_mimebundle_", "_ipython_display_"}
+                    "attrgetter", "methodcaller", "publish_display_data", "_repr_mimebundle_", "_ipython_display_",
+                    "getattr", "setattr", "delattr", "vars", "globals", "locals", "exec", "breakpoint"}  # builtins.x
 _DISPLAY_HOOKS = {"_repr_mimebundle_", "_ipython_display_"}  # a display of any data type: the checker's too
 # torch is autograd_lab in an exercise kernel; the names a lesson binds to the API, read in the grader's own copy
 _ROOTS = {"torch": "autograd_lab", "autograd_lab": "autograd_lab", "np": "numpy", "numpy": "numpy", "math": "math",
@@ -62,10 +63,11 @@ _ROOTS = {"torch": "autograd_lab", "autograd_lab": "autograd_lab", "np": "numpy"
 _API = {"autograd_lab", "numpy", "math"}  # the packages whose attributes are walked (a module elsewhere is held)
 _NOT_API = ("autograd_lab.check", "autograd_lab.grading", "autograd_lab.cli")
 # magics an honest student may leave in a cell, and those whose code argument runs in the kernel (reviewed too)
-_ODD_MAGICS = {"timeit", "time", "prun", "capture", "matplotlib", "pinfo", "pinfo2", "psearch", "pdoc", "pdef",
-               "psource", "who", "whos", "who_ls", "pwd", "ls", "precision", "pprint", "xmode", "lsmagic", "magic",
-               "quickref", "system", "getoutput"}
-_CODE_MAGICS = {"timeit", "time", "prun", "capture"}
+_ODD_MAGICS = {"timeit", "time", "prun", "capture", "side_by_side", "matplotlib", "pinfo", "pinfo2", "psearch",
+               "pdoc", "pdef", "psource", "who", "whos", "who_ls", "pwd", "ls", "precision", "pprint", "xmode",
+               "lsmagic", "magic", "quickref", "system", "getoutput"}
+_CODE_MAGICS = {"timeit", "time", "prun", "capture", "side_by_side"}  # the course's own %%side_by_side too
+_COURSE_EXTENSIONS = {"autograd_lab.side_by_side"}  # `%load_ext` of these, as the lessons write it
 _MAGIC_CALLS = {"run_line_magic", "run_cell_magic", "system", "getoutput"}
 _HELD = ("assigns to ", "rebinds ", "declares ", "reaches ", "uses ", "defines ", "displays raw", "names the ",
          "runs the magic", "is too large")
@@ -110,6 +112,14 @@ class _Review:
                         if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names}
         self.roots = self._roots()
         self.exempt: set[int] = set()  # the get_ipython() of the calls IPython writes for a magic
+        # the lessons' `GraphStepper(z, names=locals())`, imported in the same cell: names for a drawing
+        drawing = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and node.module == "autograd_lab.viz" for a in node.names if a.name in ("GraphStepper", "draw")}
+        drawing -= {n for node in ast.walk(tree) if isinstance(node, ast.stmt) for n in _bound_names(node)}
+        self.exempt |= {id(k.value.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                        and isinstance(node.func, ast.Name) and node.func.id in drawing for k in node.keywords
+                        if k.arg == "names" and isinstance(k.value, ast.Call) and isinstance(k.value.func, ast.Name)
+                        and k.value.func.id == "locals" and not k.value.args and not k.value.keywords}
 
     def run(self) -> set[tuple[int, str]]:
         for node in ast.walk(self.tree):
@@ -131,6 +141,8 @@ class _Review:
                 text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
                 if "vnd.autograd-lab" in text or "measurement+json" in text:
                     self.found.add((line, "names the checker's measurement type"))
+                if text.startswith("__") and text in _HELD_ATTRIBUTES | _HELD_NAMES:  # g["__builtins__"]
+                    self.found.add((line, f"uses {text!r} as a string"))
             elif isinstance(node, ast.Global | ast.Nonlocal):
                 self.found |= {(line, f"declares {n} global") for n in node.names if n in self.watched}
             for target in _targets(node):
@@ -163,13 +175,15 @@ class _Review:
         args = [a.value for a in node.args]
         name = func.attr if func.attr in ("system", "getoutput") else (args or [""])[0]
         shown = f"!{args[0]}" if func.attr in ("system", "getoutput") and args else f"%{name}"
-        if name not in _ODD_MAGICS:
+        course = name == "load_ext" and len(args) > 1 and args[1].strip() in _COURSE_EXTENSIONS
+        if name not in _ODD_MAGICS and not course:
             self.found.add((line, f"runs the magic {_quote(shown)}, which can run code the review does not see"))
             return True
         self.found.add((line, f"has an IPython magic or shell command: {_quote(shown)}"))
         if name in _CODE_MAGICS:
-            code = args[2] if func.attr == "run_cell_magic" and len(args) > 2 else _code_after_options(args[1:])
-            self.found |= {(line + int(f.split(":")[0][5:]) - 1, f.split(": ", 1)[1])
+            cell = func.attr == "run_cell_magic" and len(args) > 2  # its body starts on the next line
+            code = args[2] if cell else _code_after_options(args[1:])
+            self.found |= {(line + int(f.split(":")[0][5:]) - (not cell), f.split(": ", 1)[1])
                            for f in flags(code, self.protected) if f.startswith("line ")}
         return True
 
@@ -208,7 +222,7 @@ class _Review:
             self.found.add((line, f"reaches the checker (.{name})"))
 
     def _name(self, node: ast.Name, line: int) -> None:
-        if node.id in _HELD_NAMES:
+        if node.id in _HELD_NAMES and id(node) not in self.exempt:
             self.found.add((line, f"uses {node.id}"))
         elif node.id in _IPYTHON_NAMES and id(node) not in self.exempt:
             self.found.add((line, f"reaches the kernel ({node.id})"))

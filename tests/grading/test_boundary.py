@@ -176,7 +176,9 @@ def test_every_attack_of_the_red_team_is_held_for_review(attack):
     "get_ipython().run_line_magic('time', 'x')",  # written by hand, not by IPython for a magic
     # magics that bring in code the review does not see, or hide it in a magic's argument
     "%run helper.py", "%%writefile helper.py\nimport os", "%load_ext x", "%timeit getattr(x, 'y')",
-    "%%timeit\nvars()",
+    "%%timeit\nvars()", "%%side_by_side\nx = 1\ng = vars()", "%load_ext evil_extension",
+    # the lessons' drawing idiom, but not the lessons' drawing: the globals it returns would lead anywhere
+    "def draw(names):\n    return names\nb = draw(names=locals())['__builtins__']", "b = module.getattr",
     # the checker's own names
     "from autograd_lab.check import begin_graded_cell", "torch.check.measure_function = print", "x = _grading",
 ])
@@ -185,7 +187,9 @@ def test_reaching_the_checker_or_the_kernel_by_any_spelling_is_held(code):
 
 
 @pytest.mark.parametrize("code", ["%timeit y = x * 2", "%timeit -n 3 -r 1 y = x * 2", "%matplotlib inline",
-                                  "!ls", "files = !ls", "x?", "%%time\ny = x * 2"])
+                                  "!ls", "files = !ls", "x?", "%%time\ny = x * 2",
+                                  # the course's own magic, as the lessons write it: its code is reviewed
+                                  "%load_ext autograd_lab.side_by_side", "%%side_by_side\ny = (x * x).sum()"])
 def test_magics_an_honest_student_may_leave_only_look_odd(code):
     found = review.flags(code, PROTECTED)
     assert found and not any(review.tampers(f) for f in found), found
@@ -196,6 +200,7 @@ def test_magics_an_honest_student_may_leave_only_look_odd(code):
                                   "import math\ny = math.sqrt(2)", "import torch.nn.functional as F\ny = F.relu",
                                   "from torch.autograd import Function, gradcheck", "import os\nprint(os.getcwd())",
                                   "import os\nname = os.path.join('a', 'b')",
+                                  "from autograd_lab.viz import GraphStepper\nGraphStepper(z, names=locals())",
                                   "def forward(ctx, input):\n    vars_ = input + 1\n    return vars_"])
 def test_ordinary_code_is_not_held(code):
     assert not held(code), review.flags(code, PROTECTED)
