@@ -20,16 +20,17 @@ _LOW_29_BITS, _HALFWAY = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
 
 
 def _fma(a: Any, b: Any, c: Any) -> np.ndarray:
-    """a * b + c with a single rounding, in a's dtype (float32 or float64)."""
-    if a.dtype == np.float32 and np.ndim(b) == 0 and np.shape(c) == a.shape:
-        # The common case (every SGD step), kept fast: a * b is exact in float64 and the float64 sum
-        # is already the answer rounded once, unless it lies exactly halfway between two float32
-        # numbers (rare): then fma32 decides.
-        total = a.astype(np.float64)
+    """a * b + c with a single rounding to a's dtype (float32 or float64), once written into a tensor."""
+    if a.dtype.type is np.float32 and isinstance(b, np.floating) and c.shape == a.shape:
+        # The common case (every SGD step), kept fast: a * b is exact in float64, and the float64 sum,
+        # returned as is, is rounded once when _write stores it as float32, unless it lies exactly
+        # halfway between two float32 numbers (rare): then fma32 decides.
+        total, addend = a.astype(np.float64), c.astype(np.float64)
         total *= b
-        total += c.astype(np.float64)
-        if not ((total.view(np.uint64) & _LOW_29_BITS) == _HALFWAY).any():
-            return total.astype(np.float32)
+        total += addend
+        low_bits = np.bitwise_and(total.view(np.uint64), _LOW_29_BITS, out=addend.view(np.uint64))
+        if _HALFWAY not in low_bits:
+            return total
     a, b, c = np.broadcast_arrays(a, b, c)
     return fma32(a, b, c) if a.dtype == np.float32 else fma64(a, b, c)
 

@@ -39,7 +39,8 @@ def test_update_rules_match_torch_bit_for_bit(name, settings, dtype):
     assert ours == torch_result
 
 
-@pytest.mark.parametrize("settings", [{"lr": 0.1}, {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+@pytest.mark.parametrize("settings", [{"lr": 0.1},
+                                      {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
                                       {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "maximize": True}])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_sgd_matches_torch_bit_for_bit(settings, dtype):
