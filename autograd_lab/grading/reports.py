@@ -9,8 +9,8 @@
 Everything is sorted and free of timings, so grading again with the same seed writes the same files.
 Each file is written whole or not at all (a temporary file, then a rename): a killed run never
 leaves a half-written gradebook. The gradebook is written first, and nothing a kernel said (text
-that is not valid Unicode, say) or one student's files failing can cost the others theirs. Kernels that ran without a jail are named in grades.csv's status
-column and at the top of review.md.
+that is not valid Unicode, say) or one student's files failing can cost the others theirs.
+Kernels that ran without a jail are named in grades.csv's status column and at the top of review.md.
 """
 
 from __future__ import annotations
