@@ -16,7 +16,8 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.inplace import _write
 from autograd_lab._tensor import Tensor
 
-_LOW_29_BITS, _HALFWAY = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
+# (0-d arrays, not NumPy scalars: NumPy combines those with an array faster)
+_LOW_29_BITS, _HALFWAY = np.array(0x1FFFFFFF, np.uint64), np.array(0x10000000, np.uint64)
 
 
 def _fma(a: Any, b: Any, c: Any) -> np.ndarray:
@@ -25,11 +26,10 @@ def _fma(a: Any, b: Any, c: Any) -> np.ndarray:
         # The common case (every SGD step), kept fast: a * b is exact in float64, and the float64 sum,
         # returned as is, is rounded once when _write stores it as float32, unless it lies exactly
         # halfway between two float32 numbers (rare): then fma32 decides.
-        total, addend = a.astype(np.float64), c.astype(np.float64)
-        total *= b
-        total += addend
-        low_bits = np.bitwise_and(total.view(np.uint64), _LOW_29_BITS, out=addend.view(np.uint64))
-        if _HALFWAY not in low_bits:
+        total = a.astype(np.float64)
+        total *= float(b)
+        total += c.astype(np.float64)
+        if not np.count_nonzero((total.view(np.uint64) & _LOW_29_BITS) == _HALFWAY):
             return total
     a, b, c = np.broadcast_arrays(a, b, c)
     return fma32(a, b, c) if a.dtype == np.float32 else fma64(a, b, c)
