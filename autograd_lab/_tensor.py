@@ -57,6 +57,13 @@ def is_expandable_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
 
 
+def summed_dims(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
+    """The dims of ``target`` to sum over to get back to ``shape`` (which broadcasts to it): the leading ones
+    broadcasting added, and those where ``shape`` has a 1 that was stretched."""
+    lead = len(target) - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and target[lead + i] != 1)
+
+
 def leaf_only_error(requires_grad: bool) -> str:
     """PyTorch's message for changing ``requires_grad`` on a tensor computed by an op."""
     msg = "you can only change requires_grad flags of leaf variables."

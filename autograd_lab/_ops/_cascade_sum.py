@@ -320,3 +320,16 @@ def torch_sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray
     target = np.lib.stride_tricks.as_strided(out, tuple(d[0] for d in kept_dims), tuple(d[2] * item for d in kept_dims))
     target[...] = values
     return out.reshape(final_shape)
+
+
+def add_up(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
+    """The sum over ``dims``: floats added in PyTorch's order (so results match it bit for bit), the rest with
+    NumPy (integers and bools sum exactly, into int64)."""
+    if x.dtype.kind == "f" and x.itemsize >= 4 and len(set(dims)) == len(dims):
+        return torch_sum(x, tuple(sorted(dims)), keepdim)
+    return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else x.dtype)
+
+
+def sum_to(x: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> np.ndarray:
+    """``x`` summed over ``dims`` back to ``shape`` (PyTorch's at::sum_to, on arrays: nothing is recorded)."""
+    return add_up(x, dims, True).reshape(shape)

@@ -40,7 +40,7 @@ class Select(Index):
     @staticmethod
     def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
         ctx.shape, ctx.key = a.shape, key
-        view = type(ctx)._forward_cls  # Select or Slice
+        view = ctx._forward_cls  # Select or Slice
         return view_of(a, a._data[key + (Ellipsis,)], lambda t: view.apply(t, key))  # (...): a 0-d view, not a copy
 
 

@@ -130,7 +130,8 @@ def _in_place(op: type[Function]) -> type[Function]:
         def forward(ctx: Any, a: Tensor, b: Tensor, *args: Any) -> Tensor:
             result = op.forward(ctx, a, b, *args)._data
             position = op.saved_as.get("self")
-            if position is not None and ctx._saved[position] is a:  # saved for b's gradient: keep the old value
+            # saved for b's gradient (nothing is saved with grad mode off): keep a snapshot of the old value
+            if position is not None and ctx._saved and ctx._saved[position] is a:
                 saved = list(ctx._saved)
                 saved[position] = _snapshot(a)  # (b may be a too: it stays a, so backward fails, as in torch)
                 ctx.save_for_backward(*saved)

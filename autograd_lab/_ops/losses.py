@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays, ieee_silent, type_name
 from autograd_lab._ops.pointwise import where
-from autograd_lab._ops.reductions import _add_up
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
@@ -196,7 +196,7 @@ class MseLoss(Function):
         ctx.count = squared.size
         if reduction == "none":
             return Tensor(squared)
-        total = _add_up(squared, tuple(range(squared.ndim)), False)
+        total = add_up(squared, tuple(range(squared.ndim)), False)
         return Tensor(np.true_divide(total, squared.size, dtype=total.dtype) if reduction == "mean" else total)
 
     @staticmethod

@@ -137,7 +137,27 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return ThresholdBackward.apply(grad, out, 0)
+
+
+class ThresholdBackward(Function):
+    """out = grad where a > threshold, else 0 (ReLU's backward, PyTorch's threshold_backward: a 0 there, never
+    -0.0 or nan as ``grad * mask`` would give).   d/dgrad: the same mask;  d/da: zeros (a step's slope is 0)."""
+
+    node_name = "ThresholdBackwardBackward0"
+    saved_as: ClassVar = {"self": 0, "threshold": "threshold"}
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, a: Tensor, threshold: Number) -> Tensor:
+        ctx.save_for_backward(a)
+        ctx.threshold = threshold
+        g = grad._data
+        return Tensor(np.where(a._data <= threshold, g.dtype.type(0), g))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
+        (a,) = ctx.saved_tensors
+        return ThresholdBackward.apply(grad, a, ctx.threshold), Tensor(np.zeros_like(grad._data)), None
 
 
 class Abs(Function):

@@ -11,11 +11,11 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from autograd_lab import _dtype
-from autograd_lab._ops._cascade_sum import torch_sum
+from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import reduced_dims
 from autograd_lab._ops.pointwise import Maximum, where
-from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, wrap_dim
+from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
 from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd.function import Function
 
@@ -29,7 +29,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        return Tensor(_add_up(a._data, dims, keepdim))
+        return Tensor(add_up(a._data, dims, keepdim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -41,14 +41,6 @@ class SumAll(Sum):
 
     node_name = "SumBackward0"
     saved_as: ClassVar = {"self_sym_sizes": "shape"}
-
-
-def _add_up(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
-    """The sum over ``dims``: floats added in PyTorch's order (so results match it bit for bit), the rest with
-    NumPy (integers and bools sum exactly, into int64)."""
-    if x.dtype.kind == "f" and x.itemsize >= 4 and len(set(dims)) == len(dims):
-        return torch_sum(x, tuple(sorted(dims)), keepdim)
-    return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else x.dtype)
 
 
 def _unreduce(grad: Tensor, shape: Size, dims: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -76,7 +68,7 @@ class Mean(Function):
                                f"point or complex dtype. Got: {a.dtype._scalar_name}")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = math.prod(a.shape[d] for d in dims)
-        return Tensor(np.true_divide(_add_up(a._data, dims, keepdim), ctx.count, dtype=a._data.dtype))
+        return Tensor(np.true_divide(add_up(a._data, dims, keepdim), ctx.count, dtype=a._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -216,10 +208,9 @@ def _sum_to_size(self: Tensor, *size: Any) -> Tensor:
     shape = size_args(size)
     if not is_expandable_to(shape, tuple(self.shape)):
         raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self.shape)}}}.")
-    lead = self.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
+    dims = summed_dims(shape, self._data.shape)
     out = Sum.apply(self, dims, True) if dims else self
-    return out.reshape(shape) if lead else out
+    return out.reshape(shape) if self.ndim != len(shape) else out
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:

@@ -136,7 +136,7 @@ class Squeeze(Function):
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
         ctx.shape, ctx.dims = a.shape, dims[0] if len(dims) == 1 else dims
         return view_of(a, np.squeeze(a._data, tuple(d for d in dims if a._data.shape[d] == 1)),
-                        lambda t: type(ctx)._forward_cls.apply(t, dims))
+                        lambda t: ctx._forward_cls.apply(t, dims))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:

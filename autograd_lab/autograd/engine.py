@@ -27,7 +27,8 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._tensor import Tensor, is_expandable_to
+from autograd_lab._ops._cascade_sum import sum_to
+from autograd_lab._tensor import Tensor, is_expandable_to, summed_dims
 from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd import anomaly_mode, graph
 from autograd_lab.autograd.function import AccumulateGrad, Node, edge_of
@@ -155,11 +156,14 @@ def _run_nodes(
                         sent[i] = None
                         continue
                     grad = sent[i]
+                    buffer = buffers.get(child)
+                    if buffer is None:
+                        buffer = buffers[child] = [None] * child._num_outputs
                     if grad is not None:
                         shape, dtype = child._output_meta[nr]
                         if not isinstance(grad, Tensor) or grad._data.shape != shape or grad._data.dtype is not dtype:
                             grad = sent[i] = _fit(node, i, grad, shape, dtype)
-                    _add(buffers, child, nr, grad)
+                        buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad  # (_add, inlined: every edge)
                     dependencies[child] -= 1
                     if dependencies[child] == 0:
                         heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
@@ -298,7 +302,10 @@ def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dty
         if not is_expandable_to(shape, grad._data.shape):
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                f"{list(grad._data.shape)} but expected shape compatible with {list(shape)}")
-        grad = grad.sum_to_size(shape)
+        if grad_mode._enabled:  # create_graph: the sum is recorded (a SumBackward node), to differentiate again
+            grad = grad.sum_to_size(shape)
+        else:  # nothing to record: sum the arrays directly (this runs for every broadcast bias, every step)
+            grad = Tensor(sum_to(grad._data, shape, summed_dims(shape, grad._data.shape)))
     if grad._data.dtype != dtype:
         grad = grad.to(_dtype.from_numpy_dtype(dtype))
     return grad

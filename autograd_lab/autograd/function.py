@@ -196,6 +196,15 @@ def _modified_error(t: Tensor, saved_version: int, saver: FunctionCtx) -> str:
     )
 
 
+class _Unrecorded(FunctionCtx):
+    """The ctx of a built-in op run with grad mode off: no node will exist, so nothing is kept."""
+
+    _forward_cls: type[Function]  # the op (as on a node)
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        pass
+
+
 class BackwardNode(FunctionCtx, Node):
     """The node a Function call leaves in the graph; it is also that call's ``ctx``.
 
@@ -357,6 +366,12 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward; if any input requires grad, record the node that will run backward."""
+        if not grad_mode._enabled and cls.node_name is not None:
+            # A built-in op with grad mode off (as inside every backward): nothing will be recorded, so
+            # forward runs alone, with a ctx that drops what it saves (PyTorch's ops skip autograd likewise).
+            ctx = _Unrecorded()
+            ctx._forward_cls, ctx.needs_input_grad = cls, (False,) * len(args)
+            return cls.forward(ctx, *args, **kwargs)
         ctx = cls._backward_cls()
         if cls._bind is not None:  # PyTorch 2 style: the inputs, defaults filled in, are what setup_context sees
             args, kwargs = cls._bind(args, kwargs), {}
