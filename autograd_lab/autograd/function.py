@@ -82,7 +82,10 @@ class AccumulateGrad(Node):
             var._grad._version_counter[0] += 1
         if var._post_accumulate_hooks:
             for hook in tuple(var._post_accumulate_hooks.values()):
-                if hook(var) is not None:
+                result = hook(var)  # None, or the tensor itself (as PyTorch's own example returns): nothing else
+                if result is not None and not isinstance(result, Tensor):
+                    raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+                if result is not None and result is not var:
                     raise RuntimeError("Tensor post accumulate grad hooks should return None.")
         return ()
 

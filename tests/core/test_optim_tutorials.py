@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from tests.core.twin import outcome, record
+from tests.core.twin import outcome, record, torch_square_roots
 
 # (optimizer, settings): what the tutorials and the docs' examples construct
 CONFIGS = [
@@ -22,12 +22,13 @@ CONFIGS = [
 
 
 def _steps(torch, name, settings, dtype, steps=4):
-    """The parameter after a few steps on a fixed quadratic-plus-sine loss, as exact floats."""
+    """The parameter after a few steps on a fixed polynomial loss, as exact floats (no sin: torch's float32 sin/cos
+    come from MKL/SLEEF and differ from NumPy's in the last bit on some CPUs; here only the update rules are tested)."""
     w = torch.tensor([1.5, -0.25, 0.75, 2.0, -1.0], dtype=dtype, requires_grad=True)
     opt = getattr(torch.optim, name)([w], **settings)
     for _ in range(steps):
         opt.zero_grad()
-        ((w - 0.3) ** 2 + w.sin()).sum().backward()
+        ((w - 0.3) ** 2 + (w * 0.5) ** 3).sum().backward()
         opt.step()
     return w.tolist()
 
@@ -35,7 +36,8 @@ def _steps(torch, name, settings, dtype, steps=4):
 @pytest.mark.parametrize(("name", "settings"), CONFIGS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_update_rules_match_torch_bit_for_bit(name, settings, dtype):
-    torch_result, ours = record(lambda torch: _steps(torch, name, settings, getattr(torch, dtype)))
+    with torch_square_roots():  # the update rules, given the same square roots (see twin.torch_square_roots)
+        torch_result, ours = record(lambda torch: _steps(torch, name, settings, getattr(torch, dtype)))
     assert ours == torch_result
 
 
@@ -118,7 +120,8 @@ def test_load_state_dict_resumes_training_exactly(name):
         train(w, opt, 2)
         train(twin, resumed, 2)
         return w.tolist(), twin.tolist(), resumed.param_groups[0]["lr"]
-    torch_result, ours = record(program)
+    with torch_square_roots():  # (Adam, RMSprop, Adagrad take square roots: see twin.torch_square_roots)
+        torch_result, ours = record(program)
     assert ours == torch_result
     assert ours[0] == ours[1]
 

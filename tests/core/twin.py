@@ -8,10 +8,11 @@ with memory addresses and the library's own name made neutral (``0x7f..`` -> ``0
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _ADDRESS = re.compile(r"0x[0-9a-f]+")
@@ -53,3 +54,28 @@ def values(t: Any) -> Any:
     if t is None:
         return None
     return (tuple(t.shape), str(t.dtype), [round(float(v), 4) for v in t.detach().reshape(-1).tolist()])
+
+
+@contextlib.contextmanager
+def torch_square_roots() -> Iterator[None]:
+    """Inside: autograd_lab's sqrt gives the square roots this torch build gives.
+
+    NumPy's sqrt is correctly rounded; torch's CPU sqrt (MKL's vector math) is not on some CPUs (seen on an
+    AVX-512 AMD EPYC: 17% of float32 results one ulp off; README, "What differs"). Tests of what is built *on*
+    sqrt (Adam's, RMSprop's, Adagrad's update rules) use this so they still compare every other bit.
+    """
+    import numpy as np
+    import torch
+
+    from autograd_lab._ops.pointwise import Sqrt
+    original = Sqrt.__dict__["forward"]
+
+    def forward(ctx: Any, a: Any) -> Any:
+        out = original.__func__(ctx, a)
+        out._data[...] = torch.from_numpy(np.array(a._data, out._data.dtype)).sqrt().numpy()
+        return out
+    Sqrt.forward = staticmethod(forward)
+    try:
+        yield
+    finally:
+        Sqrt.forward = original

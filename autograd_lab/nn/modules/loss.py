@@ -8,8 +8,10 @@ from autograd_lab.nn.modules.module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = F.legacy_reduction(size_average, reduce)
         self.reduction = reduction
 
 
@@ -26,9 +28,9 @@ class CrossEntropyLoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Sigmoid and binary cross entropy in one stable step; ``weight`` and ``pos_weight`` are kept as buffers."""
 
-    def __init__(self, weight: Tensor | None = None, size_average: None = None, reduce: None = None,
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
@@ -52,9 +54,9 @@ class NLLLoss(_Loss):
 class BCELoss(_Loss):
     """Binary cross entropy of probabilities (put it after a Sigmoid); ``weight`` is kept as a buffer."""
 
-    def __init__(self, weight: Tensor | None = None, size_average: None = None, reduce: None = None,
+    def __init__(self, weight: Tensor | None = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

@@ -1,0 +1,124 @@
+"""Found by running verbatim public PyTorch code under both engines (2026-12-01), one test per finding."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from tests.core.twin import record
+
+
+def test_relu_backward_gives_zero_where_the_output_is_zero_never_minus_zero_or_nan():
+    """PyTorch's ReluBackward0 is threshold_backward: a 0 where the output is 0 (``grad * mask`` gives -0.0 for a
+    negative gradient and nan for a nan one, which prints differently)."""
+    def program(torch):
+        x = torch.tensor([-1.0, 2.0, -3.0, 0.0], requires_grad=True)
+        x.relu().backward(torch.tensor([-3.0, 4.0, math.nan, -1.0]))
+        return repr(x.grad), [math.copysign(1, v) for v in x.grad.tolist() if v == 0]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_relu_double_backward_records_threshold_backward():
+    def program(torch):
+        x = torch.tensor([-1.0, 2.0], requires_grad=True)
+        (g,) = torch.autograd.grad(x.relu().sum(), x, create_graph=True)
+        node = g.grad_fn
+        saved = (node.name(), repr(node._saved_self), node._saved_threshold)
+        (gg,) = torch.autograd.grad(g.sum(), x, allow_unused=True)
+        v = torch.ones(2, requires_grad=True)
+        (g2,) = torch.autograd.grad(torch.nn.functional.relu(x), x, v, create_graph=True)
+        (gv,) = torch.autograd.grad(g2.sum(), v)
+        return (saved, repr(gg),
+                [n.name() if n is not None else None for n, _ in g2.grad_fn.next_functions], repr(gv))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_in_place_mul_and_div_under_no_grad_as_sgd_momentum_does():
+    """SGD with momentum calls buf.mul_(momentum) under no_grad from its second step on."""
+    def program(torch):
+        w = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        with torch.no_grad():
+            b = torch.tensor([2.0, 4.0], requires_grad=True)
+            b.mul_(0.5).div_(2)
+        return w.tolist(), b.tolist(), b._version
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_broadcast_bias_gradients_summed_without_a_graph_and_with_one():
+    """The engine sums a broadcast gradient back to the input's shape: on arrays normally, as a recorded
+    sum with create_graph (so it can be differentiated again)."""
+    def program(torch):
+        # dyadic values: every product and sum is exact, so no BLAS summation order shows
+        x = torch.arange(15.0).reshape(5, 3) / 4
+        w = (torch.arange(6.0).reshape(2, 3) / 8).requires_grad_()
+        b = torch.tensor([0.5, -1.0], requires_grad=True)
+        torch.nn.functional.linear(x, w, b).pow(2).sum().backward()
+        plain = b.grad.tolist()
+        (g,) = torch.autograd.grad(torch.nn.functional.linear(x, w, b).pow(2).sum(), b, create_graph=True)
+        (gg,) = torch.autograd.grad(g.sum(), b)
+        return plain, g.tolist(), g.grad_fn.name(), gg.tolist()
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_sgd_on_a_0d_parameter_whose_update_lands_halfway_between_two_floats():
+    """lr=1 on tensor(1.0) with grad -2**-24: 1 + 2**-24 lies exactly halfway between two float32 numbers
+    (the single-rounding fix-up used to index a NumPy scalar and raise TypeError)."""
+    def program(torch):
+        w = torch.tensor(1.0, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=1.0)
+        w.grad = torch.tensor(-2.0**-24)
+        opt.step()
+        return w.item()
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_gradgradcheck_draws_its_grad_outputs_from_the_seeded_generator():
+    """The double-backward tutorial seeds, calls gradgradcheck, then draws more: the later draws match torch."""
+    def program(torch):
+        torch.manual_seed(0)
+        x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+        ok = torch.autograd.gradgradcheck(lambda x: x**3, (x,))
+        return ok, torch.rand(2).tolist(), torch.randn(2, 2, dtype=torch.float64).tolist()
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_post_accumulate_grad_hook_may_return_its_tensor():
+    """torch.Tensor.register_post_accumulate_grad_hook's own docstring example returns the tensor; an int is refused."""
+    def program(torch):
+        w = torch.ones(2, requires_grad=True)
+        w.register_post_accumulate_grad_hook(lambda t: t)
+        (w * 2).sum().backward()
+        v = torch.ones(2, requires_grad=True)
+        v.register_post_accumulate_grad_hook(lambda t: 5)
+        try:
+            (v * 2).sum().backward()
+            error = None
+        except Exception as e:
+            error = f"{type(e).__name__}: {e}"
+        return w.grad.tolist(), error
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_losses_accept_the_2018_size_average_and_reduce_arguments_with_the_warning():
+    """The book's 0.3-era cells build MSELoss(size_average=False)."""
+    def program(torch):
+        x, y = torch.tensor([1.0, 2.0, 4.0]), torch.tensor([0.0, 0.0, 1.0])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loss = torch.nn.MSELoss(size_average=False)
+            per_element = torch.nn.functional.mse_loss(x, y, reduce=False)
+        return loss.reduction, loss(x, y).item(), per_element.tolist(), [str(w.message) for w in caught]
+    torch_result, ours = record(program)
+    assert ours == torch_result
