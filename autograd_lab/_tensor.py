@@ -117,9 +117,13 @@ class Tensor:
     _retains_grad = False
     _is_inference = False  # made inside inference_mode(): autograd must never save it
 
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+    def __init__(self, data: Any = (), requires_grad: bool = False, *more_sizes: int) -> None:
         if type(data) is not np.ndarray:
-            # NumPy returns scalars from some 0-d operations; a list is torch.Tensor([...]) (float32)
+            if type(data) is int and (type(requires_grad) is int or more_sizes):
+                # the legacy constructor torch.Tensor(2, 3): a float32 tensor of that size (PyTorch leaves it
+                # uninitialised; here it is zeros), not tensor(2.) with requires_grad=3
+                data, requires_grad = np.zeros((data, requires_grad, *more_sizes), np.float32), False
+            # NumPy returns scalars from some 0-d operations; a list is torch.Tensor([...]) (float32); () is tensor([])
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else np.float32)
         self._data = data
         self._requires_grad = requires_grad

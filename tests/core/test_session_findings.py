@@ -122,3 +122,14 @@ def test_losses_accept_the_2018_size_average_and_reduce_arguments_with_the_warni
         return loss.reduction, loss(x, y).item(), per_element.tolist(), [str(w.message) for w in caught]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_legacy_tensor_constructor_with_sizes_and_without_arguments():
+    """pytorch-book's 0.3-era cells write torch.Tensor(2, 3) (a 2x3 tensor) and torch.Tensor() (an empty one);
+    the first used to give tensor(2.) requiring grad. (PyTorch leaves the values uninitialised: not compared.)"""
+    def program(torch):
+        a, b = torch.Tensor(2, 3), torch.Tensor(2, 3, 4)
+        return (tuple(a.shape), str(a.dtype), a.requires_grad, tuple(b.shape), repr(torch.Tensor()),
+                repr(torch.Tensor([1, 2])))
+    torch_result, ours = record(program)
+    assert ours == torch_result
