@@ -311,6 +311,12 @@ class Tensor:
     def numel(self) -> int:
         return self._data.size
 
+    nelement = numel  # the older name (PyTorch keeps both)
+
+    def is_contiguous(self) -> bool:
+        """Are the elements laid out row after row with no gaps (dims of size 1 don't count)?"""
+        return self._data.flags.c_contiguous
+
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 

@@ -37,7 +37,7 @@ from autograd_lab._ops.arithmetic import (
     sub,
 )
 from autograd_lab._ops.arithmetic import pow as _pow
-from autograd_lab._ops.copies import _to, clone
+from autograd_lab._ops.copies import Clone, _to, clone
 from autograd_lab._ops.indexing import _getitem, index_add, index_select
 from autograd_lab._ops.inplace import (
     _setitem,
@@ -122,6 +122,7 @@ _METHODS = {
     "permute": _permute,
     "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
     "expand_as": _expand_as, "sum_to_size": _sum_to_size, "clone": clone, "to": _to,
+    "contiguous": lambda self: self if self._data.flags.c_contiguous else Clone.apply(self),  # a copy: CloneBackward0
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),
     "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
     "bool": lambda self: _to(self, _dtype.bool),

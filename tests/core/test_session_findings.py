@@ -133,3 +133,16 @@ def test_legacy_tensor_constructor_with_sizes_and_without_arguments():
                 repr(torch.Tensor([1, 2])))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_nelement_is_contiguous_and_contiguous():
+    """pytorch-book's tensor cells: a transposed view is not contiguous; contiguous() copies it (CloneBackward0)."""
+    def program(torch):
+        a = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        b = a.t()
+        c = b.contiguous()
+        c.sum().backward()
+        return (a.nelement(), a.is_contiguous(), b.is_contiguous(), c.is_contiguous(), a.contiguous() is a,
+                c.grad_fn.name(), c.tolist(), a.grad.tolist(), torch.ones(1, 3).t().is_contiguous())
+    torch_result, ours = record(program)
+    assert ours == torch_result
