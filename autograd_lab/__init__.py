@@ -25,7 +25,17 @@ from autograd_lab._creation import (
 )
 from autograd_lab._device import device, get_default_device, set_default_device
 from autograd_lab._dtype import bool, dtype, float32, float64, get_default_dtype, int32, int64, set_default_dtype
-from autograd_lab._generator import Generator, initial_seed, manual_seed, rand, rand_like, randn, randn_like, seed
+from autograd_lab._generator import (
+    Generator,
+    initial_seed,
+    manual_seed,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+)
 from autograd_lab._grad_mode import inference_mode, is_inference_mode_enabled
 from autograd_lab._ops import (
     abs,
@@ -40,16 +50,20 @@ from autograd_lab._ops import (
     clamp_,
     cos,
     cos_,
+    cumsum,
     div,
     dot,
     equal,
     exp,
     exp_,
+    fmod,
+    gather,
     index_add,
     index_select,
     is_tensor,
     log,
     log_,
+    masked_select,
     matmul,
     max,
     maximum,
@@ -66,6 +80,9 @@ from autograd_lab._ops import (
     reciprocal_,
     relu,
     relu_,
+    remainder,
+    scatter,
+    scatter_add,
     sigmoid,
     sigmoid_,
     sin,
@@ -85,6 +102,14 @@ from autograd_lab._ops import (
     var,
     where,
 )
+from autograd_lab._ops.legacy import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    set_default_tensor_type,
+)
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._tensor import Size, Tensor
 from autograd_lab._tensor_str import set_printoptions
@@ -100,16 +125,17 @@ int = int32
 __version__ = "0.1.0"
 
 __all__ = [
-    "Generator", "Size", "Tensor", "abs", "abs_", "accelerator", "add", "addmm", "allclose", "arange", "argsort",
-    "as_tensor", "autograd", "backends", "bmm", "bool", "cat", "clamp", "clamp_", "cos", "cos_", "cuda", "device",
-    "div", "dot", "double", "dtype", "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float",
-    "float32", "float64", "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "index_add",
+    "BoolTensor", "DoubleTensor", "FloatTensor", "Generator", "IntTensor", "LongTensor", "Size", "Tensor", "abs",
+    "abs_", "accelerator", "add", "addmm", "allclose", "arange", "argsort", "as_tensor", "autograd", "backends", "bmm",
+    "bool", "cat", "clamp", "clamp_", "cos", "cos_", "cuda", "cumsum", "device", "div", "dot", "double", "dtype",
+    "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float", "float32", "float64", "fmod",
+    "from_numpy", "full", "full_like", "gather", "get_default_device", "get_default_dtype", "index_add",
     "index_select", "inference_mode", "initial_seed", "int", "int32", "int64", "is_anomaly_enabled", "is_grad_enabled",
     "is_inference_mode_enabled", "is_tensor", "linalg", "linspace", "load", "log", "log_", "log_softmax", "long",
-    "manual_seed", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn", "no_grad",
-    "norm", "ones", "ones_like", "optim", "pow", "rand", "rand_like", "randn", "randn_like", "reciprocal",
-    "reciprocal_", "relu", "relu_", "save", "seed", "serialization", "set_default_device", "set_default_dtype",
-    "set_grad_enabled",
+    "manual_seed", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn",
+    "no_grad", "norm", "ones", "ones_like", "optim", "pow", "rand", "rand_like", "randn", "randn_like", "randperm",
+    "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "save", "scatter", "scatter_add", "seed",
+    "serialization", "set_default_device", "set_default_dtype", "set_default_tensor_type", "set_grad_enabled",
     "set_printoptions", "sigmoid", "sigmoid_", "sin", "sin_", "softmax", "sort", "sqrt", "sqrt_", "squeeze", "stack",
     "std", "sub", "sum", "tanh", "tanh_", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -16,7 +16,7 @@ def _leaf(values: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor
     _device.check(device)
     if requires_grad and values.dtype.kind != "f":
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    return Tensor(values, requires_grad=requires_grad)
+    return Tensor._wrap(values, requires_grad=requires_grad)
 
 
 def shape_of(sizes: tuple, size: Any = None, name: str = "empty") -> tuple[int, ...]:
@@ -118,7 +118,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"expected np.ndarray (got {name})")
     _dtype.from_numpy_dtype(array.dtype)
-    return Tensor(array)
+    return Tensor._wrap(array)
 
 
 def zeros(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,

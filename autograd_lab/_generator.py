@@ -200,22 +200,38 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
+def _invalid_combination(name: str, sizes: tuple, keywords: dict) -> TypeError:
+    """PyTorch's argument-parser error for rand / randn given a keyword neither of their forms takes."""
+    got = ", ".join([type(s).__name__ for s in sizes] + [f"{k}={type(v).__name__}" for k, v in keywords.items()])
+    rest = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+            "bool pin_memory = False, bool requires_grad = False)")
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     f" * (tuple of ints size, *, torch.Generator generator, {rest}\n"
+                     f" * (tuple of ints size, *, {rest}\n")
+
+
 def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, out: None = None,
-         dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+         dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
+         **unknown: Any) -> Tensor:
     """Uniform numbers in [0, 1)."""
     dtype = dtype or _dtype.get_default_dtype()
+    if unknown:  # names=... (named tensors are not part of autograd_lab), or a typo
+        raise _invalid_combination("rand", sizes, unknown)
     shape = shape_of(sizes, size, "rand")
     _device.check(device)
-    return Tensor((generator or default_generator).uniform(shape, 0.0, 1.0, dtype), requires_grad=requires_grad)
+    return Tensor._wrap((generator or default_generator).uniform(shape, 0.0, 1.0, dtype), requires_grad=requires_grad)
 
 
 def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, out: None = None,
-          dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+          dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
+          **unknown: Any) -> Tensor:
     """Standard normal numbers (mean 0, variance 1)."""
     dtype = dtype or _dtype.get_default_dtype()
+    if unknown:  # names=... (named tensors are not part of autograd_lab), or a typo
+        raise _invalid_combination("randn", sizes, unknown)
     shape = shape_of(sizes, size, "randn")
     _device.check(device)
-    return Tensor((generator or default_generator).normal(shape, dtype), requires_grad=requires_grad)
+    return Tensor._wrap((generator or default_generator).normal(shape, dtype), requires_grad=requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device: Any = None,
@@ -257,3 +273,21 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
 
 Tensor.uniform_ = uniform_  # type: ignore[attr-defined]
 Tensor.normal_ = normal_  # type: ignore[attr-defined]
+
+
+def randperm(n: int, *, generator: Generator | None = None, out: None = None, dtype: _dtype.dtype | None = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """0, 1, ..., n-1 in random order: PyTorch's shuffle (one 32-bit draw per swap), so the same seed gives the
+    same order, and the draws after it stay in step with PyTorch's."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    _device.check(device)
+    dtype = dtype or _dtype.int64
+    order = np.arange(n, dtype=np.int64)
+    draws = (generator or default_generator)._uint32(max(n - 1, 0))
+    for i, z in enumerate(draws.tolist()):
+        j = i + z % (n - i)
+        order[i], order[j] = order[j], order[i]
+    return Tensor._wrap(order.astype(dtype.numpy), requires_grad=requires_grad)

@@ -116,22 +116,24 @@ class Tensor:
     _post_accumulate_hooks: dict[int, Callable] | None = None  # a leaf's hooks run after .grad is updated
     _retains_grad = False
     _is_inference = False  # made inside inference_mode(): autograd must never save it
+    _storage: Any = None  # x.storage(), made on first use (on the base of a view)
 
-    def __init__(self, data: Any = (), requires_grad: bool = False, *more_sizes: int) -> None:
-        if type(data) is not np.ndarray:
-            if type(data) is int and (type(requires_grad) is int or more_sizes):
-                # the legacy constructor torch.Tensor(2, 3): a float32 tensor of that size (PyTorch leaves it
-                # uninitialised; here it is zeros), not tensor(2.) with requires_grad=3
-                data, requires_grad = np.zeros((data, requires_grad, *more_sizes), np.float32), False
-            # NumPy returns scalars from some 0-d operations; a list is torch.Tensor([...]) (float32); () is tensor([])
+    # torch.Tensor(2, 3) itself, PyTorch's legacy constructor, is Tensor.__new__: see _ops/legacy.py.
+
+    @classmethod
+    def _wrap(cls, data: Any, requires_grad: bool = False) -> Tensor:
+        """A tensor over ``data`` itself (no copy, any dtype): how ops and factories make their results."""
+        if type(data) is not np.ndarray:  # NumPy returns scalars from some 0-d operations
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else np.float32)
-        self._data = data
-        self._requires_grad = requires_grad
-        self._grad_fn: Any = None
-        self._output_nr = 0
-        self._version_counter = [0]  # a list so that views and detach() can share it
+        t = object.__new__(cls)
+        t._data = data
+        t._requires_grad = requires_grad
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = [0]  # a list so that views and detach() can share it
         if _grad_mode._inference:
-            self._is_inference = True
+            t._is_inference = True
+        return t
 
     # ----- autograd attributes -------------------------------------------------
     @property
@@ -221,7 +223,7 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same values as a tensor outside the graph (no version tracking; prefer detach())."""
-        return Tensor(self._data)
+        return Tensor._wrap(self._data)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -229,7 +231,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph; shares memory and version counter with ``self``."""
-        out = Tensor(self._data)
+        out = Tensor._wrap(self._data)
         out._version_counter = self._version_counter
         if self._is_inference:  # the same memory: still an inference tensor
             out._is_inference = True
@@ -325,7 +327,9 @@ class Tensor:
         such a name (``'torch.DoubleTensor'``); the tensor itself if it already has that type."""
         if dtype is None:
             return f"torch.{self.dtype._scalar_name}Tensor"
-        if isinstance(dtype, str):
+        if isinstance(getattr(dtype, "dtype", None), _dtype.dtype) and isinstance(dtype, type):  # torch.FloatTensor
+            dtype = dtype.dtype
+        elif isinstance(dtype, str):
             if dtype.startswith("torch.cuda."):
                 _device.check_cuda(None)
             named = [d for d in (_dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool)
@@ -432,20 +436,19 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
                 "moment.  If you were attempting to deepcopy a module, this may be because of a "
                 "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
-        copy = object.__new__(type(self))
-        Tensor.__init__(copy, self._data.copy(), self._requires_grad)
+        copy = type(self)._wrap(self._data.copy(), self._requires_grad)
         memo[id(self)] = copy
         if self._grad is not None:
-            copy._grad = Tensor(self._grad._data.copy())
+            copy._grad = Tensor._wrap(self._grad._data.copy())
         return copy
 
     # ----- comparisons: not differentiable, so plain NumPy ---------------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
         """NotImplemented for neither a tensor nor a number: Python's own TypeError (x == None is plain False)."""
         if isinstance(other, Tensor):
-            return Tensor(op(self._data, other._data))
+            return Tensor._wrap(op(self._data, other._data))
         if isinstance(other, (int, float, np.number, np.bool_)):
-            return Tensor(op(self._data, other))
+            return Tensor._wrap(op(self._data, other))
         return NotImplemented
 
     def __eq__(self, other: Any) -> Tensor | bool:  # type: ignore[override]
@@ -471,7 +474,7 @@ class Tensor:
     def __invert__(self) -> Tensor:
         if self._data.dtype.kind == "f":
             raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
-        return Tensor(np.invert(self._data))
+        return Tensor._wrap(np.invert(self._data))
 
     def __and__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_and if self._data.dtype == np.bool_ else np.bitwise_and)
@@ -481,24 +484,24 @@ class Tensor:
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 per element (its derivative is zero, so it needs no graph)."""
-        return Tensor(np.sign(self._data))
+        return Tensor._wrap(np.sign(self._data))
 
     def isfinite(self) -> Tensor:
-        return Tensor(np.isfinite(self._data))
+        return Tensor._wrap(np.isfinite(self._data))
 
     def isnan(self) -> Tensor:
-        return Tensor(np.isnan(self._data))
+        return Tensor._wrap(np.isnan(self._data))
 
     def all(self) -> Tensor:
-        return Tensor(np.all(self._data))
+        return Tensor._wrap(np.all(self._data))
 
     def any(self) -> Tensor:
-        return Tensor(np.any(self._data))
+        return Tensor._wrap(np.any(self._data))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         if dim is None:
-            return Tensor(np.asarray(np.argmax(self._data), dtype=np.int64))
-        return Tensor(np.argmax(self._data, axis=wrap_dim(dim, self.ndim), keepdims=keepdim).astype(np.int64))
+            return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
+        return Tensor._wrap(np.argmax(self._data, axis=wrap_dim(dim, self.ndim), keepdims=keepdim).astype(np.int64))
 
 
 Tensor.__module__ = "autograd_lab"  # type(x) prints as <class 'autograd_lab.Tensor'>

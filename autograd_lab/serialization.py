@@ -27,7 +27,7 @@ _safe_globals: list[Any] = []  # add_safe_globals(): what the user trusts beside
 def _rebuild_tensor(cls: type[Tensor], data: bytes, dtype: _dtype.dtype, shape: tuple[int, ...],
                     requires_grad: bool) -> Tensor:
     """A saved tensor back: a new leaf with its own memory (of class Tensor or Parameter)."""
-    values = Tensor(np.frombuffer(data, dtype.numpy).reshape(shape).copy())
+    values = Tensor._wrap(np.frombuffer(data, dtype.numpy).reshape(shape).copy())
     if cls is Tensor:
         return values.requires_grad_(requires_grad)
     return cls(values, requires_grad)  # a Parameter

@@ -26,19 +26,22 @@ from typing import Any
 from autograd_lab import _dtype
 from autograd_lab._creation import empty, full, new, new_tensor, ones, zeros
 from autograd_lab._ops.arithmetic import (
+    _rmod,
     _rpow,
     _rsub,
     _rtruediv,
     add,
     div,
+    fmod,
     mul,
     neg,
     reciprocal,
+    remainder,
     sub,
 )
 from autograd_lab._ops.arithmetic import pow as _pow
-from autograd_lab._ops.copies import Clone, _to, clone
-from autograd_lab._ops.indexing import _getitem, index_add, index_select
+from autograd_lab._ops.copies import Contiguous, _to, clone
+from autograd_lab._ops.indexing import _getitem, gather, index_add, index_select, masked_select, scatter, scatter_add
 from autograd_lab._ops.inplace import (
     _setitem,
     abs_,
@@ -56,6 +59,8 @@ from autograd_lab._ops.inplace import (
     pow_,
     reciprocal_,
     relu_,
+    scatter_,
+    scatter_add_,
     sigmoid_,
     sin_,
     sqrt_,
@@ -65,11 +70,13 @@ from autograd_lab._ops.inplace import (
     zero_,
 )
 from autograd_lab._ops.joining import cat, stack, unbind
+from autograd_lab._ops.legacy import data_ptr, legacy_constructor, storage, storage_offset
+from autograd_lab._ops.legacy import new as legacy_new
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, takes_operand, type_name
 from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
-from autograd_lab._ops.reductions import _sum_to_size, allclose, equal, max, mean, min, norm, std, sum, var
+from autograd_lab._ops.reductions import _sum_to_size, allclose, cumsum, equal, max, mean, min, norm, std, sum, var
 from autograd_lab._ops.sorting import argsort, sort
 from autograd_lab._ops.views import (
     _T,
@@ -94,10 +101,11 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 # What ``autograd_lab`` re-exports as torch.* functions.
 __all__ = ["abs", "abs_", "add", "addmm", "allclose", "argsort", "bmm", "cat", "clamp", "clamp_", "cos", "cos_",
-           "div", "dot", "equal", "exp", "exp_", "index_add", "index_select", "is_tensor", "log", "log_", "matmul",
-           "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "norm", "pow", "reciprocal",
-           "reciprocal_", "relu", "relu_", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "sqrt", "sqrt_", "squeeze",
-           "stack", "std", "sub", "sum", "tanh", "tanh_", "transpose", "unbind", "unsqueeze", "var", "where"]
+           "cumsum", "div", "dot", "equal", "exp", "exp_", "fmod", "gather", "index_add", "index_select", "is_tensor",
+           "log", "log_", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_",
+           "norm", "pow", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "scatter", "scatter_add",
+           "sigmoid", "sigmoid_", "sin", "sin_", "sort", "sqrt", "sqrt_", "squeeze", "stack", "std", "sub", "sum",
+           "tanh", "tanh_", "transpose", "unbind", "unsqueeze", "var", "where"]
 
 
 def is_tensor(obj: object) -> bool:
@@ -122,7 +130,7 @@ _METHODS = {
     "permute": _permute,
     "transpose": transpose, "unsqueeze": unsqueeze, "squeeze": squeeze, "expand": _expand,
     "expand_as": _expand_as, "sum_to_size": _sum_to_size, "clone": clone, "to": _to,
-    "contiguous": lambda self: self if self._data.flags.c_contiguous else Clone.apply(self),  # a copy: CloneBackward0
+    "contiguous": lambda self: self if self._data.flags.c_contiguous else Contiguous.apply(self),  # CloneBackward0
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),
     "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
     "bool": lambda self: _to(self, _dtype.bool),
@@ -132,7 +140,12 @@ _METHODS = {
     "__iadd__": operator_method(add_), "__isub__": operator_method(sub_), "__imul__": operator_method(mul_),
     "__itruediv__": operator_method(div_), "__ipow__": operator_method(pow_),
     "new_zeros": new(zeros), "new_ones": new(ones), "new_empty": new(empty), "new_full": new(full),
-    "new_tensor": new_tensor,
+    "new_tensor": new_tensor, "new": legacy_new, "__new__": staticmethod(legacy_constructor),
+    "gather": gather, "scatter": scatter, "scatter_": scatter_, "scatter_add": scatter_add,
+    "scatter_add_": scatter_add_, "masked_select": masked_select, "cumsum": cumsum,
+    "fmod": takes_operand(fmod, 1), "remainder": takes_operand(remainder, 1), "__mod__": operator_method(remainder),
+    "__rmod__": operator_method(_rmod),
+    "storage": storage, "storage_offset": storage_offset, "data_ptr": data_ptr,
     "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
     "softmax": softmax, "log_softmax": log_softmax,
     "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
@@ -144,6 +157,7 @@ for _name, _method in _METHODS.items():
 
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))
+fmod, remainder = takes_operand(fmod, 2), takes_operand(remainder, 2)
 matmul, mm = takes_operand(with_out(matmul), 2, (Tensor,)), with_out(mm)
 maximum = takes_operand(maximum, 2, (Tensor,))
 

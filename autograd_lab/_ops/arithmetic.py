@@ -35,7 +35,7 @@ class Add(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
         ctx.alpha = alpha
         x, y = arrays(a, b)
-        return Tensor(x + y if alpha == 1 else _plus_scaled(x, y, alpha))
+        return Tensor._wrap(x + y if alpha == 1 else _plus_scaled(x, y, alpha))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -52,7 +52,7 @@ class Sub(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor, alpha: Number = 1) -> Tensor:
         ctx.alpha = alpha
         x, y = arrays(a, b)
-        return Tensor(x - y if alpha == 1 else _plus_scaled(x, y, -alpha))
+        return Tensor._wrap(x - y if alpha == 1 else _plus_scaled(x, y, -alpha))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -67,7 +67,7 @@ class Rsub(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
-        return Tensor(as_tensor(number, a)._data - a._data)
+        return Tensor._wrap(as_tensor(number, a)._data - a._data)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -85,7 +85,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(b if need_a else None, a if need_b else None)  # each for the other's gradient
         x, y = arrays(a, b)
-        return Tensor(x * y)
+        return Tensor._wrap(x * y)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -107,13 +107,91 @@ class Div(Function):
         x, y = arrays(a, b)
         if x.dtype.kind != "f":  # true division of integers gives floats
             x, y = x.astype(_dtype.get_default_dtype().numpy), y.astype(_dtype.get_default_dtype().numpy)
-        return Tensor(x / y)
+        return Tensor._wrap(x / y)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class Fmod(Function):
+    """out = a - trunc(a / b) * b, C's fmod (the sign of a).   d/da = 1,  d/db = -trunc(a / b)."""
+
+    node_name = "FmodBackward1"
+    saved_as: ClassVar = {"other": 0, "self": 1}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(b, a)
+        x, y = arrays(a, b)
+        _check_integer_division(y)
+        return Tensor._wrap(ctx._forward_cls._kernel(x, y))
+
+    @staticmethod
+    def _kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        b, a = ctx.saved_tensors
+        if not ctx.needs_input_grad[1]:
+            return grad, None
+        quotient = Tensor._wrap(ctx._forward_cls._quotient(a._data / b._data))
+        return grad, -grad * quotient
+
+    _quotient = staticmethod(np.trunc)
+
+
+class Remainder(Fmod):
+    """out = a - floor(a / b) * b, Python's % (the sign of b).   d/da = 1,  d/db = -floor(a / b)."""
+
+    node_name = "RemainderBackward1"
+
+    @staticmethod
+    def _kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if x.dtype.kind != "f":
+            return np.remainder(x, y)
+        mod = np.fmod(x, y)  # PyTorch's float kernel: fmod, then b added where the signs differ
+        return np.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
+
+    _quotient = staticmethod(np.floor)
+
+
+class FmodScalar(Fmod):
+    """out = fmod(a, number).   d/da = 1."""
+
+    node_name = "FmodBackward0"
+    saved_as: ClassVar = {}
+
+
+class RemainderScalar(Remainder):
+    """out = a % number.   d/da = 1."""
+
+    node_name = "RemainderBackward0"
+    saved_as: ClassVar = {}
+
+
+def _check_integer_division(y: np.ndarray) -> None:
+    if y.dtype.kind != "f" and not y.all():
+        raise RuntimeError("ZeroDivisionError")
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """The remainder of input / other with the sign of input (C's fmod): fmod(-3, 2) = -1."""
+    return (Fmod if isinstance(other, Tensor) else FmodScalar).apply(input, as_tensor(other, input))
+
+
+def remainder(input: Tensor, other: Any) -> Tensor:
+    """The remainder of input / other with the sign of other (Python's %): remainder(-3, 2) = 1."""
+    return (Remainder if isinstance(other, Tensor) else RemainderScalar).apply(input, as_tensor(other, input))
+
+
+def _rmod(self: Tensor, number: Any) -> Tensor:
+    """number % tensor"""
+    return Remainder.apply(as_tensor(number, self), self)
 
 
 class Neg(Function):
@@ -123,7 +201,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        return Tensor(-a._data)
+        return Tensor._wrap(-a._data)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -139,7 +217,7 @@ class Reciprocal(Function):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor(1 / floating(a))
+        out = Tensor._wrap(1 / floating(a))
         ctx.save_for_backward(out)
         return out
 
@@ -171,8 +249,8 @@ class Pow(Function):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         x = a._data if a._data.dtype.kind == "f" or isinstance(p, int) else floating(a)
         if x.dtype.kind != "f":
-            return Tensor(np.power(x, np.asarray(p, dtype=x.dtype)))
-        return Tensor(_float_power(x, p))
+            return Tensor._wrap(np.power(x, np.asarray(p, dtype=x.dtype)))
+        return Tensor._wrap(_float_power(x, p))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -219,7 +297,7 @@ class MulScalar(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
         ctx.number = number
-        return Tensor(a._data * number)
+        return Tensor._wrap(a._data * number)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -236,7 +314,7 @@ class PowTensor(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = arrays(a, b)
-        out = Tensor(_float_power_of(x, y) if x.dtype == np.float32 else np.power(x, y))
+        out = Tensor._wrap(_float_power_of(x, y) if x.dtype == np.float32 else np.power(x, y))
         ctx.save_for_backward(b, a, out)
         return out
 
@@ -260,7 +338,7 @@ class RPow(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
         x = floating(a) if isinstance(number, float) else a._data
-        out = Tensor(np.power(np.asarray(number, dtype=x.dtype), x))
+        out = Tensor._wrap(np.power(np.asarray(number, dtype=x.dtype), x))
         ctx.save_for_backward(a, out)
         ctx.number = number
         return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from autograd_lab import _device, _dtype
 from autograd_lab._ops.operands import ieee_silent
 from autograd_lab._tensor import Tensor
@@ -17,11 +19,19 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        return Tensor(a._data.copy())
+        return Tensor._wrap(a._data.copy(order="K"))  # the same layout: a transposed tensor's clone is transposed
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad
+
+
+class Contiguous(Clone):
+    """out = a copy of a laid out row by row (``a.contiguous()``)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        return Tensor._wrap(np.ascontiguousarray(a._data))
 
 
 class ToCopy(Function):
@@ -33,7 +43,7 @@ class ToCopy(Function):
     @ieee_silent  # nan or inf to an integer: PyTorch gives some integer silently
     def forward(ctx: Any, a: Tensor, dtype: _dtype.dtype) -> Tensor:
         ctx.dtype = a.dtype
-        return Tensor(a._data.astype(dtype.numpy))
+        return Tensor._wrap(a._data.astype(dtype.numpy))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
-from autograd_lab._ops.operands import view_of
+from autograd_lab._ops.operands import broadcast_shape, view_of
 from autograd_lab._ops.views import Unsqueeze
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
@@ -23,7 +23,7 @@ class Index(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, key: tuple) -> Tensor:
         ctx.shape, ctx.key = a.shape, key
-        return Tensor(a._data[key])
+        return Tensor._wrap(a._data[key])
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -55,7 +55,7 @@ class Slice(Select):
 
 def _index_tensors(key: tuple) -> tuple[Tensor | None, ...]:
     """An advanced index as PyTorch's IndexBackward0 keeps it: a tensor per indexed dimension, None for ``:``."""
-    return tuple(None if isinstance(k, slice) else Tensor(k) for k in (key if isinstance(key, tuple) else (key,)))
+    return tuple(None if isinstance(k, slice) else Tensor._wrap(k) for k in (key if isinstance(key, tuple) else (key,)))
 
 
 def _end(stop: int | None) -> int:
@@ -75,7 +75,7 @@ class IndexPut(Function):
         ctx.key = key
         out = np.zeros(shape, values._data.dtype)
         np.add.at(out, key, values._data)  # add.at: an index that repeats receives every gradient
-        return Tensor(out)
+        return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -94,7 +94,7 @@ def _dims_used(k: Any) -> int:
 def _getitem(self: Tensor, key: Any) -> Tensor:
     """``x[key]`` the way PyTorch does it: select/slice/unsqueeze per item, then one advanced index."""
     items = list(key) if isinstance(key, tuple) else [key]
-    items = [Tensor(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
+    items = [Tensor._wrap(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
     specified = builtins.sum(_dims_used(k) for k in items)
     if self.ndim == 0 and any(isinstance(k, (int, np.integer, slice)) for k in items):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
@@ -169,7 +169,7 @@ class IndexAdd(Function):
         ctx.key, ctx.alpha = (slice(None),) * dim + (index,), alpha
         out = a._data.copy()
         np.add.at(out, ctx.key, source._data if alpha == 1 else source._data * alpha)
-        return Tensor(out)
+        return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, Tensor | None, None]:
@@ -216,3 +216,163 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     dim = wrap_dim(dim, input.ndim)
     check_index_add(input, dim, index, source)
     return IndexAdd.apply(input, dim, index._data.reshape(-1), source, alpha)
+
+
+def _along(dim: int, index: np.ndarray) -> tuple:
+    """The NumPy key for "position index[i][j] along dim, (i, j) elsewhere": gather's and scatter's pattern."""
+    return tuple(index if d == dim else where for d, where in enumerate(np.indices(index.shape, sparse=True)))
+
+
+def check_along(name: str, a: Tensor, dim: int, index: Tensor, src: Tensor | None = None) -> int:
+    """gather's and scatter's checks, with PyTorch's messages, in its order; returns dim as an index."""
+    dim = wrap_dim(dim, a.ndim)
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype is not a.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if index.ndim != a.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
+    for d, (i, s) in enumerate(zip(index.shape, a.shape)):
+        if d != dim and i > s:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
+                               f"larger than self {list(a.shape)} apart from dimension {dim}")
+    wrong = (index._data < 0) | (index._data >= a.shape[dim])
+    if wrong.any():
+        raise RuntimeError(f"index {index._data[wrong].flat[0]} is out of bounds for dimension {dim} with size "
+                           f"{a.shape[dim]}")
+    return dim
+
+
+def _cropped(src: Tensor, index: np.ndarray) -> np.ndarray:
+    """The part of src that scatter uses: src[:index.size(0), :index.size(1), ...]."""
+    return src._data[tuple(slice(n) for n in index.shape)]
+
+
+class Gather(Function):
+    """out[i][j] = a[index[i][j]][j] (for dim 0).   d/da: each gradient added back where it was picked."""
+
+    node_name = "GatherBackward0"
+    saved_as: ClassVar = {"dim": "dim", "index": lambda ctx: Tensor._wrap(ctx.index), "sparse_grad": lambda ctx: False}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray) -> Tensor:
+        ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        return Tensor._wrap(a._data[_along(dim, index)])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        zeros = Tensor._wrap(np.zeros(ctx.shape, grad._data.dtype))
+        return ScatterAdd.apply(zeros, ctx.dim, ctx.index, grad), None, None
+
+
+class ScatterAdd(Function):
+    """out = a, with src[i][j] added at [index[i][j]][j] (dim 0).   d/da = 1,  d/dsrc: gather the gradient."""
+
+    node_name = "ScatterAddBackward0"
+    saved_as: ClassVar = {"dim": "dim", "index": lambda ctx: Tensor._wrap(ctx.index)}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray, src: Tensor) -> Tensor:
+        ctx.dim, ctx.index = dim, index
+        out = a._data.copy()
+        np.add.at(out, _along(dim, index), _cropped(src, index))
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, Tensor | None]:
+        return grad, None, None, _gathered_grad(ctx, grad, 3)
+
+
+def _gathered_grad(ctx: Any, grad: Tensor, position: int) -> Tensor | None:
+    """src's gradient in scatter and scatter_add: the gradient gathered from where src went."""
+    return Gather.apply(grad, ctx.dim, ctx.index) if ctx.needs_input_grad[position] else None
+
+
+class Scatter(Function):
+    """out = a, with src[i][j] written at [index[i][j]][j] (dim 0).   d/da: 0 where written,  d/dsrc: gathered."""
+
+    node_name = "ScatterBackward0"
+    saved_as: ClassVar = {"dim": "dim", "index": lambda ctx: Tensor._wrap(ctx.index)}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray, src: Tensor) -> Tensor:
+        ctx.dim, ctx.index = dim, index
+        out = a._data.copy()
+        out[_along(dim, index)] = _cropped(src, index)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, Tensor | None]:
+        return ScatterValue.apply(grad, ctx.dim, ctx.index, 0), None, None, _gathered_grad(ctx, grad, 3)
+
+
+class ScatterValue(Function):
+    """out = a, with one number written at [index[i][j]][j] (dim 0).   d/da: 0 where written, else 1."""
+
+    node_name = "ScatterBackward1"
+    saved_as: ClassVar = {"dim": "dim", "index": lambda ctx: Tensor._wrap(ctx.index), "value": "value"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray, value: Any) -> Tensor:
+        ctx.dim, ctx.index, ctx.value = dim, index, value
+        out = a._data.copy()
+        out[_along(dim, index)] = value
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        return ScatterValue.apply(grad, ctx.dim, ctx.index, 0), None, None, None
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] for dim 0 (input[i][index[i][j]] for dim 1): pick along ``dim``."""
+    return Gather.apply(input, check_along("gather", input, dim, index), index._data)
+
+
+def scatter_op(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+               reduce: str | None = None) -> tuple[type[Function], tuple]:
+    """Which Function ``scatter`` applies, and its arguments (src a tensor, or a number as src or value)."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not part of autograd_lab; use scatter_add")
+    src = value if src is None else src
+    if isinstance(src, Tensor):
+        return Scatter, (check_along("scatter", input, dim, index, src), index._data, src)
+    return ScatterValue, (check_along("scatter", input, dim, index), index._data, src)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of input with src[i][j] (or a number) written at [index[i][j]][j] for dim 0."""
+    op, args = scatter_op(input, dim, index, src, value=value, reduce=reduce)
+    return op.apply(input, *args)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of input with src[i][j] added at [index[i][j]][j] for dim 0 (repeated places add up)."""
+    return ScatterAdd.apply(input, check_along("scatter_add", input, dim, index, src), index._data, src)
+
+
+class MaskedSelect(Function):
+    """out = the elements of a where mask is True, as a 1-d tensor.   d/da: the gradient put back there."""
+
+    node_name = "MaskedSelectBackward0"
+    saved_as: ClassVar = {"mask": "mask"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, mask: Tensor) -> Tensor:
+        ctx.shape = np.broadcast_shapes(a.shape, mask.shape)
+        ctx.mask, ctx.key = mask, np.nonzero(np.broadcast_to(mask._data, ctx.shape))
+        return Tensor._wrap(np.broadcast_to(a._data, ctx.shape)[ctx.key])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return IndexPut.apply(grad, ctx.shape, ctx.key), None  # (the engine sums a broadcast back to a's shape)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of input where mask (broadcast to it) is True, in a new 1-d tensor: ``x[mask]``."""
+    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    broadcast_shape(mask.shape, input.shape)
+    return MaskedSelect.apply(input, mask)

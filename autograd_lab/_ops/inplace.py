@@ -13,7 +13,17 @@ from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
 from autograd_lab._ops.arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
 from autograd_lab._ops.copies import Clone
-from autograd_lab._ops.indexing import Index, IndexAdd, check_index_add, numpy_key
+from autograd_lab._ops.indexing import (
+    Index,
+    IndexAdd,
+    Scatter,
+    ScatterAdd,
+    ScatterValue,
+    check_along,
+    check_index_add,
+    numpy_key,
+    scatter_op,
+)
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._tensor import Tensor, wrap_dim
@@ -29,8 +39,8 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
                            "https://github.com/pytorch/rfcs/pull/17 for more details.")
     values = np.asarray(values)
     if not np.can_cast(values.dtype, a._data.dtype, "same_kind"):
-        raise RuntimeError(f"result type {Tensor(values).dtype._scalar_name} can't be cast to the desired output type "
-                           f"{a.dtype._scalar_name}")
+        raise RuntimeError(f"result type {Tensor._wrap(values).dtype._scalar_name} can't be cast to the desired "
+                           f"output type {a.dtype._scalar_name}")
     if key is Ellipsis and values.shape != a._data.shape:
         target = broadcast_shape(a._data.shape, values.shape)
         if target != a._data.shape:
@@ -91,7 +101,7 @@ class ViewCopy(Function):
 
     @staticmethod
     def forward(ctx: Any, base: Tensor, values: Tensor, view_fn: Callable[[Tensor], Tensor]) -> Tensor:
-        mask = Tensor(np.zeros(base.shape, bool))
+        mask = Tensor._wrap(np.zeros(base.shape, bool))
         view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
         ctx.mask, ctx.view_fn = mask, view_fn
         target = view_fn(base)
@@ -114,7 +124,7 @@ def _snapshot(a: Tensor) -> Tensor:
     The gradient for b in ``a *= b`` needs the old a; saving this snapshot (not a detached
     copy) keeps that gradient differentiable back through a's history, as in PyTorch.
     """
-    old = Tensor(a._data.copy(), a._requires_grad)
+    old = Tensor._wrap(a._data.copy(), a._requires_grad)
     old._grad_fn, old._output_nr = a._grad_fn, a._output_nr
     return old
 
@@ -195,7 +205,7 @@ class CopySlices(Function):
         mask = np.zeros(a.shape, bool)
         mask[key] = True
         values = value._data if isinstance(value, Tensor) else value
-        ctx.mask, ctx.key, ctx.value_ndim = Tensor(mask), key, np.ndim(values)
+        ctx.mask, ctx.key, ctx.value_ndim = Tensor._wrap(mask), key, np.ndim(values)
         _write(a, values, key)
         _changed(ctx, a)
         return a
@@ -220,7 +230,7 @@ class IndexPutInplace(CopySlices):
 
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if isinstance(value, (list, np.ndarray)):
-        value = Tensor(np.asarray(value))
+        value = Tensor._wrap(np.asarray(value))
     np_key = numpy_key(key)
     advanced = any(isinstance(k, np.ndarray) for k in (np_key if isinstance(np_key, tuple) else (np_key,)))
     _modify(self, IndexPutInplace if advanced else CopySlices, value, np_key)
@@ -298,8 +308,9 @@ def _method(op: type[Function], name: str) -> Any:
 exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_, abs_, sqrt_, neg_, reciprocal_ = (
     _method(op, op.__name__.lower() + "_")
     for op in (Exp, Log, Sin, Cos, Tanh, Sigmoid, Relu, Abs, Sqrt, Neg, Reciprocal))
-ClampInplace, PowInplace, PowTensorInplace, IndexAddInplace = (
-    _in_place_of(op) for op in (Clamp, Pow, PowTensor, IndexAdd))
+ClampInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
+    _in_place_of(op) for op in (Clamp, Pow, PowTensor, IndexAdd, ScatterAdd))
+_SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue)}
 
 
 def clamp_(self: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
@@ -321,6 +332,19 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     dim = wrap_dim(dim, self.ndim)
     check_index_add(self, dim, index, source)
     return _modify(self, IndexAddInplace, dim, index._data.reshape(-1), source, alpha)
+
+
+def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    """Write src[i][j] (or a number) at [index[i][j]][j] of self, for dim 0."""
+    op, args = scatter_op(self, dim, index, src, value=value, reduce=reduce)
+    return _modify(self, _SCATTER_INPLACE[op], *args)
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Add src[i][j] at [index[i][j]][j] of self, for dim 0 (repeated places add up)."""
+    return _modify(self, ScatterAddInplace, check_along("scatter_add", self, dim, index, src), index._data,
+                   src)
 
 
 def with_out(function: Any) -> Any:

@@ -24,7 +24,7 @@ class Cat(Function):
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
         ctx.dim = dim
         ctx.sizes = [t.shape[dim] for t in tensors]
-        return Tensor(np.concatenate([t._data for t in tensors], axis=dim))
+        return Tensor._wrap(np.concatenate([t._data for t in tensors], axis=dim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -43,7 +43,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
         ctx.dim = dim
-        return Tensor(np.stack([t._data for t in tensors], axis=dim))
+        return Tensor._wrap(np.stack([t._data for t in tensors], axis=dim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:

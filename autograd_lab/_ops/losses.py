@@ -30,7 +30,7 @@ class LogSoftmax(Function):
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
         shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)  # exp of at most 0: no overflow
-        out = Tensor(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
+        out = Tensor._wrap(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         ctx.dim = dim  # as given (PyTorch's _saved_dim shows -1 as given)
         return out
@@ -55,7 +55,7 @@ class LogSoftmaxBackwardData(Function):
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
         g = grad._data
-        return Tensor(g - np.exp(out._data) * g.sum(axis=wrap_dim(dim, grad.ndim), keepdims=True))
+        return Tensor._wrap(g - np.exp(out._data) * g.sum(axis=wrap_dim(dim, grad.ndim), keepdims=True))
 
     @staticmethod
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
@@ -78,7 +78,7 @@ class Softmax(Function):
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
         e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # (initial: an empty dim is fine)
-        out = Tensor(e / e.sum(axis=axis, keepdims=True))
+        out = Tensor._wrap(e / e.sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -103,7 +103,7 @@ class SoftmaxBackwardData(Function):
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
         g, o = grad._data, out._data
-        return Tensor(o * (g - (g * o).sum(axis=wrap_dim(dim, grad.ndim), keepdims=True)))
+        return Tensor._wrap(o * (g - (g * o).sum(axis=wrap_dim(dim, grad.ndim), keepdims=True)))
 
     @staticmethod
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
@@ -159,11 +159,11 @@ class NllLoss(Function):
         picked = -logp._data[key]
         ctx.shape, ctx.key, ctx.reduction, ctx.picked_shape = logp.shape, key, reduction, picked.shape
         ctx.save_for_backward(logp, target)  # (only for y.grad_fn._saved_self / _saved_target, as in PyTorch)
-        ctx.total_weight = Tensor(np.array(0 if reduction == "none" else picked.size, logp._data.dtype))
+        ctx.total_weight = Tensor._wrap(np.array(0 if reduction == "none" else picked.size, logp._data.dtype))
         if reduction == "none":
-            return Tensor(picked)
+            return Tensor._wrap(picked)
         total = picked.sum(dtype=picked.dtype)
-        return Tensor(total / picked.size if reduction == "mean" else total)
+        return Tensor._wrap(total / picked.size if reduction == "mean" else total)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -195,9 +195,9 @@ class MseLoss(Function):
         squared = diff * diff
         ctx.count = squared.size
         if reduction == "none":
-            return Tensor(squared)
+            return Tensor._wrap(squared)
         total = add_up(squared, tuple(range(squared.ndim)), False)
-        return Tensor(np.true_divide(total, squared.size, dtype=total.dtype) if reduction == "mean" else total)
+        return Tensor._wrap(np.true_divide(total, squared.size, dtype=total.dtype) if reduction == "mean" else total)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
@@ -230,9 +230,9 @@ class BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             loss = loss * weight._data
         if reduction == "none":
-            return Tensor(loss.astype(a.dtype, copy=False))
+            return Tensor._wrap(loss.astype(a.dtype, copy=False))
         total = loss.sum(dtype=loss.dtype)
-        return Tensor(np.asarray(total / loss.size if reduction == "mean" else total, a.dtype))
+        return Tensor._wrap(np.asarray(total / loss.size if reduction == "mean" else total, a.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:

@@ -76,7 +76,7 @@ class Dot(Mul):
         _check_same_dtype(a, b)
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
-        return Tensor(np.dot(a._data, b._data))
+        return Tensor._wrap(np.dot(a._data, b._data))
 
 
 class Mm(Function):
@@ -90,7 +90,7 @@ class Mm(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         _check_mm(a, b)
         _save_matrices(ctx, a, b, *ctx.needs_input_grad)
-        return Tensor(a._data @ b._data)
+        return Tensor._wrap(a._data @ b._data)
 
     backward = staticmethod(_mm_backward)
 
@@ -109,7 +109,7 @@ class Mv(Function):
         _check_same_dtype(a, v)
         need_a, need_v = ctx.needs_input_grad
         ctx.save_for_backward(a if need_v else None, v if need_a else None)
-        return Tensor(a._data @ v._data)
+        return Tensor._wrap(a._data @ v._data)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -132,7 +132,7 @@ class Bmm(Function):
         _check_same_dtype(a, b)
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return Tensor(np.matmul(a._data, b._data))
+        return Tensor._wrap(np.matmul(a._data, b._data))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -153,7 +153,7 @@ class Addmm(Function):
     def forward(ctx: Any, bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
         _check_mm(a, b)
         _save_matrices(ctx, a, b, *ctx.needs_input_grad[1:])
-        return Tensor(bias._data + a._data @ b._data)
+        return Tensor._wrap(bias._data + a._data @ b._data)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:

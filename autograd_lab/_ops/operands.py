@@ -26,10 +26,10 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if type(value) is float and like._data.dtype.kind == "f":  # the common case, kept fast: x * 0.5
-        return Tensor(np.array(value, like._data.dtype))
+        return Tensor._wrap(np.array(value, like._data.dtype))
     if not isinstance(value, OPERANDS):
         raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type_name(value)}")
-    return Tensor(np.asarray(value, dtype=_dtype.python_scalar_result(like.dtype, value).numpy))
+    return Tensor._wrap(np.asarray(value, dtype=_dtype.python_scalar_result(like.dtype, value).numpy))
 
 
 def type_name(value: Any) -> str:
@@ -118,7 +118,7 @@ def view_of(x: Tensor, array: np.ndarray, replay: Callable[[Tensor], Tensor] | N
     becomes ``_view_fn`` (base -> this view), which an in-place change of the view uses to
     record the change on the base, as PyTorch does (see ``_modify_view``).
     """
-    out = Tensor(array)
+    out = Tensor._wrap(array)
     out._version_counter = x._version_counter
     if x._base is None:
         out._base, out._view_fn = x, replay

@@ -22,7 +22,7 @@ class Exp(Function):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor(np.exp(floating(a)))
+        out = Tensor._wrap(np.exp(floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -42,7 +42,7 @@ class Log(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor(np.log(floating(a)))
+        return Tensor._wrap(np.log(floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -59,7 +59,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor(np.sin(floating(a)))
+        return Tensor._wrap(np.sin(floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -76,7 +76,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor(np.cos(floating(a)))
+        return Tensor._wrap(np.cos(floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -92,7 +92,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor(np.tanh(floating(a)))
+        out = Tensor._wrap(np.tanh(floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -112,7 +112,7 @@ class Sigmoid(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         x = floating(a)
-        out = Tensor((1 / (1 + np.exp(-x))).astype(x.dtype, copy=False))
+        out = Tensor._wrap((1 / (1 + np.exp(-x))).astype(x.dtype, copy=False))
         ctx.save_for_backward(out)
         return out
 
@@ -130,7 +130,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor(np.maximum(a._data, 0).astype(a._data.dtype, copy=False))
+        out = Tensor._wrap(np.maximum(a._data, 0).astype(a._data.dtype, copy=False))
         ctx.save_for_backward(out)
         return out
 
@@ -152,12 +152,12 @@ class ThresholdBackward(Function):
         ctx.save_for_backward(a)
         ctx.threshold = threshold
         g = grad._data
-        return Tensor(np.where(a._data <= threshold, g.dtype.type(0), g))
+        return Tensor._wrap(np.where(a._data <= threshold, g.dtype.type(0), g))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
         (a,) = ctx.saved_tensors
-        return ThresholdBackward.apply(grad, a, ctx.threshold), Tensor(np.zeros_like(grad._data)), None
+        return ThresholdBackward.apply(grad, a, ctx.threshold), Tensor._wrap(np.zeros_like(grad._data)), None
 
 
 class Abs(Function):
@@ -169,7 +169,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor(np.abs(a._data))
+        return Tensor._wrap(np.abs(a._data))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -186,7 +186,7 @@ class Sqrt(Function):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor(np.sqrt(floating(a)))
+        out = Tensor._wrap(np.sqrt(floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -206,7 +206,7 @@ class Clamp(Function):
     def forward(ctx: Any, a: Tensor, lo: Number | None, hi: Number | None) -> Tensor:
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        return Tensor(np.clip(a._data, lo, hi).astype(a._data.dtype, copy=False))
+        return Tensor._wrap(np.clip(a._data, lo, hi).astype(a._data.dtype, copy=False))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -226,7 +226,7 @@ class Maximum(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(b, a)
         x, y = arrays(a, b)
-        return Tensor(np.maximum(x, y))
+        return Tensor._wrap(np.maximum(x, y))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
@@ -245,7 +245,7 @@ class Where(Function):
     def forward(ctx: Any, condition: Tensor, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(condition)
         x, y = arrays(a, b)
-        return Tensor(np.where(condition._data, x, y))
+        return Tensor._wrap(np.where(condition._data, x, y))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor, Tensor]:
@@ -276,7 +276,7 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     """input where condition is True, else other (numbers are allowed for input and other)."""
     if not isinstance(input, Tensor):
-        like = other if isinstance(other, Tensor) else Tensor(np.asarray(0.0, _dtype.get_default_dtype().numpy))
+        like = other if isinstance(other, Tensor) else Tensor._wrap(np.asarray(0.0, _dtype.get_default_dtype().numpy))
         input = as_tensor(input, like)
     other = as_tensor(other, input)
     if condition.dtype is not _dtype.bool:

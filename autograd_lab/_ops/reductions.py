@@ -29,7 +29,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        return Tensor(add_up(a._data, dims, keepdim))
+        return Tensor._wrap(add_up(a._data, dims, keepdim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -68,7 +68,7 @@ class Mean(Function):
                                f"point or complex dtype. Got: {a.dtype._scalar_name}")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = math.prod(a.shape[d] for d in dims)
-        return Tensor(np.true_divide(add_up(a._data, dims, keepdim), ctx.count, dtype=a._data.dtype))
+        return Tensor._wrap(np.true_divide(add_up(a._data, dims, keepdim), ctx.count, dtype=a._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -95,7 +95,7 @@ class MaxAll(Function):
         if a.numel() == 0:
             raise RuntimeError(f"{cls._name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        out = Tensor(cls._reduce(a._data))
+        out = Tensor._wrap(cls._reduce(a._data))
         ctx.save_for_backward(a, out)
         return out
 
@@ -127,11 +127,11 @@ class MaxDim(Function):
         values = np.take_along_axis(a._data, idx, dim)
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
-        indices = Tensor(idx.astype(np.int64))
+        indices = Tensor._wrap(idx.astype(np.int64))
         ctx.mark_non_differentiable(indices)
         ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
         ctx.save_for_backward(indices)
-        return Tensor(values), indices
+        return Tensor._wrap(values), indices
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None]:
@@ -243,7 +243,7 @@ class LinalgVectorNorm(Function):
             values = np.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
         else:
             values = np.sum(x ** p, axis=dims, keepdims=keepdim) ** (1 / p)
-        out = Tensor(np.asarray(values, a._data.dtype))
+        out = Tensor._wrap(np.asarray(values, a._data.dtype))
         ctx.p, ctx.shape, ctx.dims, ctx.keepdim = p, a.shape, dims, keepdim
         ctx.save_for_backward(a, out)
         return out
@@ -317,7 +317,7 @@ class Var(Function):
         var, ctx.divisor = _variance(a, dims, correction, keepdim, "var")
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.save_for_backward(a)
-        return Tensor(np.asarray(var, a._data.dtype))
+        return Tensor._wrap(np.asarray(var, a._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
@@ -335,7 +335,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool) -> Tensor:
         var, ctx.divisor = _variance(a, dims, correction, keepdim, "std")
-        out = Tensor(np.asarray(np.sqrt(var), a._data.dtype))
+        out = Tensor._wrap(np.asarray(np.sqrt(var), a._data.dtype))
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.save_for_backward(a, out)
         return out
@@ -369,3 +369,31 @@ def std(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | 
     """Standard deviation: sqrt(var(...))."""
     dim, correction = _correction(dim, unbiased, correction)
     return Std.apply(input, reduced_dims(dim, input.ndim), correction, keepdim)
+
+
+class Cumsum(Function):
+    """out[i] = a[0] + ... + a[i] along ``dim``.   d/da[i] = grad[i] + ... + grad[n-1]: a cumsum from the end."""
+
+    node_name = "CumsumBackward0"
+    saved_as: ClassVar = {"dim": "dim"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, dtype: _dtype.dtype, reverse: bool = False) -> Tensor:
+        ctx.dim = dim
+        x = a._data.reshape(-1) if a.ndim == 0 else a._data  # (a 0-d tensor is its own running sum)
+        x = np.flip(x, dim) if reverse else x
+        # PyTorch's CPU kernel runs the sum in double for float32 (its accumulate type), rounding each result
+        out = np.cumsum(x, axis=dim, dtype=np.float64 if dtype is _dtype.float32 else dtype.numpy)
+        out = np.flip(out, dim) if reverse else out
+        return Tensor._wrap(out.astype(dtype.numpy).reshape(a.shape))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        return Cumsum.apply(grad, ctx.dim, grad.dtype, True), None, None, None
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """Running sums along ``dim`` (integers and bools sum as int64)."""
+    if dtype is None:
+        dtype = input.dtype if input.dtype.is_floating_point else _dtype.int64
+    return Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype)

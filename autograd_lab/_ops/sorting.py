@@ -31,11 +31,11 @@ class Sort(Function):
         x = a._data if a.ndim else a._data.reshape(1)
         order = _order(x, dim, descending)
         values = np.take_along_axis(x, order, dim).reshape(a.shape)
-        indices = Tensor(order.astype(np.int64).reshape(a.shape))
+        indices = Tensor._wrap(order.astype(np.int64).reshape(a.shape))
         ctx.mark_non_differentiable(indices)
         ctx.shape, ctx.dim = a.shape, dim
         ctx.save_for_backward(indices)
-        return Tensor(values), indices
+        return Tensor._wrap(values), indices
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None]:
@@ -69,4 +69,4 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Where each element of the sorted ``input`` came from (``sort(...).indices``)."""
     x = input._data if input.ndim else input._data.reshape(1)
-    return Tensor(_order(x, wrap_dim(dim, input.ndim), descending).astype(np.int64).reshape(input.shape))
+    return Tensor._wrap(_order(x, wrap_dim(dim, input.ndim), descending).astype(np.int64).reshape(input.shape))

@@ -42,7 +42,7 @@ class Reshape(View):
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
         new = a._data.reshape(_infer_shape(shape, a.numel()))
-        return view_of(a, new, lambda t: View.apply(t, shape)) if np.shares_memory(new, a._data) else Tensor(new)
+        return view_of(a, new, lambda t: View.apply(t, shape)) if np.shares_memory(new, a._data) else Tensor._wrap(new)
 
 
 class UnsafeView(Reshape):

@@ -235,7 +235,7 @@ def _run_tensor_hooks(node: Node, grads: list[Tensor | None]) -> None:
         for nr, ref in node._retained.items():
             tensor, grad = ref(), grads[nr]
             if tensor is not None and grad is not None:
-                grad = grad if grad_mode.is_grad_enabled() else Tensor(grad._data.copy())
+                grad = grad if grad_mode.is_grad_enabled() else Tensor._wrap(grad._data.copy())
                 tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
@@ -305,7 +305,7 @@ def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dty
         if grad_mode._enabled:  # create_graph: the sum is recorded (a SumBackward node), to differentiate again
             grad = grad.sum_to_size(shape)
         else:  # nothing to record: sum the arrays directly (this runs for every broadcast bias, every step)
-            grad = Tensor(sum_to(grad._data, shape, summed_dims(shape, grad._data.shape)))
+            grad = Tensor._wrap(sum_to(grad._data, shape, summed_dims(shape, grad._data.shape)))
     if grad._data.dtype != dtype:
         grad = grad.to(_dtype.from_numpy_dtype(dtype))
     return grad
@@ -334,7 +334,7 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple) -> list[Tensor | None
             if out.requires_grad:
                 if out.numel() != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                made.append(Tensor(np.ones(out._data.shape, out._data.dtype)))
+                made.append(Tensor._wrap(np.ones(out._data.shape, out._data.dtype)))
             else:
                 made.append(None)
         else:
@@ -433,7 +433,7 @@ def grad(
     for i, (t, g) in enumerate(zip(ins, captured)):
         if g is None:
             if materialize_grads:
-                g = Tensor(np.zeros(t._data.shape, t._data.dtype))
+                g = Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
             elif not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")

@@ -74,9 +74,9 @@ class AccumulateGrad(Node):
             return ()
         if grad_mode.is_grad_enabled():  # create_graph=True: keep the gradient's own graph
             # a copy recorded in the graph (PyTorch's CopyBackwards), so later in-place updates can't reach `grad`
-            var._grad = Tensor(np.zeros_like(grad._data)).copy_(grad) if var._grad is None else var._grad + grad
+            var._grad = Tensor._wrap(np.zeros_like(grad._data)).copy_(grad) if var._grad is None else var._grad + grad
         elif var._grad is None:
-            var._grad = Tensor(grad._data.copy())  # a copy: the caller may still hold `grad`
+            var._grad = Tensor._wrap(grad._data.copy())  # a copy: the caller may still hold `grad`
         else:
             var._grad._data = var._grad._data + grad._data
             var._grad._version_counter[0] += 1
@@ -231,7 +231,7 @@ class BackwardNode(FunctionCtx, Node):
             return t
         # One of this node's own outputs: PyTorch hands back a new tensor object for it (keeping the
         # output itself would be a reference cycle), with the same values, version and grad_fn.
-        alias = Tensor(t._data, True)
+        alias = Tensor._wrap(t._data, True)
         alias._grad_fn, alias._output_nr, alias._version_counter = self, t._output_nr, t._version_counter
         return alias
 
@@ -289,7 +289,7 @@ class _BuiltinNode(BackwardNode):
 
 def _zeros(meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
     shape, dt = meta
-    return Tensor(np.zeros(shape, dt))
+    return Tensor._wrap(np.zeros(shape, dt))
 
 
 class _NodeClass:
@@ -473,7 +473,7 @@ def _unpacked(packed: Any, unpack: Callable[[Any], Any], meta: tuple) -> Tensor:
     if not isinstance(t, Tensor):
         raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
                         f"{type(t).__name__}")
-    out = Tensor(t._data, meta[0])
+    out = Tensor._wrap(t._data, meta[0])
     out._grad_fn, out._output_nr, out._version_counter = meta[1], meta[2], t._version_counter
     return out
 
@@ -530,7 +530,7 @@ class keep_forward_inputs:  # noqa: N801
 
 def _alias(t: Tensor) -> Tensor:
     """A new tensor object for t's values (same memory, same version counter)."""
-    out = Tensor(t._data)
+    out = Tensor._wrap(t._data)
     out._version_counter = t._version_counter
     return out
 
@@ -629,7 +629,7 @@ class DelayedError(Function):
 
     @staticmethod
     def forward(ctx: Any, *tensors: Tensor | None) -> Any:
-        outs = tuple(None if t is None else Tensor(t._data) for t in tensors)
+        outs = tuple(None if t is None else Tensor._wrap(t._data) for t in tensors)
         return outs[0] if len(outs) == 1 else outs
 
     @staticmethod

@@ -67,7 +67,7 @@ def _analytical_jacobian(inputs: tuple, diff: list[int], output: Tensor) -> list
     for k in range(output.numel()):
         unit = np.zeros(output._data.shape, output._data.dtype)
         unit.flat[k] = 1
-        grads = grad(output, [inputs[i] for i in diff], Tensor(unit), retain_graph=True, allow_unused=True)
+        grads = grad(output, [inputs[i] for i in diff], Tensor._wrap(unit), retain_graph=True, allow_unused=True)
         for r, g in zip(rows, grads):
             if g is not None:
                 r[:, k] = g._data.ravel()
@@ -119,7 +119,7 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
                 expected = numerical[n][differentiable[k]]
                 if not np.allclose(analytical[n], expected, rtol=rtol, atol=atol):
                     raise GradcheckError(f"Jacobian mismatch for output {k:d} with respect to input {i:d},\n"
-                                         f"numerical:{Tensor(expected)}\nanalytical:{Tensor(analytical[n])}\n")
+                                         f"numerical:{Tensor._wrap(expected)}\nanalytical:{Tensor._wrap(analytical[n])}\n")
         _check_backward_multiplies_by_grad_output(outputs, [inputs[i] for i in diff])
         if check_undefined_grad:
             _check_undefined_grad_outputs(func, inputs, [inputs[i] for i in diff], len(outputs))
@@ -132,7 +132,7 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
 
 def _check_backward_multiplies_by_grad_output(outputs: list[Tensor], wrt: list[Tensor]) -> None:
     """A zero grad_output must give zero gradients, of each input's dtype and shape."""
-    zeros = [Tensor(np.zeros_like(o._data)) for o in outputs]
+    zeros = [Tensor._wrap(np.zeros_like(o._data)) for o in outputs]
     for g, x in zip(grad(outputs, wrt, zeros, allow_unused=True), wrt):
         if g is None:
             continue
@@ -170,7 +170,7 @@ def _check_undefined_grad_outputs(func: Callable, inputs: tuple, wrt: list[Tenso
             cases.append([_UndefinedGrad.apply(o) if j == k else o for j, o in enumerate(outputs)])
     for outputs in cases:
         try:
-            grads = grad(outputs, wrt, [Tensor(np.zeros_like(o._data)) for o in outputs], allow_unused=True)
+            grads = grad(outputs, wrt, [Tensor._wrap(np.zeros_like(o._data)) for o in outputs], allow_unused=True)
         except RuntimeError as error:
             _warn_undefined_grad_check_is_new()
             raise GradcheckError(f"Expected backward function to handle undefined output grads. "
@@ -195,7 +195,7 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], grad
     if grad_outputs is None:  # random vectors in [-1, 1], as PyTorch's make_tensor(low=-1, high=1)
         outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
         # drawn from the default generator, as PyTorch does (so a seeded program's later draws match it too)
-        grad_outputs = tuple(Tensor(np.empty(o._data.shape, o._data.dtype)).uniform_(-1, 1).requires_grad_()
+        grad_outputs = tuple(Tensor._wrap(np.empty(o._data.shape, o._data.dtype)).uniform_(-1, 1).requires_grad_()
                              for o in outputs)
     grad_outputs = _as_tuple(grad_outputs)
     n_out = len(grad_outputs)

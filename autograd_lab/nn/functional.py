@@ -59,7 +59,7 @@ class LeakyRelu(Function):
         ctx.save_for_backward(a)
         ctx.negative_slope = negative_slope
         x = a._data
-        return Tensor(np.where(x > 0, x, x * x.dtype.type(negative_slope)))
+        return Tensor._wrap(np.where(x > 0, x, x * x.dtype.type(negative_slope)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -158,8 +158,8 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             loss = loss * weight._data
         if reduction == "none":
-            return Tensor(loss)
-        return Tensor(loss.mean(dtype=loss.dtype) if reduction == "mean" else loss.sum(dtype=loss.dtype))
+            return Tensor._wrap(loss)
+        return Tensor._wrap(loss.mean(dtype=loss.dtype) if reduction == "mean" else loss.sum(dtype=loss.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:

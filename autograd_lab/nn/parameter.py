@@ -10,11 +10,12 @@ from autograd_lab._tensor import Tensor
 class Parameter(Tensor):
     """A leaf tensor that requires grad by default; assigning it to a Module registers it."""
 
-    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
-            data = Tensor(np.empty(0, np.float32))
-        super().__init__(data._data, requires_grad=requires_grad)
-        self._version_counter = data._version_counter  # shares memory with `data`, as in PyTorch
+            data = Tensor._wrap(np.empty(0, np.float32))
+        p = cls._wrap(data._data, requires_grad)
+        p._version_counter = data._version_counter  # shares memory with `data`, as in PyTorch
+        return p
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

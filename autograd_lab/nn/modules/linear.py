@@ -20,8 +20,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(Tensor(np.empty((out_features, in_features), np.float32)))
-        self.bias = Parameter(Tensor(np.empty(out_features, np.float32))) if bias else None
+        self.weight = Parameter(Tensor._wrap(np.empty((out_features, in_features), np.float32)))
+        self.bias = Parameter(Tensor._wrap(np.empty(out_features, np.float32))) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

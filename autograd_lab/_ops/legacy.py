@@ -1,0 +1,214 @@
+"""PyTorch's older tensor API, still in PyTorch 2 and used by the book's 2018-2021 editions.
+
+``torch.Tensor(2, 3)`` (a constructor that takes sizes *or* data), ``x.new(...)``, the type classes
+``torch.FloatTensor`` & co, ``set_default_tensor_type``, and storages: ``x.storage()``,
+``x.storage_offset()``, ``x.data_ptr()`` show that a tensor is a view of flat memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autograd_lab import _device, _dtype
+from autograd_lab._creation import tensor
+from autograd_lab._ops.operands import view_of
+from autograd_lab._tensor import Size, Tensor
+from autograd_lab._torch_warnings import triggered_at, warn_once
+from autograd_lab.autograd.function import Function
+
+
+class Alias(Function):
+    """out = a, a second tensor over the same memory (``torch.Tensor(a)``).   d/da = 1."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        return view_of(a, a._data.view(), Alias.apply)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+class TypedStorage:
+    """The flat memory a tensor and all its views look into (``x.storage()``)."""
+
+    __slots__ = ("_memory",)
+
+    def __init__(self, memory: np.ndarray) -> None:
+        self._memory = memory  # 1-d
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._memory.dtype)
+
+    @property
+    def device(self) -> _device.device:
+        return _device.cpu
+
+    def size(self) -> int:
+        return self._memory.size
+
+    def __len__(self) -> int:
+        return self._memory.size
+
+    def __getitem__(self, i: int) -> Any:
+        return self._memory[i].item()
+
+    def __setitem__(self, i: int, value: Any) -> None:
+        self._memory[i] = value
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.tolist())
+
+    def tolist(self) -> list:
+        return self._memory.tolist()
+
+    def data_ptr(self) -> int:
+        return self._memory.__array_interface__["data"][0]
+
+    def element_size(self) -> int:
+        return self._memory.itemsize
+
+    def nbytes(self) -> int:
+        return self._memory.nbytes
+
+    def __repr__(self) -> str:
+        values = " " + "\n ".join(str(v) for v in self.tolist())
+        return f"{values}\n[torch.storage.TypedStorage(dtype={self.dtype}, device=cpu) of size {len(self)}]"
+
+
+_STORAGE_WARNING = (
+    "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only storage "
+    "class. This should only matter to you if you are using storages directly.  To access UntypedStorage "
+    "directly, use tensor.untyped_storage() instead of tensor.storage()")
+
+
+def _memory_owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``a`` looks into (views of views lead back to it)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def storage(self: Tensor) -> TypedStorage:
+    """The flat memory this tensor is a view of: a view, a slice and their base give the same object."""
+    warn_once(_STORAGE_WARNING, stacklevel=2)
+    root = self if self._base is None else self._base
+    if root._storage is None:
+        root._storage = TypedStorage(_memory_owner(root._data).reshape(-1, order="A"))
+    return root._storage
+
+
+def data_ptr(self: Tensor) -> int:
+    """The address of the first element (a slice's is further into its base's memory)."""
+    return self._data.__array_interface__["data"][0]
+
+
+def storage_offset(self: Tensor) -> int:
+    """How many elements into its storage this tensor starts."""
+    start = _memory_owner(self._data).__array_interface__["data"][0]
+    return (data_ptr(self) - start) // self._data.itemsize
+
+
+def legacy_new(cls: type, args: tuple, device: Any = None, dtype: _dtype.dtype | None = None) -> Tensor:
+    """``torch.Tensor(*args)``: sizes, data, a tensor or a storage (see ``Tensor.__new__``)."""
+    _device.check(device)
+    asked, dtype = dtype, dtype or _dtype.get_default_dtype()
+    if not args:
+        return cls._wrap(np.zeros(0, dtype.numpy))
+    data = args[0]
+    if len(args) == 1 and isinstance(data, Tensor):
+        if asked is not None and data.dtype is not asked:
+            raise TypeError(f"expected {asked} (got {data.dtype})")
+        return Alias.apply(data)
+    if len(args) == 1 and isinstance(data, TypedStorage):
+        out = cls._wrap(data._memory)
+        out._storage = data
+        return out
+    if all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in args) or (
+            len(args) == 1 and isinstance(data, Size)):
+        shape = tuple(int(s) for s in (data if isinstance(data, Size) else args))
+        for s in shape:
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+        return cls._wrap(np.zeros(shape, dtype.numpy))  # uninitialised memory in PyTorch
+    if len(args) > 1:
+        raise _invalid_combination(args, {})
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    if isinstance(data, np.ndarray):
+        if data.dtype == dtype.numpy:
+            return cls._wrap(data)  # the same dtype: shares the array's memory, as from_numpy does
+        return cls._wrap(data.astype(dtype.numpy))
+    if not isinstance(data, (list, tuple)):
+        kind = type(data)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"new(): data must be a sequence (got {name})")
+    return cls._wrap(tensor(data, dtype=dtype)._data)
+
+
+def _invalid_combination(args: tuple, keywords: dict) -> TypeError:
+    """PyTorch's argument-parser error for torch.Tensor(...) called with what none of its forms takes."""
+    def kind(value: Any) -> str:
+        return "torch.dtype" if isinstance(value, _dtype.dtype) else type(value).__name__
+    got = ", ".join([kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in keywords.items()])
+    why = f"      didn't match because some of the keywords were incorrect: {', '.join(keywords)}\n" if keywords else ""
+    return TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     f" * (*, torch.device device = None)\n{why} * (torch.Storage storage)\n * (Tensor other)\n"
+                     " * (tuple of ints size, *, torch.device device = None)\n"
+                     " * (object data, *, torch.device device = None)\n")
+
+
+def legacy_constructor(cls: type, *args: Any, device: Any = None, **keywords: Any) -> Tensor:
+    """``torch.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` is a 2x3 tensor of the default dtype,
+    ``Tensor([1, 2])`` or ``Tensor(array)`` that data in the default dtype (an array of that dtype is shared, as
+    from_numpy does), ``Tensor(t)`` and ``Tensor(t.storage())`` share t's memory, ``Tensor()`` is empty.
+    (Ops make their results with ``Tensor._wrap(array)``, which keeps the array as it is.)"""
+    if keywords:
+        raise _invalid_combination(args, keywords)
+    return legacy_new(cls, args, device)
+
+
+def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
+    """``x.new(...)``: ``torch.Tensor(...)`` in x's dtype (``x.new(2, 3)``, ``x.new([1, 2])``, ``x.new()``)."""
+    return legacy_new(Tensor, args, device, self.dtype)
+
+
+class tensortype(type):  # noqa: N801  (PyTorch's name)
+    """The metaclass of ``torch.FloatTensor`` & co: ``isinstance(x, torch.FloatTensor)`` asks for x's dtype."""
+
+    dtype: _dtype.dtype
+
+    def __instancecheck__(cls, other: object) -> bool:
+        return isinstance(other, Tensor) and other.dtype is cls.dtype
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        return legacy_new(Tensor, args, device, cls.dtype)
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _tensor_type(d: _dtype.dtype) -> tensortype:
+    return tensortype(f"{d._scalar_name}Tensor", (), {"dtype": d, "__module__": "torch"})
+
+
+FloatTensor, DoubleTensor, IntTensor, LongTensor, BoolTensor = (
+    _tensor_type(d) for d in (_dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool))
+_TYPES = {f"torch.{t.__name__}": t for t in (FloatTensor, DoubleTensor, IntTensor, LongTensor, BoolTensor)}
+
+
+def set_default_tensor_type(t: str | tensortype) -> None:
+    """PyTorch 1's way to make floats double: ``set_default_tensor_type('torch.DoubleTensor')``."""
+    kind = _TYPES.get(t) if isinstance(t, str) else t if isinstance(t, tensortype) else None
+    if kind is None:
+        raise TypeError(f"invalid type: {t!r}")
+    warn_once("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() "
+              "and torch.set_default_device() as alternatives."
+              + triggered_at("torch/csrc/tensor/python_tensor.cpp:434"), stacklevel=2)
+    _dtype.set_default_dtype(kind.dtype)
