@@ -85,26 +85,30 @@ def _reentrant_jacobian(inputs: tuple, diff: list[int], output: Tensor, nondet_t
     return first
 
 
-def _check_inputs(inputs: tuple) -> list[int]:
-    """The positions of the inputs to differentiate (PyTorch's warning for those not in float64)."""
-    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    for i in diff:
+def _check_inputs(inputs: tuple) -> None:
+    """PyTorch's warning for inputs to differentiate that are not float64 (as PyTorch's, it names this line)."""
+    for i in _differentiated(inputs):
         if inputs[i].dtype.name != "float64":
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
                           "This check will likely fail if all the inputs are not of double precision floating point "
-                          "or complex. ", UserWarning, stacklevel=3)
-    if not diff:
+                          "or complex. ", UserWarning, stacklevel=2)
+    if not _differentiated(inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
                          "requires_grad=True.")
-    return diff
+
+
+def _differentiated(inputs: tuple) -> list[int]:
+    """The positions of the inputs to differentiate."""
+    return [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
 
 
 def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
               check_undefined_grad: bool = True) -> bool:
     """True if ``func``'s backward matches finite differences for every input that requires grad."""
-    inputs = _as_tuple(inputs)
-    diff = _check_inputs(inputs)
+    tupled_inputs = _as_tuple(inputs)
+    _check_inputs(tupled_inputs)
+    inputs, diff = tupled_inputs, _differentiated(tupled_inputs)
     try:
         returned = _as_tuple(func(*inputs))
         outputs = _differentiable_outputs(returned)

@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from tests.core.twin import outcome, record
 
 
-def same(program):  # noqa: ANN001, ANN201
+def same(program):
     torch_result, ours = record(program)
     assert ours == torch_result
     return ours
@@ -192,7 +192,8 @@ def test_remainder_and_fmod_values_nodes_and_gradients():
         d = torch.tensor([2.0, -2.0, 2.5, 0.75], requires_grad=True)
         r, f = x % d, torch.fmod(x, d)
         (r.sum() + 2 * f.sum()).backward()
-        return (repr(a % 3), repr(torch.fmod(a, 3)), repr(torch.tensor([-3, 3, 7]) % 2), repr(5 % torch.tensor([3, -3])),
+        return (repr(a % 3), repr(torch.fmod(a, 3)), repr(torch.tensor([-3, 3, 7]) % 2),
+                repr(5 % torch.tensor([3, -3])),
                 repr(torch.fmod(torch.tensor([-3, 3]), 2)), repr(torch.remainder(torch.tensor([-3.0, 3.0]), -2)),
                 repr(torch.tensor([1.0, -2.0]) % 0), r.tolist(), f.tolist(), r.grad_fn.name(), f.grad_fn.name(),
                 (x % 2).grad_fn.name(), x.fmod(2).grad_fn.name(), x.grad.tolist(), d.grad.tolist(),
@@ -213,7 +214,7 @@ _FLOATS = st.sampled_from([np.float32, np.float64])
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), dtype=_FLOATS)
-def test_remainder_fmod_and_cumsum_match_torch_bit_for_bit(data, dtype):  # noqa: ANN001
+def test_remainder_fmod_and_cumsum_match_torch_bit_for_bit(data, dtype):
     import torch
 
     import autograd_lab as lab
@@ -232,7 +233,7 @@ def test_remainder_fmod_and_cumsum_match_torch_bit_for_bit(data, dtype):  # noqa
 
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
-def test_gather_matches_torch_on_random_indices(data):  # noqa: ANN001
+def test_gather_matches_torch_on_random_indices(data):
     import torch
 
     import autograd_lab as lab
@@ -252,7 +253,7 @@ def test_gather_matches_torch_on_random_indices(data):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("n", [2, 17, 300])
-def test_randperm_matches_torch_for_longer_permutations(n):  # noqa: ANN001
+def test_randperm_matches_torch_for_longer_permutations(n):
     def program(torch):
         torch.manual_seed(n)
         return torch.randperm(n).tolist(), torch.randn(3).tolist()

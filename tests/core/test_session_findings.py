@@ -146,3 +146,19 @@ def test_nelement_is_contiguous_and_contiguous():
                 c.grad_fn.name(), c.tolist(), a.grad.tolist(), torch.ones(1, 3).t().is_contiguous())
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_gradcheck_float32_warning_names_the_line_torch_names():
+    """The book's gradcheck cell (float32 input): the warning's text and the line it points at, as in torch
+    (its own gradcheck.py, the call of _check_inputs), so the two lines a student sees match but for the path."""
+    import linecache
+
+    def program(torch):
+        x = torch.randn(3, 4, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.autograd.gradcheck(torch.sigmoid, (x,), eps=1e-3, atol=1e-2)
+        w = caught[0]
+        return str(w.message), "/".join(w.filename.split("/")[-2:]), linecache.getline(w.filename, w.lineno).strip()
+    torch_result, ours = record(program)
+    assert ours == torch_result
