@@ -145,12 +145,14 @@ def _run_nodes(
                         captured[i] = grads[nr]
                     if node not in needed:
                         continue
-                sent = list(node._run(grads) if not anomaly_mode._enabled else _run_in_anomaly_mode(node, grads))
+                sent = list(node._run(grads))
                 edges = node.next_functions
                 if len(sent) != len(edges):
                     raise RuntimeError(f"invalid number of gradients - expected {len(edges)}, but got {len(sent)}")
                 if node._post_hooks:  # they see (and may replace) the gradients as fitted to the inputs
                     sent = _run_post_hooks(node, _fitted(node, sent), grads)
+                if anomaly_mode._enabled and anomaly_mode._check_nan:
+                    _refuse_nan(node, sent)
                 for i, (child, nr) in enumerate(edges):
                     if child is None:  # an input that needs no gradient
                         sent[i] = None
@@ -167,6 +169,10 @@ def _run_nodes(
                     dependencies[child] -= 1
                     if dependencies[child] == 0:
                         heapq.heappush(ready, (-child._sequence_nr, next(pushes), child))
+            except Exception:
+                if anomaly_mode._enabled:  # anything failing here (the node, its hooks): say where it was made
+                    _warn_where_made(node)
+                raise
             finally:
                 grad_mode._enabled = previous
             if not retain_graph:
@@ -274,22 +280,18 @@ def _checked_hook_result(fn: Any, result: Any, expected: int) -> tuple:
     return result
 
 
-def _run_in_anomaly_mode(node: Node, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
-    """Run the node; if it fails, name the forward call that created it; refuse NaN gradients."""
-    try:
-        result = node._run(grads)
-        if anomaly_mode._check_nan:
-            for i, grad in enumerate(result):
-                if isinstance(grad, Tensor) and np.isnan(grad._data).any():
-                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-    except Exception as error:
-        stack = "".join(getattr(node, "metadata", {}).get("traceback_", []))
-        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the "
-                      f"error:\n{stack}", UserWarning, stacklevel=2)
-        error.add_note(f"(anomaly mode: the failing node {node.name()} was created by the forward call "
-                       f"shown in the warning above)")
-        raise
-    return result
+def _refuse_nan(node: Node, sent: list[Tensor | None]) -> None:
+    """detect_anomaly(check_nan=True): a node may not send NaN gradients."""
+    for i, grad in enumerate(sent):
+        if isinstance(grad, Tensor) and np.isnan(grad._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
+def _warn_where_made(node: Node) -> None:
+    """Anomaly mode's warning for a failing node: the forward call that created it."""
+    stack = "".join(getattr(node, "metadata", {}).get("traceback_", []))
+    warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{stack}"
+                  + triggered_at("torch/csrc/autograd/python_anomaly_mode.cpp:122"), UserWarning, stacklevel=3)
 
 
 def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import pathlib
 import re
 import traceback
 import warnings
@@ -402,6 +403,21 @@ class Function:
 _NO_EDGE = (None, 0)
 
 
+_OPS_DIR = str(pathlib.Path(__file__).parent.parent / "_ops")
+
+
+def _forward_trace(fn: type[Function]) -> list[str]:
+    """Where the forward call ran, as anomaly mode shows it: the caller's frames, then for a custom Function
+    the ``apply`` that ran it (PyTorch's built-in ops run in C++, so their frames end at the caller)."""
+    frames = traceback.extract_stack()[:-2]  # (without this function and _connect)
+    apply = frames.pop()
+    while frames and frames[-1].filename.startswith(_OPS_DIR):  # a built-in op's own Python frames
+        frames.pop()
+    if not fn.__module__.startswith("autograd_lab."):
+        frames.append(apply)
+    return traceback.format_list(frames)
+
+
 def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     """Make ``ctx`` the outputs' grad_fn, with edges to where the inputs' gradients go."""
     edges = []
@@ -418,7 +434,7 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
         ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     ctx._sequence_nr = next(_sequence)
     if anomaly_mode._enabled:
-        ctx.metadata["traceback_"] = traceback.format_stack()[:-2]
+        ctx.metadata["traceback_"] = _forward_trace(type(ctx)._forward_cls)
     if _keep_inputs:
         ctx._forward_inputs = args
 

@@ -162,3 +162,43 @@ def test_gradcheck_float32_warning_names_the_line_torch_names():
         return str(w.message), "/".join(w.filename.split("/")[-2:]), linecache.getline(w.filename, w.lineno).strip()
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_anomaly_mode_names_the_forward_call_as_torch_does():
+    """torch.autograd.detect_anomaly's docstring example: the warning lists the user's frames, then the custom
+    Function's apply, and ends with PyTorch's "Triggered internally" note; the error itself gets no note."""
+    import re
+
+    def program(torch):
+        class MyFunc(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, inp):  # noqa: ANN001, ANN205
+                return inp.clone()
+
+            @staticmethod
+            def backward(ctx, grad):  # noqa: ANN001, ANN205
+                raise RuntimeError("Some error in backward")
+
+        def run_fn(a):  # noqa: ANN001, ANN202
+            return MyFunc.apply(a).sum()
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with torch.autograd.detect_anomaly():
+                out = run_fn(torch.rand(4, requires_grad=True))
+                try:
+                    out.backward()
+                except RuntimeError as error:
+                    failure = str(error), getattr(error, "__notes__", None)
+                (y := torch.rand(2, requires_grad=True).exp()).grad_fn.register_hook(lambda *_: 1 / 0)
+                try:
+                    y.sum().backward()
+                except ZeroDivisionError:
+                    pass
+        messages = [str(w.message) for w in caught[1:]]
+        # the library's own frames: compare where they are (file and function), not their line numbers or text
+        frames = [re.findall(r'File "[^"]*?(test_session_findings\.py|autograd/function\.py)", line \d+, in (\w+)', m)
+                  for m in messages]
+        return failure, [m.splitlines()[0] for m in messages], frames, [m.splitlines()[-1] for m in messages]
+    torch_result, ours = record(program)
+    assert ours == torch_result
