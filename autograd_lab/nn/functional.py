@@ -13,6 +13,7 @@ from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss, NllL
 from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
+from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "leaky_relu",
            "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
@@ -82,21 +83,11 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
-def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
-    """The 2018 arguments (PyTorch 0.3, as in the book) as a ``reduction``, with PyTorch's deprecation warning."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
-                  UserWarning, stacklevel=3)
-    return reduction
-
-
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
              reduction: str = "mean") -> Tensor:
     """Mean squared error; warns, as PyTorch does, when broadcasting would pair the wrong elements."""
     if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
+        reduction = _Reduction.legacy_get_string(size_average, reduce)
     _warn_if_broadcast(input, target)
     _check_reduction(reduction)
     return MseLoss.apply(input, target, reduction)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autograd_lab._tensor import Tensor
+from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 from autograd_lab.nn import functional as F
 from autograd_lab.nn.modules.module import Module
 
@@ -10,9 +11,10 @@ from autograd_lab.nn.modules.module import Module
 class _Loss(Module):
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__()
-        if size_average is not None or reduce is not None:
-            reduction = F.legacy_reduction(size_average, reduce)
-        self.reduction = reduction
+        if size_average is not None or reduce is not None:  # (the warning names this line, as PyTorch's does)
+            self.reduction: str = _Reduction.legacy_get_string(size_average, reduce)
+        else:
+            self.reduction = reduction
 
 
 class MSELoss(_Loss):
