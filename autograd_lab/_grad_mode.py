@@ -12,6 +12,7 @@ _enabled = True  # do ops record the graph? (what Function.apply reads)
 _requested = True  # the grad mode asked for: inside inference_mode() it records nothing even when True
 _inference = False  # inside inference_mode(): new tensors are inference tensors
 _inference_used = False  # has inference_mode() ever been on? (until then, nothing needs checking)
+_dual_level = -1  # the forward AD level entered (autograd/forward_ad.py); -1: none, so no tangents to carry
 
 
 def is_grad_enabled() -> bool:

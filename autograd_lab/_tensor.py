@@ -117,6 +117,7 @@ class Tensor:
     _retains_grad = False
     _is_inference = False  # made inside inference_mode(): autograd must never save it
     _storage: Any = None  # x.storage(), made on first use (on the base of a view)
+    _fw_grad: Tensor | None = None  # a dual tensor's tangent (autograd/forward_ad.py)
 
     # torch.Tensor(2, 3) itself, PyTorch's legacy constructor, is Tensor.__new__: see _ops/legacy.py.
 

@@ -155,4 +155,6 @@ def tensor_repr(t: Any, default_float: object, prefix: str = "tensor(") -> str:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
+    if t._fw_grad is not None:
+        suffixes.append(f"tangent={t._fw_grad}")
     return _add_suffixes(prefix + body, suffixes, indent)

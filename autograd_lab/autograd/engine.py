@@ -133,8 +133,9 @@ def _run_nodes(
             grads = buffers.pop(node)
             if needed is not None and node not in needed and node not in captures:
                 continue  # on no path to the inputs: PyTorch skips it, hooks included
-            previous = grad_mode._enabled
+            previous, dual = grad_mode._enabled, grad_mode._dual_level
             grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
+            grad_mode._dual_level = -1  # a backward computes gradients only (no forward-mode tangents)
             try:
                 if node._hooks_by_output or node._retained:
                     _run_tensor_hooks(node, grads)
@@ -174,7 +175,7 @@ def _run_nodes(
                     _warn_where_made(node)
                 raise
             finally:
-                grad_mode._enabled = previous
+                grad_mode._enabled, grad_mode._dual_level = previous, dual
             if not retain_graph:
                 node._release()
             yield node, grads, sent

@@ -11,6 +11,7 @@ As in PyTorch, ``ctx`` *is* the node: ``y.grad_fn.saved_tensors`` works.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import itertools
@@ -18,6 +19,7 @@ import pathlib
 import re
 import traceback
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -116,6 +118,7 @@ class FunctionCtx:
 
     # Class-level defaults keep a fresh ctx cheap: most calls never change them.
     _saved: tuple[Tensor | None, ...] = ()
+    _kept_for_jvp: tuple[Tensor | None, ...] = ()
     _save_versions: list[int | None] = []  # noqa: RUF012  (never mutated: replaced per instance; None: nothing saved)
     # Slots packed by a hook (saved_tensors_hooks, or node._raw_saved_x.register_hooks): position -> (unpack
     # hook, the saved tensor's autograd metadata, given back to what unpack returns).
@@ -125,6 +128,10 @@ class FunctionCtx:
     _non_differentiable: tuple[Tensor, ...] = ()
     _materialize_grads = True
     needs_input_grad: tuple[bool, ...] = ()
+
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """Keep these tensors for ``jvp`` (forward-mode AD), where ``saved_tensors`` gives them."""
+        self._kept_for_jvp = tensors
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors for backward; it checks they were not modified in place since."""
@@ -367,16 +374,27 @@ class Function:
 
     vjp = backward  # the other name of backward
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward; if any input requires grad, record the node that will run backward."""
+        if grad_mode._dual_level >= 0 and _carries_tangent(args):
+            return _apply_with_tangents(cls, args, kwargs)
         if not grad_mode._enabled and cls.node_name is not None:
             # A built-in op with grad mode off (as inside every backward): nothing will be recorded, so
             # forward runs alone, with a ctx that drops what it saves (PyTorch's ops skip autograd likewise).
             ctx = _Unrecorded()
             ctx._forward_cls, ctx.needs_input_grad = cls, (False,) * len(args)
             return cls.forward(ctx, *args, **kwargs)
-        ctx = cls._backward_cls()
+        return cls._apply_with(cls._backward_cls(), args, kwargs)
+
+    @classmethod
+    def _apply_with(cls, ctx: BackwardNode, args: tuple, kwargs: dict) -> Any:
+        """apply's work, with this ctx (which becomes the outputs' grad_fn if a graph is recorded)."""
         if cls._bind is not None:  # PyTorch 2 style: the inputs, defaults filled in, are what setup_context sees
             args, kwargs = cls._bind(args, kwargs), {}
         flags = []
@@ -401,6 +419,42 @@ class Function:
 
 
 _NO_EDGE = (None, 0)
+tangents_made: weakref.WeakSet[Tensor] = weakref.WeakSet()  # dual tensors of the current forward AD level
+
+
+def set_tangent(t: Tensor, tangent: Tensor) -> None:
+    """Give ``t`` a tangent at the current forward AD level (dropped when the level ends)."""
+    t._fw_grad = tangent
+    tangents_made.add(t)
+
+
+def _carries_tangent(args: tuple) -> bool:
+    return any(isinstance(a, Tensor) and a._fw_grad is not None for a in args)
+
+
+def _apply_with_tangents(cls: type[Function], args: tuple, kwargs: dict) -> Any:
+    """Forward mode: apply as usual, then give the outputs the tangent ``jvp`` computes from the inputs'."""
+    if cls.node_name is not None:
+        raise NotImplementedError(f"Trying to use forward AD with {cls.node_name} that does not support it: "
+                                  "autograd_lab carries tangents only through custom Functions that define jvp")
+    level, grad_mode._dual_level = grad_mode._dual_level, -1  # forward and jvp see plain values
+    try:
+        ctx = cls._backward_cls()
+        output = cls._apply_with(ctx, args, kwargs)
+        tangents = [None if not isinstance(a, Tensor) else a._fw_grad if a._fw_grad is not None
+                    else Tensor._wrap(np.zeros_like(a._data)) for a in args]
+        for_jvp = copy.copy(ctx)  # the same ctx, but its saved_tensors are those saved for forward
+        for_jvp._hooked, for_jvp._saved = None, ctx._kept_for_jvp
+        for_jvp._save_versions = [None if t is None else t._version_counter[0] for t in for_jvp._saved]
+        out_tangents = cls.jvp(for_jvp, *tangents)
+    finally:
+        grad_mode._dual_level = level
+    outputs = output if isinstance(output, tuple) else (output,)
+    out_tangents = out_tangents if isinstance(out_tangents, tuple) else (out_tangents,)
+    for out, tangent in zip(outputs, out_tangents):
+        if isinstance(out, Tensor) and isinstance(tangent, Tensor):
+            set_tangent(out, tangent)
+    return output
 
 
 _OPS_DIR = str(pathlib.Path(__file__).parent.parent / "_ops")
@@ -410,6 +464,8 @@ def _forward_trace(fn: type[Function]) -> list[str]:
     """Where the forward call ran, as anomaly mode shows it: the caller's frames, then for a custom Function
     the ``apply`` that ran it (PyTorch's built-in ops run in C++, so their frames end at the caller)."""
     frames = traceback.extract_stack()[:-2]  # (without this function and _connect)
+    while frames[-1].name in ("_apply_with", "_apply_with_tangents"):  # apply's helpers
+        frames.pop()
     apply = frames.pop()
     while frames and frames[-1].filename.startswith(_OPS_DIR):  # a built-in op's own Python frames
         frames.pop()
