@@ -11,7 +11,6 @@ As in PyTorch, ``ctx`` *is* the node: ``y.grad_fn.saved_tensors`` works.
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
 import itertools
@@ -383,7 +382,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward; if any input requires grad, record the node that will run backward."""
         if grad_mode._dual_level >= 0 and _carries_tangent(args):
-            return _apply_with_tangents(cls, args, kwargs)
+            return apply_with_tangents(cls, args, kwargs)
         if not grad_mode._enabled and cls.node_name is not None:
             # A built-in op with grad mode off (as inside every backward): nothing will be recorded, so
             # forward runs alone, with a ctx that drops what it saves (PyTorch's ops skip autograd likewise).
@@ -432,29 +431,9 @@ def _carries_tangent(args: tuple) -> bool:
     return any(isinstance(a, Tensor) and a._fw_grad is not None for a in args)
 
 
-def _apply_with_tangents(cls: type[Function], args: tuple, kwargs: dict) -> Any:
-    """Forward mode: apply as usual, then give the outputs the tangent ``jvp`` computes from the inputs'."""
-    if cls.node_name is not None:
-        raise NotImplementedError(f"Trying to use forward AD with {cls.node_name} that does not support it: "
-                                  "autograd_lab carries tangents only through custom Functions that define jvp")
-    level, grad_mode._dual_level = grad_mode._dual_level, -1  # forward and jvp see plain values
-    try:
-        ctx = cls._backward_cls()
-        output = cls._apply_with(ctx, args, kwargs)
-        tangents = [None if not isinstance(a, Tensor) else a._fw_grad if a._fw_grad is not None
-                    else Tensor._wrap(np.zeros_like(a._data)) for a in args]
-        for_jvp = copy.copy(ctx)  # the same ctx, but its saved_tensors are those saved for forward
-        for_jvp._hooked, for_jvp._saved = None, ctx._kept_for_jvp
-        for_jvp._save_versions = [None if t is None else t._version_counter[0] for t in for_jvp._saved]
-        out_tangents = cls.jvp(for_jvp, *tangents)
-    finally:
-        grad_mode._dual_level = level
-    outputs = output if isinstance(output, tuple) else (output,)
-    out_tangents = out_tangents if isinstance(out_tangents, tuple) else (out_tangents,)
-    for out, tangent in zip(outputs, out_tangents):
-        if isinstance(out, Tensor) and isinstance(tangent, Tensor):
-            set_tangent(out, tangent)
-    return output
+# How apply runs when an input carries a tangent: set by autograd/forward_ad.py (the only maker of tangents,
+# it imports this module, so this module can't import it).
+apply_with_tangents: Callable[[type[Function], tuple, dict], Any] | None = None
 
 
 _OPS_DIR = str(pathlib.Path(__file__).parent.parent / "_ops")
@@ -464,7 +443,7 @@ def _forward_trace(fn: type[Function]) -> list[str]:
     """Where the forward call ran, as anomaly mode shows it: the caller's frames, then for a custom Function
     the ``apply`` that ran it (PyTorch's built-in ops run in C++, so their frames end at the caller)."""
     frames = traceback.extract_stack()[:-2]  # (without this function and _connect)
-    while frames[-1].name in ("_apply_with", "_apply_with_tangents"):  # apply's helpers
+    while frames[-1].name in ("_apply_with", "_custom_function_tangents", "_apply_with_tangents"):  # apply's helpers
         frames.pop()
     apply = frames.pop()
     while frames and frames[-1].filename.startswith(_OPS_DIR):  # a built-in op's own Python frames

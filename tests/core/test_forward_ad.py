@@ -1,8 +1,8 @@
-"""torch.autograd.forward_ad as far as autograd_lab goes: dual tensors through a custom Function's jvp.
+"""torch.autograd.forward_ad: dual tensors through custom Functions' jvp and through built-in ops.
 
 The torch.autograd.function docstrings use ``save_for_forward`` and ``jvp`` (and, mis-indented upstream,
-apply a Function without jvp to a dual tensor: torch's NotImplementedError). Built-in ops do not carry
-tangents here, and say so instead of dropping them.
+apply a Function without jvp to a dual tensor: torch's NotImplementedError); the forward_ad docstrings
+put dual tensors through built-in ops.
 """
 
 from __future__ import annotations
@@ -87,10 +87,33 @@ def test_make_dual_checks_its_arguments():
     assert ours == torch_result
 
 
-def test_built_in_ops_refuse_dual_tensors_rather_than_drop_their_tangents():
+def test_built_in_ops_carry_tangents():
+    """PyTorch's forward rules, against ours from the backward: the values of J v, in place and out of place."""
+    def program(torch):
+        fw = importlib.import_module(torch.__name__ + ".autograd.forward_ad")
+        nn_f = importlib.import_module(torch.__name__ + ".nn.functional")
+        with fw.dual_level():
+            d = fw.make_dual(torch.tensor([1., 2.]), torch.tensor([1., 0.]))
+            m = fw.make_dual(torch.tensor([[1., -2.], [3., 0.5]], dtype=torch.double),
+                             torch.tensor([[0.5, 1.], [-1., 2.]], dtype=torch.double))
+            x = torch.ones(2)
+            x.mul_(d)
+            seen = [torch.sin(d), d * 3 + 1, d * d, x, d.sum(), d.mean(), d.relu(), torch.stack([d, d]), d @ d,
+                    d.max(), d > 1, nn_f.mse_loss(d, torch.zeros(2)), d[0], d.view(2, 1), d.clone(),
+                    m @ m, m.t(), m.sigmoid(), m.tanh(), m.pow(3), m.abs(), m.softmax(dim=1), m.exp().sum(0)]
+            return [repr(t) for t in seen] + [repr(fw.unpack_dual(t).tangent) for t in seen]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_a_tangent_computed_from_the_backward_leaves_the_inputs_as_they_were():
     import autograd_lab as lab
     import autograd_lab.autograd.forward_ad as fw
     with fw.dual_level():
-        x = fw.make_dual(lab.ones(2), lab.ones(2))
-        with pytest.raises(NotImplementedError, match=r"MulBackward0.*only through custom Functions that define jvp"):
-            x * 2
+        d = fw.make_dual(lab.tensor([1., 2.]), lab.tensor([1., 0.]))
+        plain = lab.tensor([3., 4.], requires_grad=True)
+        out = plain * d
+        assert fw.unpack_dual(out).tangent.tolist() == [3., 0.]
+        assert (plain._version, d._version, plain.tolist(), d.tolist()) == (0, 0, [3., 4.], [1., 2.])
+        out.sum().backward()
+        assert plain.grad.tolist() == [1., 2.]
