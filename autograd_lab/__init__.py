@@ -102,6 +102,7 @@ from autograd_lab._ops import (
     var,
     where,
 )
+from autograd_lab._ops._cascade_sum import get_num_threads, set_num_threads
 from autograd_lab._ops.legacy import (
     BoolTensor,
     DoubleTensor,
@@ -126,16 +127,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Generator", "IntTensor", "LongTensor", "Size", "Tensor", "abs",
-    "abs_", "accelerator", "add", "addmm", "allclose", "arange", "argsort", "as_tensor", "autograd", "backends", "bmm",
-    "bool", "cat", "clamp", "clamp_", "cos", "cos_", "cuda", "cumsum", "device", "div", "dot", "double", "dtype",
-    "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float", "float32", "float64", "fmod",
-    "from_numpy", "full", "full_like", "gather", "get_default_device", "get_default_dtype", "index_add",
-    "index_select", "inference_mode", "initial_seed", "int", "int32", "int64", "is_anomaly_enabled", "is_grad_enabled",
-    "is_inference_mode_enabled", "is_tensor", "linalg", "linspace", "load", "log", "log_", "log_softmax", "long",
-    "manual_seed", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn",
-    "no_grad", "norm", "ones", "ones_like", "optim", "pow", "rand", "rand_like", "randn", "randn_like", "randperm",
-    "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "save", "scatter", "scatter_add", "seed",
-    "serialization", "set_default_device", "set_default_dtype", "set_default_tensor_type", "set_grad_enabled",
-    "set_printoptions", "sigmoid", "sigmoid_", "sin", "sin_", "softmax", "sort", "sqrt", "sqrt_", "squeeze", "stack",
-    "std", "sub", "sum", "tanh", "tanh_", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "abs_", "accelerator", "add", "addmm", "allclose", "arange", "argsort", "as_tensor", "autograd", "backends",
+    "bmm", "bool", "cat", "clamp", "clamp_", "cos", "cos_", "cuda", "cumsum", "device", "div", "dot", "double",
+    "dtype", "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float", "float32", "float64",
+    "fmod", "from_numpy", "full", "full_like", "gather", "get_default_device", "get_default_dtype",
+    "get_num_threads", "index_add", "index_select", "inference_mode", "initial_seed", "int", "int32", "int64",
+    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "linalg", "linspace",
+    "load", "log", "log_", "log_softmax", "long", "manual_seed", "masked_select", "matmul", "max", "maximum",
+    "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn", "no_grad", "norm", "ones", "ones_like", "optim", "pow",
+    "rand", "rand_like", "randn", "randn_like", "randperm", "reciprocal", "reciprocal_", "relu", "relu_",
+    "remainder", "save", "scatter", "scatter_add", "seed", "serialization", "set_default_device",
+    "set_default_dtype", "set_default_tensor_type", "set_grad_enabled", "set_num_threads", "set_printoptions",
+    "sigmoid", "sigmoid_", "sin", "sin_", "softmax", "sort", "sqrt", "sqrt_", "squeeze", "stack", "std", "sub",
+    "sum", "tanh", "tanh_", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

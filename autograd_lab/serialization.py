@@ -106,9 +106,10 @@ def load(f: FileLike, map_location: Any = None, *, weights_only: bool | None = N
 def _refusal(name: str) -> str:
     """PyTorch's message for a global that weights_only does not allow."""
     return (
-        "Weights only load failed. This file can still be loaded, to do so you have two options, do those steps "
-        "only if you trust the source of the checkpoint. \n\t(1) In PyTorch 2.6, we changed the default value of the "
-        "`weights_only` argument in `torch.load` from `False` to `True`. Re-running `torch.load` with `weights_only` "
+        "Weights only load failed. This file can still be loaded, to do so you have two options, "
+        "\033[1mdo those steps only if you trust the source of the checkpoint\033[0m. "  # (in bold, as PyTorch's)
+        "\n\t(1) In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
+        "from `False` to `True`. Re-running `torch.load` with `weights_only` "
         "set to `False` will likely succeed, but it can result in arbitrary code execution. Do it only if you got "
         "the file from a trusted source.\n\t(2) Alternatively, to load with `weights_only=True` please check the "
         "recommended steps in the following error message.\n\tWeightsUnpickler error: Unsupported global: GLOBAL "

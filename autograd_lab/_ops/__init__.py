@@ -40,7 +40,7 @@ from autograd_lab._ops.arithmetic import (
     sub,
 )
 from autograd_lab._ops.arithmetic import pow as _pow
-from autograd_lab._ops.copies import Contiguous, _to, clone
+from autograd_lab._ops.copies import Contiguous, _to, clone, repeat
 from autograd_lab._ops.indexing import _getitem, gather, index_add, index_select, masked_select, scatter, scatter_add
 from autograd_lab._ops.inplace import (
     _setitem,
@@ -148,7 +148,7 @@ _METHODS = {
     "storage": storage, "storage_offset": storage_offset, "data_ptr": data_ptr,
     "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
     "softmax": softmax, "log_softmax": log_softmax,
-    "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
+    "repeat": repeat, "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }

@@ -57,6 +57,21 @@ def _threads() -> int:
 THREADS = _threads()
 
 
+def get_num_threads() -> int:
+    """The threads PyTorch would split a large sum between (they decide its rounding, so we keep the count)."""
+    return THREADS
+
+
+def set_num_threads(n: int) -> None:
+    """As ``torch.set_num_threads``: sums above 32768 elements are then split as PyTorch's would be."""
+    global THREADS
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    THREADS = n
+
+
 def _ceil_log2(n: int) -> int:
     return 0 if n <= 1 else (n - 1).bit_length()
 

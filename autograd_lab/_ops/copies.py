@@ -1,14 +1,14 @@
-"""Copies: clone, and conversion to another dtype."""
+"""Copies: clone, repeat, and conversion to another dtype."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd_lab import _device, _dtype
 from autograd_lab._ops.operands import ieee_silent
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, size_args
 from autograd_lab.autograd.function import Function
 
 
@@ -32,6 +32,40 @@ class Contiguous(Clone):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         return Tensor._wrap(np.ascontiguousarray(a._data))
+
+
+class Repeat(Function):
+    """out = a tiled ``repeats`` times along each dim.   d/da: the sum of the gradient over the tiles."""
+
+    node_name = "RepeatBackward0"
+    saved_as: ClassVar = {"repeats": "repeats"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, repeats: tuple[int, ...]) -> Tensor:
+        ctx.repeats, ctx.shape = repeats, a.shape
+        return Tensor._wrap(np.tile(a._data, repeats))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        padded = (1,) * (len(ctx.repeats) - len(ctx.shape)) + tuple(ctx.shape)
+        tiles = [n for pair in zip(ctx.repeats, padded) for n in pair]  # (r0, d0, r1, d1, ...)
+        summed = grad.reshape(tiles).sum(dim=tuple(range(0, len(tiles), 2))) if tiles else grad
+        return summed.reshape(ctx.shape), None
+
+
+def repeat(self: Tensor, *repeats: Any) -> Tensor:
+    """``x.repeat(2, 3)``: x tiled twice down and three times across (x's dims padded with 1s in front)."""
+    if not repeats:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    repeats = size_args(repeats)
+    if len(repeats) < self.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           "of tensor")
+    if any(r < 0 for r in repeats):
+        shape = [r * n for r, n in zip(repeats, (1,) * (len(repeats) - self.ndim) + tuple(self.shape))]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(n for n in shape if n < 0)}: "
+                           f"{shape}")
+    return Repeat.apply(self, repeats)
 
 
 class ToCopy(Function):

@@ -196,7 +196,8 @@ def test_weights_only_refuses_other_objects(backend):
     with pytest.raises(pickle.UnpicklingError) as info:
         torch.load(buffer)
     message = str(info.value)
-    assert message.startswith("Weights only load failed.")
+    assert message.startswith("Weights only load failed. This file can still be loaded, to do so you have two options, "
+                              "\033[1mdo those steps only if you trust the source of the checkpoint\033[0m. \n\t(1) ")
     name = f"{__name__}.Unknown"
     assert (f"WeightsUnpickler error: Unsupported global: GLOBAL {name} was not an allowed global by default. "
             f"Please use `torch.serialization.add_safe_globals([{name}])`") in message
