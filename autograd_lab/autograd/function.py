@@ -126,6 +126,7 @@ class FunctionCtx:
     _dirty: tuple[Tensor, ...] = ()
     _non_differentiable: tuple[Tensor, ...] = ()
     _materialize_grads = True
+    _clear_on_access = False  # the Function's clear_saved_tensors_on_access
     needs_input_grad: tuple[bool, ...] = ()
 
     def save_for_forward(self, *tensors: Tensor | None) -> None:
@@ -150,6 +151,14 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
         if self._freed:
             raise RuntimeError(BACKWARD_TWICE)
+        if self._clear_on_access:  # the Function asked to let go of them after one look
+            if self._saved is None:
+                raise RuntimeError(ACCESSED_TWICE)
+            self._clear_on_access = False
+            try:
+                return self.saved_tensors
+            finally:
+                self._saved, self._clear_on_access = None, True
         if self._hooked is not None:  # packed by a hook: versions can't be followed through it (PyTorch neither)
             return tuple(_unpacked(p, *self._hooked[i]) if i in self._hooked else p for i, p in enumerate(self._saved))
         for t, version in zip(self._saved, self._save_versions):
@@ -204,6 +213,11 @@ def _modified_error(t: Tensor, saved_version: int, saver: FunctionCtx) -> str:
         "detection to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+ACCESSED_TWICE = ("saved_tensors can only be accessed once when clear_saved_tensors_on_access=True is set on the "
+                  "autograd.Function. Either access saved_tensors only once, or set "
+                  "clear_saved_tensors_on_access=False.")
 
 
 class _Unrecorded(FunctionCtx):
@@ -299,6 +313,14 @@ def _zeros(meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:
     return Tensor._wrap(np.zeros(shape, dt))
 
 
+def _boxed(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """``backward(ctx, *grads)`` for the engine, calling a boxed_grads_call ``backward(ctx, [grads])``."""
+    @functools.wraps(backward)
+    def unboxing(ctx: Any, *grad_outputs: Any) -> Any:
+        return backward(ctx, list(grad_outputs))
+    return unboxing
+
+
 class _NodeClass:
     """``MyFunction._backward_cls``: the class of the nodes ``MyFunction.apply`` records.
 
@@ -311,6 +333,7 @@ class _NodeClass:
         namespace: dict[str, Any] = {"_forward_cls": cls}
         if cls.node_name is None:  # a custom Function: IPython shows <...function.MulBackward at 0x...>
             name, base = cls.__name__ + "Backward", BackwardCFunction
+            namespace["_clear_on_access"] = cls.clear_saved_tensors_on_access
         else:  # a built-in op; PyTorch's C++ nodes are in no module: <MulBackward0 at 0x...>
             name, base = cls.node_name, _BuiltinNode
             namespace["__module__"] = "builtins"
@@ -335,6 +358,10 @@ class Function:
     # Built-in ops: what the node keeps, under PyTorch's names, read as ``y.grad_fn._saved_<name>``: an int
     # is a position among the tensors given to save_for_backward, a str an attribute of ctx, or ctx -> value.
     saved_as: ClassVar[dict[str, int | str | Callable[[Any], Any]]] = {}
+    # Set True in a subclass: saved_tensors can be read once, then the node lets go of them (less memory).
+    clear_saved_tensors_on_access: ClassVar[bool] = False
+    # Set True in a subclass: backward(ctx, grads) gets one list it may empty as it goes (less memory).
+    boxed_grads_call: ClassVar[bool] = False
     _backward_cls: ClassVar[type[BackwardNode]]
     _bind: ClassVar[Callable[[tuple, dict], tuple] | None] = None
 
@@ -342,6 +369,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if cls.backward is Function.backward and cls.vjp is not Function.vjp:
             cls.backward = cls.vjp  # PyTorch accepts either name
+        if cls.boxed_grads_call and ("backward" in vars(cls) or "vjp" in vars(cls)):
+            cls.backward = staticmethod(_boxed(cls.backward))
         cls._backward_cls = _NodeClass()  # type: ignore[assignment]  # (made at first use: see _NodeClass)
         if cls.setup_context is not Function.setup_context:
             cls._bind = staticmethod(_binder(cls.forward))

@@ -37,3 +37,60 @@ def test_set_num_threads_splits_large_sums_as_torch_does():
         return seen, errors, torch.get_num_threads() == before
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def _memory_saving_functions(torch):
+    class Boxed(torch.autograd.Function):
+        boxed_grads_call = True
+
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x * w, x + w
+
+        @staticmethod
+        def backward(ctx, grads):
+            x, w = ctx.saved_tensors
+            kind = type(grads).__name__
+            first, grads[0] = grads[0], None  # the list is the function's to empty
+            return first * w + grads[1], first * x + grads[1] if kind == "list" else None
+
+    class OneLook(torch.autograd.Function):
+        clear_saved_tensors_on_access = True
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    class TwoLooks(OneLook):
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * ctx.saved_tensors[0] * grad
+
+    return Boxed, OneLook, TwoLooks
+
+
+def test_boxed_grads_and_saved_tensors_cleared_on_access():
+    def program(torch):
+        boxed, one_look, two_looks = _memory_saving_functions(torch)
+        x = torch.tensor([1.0, 2.0], dtype=torch.double, requires_grad=True)
+        w = torch.tensor([3.0, -1.0], dtype=torch.double, requires_grad=True)
+        a, b = boxed.apply(x, w)
+        (a.sum() + 2 * b.sum()).backward()
+        seen = [x.grad.tolist(), w.grad.tolist(), torch.autograd.gradcheck(boxed.apply, (x, w))]
+        y = one_look.apply(x)
+        y.sum().backward(retain_graph=True)
+        seen += [x.grad.tolist(), outcome(lambda: y.sum().backward()), outcome(lambda: y.grad_fn.saved_tensors)]
+        z = one_look.apply(x)
+        seen += [repr(z.grad_fn.saved_tensors), outcome(lambda: z.grad_fn.saved_tensors)]
+        seen.append(outcome(lambda: two_looks.apply(x).sum().backward()))
+        return seen
+    torch_result, ours = record(program)
+    assert ours == torch_result
