@@ -37,6 +37,7 @@ from autograd_lab._generator import (
     seed,
 )
 from autograd_lab._grad_mode import inference_mode, is_inference_mode_enabled
+from autograd_lab._ops import __all__ as _op_names
 from autograd_lab._ops import (
     abs,
     abs_,
@@ -114,6 +115,7 @@ from autograd_lab._ops.legacy import (
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._tensor import Size, Tensor
 from autograd_lab._tensor_str import set_printoptions
+from autograd_lab._torch_function import overridable
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
 from autograd_lab.serialization import load, save
@@ -124,6 +126,11 @@ long = int64
 int = int32
 
 __version__ = "0.1.0"
+
+# torch.add & co as the public functions they are in PyTorch: an argument whose type defines
+# __torch_function__ (a Tensor subclass, a tensor-like object) may take the call (see _torch_function.py).
+for _name in set(_op_names) & set(globals()) - {"is_tensor"}:
+    globals()[_name] = overridable(globals()[_name], Tensor)
 
 __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Generator", "IntTensor", "LongTensor", "Size", "Tensor", "abs",

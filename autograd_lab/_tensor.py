@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lab import _device, _dtype, _grad_mode
+from autograd_lab import _device, _dtype, _grad_mode, _torch_function
 from autograd_lab._tensor_str import tensor_repr
 from autograd_lab._torch_warnings import triggered_at, warn_once
 from autograd_lab.utils.hooks import RemovableHandle
@@ -420,7 +420,8 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __repr__(self) -> str:
-        return tensor_repr(self, _dtype.get_default_dtype())
+        prefix = "tensor(" if type(self) is Tensor else type(self).__name__ + "("  # a subclass shows its name
+        return tensor_repr(self, _dtype.get_default_dtype(), prefix)
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
@@ -428,6 +429,25 @@ class Tensor:
         return object.__format__(self, spec)
 
     __hash__ = object.__hash__  # tensors hash by identity, as in PyTorch
+
+    # ----- subclasses: __torch_function__ (see _torch_function.py) --------------
+    @classmethod
+    def __torch_function__(cls, func: Callable, types: tuple, args: tuple = (), kwargs: dict | None = None) -> Any:
+        """What a subclass does by default: run ``func`` plainly, then give the tensors it returns this type."""
+        if not all(issubclass(cls, t) for t in types):
+            return NotImplemented
+        with _torch_function.DisableTorchFunctionSubclass():
+            return _convert(func(*args, **(kwargs or {})), cls)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass's methods dispatch through its ``__torch_function__`` (unless it opts out, as Parameter)."""
+        super().__init_subclass__(**kwargs)
+        if getattr(cls.__torch_function__, "__func__", None) is _torch_function.disabled_torch_function_impl:
+            return
+        for name, method in vars(Tensor).items():
+            if (type(method) is type(_convert) and name not in _NOT_DISPATCHED and (
+                    not name.startswith("_") or name.endswith("__")) and getattr(cls, name) is method):
+                setattr(cls, name, _torch_function.dispatching_method(method, Tensor))
     __array_priority__ = 1000  # NumPy defers to our operators: np.float64(2) * x is a Tensor, as in PyTorch
 
     def __deepcopy__(self, memo: dict) -> Tensor:
@@ -506,3 +526,20 @@ class Tensor:
 
 
 Tensor.__module__ = "autograd_lab"  # type(x) prints as <class 'autograd_lab.Tensor'>
+
+
+# Tensor's own machinery, which a subclass's instances use as they are (not ops on their values).
+_NOT_DISPATCHED = frozenset({"__new__", "__init__", "__init_subclass__", "__torch_function__", "__getattribute__",
+                             "__getattr__", "__setattr__", "__delattr__", "__hash__", "__reduce__", "__reduce_ex__",
+                             "__getstate__", "__setstate__", "__deepcopy__", "__copy__", "__dir__", "__sizeof__",
+                             "__array__", "__format__", "__class_getitem__"})
+
+
+def _convert(result: Any, cls: type) -> Any:
+    """``result`` with each tensor in it seen as a ``cls`` (``as_subclass``), as PyTorch's default does."""
+    if isinstance(result, Tensor) and not isinstance(result, cls):
+        return result.as_subclass(cls)
+    if isinstance(result, (tuple, list)):
+        items = [_convert(r, cls) for r in result]
+        return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
+    return result

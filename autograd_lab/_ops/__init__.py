@@ -70,7 +70,7 @@ from autograd_lab._ops.inplace import (
     zero_,
 )
 from autograd_lab._ops.joining import cat, stack, unbind
-from autograd_lab._ops.legacy import data_ptr, legacy_constructor, storage, storage_offset
+from autograd_lab._ops.legacy import as_subclass, data_ptr, legacy_constructor, storage, storage_offset
 from autograd_lab._ops.legacy import new as legacy_new
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
@@ -145,7 +145,7 @@ _METHODS = {
     "scatter_add_": scatter_add_, "masked_select": masked_select, "cumsum": cumsum,
     "fmod": takes_operand(fmod, 1), "remainder": takes_operand(remainder, 1), "__mod__": operator_method(remainder),
     "__rmod__": operator_method(_rmod),
-    "storage": storage, "storage_offset": storage_offset, "data_ptr": data_ptr,
+    "as_subclass": as_subclass, "storage": storage, "storage_offset": storage_offset, "data_ptr": data_ptr,
     "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
     "softmax": softmax, "log_softmax": log_softmax,
     "repeat": repeat, "index_add_": index_add_, "index_add": index_add, "index_select": index_select,

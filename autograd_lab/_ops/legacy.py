@@ -20,6 +20,13 @@ from autograd_lab._torch_warnings import triggered_at, warn_once
 from autograd_lab.autograd.function import Function
 
 
+def as_subclass(self: Tensor, cls: type) -> Tensor:
+    """``x`` seen as a ``cls`` (a Tensor subclass): the same memory and graph (``AliasBackward0``)."""
+    out = Alias.apply(self)
+    out.__class__ = cls
+    return out
+
+
 class Alias(Function):
     """out = a, a second tensor over the same memory (``torch.Tensor(a)``).   d/da = 1."""
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_lab import _dtype
 from autograd_lab._tensor import Tensor
+from autograd_lab._tensor_str import tensor_repr
+from autograd_lab._torch_function import disabled_torch_function_impl
 
 
 class Parameter(Tensor):
     """A leaf tensor that requires grad by default; assigning it to a Module registers it."""
+
+    # Ops on a Parameter give plain tensors (``p * 2`` is a Tensor), as in PyTorch.
+    __torch_function__ = classmethod(disabled_torch_function_impl)
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
@@ -18,4 +24,4 @@ class Parameter(Tensor):
         return p
 
     def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+        return "Parameter containing:\n" + tensor_repr(self, _dtype.get_default_dtype())
