@@ -250,29 +250,40 @@ def _in_memory_order(data: np.ndarray) -> np.ndarray:
     return data.transpose(axes)
 
 
-def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill self with uniform numbers in [a, b) (used to initialize layers)."""
+def _fill_(self: Tensor, draw: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
+    """Fill self in place with ``draw(shape)``, in memory order (what the in-place random ops share)."""
     if grad_mode.is_grad_enabled():
         _check_inplace(self)
     target = _in_memory_order(self._data)
-    target[...] = (generator or default_generator).uniform(target.shape, a, b, self.dtype)
+    target[...] = draw(target.shape)
     self._version_counter[0] += 1
     return self
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill self with uniform numbers in [a, b) (used to initialize layers)."""
+    gen = generator or default_generator
+    return _fill_(self, lambda shape: gen.uniform(shape, a, b, self.dtype))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill self with normal numbers of the given mean and standard deviation."""
-    if grad_mode.is_grad_enabled():
-        _check_inplace(self)
-    target = _in_memory_order(self._data)
-    contiguous = self._data.flags.c_contiguous
-    target[...] = (generator or default_generator).normal(target.shape, self.dtype, mean, std, contiguous)
-    self._version_counter[0] += 1
-    return self
+    gen, contiguous = generator or default_generator, self._data.flags.c_contiguous
+    return _fill_(self, lambda shape: gen.normal(shape, self.dtype, mean, std, contiguous))
+
+
+def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Generator | None = None) -> Tensor:
+    """Fill self with 1 (with probability p) or 0 — dropout's mask. As PyTorch's CPU kernel (without MKL): one
+    uniform double per element, 1 where it is below p."""
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    gen = generator or default_generator
+    return _fill_(self, lambda shape: gen._unit(math.prod(shape), _dtype.float64).reshape(shape) < p)
 
 
 Tensor.uniform_ = uniform_  # type: ignore[attr-defined]
 Tensor.normal_ = normal_  # type: ignore[attr-defined]
+Tensor.bernoulli_ = bernoulli_  # type: ignore[attr-defined]
 
 
 def randperm(n: int, *, generator: Generator | None = None, out: None = None, dtype: _dtype.dtype | None = None,

@@ -5,6 +5,8 @@ from autograd_lab.nn.modules import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    Dropout,
+    Embedding,
     Flatten,
     Identity,
     L1Loss,
@@ -25,6 +27,6 @@ from autograd_lab.nn.modules import (
 from autograd_lab.nn.parallel import DataParallel
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "DataParallel", "Flatten", "Identity", "L1Loss",
-           "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
-           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "DataParallel", "Dropout", "Embedding", "Flatten",
+           "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList",
+           "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]

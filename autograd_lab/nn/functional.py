@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd_lab import _ops
+from autograd_lab import _dtype, _ops
 from autograd_lab._ops import addmm, losses, sigmoid, tanh
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss, NllLoss
 from autograd_lab._ops.pointwise import where
@@ -15,8 +15,9 @@ from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "leaky_relu",
-           "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding",
+           "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
+           "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -73,6 +74,59 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     if inplace:
         raise NotImplementedError("leaky_relu(inplace=True) is not part of autograd_lab")
     return LeakyRelu.apply(input, negative_slope)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """While training, zero each element with probability p and scale the others by 1 / (1 - p), so the
+    expected value is unchanged. PyTorch's CPU recipe: a ``bernoulli_(1 - p)`` mask, divided by 1 - p,
+    multiplied in (so the node is MulBackward0); the same seed drops the same elements."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        mask = Tensor._wrap(np.zeros((), input._data.dtype))
+    else:
+        mask = Tensor._wrap(np.empty_like(input._data)).bernoulli_(1 - p)
+        mask.div_(1 - p)
+    return input.mul_(mask) if inplace else input * mask
+
+
+class Embedding(Function):
+    """out = the rows of weight picked by indices.   d/dweight: each row's gradients summed into it."""
+
+    node_name = "EmbeddingBackward0"
+    saved_as: ClassVar = {"indices": 0, "padding_idx": "padding_idx", "scale_grad_by_freq": lambda ctx: False,
+                          "sparse": lambda ctx: False, "weight_sym_argsize_0": "rows"}
+
+    @staticmethod
+    def forward(ctx: Any, weight: Tensor, indices: Tensor, padding_idx: int) -> Tensor:
+        ctx.save_for_backward(indices)
+        ctx.padding_idx, ctx.rows = padding_idx, weight.shape[0]
+        return Tensor._wrap(weight._data[indices._data])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        (indices,) = ctx.saved_tensors
+        rows = grad.reshape(-1, grad.shape[-1])
+        flat = indices.reshape(-1)
+        if ctx.padding_idx >= 0:  # the padding row gets no gradient
+            rows = rows * (flat != ctx.padding_idx).unsqueeze(1).to(rows.dtype)
+        zeros = Tensor._wrap(np.zeros((ctx.rows, grad.shape[-1]), grad._data.dtype))
+        return zeros.index_add(0, flat, rows), None, None
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Look up rows of ``weight`` (one vector per word id in ``input``)."""
+    if input.dtype.is_floating_point or input.dtype is _dtype.bool:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{input.dtype._scalar_name}Tensor instead (while "
+                           "checking arguments for embedding)")
+    if input.numel() and not 0 <= int(input._data.min()) <= int(input._data.max()) < weight.shape[0]:
+        raise IndexError("index out of range in self")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    return Embedding.apply(weight, input, -1 if padding_idx is None else padding_idx)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 from autograd_lab._creation import eye
 from autograd_lab._grad_mode import no_grad
@@ -94,3 +98,21 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """Normal with std gain·sqrt(2/(fan_in + fan_out)): Glorot initialization, Gaussian form."""
     fan_in, fan_out = _fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
+def _deprecated(new: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """The pre-0.4 name without the trailing underscore (``xavier_normal``): warns, then calls the new one."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def deprecated(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+    deprecated.__name__ = deprecated.__qualname__ = old
+    return deprecated
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)

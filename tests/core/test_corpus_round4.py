@@ -6,6 +6,8 @@ expected one.
 
 from __future__ import annotations
 
+import warnings
+
 from tests.core.twin import outcome, record
 
 
@@ -91,6 +93,73 @@ def test_boxed_grads_and_saved_tensors_cleared_on_access():
         z = one_look.apply(x)
         seen += [repr(z.grad_fn.saved_tensors), outcome(lambda: z.grad_fn.saved_tensors)]
         seen.append(outcome(lambda: two_looks.apply(x).sum().backward()))
+        return seen
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_dropout_draws_the_same_mask_as_torch():
+    def program(torch):
+        torch.manual_seed(0)
+        x = torch.randn(3, 4, requires_grad=True)
+        d = torch.nn.Dropout(0.3)
+        y = d(x)
+        y.sum().backward()
+        z = torch.ones(4)
+        seen = [repr(d), repr(y), repr(x.grad), d.eval()(x) is x, repr(torch.nn.functional.dropout(x, 1.0)),
+                torch.nn.functional.dropout(z, 0.5, inplace=True) is z, repr(z), repr(torch.randn(2)),
+                repr(torch.ones(2, 3).t().bernoulli_(0.4)), repr(torch.ones(2, dtype=torch.int64).bernoulli_(0.5)),
+                repr(torch.nn.functional.dropout(torch.ones(100), 0.5).sum())]
+        errors = [outcome(f) for p in (1.5, -1) for f in (lambda p=p: torch.ones(2).bernoulli_(p),
+                                                          lambda p=p: torch.nn.Dropout(p))]
+        return seen, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_embedding_looks_up_rows_and_sums_their_gradients():
+    def program(torch):
+        torch.manual_seed(0)
+        w = torch.randn(4, 3, requires_grad=True)
+        out = torch.nn.functional.embedding(torch.tensor([[0, 2], [2, 3]]), w, padding_idx=2)
+        (out * torch.arange(12.0).view(2, 2, 3)).sum().backward()
+        e = torch.nn.Embedding(4, 5, padding_idx=1)
+        pretrained = torch.nn.Embedding.from_pretrained(torch.arange(0, 20).view(4, 5).float())
+        seen = [repr(out), out.grad_fn._saved_padding_idx, out.grad_fn._saved_weight_sym_argsize_0, repr(w.grad),
+                repr(e), repr(e.weight), repr(pretrained), pretrained.weight.requires_grad,
+                repr(e(torch.arange(3, 0, -1).long())), repr(torch.nn.Embedding(3, 2).weight)]
+        errors = [outcome(lambda: torch.nn.functional.embedding(torch.tensor([0.0]), w)),
+                  outcome(lambda: torch.nn.functional.embedding(torch.tensor([5]), w))]
+        return seen, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_init_functions_keep_their_deprecated_names():
+    def program(torch):
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(3, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seen = [repr(torch.nn.init.xavier_normal(layer.weight)), repr(torch.nn.init.constant(layer.bias, 0.5)),
+                    repr(torch.nn.init.kaiming_uniform(layer.weight)), repr(torch.nn.init.normal(layer.bias))]
+        return seen, [f"{w.category.__name__}: {w.message}" for w in caught]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_registered_parameters_and_modules_live_outside_the_instance_dict():
+    def program(torch):
+        m = torch.nn.Module()
+        m.sub = torch.nn.Linear(2, 2)
+        m.p = torch.nn.Parameter(torch.ones(1))
+        m.register_buffer("b", torch.zeros(1))
+        m.plain = 3
+        seen = ["sub" in m.__dict__, "p" in m.__dict__, "b" in m.__dict__, "plain" in m.__dict__, type(m.sub).__name__,
+                repr(m.p), repr(m.b), {"sub", "p", "b"} <= set(dir(m)), outcome(lambda: m.missing)]
+        del m.p
+        m.sub = None
+        seen += [outcome(lambda: m.p), m.sub, list(m._modules), [n for n, _ in m.named_parameters()]]
         return seen
     torch_result, ours = record(program)
     assert ours == torch_result

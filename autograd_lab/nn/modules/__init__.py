@@ -2,11 +2,13 @@
 
 from autograd_lab.nn.modules.activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from autograd_lab.nn.modules.container import ModuleDict, ModuleList, Sequential
+from autograd_lab.nn.modules.dropout import Dropout
 from autograd_lab.nn.modules.flatten import Flatten
 from autograd_lab.nn.modules.linear import Linear
 from autograd_lab.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from autograd_lab.nn.modules.module import Module
+from autograd_lab.nn.modules.sparse import Embedding
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Flatten", "Identity", "L1Loss", "LeakyReLU", "Linear",
-           "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Tanh"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "Identity", "L1Loss",
+           "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "ReLU",
+           "Sequential", "Sigmoid", "Softmax", "Tanh"]

@@ -46,15 +46,29 @@ class Module:
         for other in (self._parameters, self._modules, self._buffers):
             if other is not registry:
                 other.pop(name, None)
-        if registry is not None:
+        if registry is not None:  # kept in its registry only, as in PyTorch: __getattr__ finds it there
+            self.__dict__.pop(name, None)
             registry[name] = value
-        object.__setattr__(self, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called when ``name`` is not an ordinary attribute: a parameter, buffer or child module."""
+        registries = self.__dict__
+        for kind in ("_parameters", "_buffers", "_modules"):
+            if kind in registries and name in registries[kind]:
+                return registries[kind][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        self._parameters.pop(name, None)
-        self._buffers.pop(name, None)
-        self._modules.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
         object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._parameters, *self._buffers, *self._modules})
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder, as an optional bias is) under ``name``."""
@@ -64,8 +78,8 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' (torch.nn.Parameter "
                             "or None required)")
+        self.__dict__.pop(name, None)
         self._parameters[name] = param
-        object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Keep a tensor that is state but not a parameter (a running mean, a loss's weights): no gradient."""
@@ -75,12 +89,12 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (torch Tensor or None "
                             "required)")
+        self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
             self._non_persistent_buffers_set.add(name)
-        object.__setattr__(self, name, tensor)
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
@@ -110,8 +124,8 @@ class Module:
         if "." in name or name == "":
             raise KeyError(f'module name can\'t contain ".", got: {name}' if name else 'module name can\'t be empty '
                            'string ""')
+        self.__dict__.pop(name, None)
         self._modules[name] = module
-        object.__setattr__(self, name, module)
 
     register_module = add_module
 
@@ -228,7 +242,6 @@ class Module:
                 for name, b in list(module._buffers.items()):
                     if b is not None and b.dtype.is_floating_point:
                         module._buffers[name] = b.to(dtype)
-                        object.__setattr__(module, name, module._buffers[name])
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
