@@ -2,6 +2,7 @@
 
 from autograd_lab.nn import functional, init, utils
 from autograd_lab.nn.modules import (
+    BatchNorm1d,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -27,6 +28,32 @@ from autograd_lab.nn.modules import (
 from autograd_lab.nn.parallel import DataParallel
 from autograd_lab.nn.parameter import Parameter
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "DataParallel", "Dropout", "Embedding", "Flatten",
-           "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList",
-           "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "DataParallel",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "L1Loss",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]

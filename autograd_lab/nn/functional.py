@@ -8,16 +8,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype, _ops
-from autograd_lab._ops import addmm, losses, sigmoid, tanh
+from autograd_lab._fma import fma32, fma64
+from autograd_lab._ops import _cascade_sum, addmm, losses, sigmoid, tanh
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss, NllLoss
 from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding",
-           "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
-           "tanh"]
+__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+           "embedding", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
+           "softmax", "tanh"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -74,6 +75,114 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     if inplace:
         raise NotImplementedError("leaky_relu(inplace=True) is not part of autograd_lab")
     return LeakyRelu.apply(input, negative_slope)
+
+
+class NativeBatchNorm(Function):
+    """out = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1), with the batch's statistics
+    (training) or given running ones (eval).   The backward recomputes the statistics from x with tensor ops,
+    so their dependence on x is differentiated too (and so is the backward itself)."""
+
+    node_name = "NativeBatchNormBackward0"
+    saved_as: ClassVar = {"eps": "eps", "input": 0, "running_mean": 2, "running_var": 3, "training": "training",
+                          "weight": 1}
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, weight: Tensor | None, bias: Tensor | None, mean: Tensor | None,
+                var: Tensor | None, training: bool, eps: float) -> Tensor:
+        ctx.save_for_backward(x, weight, *((None, None) if training else (mean, var)))  # (training: the batch's)
+        ctx.training, ctx.eps = training, eps
+        dtype = x._data.dtype
+        if training:
+            mu, var_sum = _batch_stats(x._data)
+            variance = var_sum / dtype.type(x.numel() // x.shape[1])  # (in x's dtype, then 1/sqrt in double)
+            invstd = (1 / np.sqrt(variance.astype(np.float64) + eps)).astype(dtype)
+        else:
+            mu, invstd = mean._data, (1 / np.sqrt(var._data.astype(np.float64) + eps)).astype(dtype)
+        # out = x * alpha + beta, each with one rounding (fused multiply-adds, as PyTorch's kernel runs)
+        fma = fma32 if dtype == np.float32 else fma64
+        alpha = invstd if weight is None else invstd * weight._data
+        beta = fma(-mu, alpha, np.zeros_like(mu) if bias is None else bias._data)
+        return Tensor._wrap(fma(x._data, _channels(alpha, x.ndim), _channels(beta, x.ndim)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, weight, mean, var = ctx.saved_tensors
+        dims = (0, *range(2, x.ndim))
+        if ctx.training:
+            mean = x.mean(dims, keepdim=True)
+            invstd = (((x - mean) ** 2).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        else:
+            mean, invstd = _channels_of(mean, x.ndim), (_channels_of(var, x.ndim) + ctx.eps) ** -0.5
+        xhat = (x - mean) * invstd
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        scale = invstd if weight is None else invstd * _channels_of(weight, x.ndim)
+        grad_w = (grad * xhat).sum(dims) if need_w or (need_x and ctx.training) else None
+        if not need_x:
+            grad_x = None
+        elif ctx.training:
+            n = x.numel() // x.shape[1]
+            grad_x = scale * (grad - grad.sum(dims, keepdim=True) / n - xhat * _channels_of(grad_w, x.ndim) / n)
+        else:
+            grad_x = grad * scale
+        return grad_x, grad_w if need_w else None, grad.sum(dims) if need_b else None, None, None, None, None
+
+
+def _batch_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's mean and sum of squared deviations, rounded as PyTorch's CPU kernel rounds them: per
+    element in x's dtype, sums of those in double. (N, C) inputs are summed down the rows by one partial
+    sum per thread, (N, C, L) inputs channel by channel."""
+    n = x.size // x.shape[1]
+    if x.ndim == 2:  # each thread adds its block of rows in x's dtype; the blocks' sums are added in double
+        blocks = np.array_split(x, min(_cascade_sum.THREADS, x.shape[0]))
+        mu = (sum(_cascade_sum.sequential(b).astype(np.float64) for b in blocks) / n).astype(x.dtype)
+        var_sum = sum(_squares_summed(b, mu).astype(np.float64) for b in blocks)
+        return mu, var_sum.astype(x.dtype)
+    rows = x.transpose(1, 0, 2).reshape(x.shape[1], -1)  # one row per channel, in the kernel's order
+    mu = (np.add.accumulate(rows.astype(np.float64), axis=1)[:, -1] / n).astype(x.dtype)
+    squares = (rows - mu[:, None]) * (rows - mu[:, None])  # products in x's dtype, added up in double
+    return mu, np.add.accumulate(squares.astype(np.float64), axis=1)[:, -1].astype(x.dtype)
+
+
+def _squares_summed(rows: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """sum((row - mu)^2) down the rows, one fused multiply-add per row (as PyTorch's vectorised loop)."""
+    fma = fma32 if rows.dtype == np.float32 else fma64
+    total = np.zeros_like(mu)
+    for row in rows:
+        d = row - mu
+        total = fma(d, d, total)
+    return total
+
+
+def _channels(per_channel: np.ndarray, ndim: int) -> np.ndarray:
+    """A (C,) array shaped to broadcast over dim 1 of an (N, C) or (N, C, L) input."""
+    return per_channel.reshape((-1,) + (1,) * (ndim - 2))
+
+
+def _channels_of(per_channel: Tensor, ndim: int) -> Tensor:
+    return per_channel.reshape((-1,) + (1,) * (ndim - 2))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1); while training, also move the running statistics toward the batch's."""
+    channels = input.shape[1]
+    if training:
+        if input.numel() // channels <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input size "
+                             f"{input.shape}")
+    elif running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    if training and running_mean is not None:  # (before the op, which saves them: in place, as in PyTorch's kernel)
+        mu, var_sum = _batch_stats(input._data)
+        unbiased = var_sum.astype(np.float64) / (input.numel() // channels - 1)
+        for stat, batch in ((running_mean, mu), (running_var, unbiased)):
+            stat._data[...] = momentum * batch.astype(np.float64) + (1 - momentum) * stat._data.astype(np.float64)
+            stat._version_counter[0] += 1
+    return NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, eps)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

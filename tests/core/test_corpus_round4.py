@@ -163,3 +163,32 @@ def test_registered_parameters_and_modules_live_outside_the_instance_dict():
         return seen
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_batch_norm_1d_normalises_as_torch_does():
+    """Float32 outputs and running statistics bit for bit (PyTorch's kernel: per-thread partial sums, fused
+    multiply-adds); float64 (N, C, L) outputs to 12 digits and gradients to 4 (their last bits can differ)."""
+    def program(torch):
+        torch.manual_seed(0)
+        bn = torch.nn.BatchNorm1d(4)
+        x = torch.randn(6, 4, requires_grad=True) * 3 + 1
+        y = bn(x)
+        (y * torch.arange(24.0).view(6, 4)).sum().backward()
+        x3 = torch.randn(5, 3, 7, dtype=torch.float64, requires_grad=True)
+        bn3 = torch.nn.BatchNorm1d(3, momentum=None).double()
+        bn3(x3)
+        y3 = bn3(x3 * 2)
+        seen = [repr(bn), y.tolist(), repr(bn.running_mean), repr(bn.running_var), repr(bn.num_batches_tracked),
+                [n for n, _ in bn.named_buffers()], list(bn.state_dict()), repr(y.grad_fn.name()),
+                [round(v, 4) for v in bn.weight.grad.tolist()], [round(v, 12) for v in y3.view(-1).tolist()],
+                repr(bn3.running_var),
+                torch.autograd.gradcheck(bn3.train(), (x3,)),
+                torch.autograd.gradgradcheck(bn3, (x3,)),
+                repr(torch.nn.BatchNorm1d(3, affine=False, momentum=None))]
+        bn.eval()
+        seen.append(bn(x.detach()).tolist())
+        errors = [outcome(f) for f in (lambda: bn.train()(torch.randn(1, 4)), lambda: bn(torch.randn(2, 3)),
+                                       lambda: bn(torch.randn(2, 4, 3, 3)))]
+        return seen, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result

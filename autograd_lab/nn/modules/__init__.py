@@ -1,6 +1,7 @@
 """The layer classes (torch.nn.modules)."""
 
 from autograd_lab.nn.modules.activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from autograd_lab.nn.modules.batchnorm import BatchNorm1d
 from autograd_lab.nn.modules.container import ModuleDict, ModuleList, Sequential
 from autograd_lab.nn.modules.dropout import Dropout
 from autograd_lab.nn.modules.flatten import Flatten
@@ -9,6 +10,27 @@ from autograd_lab.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntrop
 from autograd_lab.nn.modules.module import Module
 from autograd_lab.nn.modules.sparse import Embedding
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "Identity", "L1Loss",
-           "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "ReLU",
-           "Sequential", "Sigmoid", "Softmax", "Tanh"]
+__all__ = [
+           "BCELoss",
+           "BCEWithLogitsLoss",
+           "BatchNorm1d",
+           "CrossEntropyLoss",
+           "Dropout",
+           "Embedding",
+           "Flatten",
+           "Identity",
+           "L1Loss",
+           "LeakyReLU",
+           "Linear",
+           "LogSoftmax",
+           "MSELoss",
+           "Module",
+           "ModuleDict",
+           "ModuleList",
+           "NLLLoss",
+           "ReLU",
+           "Sequential",
+           "Sigmoid",
+           "Softmax",
+           "Tanh",
+]
