@@ -192,3 +192,21 @@ def test_batch_norm_1d_normalises_as_torch_does():
         return seen, errors
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_data_of_a_tensor_that_requires_grad_stays_floating_point():
+    def program(torch):
+        x = torch.ones(2, requires_grad=True)
+        y = torch.ones(2)
+        y.data = torch.arange(2)
+        embedding = torch.nn.Embedding(4, 5)
+
+        def set_weight():
+            embedding.weight.data = torch.arange(0, 20).view(4, 5)
+
+        def set_number():
+            y.data = 5
+        return [outcome(lambda: setattr(x, "data", torch.arange(2))), repr(y), outcome(set_weight),
+                embedding.weight.dtype == torch.float32, outcome(set_number)]
+    torch_result, ours = record(program)
+    assert ours == torch_result
