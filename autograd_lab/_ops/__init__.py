@@ -146,7 +146,7 @@ _METHODS = {
     "fmod": takes_operand(fmod, 1), "remainder": takes_operand(remainder, 1), "__mod__": operator_method(remainder),
     "__rmod__": operator_method(_rmod),
     "as_subclass": as_subclass, "storage": storage, "storage_offset": storage_offset, "data_ptr": data_ptr,
-    "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
+    "allclose": allclose, "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
     "softmax": softmax, "log_softmax": log_softmax,
     "repeat": repeat, "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,

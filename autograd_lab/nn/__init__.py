@@ -2,6 +2,7 @@
 
 from autograd_lab.nn import functional, init, utils
 from autograd_lab.nn.modules import (
+    LSTM,
     BatchNorm1d,
     BCELoss,
     BCEWithLogitsLoss,
@@ -14,6 +15,7 @@ from autograd_lab.nn.modules import (
     LeakyReLU,
     Linear,
     LogSoftmax,
+    LSTMCell,
     Module,
     ModuleDict,
     ModuleList,
@@ -29,6 +31,7 @@ from autograd_lab.nn.parallel import DataParallel
 from autograd_lab.nn.parameter import Parameter
 
 __all__ = [
+    "LSTM",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -39,6 +42,7 @@ __all__ = [
     "Flatten",
     "Identity",
     "L1Loss",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",

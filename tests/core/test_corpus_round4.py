@@ -210,3 +210,43 @@ def test_data_of_a_tensor_that_requires_grad_stays_floating_point():
                 embedding.weight.dtype == torch.float32, outcome(set_number)]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_lstm_and_lstm_cell_as_the_book_uses_them():
+    def program(torch):
+        torch.manual_seed(2021)
+        seq = torch.randn(2, 3, 4)
+        lstm = torch.nn.LSTM(4, 3, 1)
+        h0, c0 = torch.randn(1, 3, 3), torch.randn(1, 3, 3)
+        out1, (hn, cn) = lstm(seq, (h0, c0))
+        torch.manual_seed(2021)
+        seq = torch.randn(2, 3, 4)
+        cell = torch.nn.LSTMCell(4, 3)
+        hx, cx = torch.randn(3, 3), torch.randn(3, 3)
+        steps = []
+        for x in seq:
+            hx, cx = cell(x, (hx, cx))
+            steps.append(hx)
+        out2 = torch.stack(steps)
+        return [repr(out1), repr(hn), repr(cn), repr(lstm), [n for n, _ in lstm.named_parameters()],
+                tuple(out2.shape), out1.allclose(out2), repr(cell), hx.grad_fn.name(), cx.grad_fn.name(),
+                repr(torch.nn.LSTM(4, 3, 2, batch_first=True, bidirectional=True)),
+                repr(torch.nn.LSTM(4, 3, 2, dropout=0.5)), repr(torch.nn.LSTMCell(2, 3, bias=False)),
+                repr(lstm(seq[:, 0])[0])]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_a_bidirectional_stacked_lstm_differentiates_twice():
+    def program(torch):
+        torch.manual_seed(0)
+        lstm = torch.nn.LSTM(4, 2, 2, bidirectional=True, batch_first=True).double()
+        x = torch.randn(3, 5, 4, dtype=torch.double, requires_grad=True)
+        out, (h, c) = lstm(x)
+        (out.sum() + h.sum() * 2 + c.sum()).backward()
+        return [tuple(out.shape), tuple(h.shape), [round(v, 6) for v in out.sum(1).view(-1).tolist()],
+                [round(v, 6) for v in x.grad.view(-1).tolist()], round(lstm.weight_hh_l1_reverse.grad.sum().item(), 6),
+                torch.autograd.gradcheck(lambda t: lstm(t)[0], (x,)),
+                torch.autograd.gradgradcheck(lambda t: lstm(t)[1][0], (x[:1, :2].detach().requires_grad_(),))]
+    torch_result, ours = record(program)
+    assert ours == torch_result

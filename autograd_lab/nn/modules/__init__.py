@@ -8,9 +8,11 @@ from autograd_lab.nn.modules.flatten import Flatten
 from autograd_lab.nn.modules.linear import Linear
 from autograd_lab.nn.modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from autograd_lab.nn.modules.module import Module
+from autograd_lab.nn.modules.rnn import LSTM, LSTMCell
 from autograd_lab.nn.modules.sparse import Embedding
 
 __all__ = [
+           "LSTM",
            "BCELoss",
            "BCEWithLogitsLoss",
            "BatchNorm1d",
@@ -20,6 +22,7 @@ __all__ = [
            "Flatten",
            "Identity",
            "L1Loss",
+           "LSTMCell",
            "LeakyReLU",
            "Linear",
            "LogSoftmax",
