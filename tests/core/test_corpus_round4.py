@@ -6,6 +6,7 @@ expected one.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 from tests.core.twin import outcome, record
@@ -250,3 +251,28 @@ def test_a_bidirectional_stacked_lstm_differentiates_twice():
                 torch.autograd.gradgradcheck(lambda t: lstm(t)[1][0], (x[:1, :2].detach().requires_grad_(),))]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_the_autograd_profiler_table_has_torch_rows_and_layout():
+    """The Intro to PyTorch autograd tutorial profiles ``z = (z / x) * y``: the same rows, columns and counts
+    (the times themselves are masked: they differ from run to run)."""
+    def program(torch):
+        x = torch.randn(2, 3, requires_grad=True)
+        y = torch.rand(2, 3, requires_grad=True)
+        z = torch.ones(2, 3, requires_grad=True)
+        with torch.autograd.profiler.profile(use_cuda=False) as prf:
+            for _ in range(100):
+                z = (z / x) * y
+        table = re.sub(r"[0-9.]+(us|ms|%|s)", "T", prf.key_averages().table(sort_by="count"))
+        with torch.autograd.profiler.profile() as prof:
+            with torch.autograd.profiler.record_function("block"):
+                w = (x * 2).sum()
+            w.backward()
+        names = {e.key for e in prof.key_averages()}
+        return table, sorted(names & {"aten::mul", "aten::sum", "block", "MulBackward0", "SumBackward0",
+                                      "autograd::engine::evaluate_function: MulBackward0",
+                                      "torch::autograd::AccumulateGrad"})
+    torch_result, ours = record(program)
+    assert ours == torch_result
+    import autograd_lab
+    assert autograd_lab.autograd.function.Function.__dict__["apply"].__func__.__name__ == "apply"  # swapped back
