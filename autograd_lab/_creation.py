@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autograd_lab import _device, _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 
+
+def accepts_out(factory: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``torch.rand(2, 2, out=t)`` & co: make the values in ``t``'s dtype, write them into ``t``, return ``t``."""
+    @functools.wraps(factory)
+    def into_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        if out is None:
+            return factory(*args, **kwargs)
+        dtype = kwargs.pop("dtype", None)
+        if dtype is not None and dtype is not out.dtype:
+            raise RuntimeError(f"dtype {dtype._scalar_name} does not match dtype of out parameter "
+                               f"({out.dtype._scalar_name})")
+        if grad_mode._enabled and out.requires_grad:
+            raise RuntimeError(f"aten::{factory.__name__}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires grad.")
+        result = factory(*args, dtype=out.dtype, **kwargs)
+        if out.shape != result.shape:  # (factories resize without a warning, unlike ops)
+            out._data = np.empty(result.shape, out._data.dtype)
+        out._data[...] = result._data
+        out._version_counter[0] += 1
+        return out
+    return into_out
 
 def _leaf(values: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     _device.check(device)
@@ -121,26 +145,30 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def zeros(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+@accepts_out
+def zeros(*sizes: Any, size: Any = None, dtype: _dtype.dtype | None = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     dtype = dtype or _dtype.get_default_dtype()
     return _leaf(np.zeros(shape_of(sizes, size, "zeros"), dtype.numpy), requires_grad, device)
 
 
-def ones(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+@accepts_out
+def ones(*sizes: Any, size: Any = None, dtype: _dtype.dtype | None = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     dtype = dtype or _dtype.get_default_dtype()
     return _leaf(np.ones(shape_of(sizes, size, "ones"), dtype.numpy), requires_grad, device)
 
 
-def empty(*sizes: Any, size: Any = None, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+@accepts_out
+def empty(*sizes: Any, size: Any = None, dtype: _dtype.dtype | None = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Uninitialized in PyTorch; zeros here, so lessons stay deterministic."""
     dtype = dtype or _dtype.get_default_dtype()
     return _leaf(np.zeros(shape_of(sizes, size, "empty"), dtype.numpy), requires_grad, device)
 
 
-def full(size: Any, fill_value: Any, *, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+@accepts_out
+def full(size: Any, fill_value: Any, *, dtype: _dtype.dtype | None = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -150,7 +178,8 @@ def full(size: Any, fill_value: Any, *, out: None = None, dtype: _dtype.dtype | 
     return _leaf(np.full(shape_of((size,), None, "full"), fill_value, dtype.numpy), requires_grad, device)
 
 
-def arange(start: float = 0, end: float | None = None, step: float = 1, *, out: None = None,
+@accepts_out
+def arange(start: float = 0, end: float | None = None, step: float = 1, *,
            dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to (not including) end."""
     if end is None:
@@ -167,7 +196,8 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, *, out: 
     return _leaf(values.astype(dtype.numpy), requires_grad, device)
 
 
-def linspace(start: float, end: float, steps: int, *, out: None = None, dtype: _dtype.dtype | None = None,
+@accepts_out
+def linspace(start: float, end: float, steps: int, *, dtype: _dtype.dtype | None = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced numbers from start to end (both included).
 
@@ -192,7 +222,8 @@ def linspace(start: float, end: float, steps: int, *, out: None = None, dtype: _
     return _leaf(values.astype(dtype.numpy), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, *, out: None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+@accepts_out
+def eye(n: int, m: int | None = None, *, dtype: _dtype.dtype | None = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")

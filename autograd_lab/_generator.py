@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd_lab import _device, _dtype
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._creation import shape_of
+from autograd_lab._creation import accepts_out, shape_of
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import _check_inplace
@@ -210,7 +210,8 @@ def _invalid_combination(name: str, sizes: tuple, keywords: dict) -> TypeError:
                      f" * (tuple of ints size, *, {rest}\n")
 
 
-def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, out: None = None,
+@accepts_out
+def rand(*sizes: Any, size: Any = None, generator: Generator | None = None,
          dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
          **unknown: Any) -> Tensor:
     """Uniform numbers in [0, 1)."""
@@ -222,7 +223,8 @@ def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, out:
     return Tensor._wrap((generator or default_generator).uniform(shape, 0.0, 1.0, dtype), requires_grad=requires_grad)
 
 
-def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, out: None = None,
+@accepts_out
+def randn(*sizes: Any, size: Any = None, generator: Generator | None = None,
           dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
           **unknown: Any) -> Tensor:
     """Standard normal numbers (mean 0, variance 1)."""
@@ -286,7 +288,8 @@ Tensor.normal_ = normal_  # type: ignore[attr-defined]
 Tensor.bernoulli_ = bernoulli_  # type: ignore[attr-defined]
 
 
-def randperm(n: int, *, generator: Generator | None = None, out: None = None, dtype: _dtype.dtype | None = None,
+@accepts_out
+def randperm(n: int, *, generator: Generator | None = None, dtype: _dtype.dtype | None = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """0, 1, ..., n-1 in random order: PyTorch's shuffle (one 32-bit draw per swap), so the same seed gives the
     same order, and the draws after it stay in step with PyTorch's."""

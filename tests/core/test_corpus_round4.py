@@ -276,3 +276,22 @@ def test_the_autograd_profiler_table_has_torch_rows_and_layout():
     assert ours == torch_result
     import autograd_lab
     assert autograd_lab.autograd.function.Function.__dict__["apply"].__func__.__name__ == "apply"  # swapped back
+
+
+def test_factories_write_into_out():
+    """``torch.rand(2, 2, out=c)`` (Intro to PyTorch, tensors in depth) fills ``c`` and returns it."""
+    def program(torch):
+        torch.manual_seed(0)
+        c = torch.zeros(2, 2)
+        d = torch.zeros(2, dtype=torch.float64)
+        e = torch.zeros(3, 3)
+        f, g, h = torch.empty(0, dtype=torch.int64), torch.empty(0), torch.empty(0, dtype=torch.int64)
+        seen = [torch.rand(2, 2, out=c) is c, repr(c), c._version, torch.randn(2, out=d) is d, repr(d),
+                repr(torch.ones(2, out=e)), repr(torch.arange(5, out=f)), repr(torch.linspace(0, 1, 3, out=g)),
+                repr(torch.eye(2, out=g)), repr(torch.full((2,), 7.0, out=g)), repr(torch.randperm(4, out=h))]
+        errors = [outcome(f) for f in (lambda: torch.rand(2, out=torch.zeros(2, requires_grad=True)),
+                                       lambda: torch.rand(2, out=torch.zeros(2), dtype=torch.float64),
+                                       lambda: torch.zeros(2, out=torch.zeros(2, requires_grad=True)))]
+        return seen, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
