@@ -24,7 +24,19 @@ from autograd_lab._creation import (
     zeros_like,
 )
 from autograd_lab._device import device, get_default_device, set_default_device
-from autograd_lab._dtype import bool, dtype, float32, float64, get_default_dtype, int32, int64, set_default_dtype
+from autograd_lab._dtype import (
+    bool,
+    dtype,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from autograd_lab._generator import (
     Generator,
     initial_seed,
@@ -106,10 +118,13 @@ from autograd_lab._ops import (
 from autograd_lab._ops._cascade_sum import get_num_threads, set_num_threads
 from autograd_lab._ops.legacy import (
     BoolTensor,
+    ByteTensor,
+    CharTensor,
     DoubleTensor,
     FloatTensor,
     IntTensor,
     LongTensor,
+    ShortTensor,
     set_default_tensor_type,
 )
 from autograd_lab._ops.losses import log_softmax, softmax
@@ -124,6 +139,7 @@ float = float32
 double = float64
 long = int64
 int = int32
+short = int16
 
 __version__ = "0.1.0"
 
@@ -133,18 +149,19 @@ for _name in set(_op_names) & set(globals()) - {"is_tensor"}:
     globals()[_name] = overridable(globals()[_name], Tensor)
 
 __all__ = [
-    "BoolTensor", "DoubleTensor", "FloatTensor", "Generator", "IntTensor", "LongTensor", "Size", "Tensor", "abs",
-    "abs_", "accelerator", "add", "addmm", "allclose", "arange", "argsort", "as_tensor", "autograd", "backends",
-    "bmm", "bool", "cat", "clamp", "clamp_", "cos", "cos_", "cuda", "cumsum", "device", "div", "dot", "double",
-    "dtype", "empty", "empty_like", "enable_grad", "equal", "exp", "exp_", "eye", "float", "float32", "float64",
-    "fmod", "from_numpy", "full", "full_like", "gather", "get_default_device", "get_default_dtype",
-    "get_num_threads", "index_add", "index_select", "inference_mode", "initial_seed", "int", "int32", "int64",
-    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "linalg", "linspace",
-    "load", "log", "log_", "log_softmax", "long", "manual_seed", "masked_select", "matmul", "max", "maximum",
-    "mean", "min", "mm", "mul", "mv", "neg", "neg_", "nn", "no_grad", "norm", "ones", "ones_like", "optim", "pow",
-    "rand", "rand_like", "randn", "randn_like", "randperm", "reciprocal", "reciprocal_", "relu", "relu_",
-    "remainder", "save", "scatter", "scatter_add", "seed", "serialization", "set_default_device",
-    "set_default_dtype", "set_default_tensor_type", "set_grad_enabled", "set_num_threads", "set_printoptions",
-    "sigmoid", "sigmoid_", "sin", "sin_", "softmax", "sort", "sqrt", "sqrt_", "squeeze", "stack", "std", "sub",
-    "sum", "tanh", "tanh_", "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "Generator", "IntTensor",
+    "LongTensor", "ShortTensor", "Size", "Tensor", "abs", "abs_", "accelerator", "add", "addmm", "allclose",
+    "arange", "argsort", "as_tensor", "autograd", "backends", "bmm", "bool", "cat", "clamp", "clamp_", "cos",
+    "cos_", "cuda", "cumsum", "device", "div", "dot", "double", "dtype", "empty", "empty_like", "enable_grad",
+    "equal", "exp", "exp_", "eye", "float", "float32", "float64", "fmod", "from_numpy", "full", "full_like",
+    "gather", "get_default_device", "get_default_dtype", "get_num_threads", "index_add", "index_select",
+    "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_anomaly_enabled",
+    "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "linalg", "linspace", "load", "log", "log_",
+    "log_softmax", "long", "manual_seed", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul",
+    "mv", "neg", "neg_", "nn", "no_grad", "norm", "ones", "ones_like", "optim", "pow", "rand", "rand_like",
+    "randn", "randn_like", "randperm", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "save",
+    "scatter", "scatter_add", "seed", "serialization", "set_default_device", "set_default_dtype",
+    "set_default_tensor_type", "set_grad_enabled", "set_num_threads", "set_printoptions", "short", "sigmoid",
+    "sigmoid_", "sin", "sin_", "softmax", "sort", "sqrt", "sqrt_", "squeeze", "stack", "std", "sub", "sum", "tanh",
+    "tanh_", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -31,11 +31,15 @@ _BOOL, _INT, _FLOAT = 0, 1, 2
 
 float32 = dtype("float32", np.float32, _FLOAT, "Float", "float")
 float64 = dtype("float64", np.float64, _FLOAT, "Double", "double")
+int8 = dtype("int8", np.int8, _INT, "Char", "signed char")
+int16 = dtype("int16", np.int16, _INT, "Short", "short int")
 int32 = dtype("int32", np.int32, _INT, "Int", "int")
 int64 = dtype("int64", np.int64, _INT, "Long", "long int")
+uint8 = dtype("uint8", np.uint8, _INT, "Byte", "unsigned char")
 bool = dtype("bool", np.bool_, _BOOL, "Bool", "bool")  # shadows the builtin, as torch.bool does
 
-_BY_NUMPY = {d.numpy: d for d in (float32, float64, int32, int64, bool)}
+ALL = (float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL}
 _default_float = float32
 
 
@@ -46,7 +50,7 @@ def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
-            "float64, float32, int64, int32, and bool."
+            "float64, float32, int64, int32, int16, int8, uint8, and bool."
         ) from None
 
 
@@ -69,6 +73,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return a
     if a._category != b._category:
         return a if a._category > b._category else b
+    if {a, b} == {uint8, int8}:  # neither holds the other's range
+        return int16
     return a if a.numpy.itemsize >= b.numpy.itemsize else b
 
 

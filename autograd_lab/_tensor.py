@@ -337,8 +337,7 @@ class Tensor:
         elif isinstance(dtype, str):
             if dtype.startswith("torch.cuda."):
                 _device.check_cuda(None)
-            named = [d for d in (_dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool)
-                     if dtype == f"torch.{d._scalar_name}Tensor"]
+            named = [d for d in _dtype.ALL if dtype == f"torch.{d._scalar_name}Tensor"]
             if not named:
                 raise ValueError(f"invalid type: {dtype!r}")
             dtype = named[0]

@@ -43,7 +43,7 @@ def _reduce_tensor(obj: Any) -> Any:
 def _default_safe_globals() -> list[Any]:
     """What a weights_only load rebuilds (codecs.encode, bytes: how pickle protocol 2 writes bytes)."""
     return [codecs.encode, bytes, _rebuild_tensor, Tensor, Parameter, Size, collections.OrderedDict,
-            _dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool]
+            *_dtype.ALL]
 
 
 def add_safe_globals(safe_globals: list[Any]) -> None:

@@ -133,6 +133,8 @@ _METHODS = {
     "contiguous": lambda self: self if self._data.flags.c_contiguous else Contiguous.apply(self),  # CloneBackward0
     "float": lambda self: _to(self, _dtype.float32), "double": lambda self: _to(self, _dtype.float64),
     "long": lambda self: _to(self, _dtype.int64), "int": lambda self: _to(self, _dtype.int32),
+    "short": lambda self: _to(self, _dtype.int16), "char": lambda self: _to(self, _dtype.int8),
+    "byte": lambda self: _to(self, _dtype.uint8),
     "bool": lambda self: _to(self, _dtype.bool),
     "__getitem__": _getitem, "__setitem__": _setitem, "unbind": unbind,
     "add_": takes_operand(add_, 1), "sub_": takes_operand(sub_, 1), "mul_": takes_operand(mul_, 1),

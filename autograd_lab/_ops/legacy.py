@@ -205,9 +205,10 @@ def _tensor_type(d: _dtype.dtype) -> tensortype:
     return tensortype(f"{d._scalar_name}Tensor", (), {"dtype": d, "__module__": "torch"})
 
 
-FloatTensor, DoubleTensor, IntTensor, LongTensor, BoolTensor = (
-    _tensor_type(d) for d in (_dtype.float32, _dtype.float64, _dtype.int32, _dtype.int64, _dtype.bool))
-_TYPES = {f"torch.{t.__name__}": t for t in (FloatTensor, DoubleTensor, IntTensor, LongTensor, BoolTensor)}
+FloatTensor, DoubleTensor, CharTensor, ShortTensor, IntTensor, LongTensor, ByteTensor, BoolTensor = (
+    _tensor_type(d) for d in _dtype.ALL)
+_TYPES = {f"torch.{t.__name__}": t for t in (FloatTensor, DoubleTensor, CharTensor, ShortTensor, IntTensor, LongTensor,
+                                             ByteTensor, BoolTensor)}
 
 
 def set_default_tensor_type(t: str | tensortype) -> None:

@@ -295,3 +295,18 @@ def test_factories_write_into_out():
         return seen, errors
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_small_integer_dtypes():
+    def program(torch):
+        a = torch.ones((2, 3), dtype=torch.int16)
+        b = torch.tensor([1, 200, 3], dtype=torch.uint8)
+        c = torch.tensor([-1, 2, 3], dtype=torch.int8)
+        return [repr(t) for t in (a, a * 2, a / 2, a + 1.5, a.sum(), a.float(), b, c, b + c, b * 2, b.short(),
+                                  c.byte(), torch.ShortTensor([1, 2]), a.to(torch.int32) + a,
+                                  torch.tensor([300, -5], dtype=torch.int16).to(torch.int8),
+                                  torch.arange(4, dtype=torch.uint8), torch.full((2,), 3, dtype=torch.int8))] + [
+            repr(torch.short), repr((b + c).dtype), torch.tensor([1], dtype=torch.int16).type(),
+            outcome(lambda: torch.ones(2, dtype=torch.int16, requires_grad=True))]
+    torch_result, ours = record(program)
+    assert ours == torch_result
