@@ -1,14 +1,17 @@
-"""torch.linalg: vector norms (the rest of linear algebra is beyond this course)."""
+"""torch.linalg: vector norms, cross products, determinants (the rest is beyond this course)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from autograd_lab import _dtype
+from autograd_lab._ops.linear_algebra import det, linalg_cross
 from autograd_lab._ops.reductions import vector_norm
 from autograd_lab._tensor import Tensor
 
-__all__ = ["norm", "vector_norm"]
+__all__ = ["cross", "det", "norm", "vector_norm"]
+
+cross = linalg_cross
 
 
 def norm(A: Tensor,  # noqa: N803  (PyTorch's name)

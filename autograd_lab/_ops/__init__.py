@@ -40,6 +40,7 @@ from autograd_lab._ops.arithmetic import (
     sub,
 )
 from autograd_lab._ops.arithmetic import pow as _pow
+from autograd_lab._ops.bitwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
 from autograd_lab._ops.copies import Contiguous, _to, clone, repeat
 from autograd_lab._ops.indexing import _getitem, gather, index_add, index_select, masked_select, scatter, scatter_add
 from autograd_lab._ops.inplace import (
@@ -72,12 +73,48 @@ from autograd_lab._ops.inplace import (
 from autograd_lab._ops.joining import cat, stack, unbind
 from autograd_lab._ops.legacy import as_subclass, data_ptr, legacy_constructor, storage, storage_offset
 from autograd_lab._ops.legacy import new as legacy_new
+from autograd_lab._ops.linear_algebra import cross, det, svd
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, takes_operand, type_name
-from autograd_lab._ops.pointwise import abs, clamp, cos, exp, log, maximum, relu, sigmoid, sin, sqrt, tanh, where
-from autograd_lab._ops.reductions import _sum_to_size, allclose, cumsum, equal, max, mean, min, norm, std, sum, var
-from autograd_lab._ops.sorting import argsort, sort
+from autograd_lab._ops.pointwise import (
+    abs,
+    acos,
+    asin,
+    atan,
+    ceil,
+    clamp,
+    cos,
+    exp,
+    floor,
+    log,
+    maximum,
+    relu,
+    round,
+    sigmoid,
+    sin,
+    sqrt,
+    tanh,
+    trunc,
+    where,
+)
+from autograd_lab._ops.reductions import (
+    _sum_to_size,
+    allclose,
+    cumsum,
+    equal,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from autograd_lab._ops.sorting import argsort, sort, unique
 from autograd_lab._ops.views import (
     _T,
     _expand,
@@ -88,9 +125,12 @@ from autograd_lab._ops.views import (
     _view,
     _view_as,
     flatten,
+    reshape,
     squeeze,
+    squeeze_,
     transpose,
     unsqueeze,
+    unsqueeze_,
 )
 from autograd_lab._tensor import Tensor
 
@@ -100,12 +140,16 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 
 # What ``autograd_lab`` re-exports as torch.* functions.
-__all__ = ["abs", "abs_", "add", "addmm", "allclose", "argsort", "bmm", "cat", "clamp", "clamp_", "cos", "cos_",
-           "cumsum", "div", "dot", "equal", "exp", "exp_", "fmod", "gather", "index_add", "index_select", "is_tensor",
-           "log", "log_", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "neg", "neg_",
-           "norm", "pow", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "scatter", "scatter_add",
-           "sigmoid", "sigmoid_", "sin", "sin_", "sort", "sqrt", "sqrt_", "squeeze", "stack", "std", "sub", "sum",
-           "tanh", "tanh_", "transpose", "unbind", "unsqueeze", "var", "where"]
+__all__ = [
+    "abs", "abs_", "acos", "add", "addmm", "allclose", "argsort", "asin", "atan", "bitwise_and", "bitwise_not",
+    "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "clamp", "clamp_", "cos", "cos_", "cross", "cumsum", "det",
+    "div", "dot", "eq", "equal", "exp", "exp_", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select",
+    "is_tensor", "le", "log", "log_", "lt", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm",
+    "mul", "mv", "ne", "neg", "neg_", "norm", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
+    "remainder", "reshape", "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort",
+    "sqrt", "sqrt_", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "tanh", "tanh_", "transpose",
+    "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+]
 
 
 def is_tensor(obj: object) -> bool:
@@ -152,10 +196,18 @@ _METHODS = {
     "softmax": softmax, "log_softmax": log_softmax,
     "repeat": repeat, "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
+    "asin": asin, "acos": acos, "atan": atan, "ceil": ceil, "floor": floor, "round": round, "trunc": trunc,
+    "prod": prod, "unique": unique, "cross": cross, "det": det, "svd": svd, "unsqueeze_": unsqueeze_,
+    "squeeze_": squeeze_, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
+    "bitwise_not": bitwise_not, "__and__": operator_method(bitwise_and, (Tensor, int)),
+    "__rand__": operator_method(bitwise_and, (Tensor, int)), "__or__": operator_method(bitwise_or, (Tensor, int)),
+    "__ror__": operator_method(bitwise_or, (Tensor, int)), "__xor__": operator_method(bitwise_xor, (Tensor, int)),
+    "__rxor__": operator_method(bitwise_xor, (Tensor, int)),
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)
+eq, ne, lt, le, gt, ge = (_METHODS[name] for name in _COMPARISONS)  # torch.eq(a, b) is a.eq(b)
 
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))

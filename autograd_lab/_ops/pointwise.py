@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, sin, ..., clamp, maximum, where."""
+"""Elementwise math: exp, log, sin, asin, ..., ceil, floor, clamp, maximum, where."""
 
 from __future__ import annotations
 
@@ -253,7 +253,100 @@ class Where(Function):
         return None, where(condition, grad, 0.0), where(condition, 0.0, grad)
 
 
+class Asin(Function):
+    """out = asin(a).   d/da = 1 / sqrt(1 - a^2)."""
+
+    node_name = "AsinBackward0"
+    saved_as: ClassVar = {"self": 0}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor._wrap(np.arcsin(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad * (1 - a * a) ** -0.5
+
+
+class Acos(Function):
+    """out = acos(a).   d/da = -1 / sqrt(1 - a^2)."""
+
+    node_name = "AcosBackward0"
+    saved_as: ClassVar = {"self": 0}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor._wrap(np.arccos(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return -grad * (1 - a * a) ** -0.5
+
+
+class Atan(Function):
+    """out = atan(a).   d/da = 1 / (1 + a^2)."""
+
+    node_name = "AtanBackward0"
+    saved_as: ClassVar = {"self": 0}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor._wrap(np.arctan(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return grad / (1 + a * a)
+
+
+class Ceil(Function):
+    """out = the smallest integer >= a (integer tensors: a copy).   d/da = 0: a staircase is flat."""
+
+    node_name = "CeilBackward0"
+    rounding = staticmethod(np.ceil)
+
+    @classmethod
+    def forward(cls, ctx: Any, a: Tensor) -> Tensor:
+        ctx.shape = a.shape
+        data = a._data
+        return Tensor._wrap(cls.rounding(data) if a.dtype.is_floating_point else data.copy())
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Tensor._wrap(np.zeros_like(grad._data))
+
+
+class Floor(Ceil):
+    """out = the largest integer <= a.   d/da = 0."""
+
+    node_name = "FloorBackward0"
+    rounding = staticmethod(np.floor)
+
+
+class Round(Ceil):
+    """out = a rounded to the nearest integer, halves to even.   d/da = 0."""
+
+    node_name = "RoundBackward0"
+    rounding = staticmethod(np.round)
+
+
+class Trunc(Ceil):
+    """out = a with its fraction dropped (toward zero).   d/da = 0."""
+
+    node_name = "TruncBackward0"
+    rounding = staticmethod(np.trunc)
+
+
 exp, log, sin, cos, tanh = (math_function(op) for op in (Exp, Log, Sin, Cos, Tanh))
+asin, acos, atan = (math_function(op) for op in (Asin, Acos, Atan))
+ceil, floor, round, trunc = (math_function(op) for op in (Ceil, Floor, Round, Trunc))
 
 
 sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))

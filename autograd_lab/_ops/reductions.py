@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -371,6 +371,62 @@ def std(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | 
     return Std.apply(input, reduced_dims(dim, input.ndim), correction, keepdim)
 
 
+class Prod(Function):
+    """out = product of a over ``dims`` (ints give int64).   d/da[i] = grad * the product of the others."""
+
+    node_name = "ProdBackward1"
+    saved_as: ClassVar = {"dim": lambda ctx: ctx.dims[0], "keepdim": "keepdim", "self": 0, "result": 1}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+        data = a._data if a.dtype.is_floating_point else a._data.astype(np.int64)
+        out = Tensor._wrap(np.asarray(np.prod(data, axis=dims, keepdims=keepdim)))
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        a, out = ctx.saved_tensors
+        grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
+        if not (a._data == 0).any():
+            return grad * out / a, None, None
+        # A zero among the factors: divide nothing, multiply the others (products before and after each element).
+        others = np.ones_like(a._data)
+        for d in ctx.dims:
+            before = np.cumprod(np.concatenate([np.ones_like(np.take(a._data, [0], d)), a._data], d), d)
+            after = np.flip(np.cumprod(np.flip(np.concatenate([a._data, np.ones_like(np.take(a._data, [0], d))], d),
+                                               d), d), d)
+            others = others * np.take(before, range(a.shape[d]), d) * np.take(after, range(1, a.shape[d] + 1), d)
+        return grad * Tensor._wrap(others), None, None
+
+
+class ProdAll(Prod):
+    """out = product of all elements (``x.prod()``)."""
+
+    node_name = "ProdBackward0"
+    saved_as: ClassVar = {"self": 0, "result": 1}
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """Product of all elements, or along ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return ProdAll.apply(input, reduced_dims(None, input.ndim), False)
+    return Prod.apply(input, reduced_dims(dim, input.ndim), keepdim)
+
+
+def _with_mean(spread: Callable[..., Tensor]) -> Callable[..., tuple[Tensor, Tensor]]:
+    """``std_mean`` / ``var_mean``: (spread, mean) over the same dims, in one call."""
+    def spread_and_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+                        keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:
+        return (spread(input, dim, unbiased, keepdim, correction=correction),
+                mean(input, _correction(dim, unbiased, correction)[0], keepdim))
+    spread_and_mean.__name__ = spread_and_mean.__qualname__ = f"{spread.__name__}_mean"
+    return spread_and_mean
+
+
 class Cumsum(Function):
     """out[i] = a[0] + ... + a[i] along ``dim``.   d/da[i] = grad[i] + ... + grad[n-1]: a cumsum from the end."""
 
@@ -397,3 +453,6 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Ten
     if dtype is None:
         dtype = input.dtype if input.dtype.is_floating_point else _dtype.int64
     return Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype)
+
+
+std_mean, var_mean = _with_mean(std), _with_mean(var)

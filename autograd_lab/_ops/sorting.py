@@ -1,4 +1,4 @@
-"""Sorting: sort (values and the indices they came from) and argsort."""
+"""Sorting: sort (values and the indices they came from), argsort, unique."""
 
 from __future__ import annotations
 
@@ -70,3 +70,20 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     """Where each element of the sorted ``input`` came from (``sort(...).indices``)."""
     x = input._data if input.ndim else input._data.reshape(1)
     return Tensor._wrap(_order(x, wrap_dim(dim, input.ndim), descending).astype(np.int64).reshape(input.shape))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Tensor | tuple[Tensor, ...]:
+    """The distinct elements (or slices along ``dim``), in increasing order; optionally, for each element,
+    the index of its value among them (``return_inverse``) and how often each value occurs (``return_counts``).
+    Not differentiable, as in PyTorch. (PyTorch may leave them unsorted with ``sorted=False``; here they
+    are always sorted.)"""
+    data = input._data if dim is not None else input._data.reshape(-1)
+    axis = None if dim is None else wrap_dim(dim, input.ndim)
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    result = [Tensor._wrap(values)]
+    if return_inverse:
+        result.append(Tensor._wrap(inverse.astype(np.int64).reshape(input.shape if dim is None else -1)))
+    if return_counts:
+        result.append(Tensor._wrap(counts.astype(np.int64)))
+    return result[0] if len(result) == 1 else tuple(result)

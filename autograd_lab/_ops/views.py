@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._ops.operands import reduced_dims, view_of
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
-from autograd_lab.autograd.function import Function
+from autograd_lab.autograd.function import Function, _check_inplace
 
 
 class View(Function):
@@ -257,6 +258,44 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     if input.ndim == 0:
         return SqueezeDim.apply(input, ())
     return SqueezeDim.apply(input, reduced_dims(dim, input.ndim))
+
+
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
+    """``torch.reshape(x, shape)``: the function form of ``x.reshape(shape)``."""
+    return _reshape(input, tuple(shape))
+
+
+class UnsqueezeInPlace(Unsqueeze):
+    node_name = "UnsqueezeBackward1"
+
+
+class SqueezeInPlace(Squeeze):
+    node_name = "SqueezeBackward3"
+
+
+class SqueezeDimInPlace(SqueezeDim):
+    node_name = "SqueezeBackward4"
+
+
+def unsqueeze_(self: Tensor, dim: int) -> Tensor:
+    return _become(self, UnsqueezeInPlace.apply(self, wrap_dim(dim, self.ndim + 1)))
+
+
+def squeeze_(self: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    if dim is None:
+        return _become(self, SqueezeInPlace.apply(self, tuple(range(self.ndim))))
+    return _become(self, SqueezeDimInPlace.apply(self, reduced_dims(dim, self.ndim) if self.ndim else ()))
+
+
+def _become(self: Tensor, view: Tensor) -> Tensor:
+    """``x.unsqueeze_(0)``: x itself takes the view's shape (and, in a graph, its node), at a new version."""
+    if grad_mode.is_grad_enabled():
+        _check_inplace(self)
+    self._data = view._data
+    if view._grad_fn is not None:
+        self._grad_fn, self._output_nr = view._grad_fn, view._output_nr
+    self._version_counter[0] += 1
+    return self
 
 
 def _expand(self: Tensor, *sizes: Any) -> Tensor:

@@ -6,6 +6,7 @@ expected one.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 
@@ -308,5 +309,58 @@ def test_small_integer_dtypes():
                                   torch.arange(4, dtype=torch.uint8), torch.full((2,), 3, dtype=torch.int8))] + [
             repr(torch.short), repr((b + c).dtype), torch.tensor([1], dtype=torch.int16).type(),
             outcome(lambda: torch.ones(2, dtype=torch.int16, requires_grad=True))]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_the_math_of_intro_to_pytorch_tensors_in_depth():
+    """Rounding, inverse trigonometry, bitwise logic, comparisons as functions, prod, unique, cross, det, svd,
+    std_mean, in-place unsqueeze/squeeze, torch.reshape — with their gradients where PyTorch has them."""
+    def program(torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a = torch.tensor([[-1.6, 0.4], [2.5, -0.5]], requires_grad=True)
+            b, c = torch.tensor([1, 5, 11]), torch.tensor([2, 7, 10])
+            d, e = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.ones(1, 2)
+            sines = torch.sin(torch.tensor([0, math.pi / 4, math.pi / 2, 3 * math.pi / 4]))
+            r = torch.tensor([[0.5, -0.2], [0.1, 0.9]])
+            x = torch.rand(3, 5, 5)
+            x.unsqueeze_(0)
+            y = torch.ones(2, 1, 3)
+            y.squeeze_()
+            z = a * 2
+            z.unsqueeze_(0)
+            shown = [torch.ceil(a), torch.floor(a), torch.round(a), torch.trunc(a), torch.ceil(torch.tensor([1, 2])),
+                     torch.asin(sines), torch.acos(torch.tensor([0.5])), torch.atan(torch.tensor([1.0])),
+                     torch.bitwise_xor(b, c), b ^ c, b & c, b | c, b ^ 3, torch.bitwise_not(b),
+                     torch.tensor([True, False]) ^ torch.tensor([True, True]), torch.eq(d, e), torch.ne(d, e),
+                     torch.gt(d, 2), torch.prod(d), torch.prod(d, 1), d.prod(0, keepdim=True),
+                     torch.tensor([1, 2, 3]).prod(), torch.unique(torch.tensor([1, 2, 1, 2, 1, 2])),
+                     torch.unique(torch.tensor([[3.0, 1.0], [3.0, 2.0]]), return_inverse=True, return_counts=True),
+                     torch.cross(torch.tensor([0.0, 1.0, 0.0]), torch.tensor([1.0, 0.0, 0.0])),
+                     torch.cross(torch.eye(3), torch.ones(3, 3), dim=1), torch.det(r), torch.svd(3 * torch.eye(2)),
+                     torch.std_mean(r), torch.var_mean(r, 0), torch.std_mean(r, dim=1, keepdim=True), z,
+                     torch.reshape(torch.ones(4, 6, 10), (240,)).shape, x.shape, x._version, y.shape]
+        grads = []
+        for t, f in ((torch.tensor([2.0, 3.0, 0.5]), lambda t: t.prod()),
+                     (torch.tensor([[2.0, 0.0], [3.0, 4.0]]), lambda t: t.prod(1).sum()),
+                     (torch.tensor([2.0, 0.0, 0.5]), lambda t: t.prod()),
+                     (torch.tensor([[2.0, 1.0], [1.0, 3.0]]), torch.det),
+                     (torch.tensor([1.0, 2.0, 3.0]),
+                      lambda t: torch.linalg.cross(t, torch.tensor([0.0, 1.0, 5.0])).sum()),
+                     (torch.tensor([0.1, -0.3]), lambda t: (torch.asin(t) + torch.acos(t) * torch.atan(t)).sum()),
+                     (torch.tensor([0.3, 1.7]), lambda t: torch.floor(t).sum() + torch.ceil(t).sum())):
+            t.requires_grad_()
+            f(t).backward()
+            grads.append(t.grad)
+        errors = [outcome(f) for f in (lambda: torch.tensor([1.0]) ^ torch.tensor([2.0]),
+                                       lambda: torch.ones(2, requires_grad=True).unsqueeze_(0),
+                                       lambda: torch.linalg.cross(torch.ones(2), torch.ones(2)),
+                                       lambda: torch.det(torch.ones(2, 3)))]
+        checks = [torch.autograd.gradcheck(f, (torch.tensor(v, dtype=torch.float64, requires_grad=True),))
+                  for f, v in ((torch.asin, [0.1, -0.3]), (lambda t: t.prod(0), [[0.1, 0.0], [2.0, 3.0]]),
+                               (torch.det, [[1.0, 2.0], [0.5, 3.0]]))]
+        return [repr(s) for s in shown], [repr(g) for g in grads], errors, checks, [
+            f"{w.category.__name__}: {w.message}" for w in caught]
     torch_result, ours = record(program)
     assert ours == torch_result

@@ -1,0 +1,103 @@
+"""Linear algebra beyond matrix products: cross products, determinants, singular values."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._torch_warnings import triggered_at
+from autograd_lab.autograd.function import Function
+
+
+class Cross(Function):
+    """out = a x b along ``dim`` (3-vectors).   d/da = b x grad,  d/db = grad x a."""
+
+    node_name = "LinalgCrossBackward0"
+    saved_as: ClassVar = {"dim": "dim", "self": 0, "other": 1}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor, dim: int) -> Tensor:
+        ctx.save_for_backward(a, b)
+        ctx.dim = dim
+        x, y = np.broadcast_arrays(a._data, b._data)
+        return Tensor._wrap(np.cross(x, y, axis=dim))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
+        a, b = ctx.saved_tensors
+        grad_a = Cross.apply(b, grad, ctx.dim).sum_to_size(a.shape)
+        return grad_a, Cross.apply(grad, a, ctx.dim).sum_to_size(b.shape), None
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """``torch.linalg.cross``: the cross product of 3-vectors along ``dim`` (the last by default)."""
+    d = wrap_dim(dim, max(input.ndim, other.ndim))
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
+                           f"{other.shape[d]}")
+    return Cross.apply(input, other, d)
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """``torch.cross``: as linalg.cross, but without ``dim`` it takes the first dim of size 3 (and warns)."""
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release."
+                      + triggered_at("aten/src/ATen/native/Cross.cpp:63"), UserWarning, stacklevel=3)
+        dim = next((d for d, n in enumerate(input.shape) if n == 3), -1)
+    return linalg_cross(input, other, dim=dim)
+
+
+class Det(Function):
+    """out = det(A) (of each matrix in a batch).   d/dA = grad * det(A) * inverse(A)^T."""
+
+    node_name = "LinalgDetBackward0"
+    saved_as: ClassVar = {"A": 0, "result": 1}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor._wrap(np.asarray(np.linalg.det(a._data), a._data.dtype))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        # (the cofactor matrix, det * inverse^T, from NumPy: a constant, so this gradient is differentiable once)
+        cofactors = Tensor._wrap(np.swapaxes(np.linalg.inv(a._data), -1, -2) * out._data[..., None, None])
+        return grad.unsqueeze(-1).unsqueeze(-1) * cofactors
+
+
+def det(input: Tensor) -> Tensor:
+    """The determinant of a square matrix (or of each in a batch)."""
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError("linalg.det: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.ndim > 1 else 1} by {input.shape[-1]} matrices")
+    return Det.apply(input)
+
+
+class SvdResult(NamedTuple):
+    """``torch.svd``'s result: A = U diag(S) V^T."""
+
+    U: Tensor
+    S: Tensor
+    V: Tensor
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.svd(\nU={self.U!r},\nS={self.S!r},\nV={self.V!r})"
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SvdResult:
+    """Singular value decomposition (LAPACK's, through NumPy). Not differentiable here: if ``input``
+    requires grad this says so, rather than give a result whose gradient would silently be missing."""
+    if input.requires_grad:
+        raise NotImplementedError("autograd_lab's svd has no backward: call it on input.detach()")
+    u, s, vh = np.linalg.svd(input._data, full_matrices=not some)
+    v = np.swapaxes(vh, -1, -2)
+    if not compute_uv:
+        u, v = np.zeros_like(u), np.zeros_like(v)
+    return SvdResult(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(v))
