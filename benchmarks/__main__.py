@@ -61,7 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    torch.set_num_threads(1)
+    import autograd_lab
+
+    before = torch.get_num_threads(), autograd_lab.get_num_threads()
+    torch.set_num_threads(1)  # (and autograd_lab splits its large sums as one-threaded torch does)
+    autograd_lab.set_num_threads(1)
+    try:
+        return _run(args)
+    finally:  # a caller in the same process (the smoke test) gets its threads back
+        torch.set_num_threads(before[0])
+        autograd_lab.set_num_threads(before[1])
+
+
+def _run(args: argparse.Namespace) -> int:
     rows: list[Row] = []
     for name in MODULES:
         try:

@@ -258,35 +258,25 @@ class Asin(Function):
 
     node_name = "AsinBackward0"
     saved_as: ClassVar = {"self": 0}
+    inverse, slope_sign = staticmethod(np.arcsin), 1
 
-    @staticmethod
+    @classmethod
     @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
+    def forward(cls, ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(np.arcsin(floating(a)))
+        return Tensor._wrap(cls.inverse(floating(a)))
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
+    @classmethod
+    def backward(cls, ctx: Any, grad: Tensor) -> Tensor:
         (a,) = ctx.saved_tensors
-        return grad * (1 - a * a) ** -0.5
+        return cls.slope_sign * grad * (1 - a * a) ** -0.5
 
 
-class Acos(Function):
+class Acos(Asin):
     """out = acos(a).   d/da = -1 / sqrt(1 - a^2)."""
 
     node_name = "AcosBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        return Tensor._wrap(np.arccos(floating(a)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
-        return -grad * (1 - a * a) ** -0.5
+    inverse, slope_sign = staticmethod(np.arccos), -1
 
 
 class Atan(Function):

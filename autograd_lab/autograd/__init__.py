@@ -15,9 +15,10 @@ from autograd_lab.autograd.gradcheck import gradcheck, gradgradcheck
 from autograd_lab.autograd.variable import Variable
 
 __all__ = [
-    "Function", "FunctionCtx", "Variable", "backward", "detect_anomaly", "enable_grad", "enforce_grad_layout_policy",
-    "forward_ad", "function", "functional", "grad", "grad_mode", "gradcheck", "gradgradcheck", "graph",
-    "is_grad_enabled", "no_grad", "once_differentiable", "profiler", "set_detect_anomaly", "set_grad_enabled",
+    "Function", "FunctionCtx", "Variable", "backward", "detect_anomaly", "enable_grad",
+    "enforce_grad_layout_policy", "forward_ad", "function", "functional", "grad", "grad_mode", "gradcheck",
+    "gradgradcheck", "graph", "is_grad_enabled", "no_grad", "once_differentiable", "profiler",
+    "set_detect_anomaly", "set_grad_enabled",
 ]
 
 

@@ -97,7 +97,7 @@ class NativeBatchNorm(Function):
             variance = var_sum / dtype.type(x.numel() // x.shape[1])  # (in x's dtype, then 1/sqrt in double)
             invstd = (1 / np.sqrt(variance.astype(np.float64) + eps)).astype(dtype)
         else:
-            mu, invstd = mean._data, (1 / np.sqrt(var._data.astype(np.float64) + eps)).astype(dtype)
+            mu, invstd = mean._data, 1 / np.sqrt(var._data + dtype.type(eps))  # (in x's dtype, as PyTorch)
         # out = x * alpha + beta, each with one rounding (fused multiply-adds, as PyTorch's kernel runs)
         fma = fma32 if dtype == np.float32 else fma64
         alpha = invstd if weight is None else invstd * weight._data
@@ -178,10 +178,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     if training and running_mean is not None:  # (before the op, which saves them: in place, as in PyTorch's kernel)
         mu, var_sum = _batch_stats(input._data)
-        unbiased = var_sum.astype(np.float64) / (input.numel() // channels - 1)
-        for stat, batch in ((running_mean, mu), (running_var, unbiased)):
-            stat._data[...] = momentum * batch.astype(np.float64) + (1 - momentum) * stat._data.astype(np.float64)
-            stat._version_counter[0] += 1
+        kind = running_mean._data.dtype.type  # PyTorch's kernel: the mean in this type, the variance's sum in double
+        rate, keep = kind(momentum), kind(1) - kind(momentum)
+        unbiased = (var_sum / kind(input.numel() // channels - 1)).astype(np.float64)
+        running_mean._data[...] = rate * mu + keep * running_mean._data
+        running_var._data[...] = np.float64(rate) * unbiased + (keep * running_var._data).astype(np.float64)
+        running_mean._version_counter[0] += 1
+        running_var._version_counter[0] += 1
     return NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, eps)
 
 

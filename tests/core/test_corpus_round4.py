@@ -364,3 +364,25 @@ def test_the_math_of_intro_to_pytorch_tensors_in_depth():
             f"{w.category.__name__}: {w.message}" for w in caught]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_batch_norm_matches_torch_bit_for_bit_on_random_batches():
+    import numpy as np
+    import torch
+
+    import autograd_lab as lab
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        n, c, training = int(rng.integers(2, 40)), int(rng.integers(1, 9)), bool(rng.integers(2))
+        x = (rng.standard_normal((n, c)) * rng.uniform(0.1, 5) + rng.uniform(-3, 3)).astype(np.float32)
+        stats = [rng.standard_normal(c).astype(np.float32), rng.uniform(0.01, 5, c).astype(np.float32)]
+        affine = [rng.standard_normal(c).astype(np.float32) for _ in range(2)]
+        outs = []
+        for module in (torch, lab):
+            running = [module.tensor(s.copy()) for s in stats]
+            out = module.nn.functional.batch_norm(module.tensor(x), *running, *(module.tensor(a) for a in affine),
+                                                  training, 0.1)
+            outs.append([out.numpy(), *(r.numpy() for r in running)])
+        for theirs, ours in zip(*outs):
+            assert np.array_equal(theirs, ours)
