@@ -342,7 +342,7 @@ def add_up(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
     NumPy (integers and bools sum exactly, into int64)."""
     if x.dtype.kind == "f" and x.itemsize >= 4 and len(set(dims)) == len(dims):
         return torch_sum(x, tuple(sorted(dims)), keepdim)
-    return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else x.dtype)
+    return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
 
 
 def sum_to(x: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,6 +12,7 @@ from autograd_lab import _dtype
 from autograd_lab._ops.operands import broadcast_shape, view_of
 from autograd_lab._ops.views import Unsqueeze
 from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd.function import Function
 
 
@@ -91,10 +93,20 @@ def _dims_used(k: Any) -> int:
     return 1
 
 
+def _uint8_as_mask(k: Any) -> Any:
+    """A uint8 index tensor is a mask, as PyTorch still reads it (with its warning), not a list of positions."""
+    if not (isinstance(k, Tensor) and k.dtype is _dtype.uint8):
+        return k
+    warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+                  + triggered_at("aten/src/ATen/native/IndexingUtils.h:37"), UserWarning, stacklevel=4)
+    return Tensor._wrap(k._data.astype(bool))
+
+
 def _getitem(self: Tensor, key: Any) -> Tensor:
     """``x[key]`` the way PyTorch does it: select/slice/unsqueeze per item, then one advanced index."""
     items = list(key) if isinstance(key, tuple) else [key]
     items = [Tensor._wrap(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
+    items = [_uint8_as_mask(k) for k in items]
     specified = builtins.sum(_dims_used(k) for k in items)
     if self.ndim == 0 and any(isinstance(k, (int, np.integer, slice)) for k in items):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "

@@ -53,7 +53,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
 
 class Det(Function):
-    """out = det(A) (of each matrix in a batch).   d/dA = grad * det(A) * inverse(A)^T."""
+    """out = det(A) (of each matrix in a batch).   d/dA = grad * the cofactors of A (det(A) * inverse(A)^T)."""
 
     node_name = "LinalgDetBackward0"
     saved_as: ClassVar = {"A": 0, "result": 1}
@@ -67,9 +67,25 @@ class Det(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
-        # (the cofactor matrix, det * inverse^T, from NumPy: a constant, so this gradient is differentiable once)
-        cofactors = Tensor._wrap(np.swapaxes(np.linalg.inv(a._data), -1, -2) * out._data[..., None, None])
-        return grad.unsqueeze(-1).unsqueeze(-1) * cofactors
+        # det * inverse^T, from NumPy (a constant: this gradient can be differentiated once, not twice); for a
+        # singular matrix PyTorch's formula gives signed zeros, and so does 0 * its cofactors here.
+        det, invertible = out._data, out._data != 0
+        slope = np.zeros_like(a._data) if invertible.all() else 0.0 * _cofactors(a._data)
+        slope[invertible] = det[invertible][..., None, None] * np.swapaxes(np.linalg.inv(a._data[invertible]), -1, -2)
+        return grad.unsqueeze(-1).unsqueeze(-1) * Tensor._wrap(slope)
+
+
+def _cofactors(a: np.ndarray) -> np.ndarray:
+    """C[..., i, j] = (-1)^(i+j) det(A without row i and column j)."""
+    n = a.shape[-1]
+    if n == 1:
+        return np.ones_like(a)
+    c = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, axis=-2), j, axis=-1)
+            c[..., i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return c
 
 
 def det(input: Tensor) -> Tensor:

@@ -391,14 +391,19 @@ class Prod(Function):
         grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
         if not (a._data == 0).any():
             return grad * out / a, None, None
-        # A zero among the factors: divide nothing, multiply the others (products before and after each element).
-        others = np.ones_like(a._data)
-        for d in ctx.dims:
-            before = np.cumprod(np.concatenate([np.ones_like(np.take(a._data, [0], d)), a._data], d), d)
-            after = np.flip(np.cumprod(np.flip(np.concatenate([a._data, np.ones_like(np.take(a._data, [0], d))], d),
-                                               d), d), d)
-            others = others * np.take(before, range(a.shape[d]), d) * np.take(after, range(1, a.shape[d] + 1), d)
-        return grad * Tensor._wrap(others), None, None
+        # A zero among the factors: divide nothing, multiply the others (the products before and after each one)
+        return grad * Tensor._wrap(_product_of_others(a._data, ctx.dims)), None, None
+
+
+def _product_of_others(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+    """For each element, the product of all the others in its reduced group (``dims``), without dividing."""
+    last = tuple(range(x.ndim - len(dims), x.ndim))
+    moved = np.moveaxis(x, dims, last)
+    flat = moved.reshape(moved.shape[:x.ndim - len(dims)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+    after = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], -1), -1), -1), -1)
+    return np.moveaxis((before * after).reshape(moved.shape), last, dims)
 
 
 class ProdAll(Prod):

@@ -36,7 +36,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if (grad_mode._dual_level if level is None else level) != grad_mode._dual_level or grad_mode._dual_level < 0:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created. "
                            "This is not supported.")
-    for t in list(tangents_made):
+    for t in list(tangents_made.values()):
         t._fw_grad = None
     tangents_made.clear()
     grad_mode._dual_level = -1

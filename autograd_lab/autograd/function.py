@@ -447,13 +447,14 @@ class Function:
 
 
 _NO_EDGE = (None, 0)
-tangents_made: weakref.WeakSet[Tensor] = weakref.WeakSet()  # dual tensors of the current forward AD level
+# The dual tensors of the current forward AD level, by id (a WeakSet would compare tensors with ==).
+tangents_made: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
 
 def set_tangent(t: Tensor, tangent: Tensor) -> None:
     """Give ``t`` a tangent at the current forward AD level (dropped when the level ends)."""
     t._fw_grad = tangent
-    tangents_made.add(t)
+    tangents_made[id(t)] = t
 
 
 def _carries_tangent(args: tuple) -> bool:

@@ -201,11 +201,12 @@ class profile:  # noqa: N801  (PyTorch's name)
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
-            _recording.remove(self.function_events)
+            _recording[:] = [events for events in _recording if events is not self.function_events]
             if not _recording:
                 _swap_back()
 
-    def key_averages(self) -> EventList:
+    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0) -> EventList:
+        """Totals by name (shapes and stacks are not recorded here, so grouping by them changes nothing)."""
         return self.function_events.key_averages()
 
     def table(self, **kwargs: Any) -> str:

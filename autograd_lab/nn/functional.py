@@ -230,7 +230,7 @@ class Embedding(Function):
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of ``weight`` (one vector per word id in ``input``)."""
-    if input.dtype.is_floating_point or input.dtype is _dtype.bool:
+    if input.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{input.dtype._scalar_name}Tensor instead (while "
                            "checking arguments for embedding)")

@@ -6,9 +6,12 @@ expected one.
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 import warnings
+
+import pytest
 
 from tests.core.twin import outcome, record
 
@@ -386,3 +389,76 @@ def test_batch_norm_matches_torch_bit_for_bit_on_random_batches():
             outs.append([out.numpy(), *(r.numpy() for r in running)])
         for theirs, ours in zip(*outs):
             assert np.array_equal(theirs, ours)
+
+
+def test_review_findings_prod_det_uint8_embedding_buffers():
+    """A reviewer's findings: prod's gradient through zeros over several dims, det's gradient at a singular
+    matrix, uint8 sums (int64) and uint8 masks, embedding's index dtypes, assigning a non-tensor to a buffer."""
+    def program(torch):
+        grads = []
+        for v in ([[0.0, 2.0], [3.0, 4.0]], [[0.0, 2.0], [3.0, 0.0]], [[1.0, 2.0], [3.0, 4.0]]):
+            for reduce in (lambda t: t.prod(), lambda t: t.prod(1).sum(), lambda t: t.prod(0).sum()):
+                a = torch.tensor(v, requires_grad=True)
+                reduce(a).backward()
+                grads.append(repr(a.grad))
+        d = torch.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+        torch.det(d).backward()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            masked = torch.tensor([1.0, 2.0, 3.0])[torch.tensor([1, 0, 1], dtype=torch.uint8)]
+        bn = torch.nn.BatchNorm1d(2)
+
+        def assign():
+            bn.running_mean = 5
+        return grads, [repr(d.grad), repr(torch.tensor([200, 100], dtype=torch.uint8).sum()),
+                       repr(torch.tensor([[200, 100]], dtype=torch.uint8).sum(1)), repr(masked),
+                       [str(w.message) for w in caught], outcome(assign),
+                       outcome(lambda: torch.nn.functional.embedding(torch.tensor([0], dtype=torch.int16),
+                                                                     torch.ones(2, 2)))]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_review_findings_forward_ad_in_place():
+    def program(torch):
+        fw = importlib.import_module(torch.__name__ + ".autograd.forward_ad")
+        with warnings.catch_warnings(), fw.dual_level():
+            warnings.simplefilter("ignore", DeprecationWarning)  # (torch.jit's, as torch loads its decompositions)
+            d = fw.make_dual(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 1.0]))
+            d.mul_(2)
+            return repr(fw.unpack_dual(d).tangent)
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_nested_profiles_each_record_their_block_and_leave_nothing_behind():
+    """(PyTorch's own nested profilers leave the outer one empty, with a warning; here both record.)"""
+    import autograd_lab as lab
+    from autograd_lab.autograd.function import Function
+    from autograd_lab.autograd.profiler import profile
+
+    with profile() as outer:
+        with profile() as inner:
+            lab.ones(3) * 2
+        lab.ones(3) + 1
+    assert sorted(e.key for e in inner.key_averages(group_by_input_shape=True)) == ["aten::mul"]
+    assert sorted(e.key for e in outer.key_averages()) == ["aten::add", "aten::mul"]
+    assert Function.__dict__["apply"].__func__.__name__ == "apply"
+    with pytest.raises(ZeroDivisionError), profile():
+        1 / 0
+    assert Function.__dict__["apply"].__func__.__name__ == "apply"
+
+
+def test_lstm_checks_its_hidden_state():
+    def program(torch):
+        lstm = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True)
+        cell = torch.nn.LSTMCell(3, 4)
+        r = torch.randn
+        calls = [lambda: lstm(r(2, 5, 3), (r(2, 4), r(2, 4))), lambda: lstm(r(2, 5, 3), (r(2, 2, 4), r(2, 3, 4))),
+                 lambda: lstm(r(2, 5, 3), (r(1, 2, 4), r(1, 2, 4))), lambda: lstm(r(5, 3), (r(2, 2, 4), r(2, 2, 4))),
+                 lambda: lstm(r(5, 3), (r(2, 4), r(2, 4)))[0].shape, lambda: lstm(r(2, 5, 4)),
+                 lambda: cell(r(2, 3), (r(4), r(4))), lambda: cell(r(2, 3), (r(3, 4), r(3, 4))),
+                 lambda: cell(r(2, 5)), lambda: cell(r(3), (r(4), r(4)))[0].shape]
+        return [outcome(f) for f in calls]
+    torch_result, ours = record(program)
+    assert ours == torch_result

@@ -31,6 +31,9 @@ class Module:
         if name in self._parameters and not isinstance(value, Parameter) and value is not None:
             raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' (torch.nn.Parameter or None "
                             "expected)")
+        if name in self._buffers and not isinstance(value, Tensor) and value is not None:
+            raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' (torch.nn.Buffer, torch.Tensor "
+                            "or None expected)")
         if name in self._modules and not isinstance(value, Module) and value is not None:
             raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' (torch.nn.Module or None "
                             "expected)")

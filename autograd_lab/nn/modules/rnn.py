@@ -102,6 +102,10 @@ class LSTMCell(Module):
             raise ValueError(f"LSTMCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected {self.input_size}")
+        if hx is not None and (hx[0].shape[0] if batched and hx[0].dim() else 1) != x.shape[0]:
+            raise RuntimeError(f"Input batch size {x.shape[0]} doesn't match hidden0 batch size {hx[0].shape[0]}")
         if hx is None:
             zeros = Tensor._wrap(np.zeros((x.shape[0], self.hidden_size), x._data.dtype))
             h, c = zeros, zeros
@@ -112,6 +116,18 @@ class LSTMCell(Module):
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+def _check_hidden(hx: tuple[Tensor, Tensor], input_dim: int, shape: tuple[int, int, int]) -> None:
+    """(h_0, c_0) must be 3-D for a batch and 2-D without one, each of ``shape``: PyTorch's errors."""
+    if any(t.dim() != input_dim for t in hx):
+        kind = "batched 3-D" if input_dim == 3 else "unbatched 2-D"
+        raise RuntimeError(f"For {kind} input, hx and cx should also be {input_dim}-D but got "
+                           f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+    for k, t in enumerate(hx):
+        got = tuple(t.shape) if input_dim == 3 else (t.shape[0], 1, t.shape[1])
+        if got != shape:
+            raise RuntimeError(f"Expected hidden[{k}] size {shape}, got {list(t.shape)}")
 
 
 class LSTM(Module):
@@ -146,6 +162,11 @@ class LSTM(Module):
         batched = input.dim() == 3
         x = (input.transpose(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
         directions = 2 if self.bidirectional else 1
+        if x.shape[2] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{x.shape[2]}")
+        if hx is not None:
+            _check_hidden(hx, input.dim(), (self.num_layers * directions, x.shape[1], self.hidden_size))
         if hx is None:
             zeros = Tensor._wrap(np.zeros((self.num_layers * directions, x.shape[1], self.hidden_size),
                                           x._data.dtype))
