@@ -29,7 +29,10 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
         return Tensor._wrap(np.array(value, like._data.dtype))
     if not isinstance(value, OPERANDS):
         raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type_name(value)}")
-    return Tensor._wrap(np.asarray(value, dtype=_dtype.python_scalar_result(like.dtype, value).numpy))
+    target = _dtype.python_scalar_result(like.dtype, value).numpy
+    if target.kind in "iu" and not isinstance(value, (bool, np.bool_)):  # int16 tensor * 70000: wraps, as PyTorch's
+        return Tensor._wrap(np.asarray(value, np.int64).astype(target))
+    return Tensor._wrap(np.asarray(value, dtype=target))
 
 
 def type_name(value: Any) -> str:

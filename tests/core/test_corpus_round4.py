@@ -462,3 +462,12 @@ def test_lstm_checks_its_hidden_state():
         return [outcome(f) for f in calls]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_python_ints_wrap_into_small_integer_dtypes():
+    def program(torch):
+        five = {dt: torch.tensor([5], dtype=dt) for dt in (torch.int16, torch.int8, torch.uint8, torch.int32)}
+        return [repr(t) for t in (five[torch.int16] * 70000, five[torch.int8] + 1000, five[torch.uint8] + 256,
+                                  five[torch.uint8] - 10, torch.tensor([True]) + 1, five[torch.int32] * True)]
+    torch_result, ours = record(program)
+    assert ours == torch_result
