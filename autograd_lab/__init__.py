@@ -170,7 +170,7 @@ __version__ = "0.1.0"
 
 # torch.add & co as the public functions they are in PyTorch: an argument whose type defines
 # __torch_function__ (a Tensor subclass, a tensor-like object) may take the call (see _torch_function.py).
-for _name in set(_op_names) & set(globals()) - {"is_tensor"}:
+for _name in (set(_op_names) | {"softmax", "log_softmax"}) & set(globals()) - {"is_tensor"}:
     globals()[_name] = overridable(globals()[_name], Tensor)
 
 __all__ = [

@@ -206,6 +206,8 @@ _METHODS = {
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():
+    if getattr(_method, "__name__", _name) in ("dunder", "method", "<lambda>"):  # a made-up function: its own name
+        _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"  # (__torch_function__ shows it)
     setattr(Tensor, _name, _method)
 eq, ne, lt, le, gt, ge = (_METHODS[name] for name in _COMPARISONS)  # torch.eq(a, b) is a.eq(b)
 

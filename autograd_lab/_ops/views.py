@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -278,22 +278,31 @@ class SqueezeDimInPlace(SqueezeDim):
 
 
 def unsqueeze_(self: Tensor, dim: int) -> Tensor:
-    return _become(self, UnsqueezeInPlace.apply(self, wrap_dim(dim, self.ndim + 1)))
+    d = wrap_dim(dim, self.ndim + 1)
+    return _become(self, UnsqueezeInPlace.apply(self, d), lambda t: unsqueeze(t, d))
 
 
 def squeeze_(self: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     if dim is None:
-        return _become(self, SqueezeInPlace.apply(self, tuple(range(self.ndim))))
-    return _become(self, SqueezeDimInPlace.apply(self, reduced_dims(dim, self.ndim) if self.ndim else ()))
+        return _become(self, SqueezeInPlace.apply(self, tuple(range(self.ndim))), squeeze)
+    dims = reduced_dims(dim, self.ndim) if self.ndim else ()
+    return _become(self, SqueezeDimInPlace.apply(self, dims), lambda t: SqueezeDim.apply(t, dims))
 
 
-def _become(self: Tensor, view: Tensor) -> Tensor:
-    """``x.unsqueeze_(0)``: x itself takes the view's shape (and, in a graph, its node), at a new version."""
+def _become(self: Tensor, view: Tensor, replay: Callable[[Tensor], Tensor]) -> Tensor:
+    """``x.unsqueeze_(0)``: x itself takes the view's shape (and, in a graph, its node), at a new version.
+    Only x's shape changes, not memory, so a view of a non-leaf may do it too (its recipe gets the step)."""
     if grad_mode.is_grad_enabled():
-        _check_inplace(self)
+        if self._grad_fn is None and self._requires_grad and self._base is not None:  # a leaf that is a view
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if self._base is None or self._base._grad_fn is None:
+            _check_inplace(self)
     self._data = view._data
     if view._grad_fn is not None:
         self._grad_fn, self._output_nr = view._grad_fn, view._output_nr
+    if self._view_fn is not None:
+        recipe = self._view_fn
+        self._view_fn = lambda base: replay(recipe(base))
     self._version_counter[0] += 1
     return self
 

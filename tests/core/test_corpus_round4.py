@@ -471,3 +471,36 @@ def test_python_ints_wrap_into_small_integer_dtypes():
                                   five[torch.uint8] - 10, torch.tensor([True]) + 1, five[torch.int32] * True)]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_in_place_view_ops_on_views_of_non_leaves():
+    def program(torch):
+        x = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        y = x * 1
+        v = y[0]
+        v.unsqueeze_(0)
+        (v * torch.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+        shown = repr(v)  # (before the next in-place change: PyTorch then shows every view as AsStridedBackward0)
+        w = y[1]
+        w.unsqueeze_(0)
+        w.mul_(2)
+        return [shown, y._version, v._version, repr(x.grad), repr(y), outcome(lambda: x.unsqueeze_(0)),
+                outcome(lambda: torch.ones(2, requires_grad=True).squeeze_())]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_subclass_dispatch_names_operators_and_covers_softmax():
+    def program(torch):
+        seen = []
+
+        class Logged(torch.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                seen.append(func.__name__)
+                return super().__torch_function__(func, types, args, kwargs)
+        t = torch.tensor([1.0, 2.0]).as_subclass(Logged)
+        results = [type(torch.softmax(t, 0)).__name__, type(t * 3).__name__, type(t[0]).__name__]
+        return results, "softmax" in seen
+    torch_result, ours = record(program)
+    assert ours == torch_result
