@@ -5,7 +5,21 @@ PyTorch: the location named is PyTorch's (its CPU wheels were built in /__w/pyto
 
 from __future__ import annotations
 
+import pathlib
+import sys
 import warnings
+
+_PACKAGE = str(pathlib.Path(__file__).parent)
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for a ``warnings.warn`` in the caller that names the first line outside autograd_lab: the
+    user's line, as PyTorch's C++ warnings do, however many of our frames (``torch.std(x)`` or ``x.std()``,
+    an op called by another) lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def triggered_at(source: str) -> str:

@@ -27,7 +27,7 @@ from autograd_lab._ops.indexing import (
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._tensor import Tensor, wrap_dim
-from autograd_lab._torch_warnings import triggered_at
+from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import Function, _check_inplace, op_name
 
 
@@ -364,7 +364,8 @@ def with_out(function: Any) -> Any:
                               "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
                               "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
                               "to zero elements with t.resize_(0)."
-                              + triggered_at("aten/src/ATen/native/Resize.cpp:30"), UserWarning, stacklevel=2)
+                              + triggered_at("aten/src/ATen/native/Resize.cpp:30"), UserWarning,
+                              stacklevel=user_stacklevel())
             out._data = np.empty(result.shape, out._data.dtype)
         _write(out, result._data)
         return out

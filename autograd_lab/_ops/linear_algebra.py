@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from autograd_lab._tensor import Tensor, wrap_dim
-from autograd_lab._torch_warnings import triggered_at
+from autograd_lab._torch_warnings import triggered_at, user_stacklevel, warn_once
 from autograd_lab.autograd.function import Function
 
 
@@ -44,10 +43,10 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """``torch.cross``: as linalg.cross, but without ``dim`` it takes the first dim of size 3 (and warns)."""
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
-                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-                      "with that of linalg.cross in a future release."
-                      + triggered_at("aten/src/ATen/native/Cross.cpp:63"), UserWarning, stacklevel=3)
+        warn_once("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                  "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                  "with that of linalg.cross in a future release." + triggered_at("aten/src/ATen/native/Cross.cpp:63"),
+                  stacklevel=user_stacklevel())
         dim = next((d for d, n in enumerate(input.shape) if n == 3), -1)
     return linalg_cross(input, other, dim=dim)
 

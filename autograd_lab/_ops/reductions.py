@@ -16,7 +16,7 @@ from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import reduced_dims
 from autograd_lab._ops.pointwise import Maximum, where
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
-from autograd_lab._torch_warnings import triggered_at
+from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import Function
 
 
@@ -296,7 +296,8 @@ def _variance(a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool
     if divisor == 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel)."
-                      + triggered_at("aten/src/ATen/native/ReduceOps.cpp:1861"), UserWarning, stacklevel=5)
+                      + triggered_at("aten/src/ATen/native/ReduceOps.cpp:1861"), UserWarning,
+                      stacklevel=user_stacklevel())
     x = a._data.astype(np.float64)
     if len(dims) == a.ndim and x.size > 1:  # a full reduction: PyTorch takes the mean in the tensor's dtype first
         mean = np.mean(a._data, dtype=a._data.dtype).astype(np.float64)
@@ -313,8 +314,9 @@ class Var(Function):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool) -> Tensor:
-        var, ctx.divisor = _variance(a, dims, correction, keepdim, "var")
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
+                name: str = "var") -> Tensor:
+        var, ctx.divisor = _variance(a, dims, correction, keepdim, name)
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.save_for_backward(a)
         return Tensor._wrap(np.asarray(var, a._data.dtype))
@@ -333,8 +335,9 @@ class Std(Function):
     node_name = "StdBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool) -> Tensor:
-        var, ctx.divisor = _variance(a, dims, correction, keepdim, "std")
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
+                name: str = "std") -> Tensor:
+        var, ctx.divisor = _variance(a, dims, correction, keepdim, name)
         out = Tensor._wrap(np.asarray(np.sqrt(var), a._data.dtype))
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.save_for_backward(a, out)
@@ -422,13 +425,14 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     return Prod.apply(input, reduced_dims(dim, input.ndim), keepdim)
 
 
-def _with_mean(spread: Callable[..., Tensor]) -> Callable[..., tuple[Tensor, Tensor]]:
+def _with_mean(spread: type[Function], name: str) -> Callable[..., tuple[Tensor, Tensor]]:
     """``std_mean`` / ``var_mean``: (spread, mean) over the same dims, in one call."""
     def spread_and_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
                         keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:
-        return (spread(input, dim, unbiased, keepdim, correction=correction),
-                mean(input, _correction(dim, unbiased, correction)[0], keepdim))
-    spread_and_mean.__name__ = spread_and_mean.__qualname__ = f"{spread.__name__}_mean"
+        dim, correction = _correction(dim, unbiased, correction)
+        dims = reduced_dims(dim, input.ndim)
+        return spread.apply(input, dims, correction, keepdim, name=name), mean(input, dim, keepdim)
+    spread_and_mean.__name__ = spread_and_mean.__qualname__ = name
     return spread_and_mean
 
 
@@ -460,4 +464,4 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Ten
     return Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype)
 
 
-std_mean, var_mean = _with_mean(std), _with_mean(var)
+std_mean, var_mean = _with_mean(Std, "std_mean"), _with_mean(Var, "var_mean")

@@ -418,11 +418,7 @@ class Function:
             ctx = _Unrecorded()
             ctx._forward_cls, ctx.needs_input_grad = cls, (False,) * len(args)
             return cls.forward(ctx, *args, **kwargs)
-        return cls._apply_with(cls._backward_cls(), args, kwargs)
-
-    @classmethod
-    def _apply_with(cls, ctx: BackwardNode, args: tuple, kwargs: dict) -> Any:
-        """apply's work, with this ctx (which becomes the outputs' grad_fn if a graph is recorded)."""
+        ctx = cls._backward_cls()
         if cls._bind is not None:  # PyTorch 2 style: the inputs, defaults filled in, are what setup_context sees
             args, kwargs = cls._bind(args, kwargs), {}
         flags = []
@@ -473,8 +469,6 @@ def _forward_trace(fn: type[Function]) -> list[str]:
     """Where the forward call ran, as anomaly mode shows it: the caller's frames, then for a custom Function
     the ``apply`` that ran it (PyTorch's built-in ops run in C++, so their frames end at the caller)."""
     frames = traceback.extract_stack()[:-2]  # (without this function and _connect)
-    while frames[-1].name in ("_apply_with", "_custom_function_tangents", "_apply_with_tangents"):  # apply's helpers
-        frames.pop()
     apply = frames.pop()
     while frames and frames[-1].filename.startswith(_OPS_DIR):  # a built-in op's own Python frames
         frames.pop()

@@ -504,3 +504,33 @@ def test_subclass_dispatch_names_operators_and_covers_softmax():
         return results, "softmax" in seen
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_op_warnings_name_the_callers_line_in_function_and_method_form():
+    """``torch.std(x)`` goes through one more of our frames than ``x.std()`` (the __torch_function__ check):
+    the warning still names the line that called it, as PyTorch's C++ warnings do."""
+    def program(torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            x = torch.ones(1)
+            torch.std(x)
+            x.std()
+            torch.var_mean(x)
+            torch.cross(torch.eye(3), torch.eye(3))
+        return [(w.filename == __file__, str(w.message)[:30]) for w in caught]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+    assert all(here for here, _ in ours)
+
+
+def test_std_mean_and_var_mean_backpropagate():
+    def program(torch):
+        x = torch.tensor([1.0, 2.0, 4.0], requires_grad=True)
+        v, m = torch.var_mean(x)
+        (v + m).backward()
+        y = torch.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True)
+        s, _ = torch.std_mean(y, 0, keepdim=True)
+        s.sum().backward()
+        return [repr(x.grad), repr(y.grad)]
+    torch_result, ours = record(program)
+    assert ours == torch_result
