@@ -13,7 +13,7 @@ from autograd_lab._tensor import Tensor
 
 def _bitwise(name: str, op: np.ufunc) -> Callable[[Tensor, Any], Tensor]:
     def function(input: Tensor, other: Any) -> Tensor:
-        if not isinstance(other, (Tensor, int, np.integer)) or isinstance(other, float):
+        if not isinstance(other, (Tensor, int, np.integer)):
             raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type_name(other)}")
         for t in (input, other):
             if isinstance(t, Tensor) and t.dtype.is_floating_point:

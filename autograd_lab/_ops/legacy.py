@@ -205,10 +205,9 @@ def _tensor_type(d: _dtype.dtype) -> tensortype:
     return tensortype(f"{d._scalar_name}Tensor", (), {"dtype": d, "__module__": "torch"})
 
 
-FloatTensor, DoubleTensor, CharTensor, ShortTensor, IntTensor, LongTensor, ByteTensor, BoolTensor = (
-    _tensor_type(d) for d in _dtype.ALL)
-_TYPES = {f"torch.{t.__name__}": t for t in (FloatTensor, DoubleTensor, CharTensor, ShortTensor, IntTensor, LongTensor,
-                                             ByteTensor, BoolTensor)}
+_LEGACY_TYPES = tuple(_tensor_type(d) for d in _dtype.ALL)
+FloatTensor, DoubleTensor, CharTensor, ShortTensor, IntTensor, LongTensor, ByteTensor, BoolTensor = _LEGACY_TYPES
+_TYPES = {f"torch.{t.__name__}": t for t in _LEGACY_TYPES}
 
 
 def set_default_tensor_type(t: str | tensortype) -> None:

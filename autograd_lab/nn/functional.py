@@ -79,8 +79,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 class NativeBatchNorm(Function):
     """out = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1), with the batch's statistics
-    (training) or given running ones (eval).   The backward recomputes the statistics from x with tensor ops,
-    so their dependence on x is differentiated too (and so is the backward itself)."""
+    (training: the running ones, if any, move toward them) or the running ones (eval).   The backward
+    recomputes the statistics from x with tensor ops, so their dependence on x is differentiated too (and
+    so is the backward itself)."""
 
     node_name = "NativeBatchNormBackward0"
     saved_as: ClassVar = {"eps": "eps", "input": 0, "running_mean": 2, "running_var": 3, "training": "training",
@@ -88,14 +89,16 @@ class NativeBatchNorm(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, weight: Tensor | None, bias: Tensor | None, mean: Tensor | None,
-                var: Tensor | None, training: bool, eps: float) -> Tensor:
+                var: Tensor | None, training: bool, momentum: float, eps: float) -> Tensor:
         ctx.save_for_backward(x, weight, *((None, None) if training else (mean, var)))  # (training: the batch's)
         ctx.training, ctx.eps = training, eps
-        dtype = x._data.dtype
+        dtype, n = x._data.dtype, x.numel() // x.shape[1]
         if training:
             mu, var_sum = _batch_stats(x._data)
-            variance = var_sum / dtype.type(x.numel() // x.shape[1])  # (in x's dtype, then 1/sqrt in double)
+            variance = var_sum / dtype.type(n)  # (in x's dtype, then 1/sqrt in double)
             invstd = (1 / np.sqrt(variance.astype(np.float64) + eps)).astype(dtype)
+            if mean is not None:
+                _move_running_stats(mean, var, mu, var_sum, n, momentum)
         else:
             mu, invstd = mean._data, 1 / np.sqrt(var._data + dtype.type(eps))  # (in x's dtype, as PyTorch)
         # out = x * alpha + beta, each with one rounding (fused multiply-adds, as PyTorch's kernel runs)
@@ -112,19 +115,31 @@ class NativeBatchNorm(Function):
             mean = x.mean(dims, keepdim=True)
             invstd = (((x - mean) ** 2).mean(dims, keepdim=True) + ctx.eps) ** -0.5
         else:
-            mean, invstd = _channels_of(mean, x.ndim), (_channels_of(var, x.ndim) + ctx.eps) ** -0.5
+            mean, invstd = _channels(mean, x.ndim), (_channels(var, x.ndim) + ctx.eps) ** -0.5
         xhat = (x - mean) * invstd
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        scale = invstd if weight is None else invstd * _channels_of(weight, x.ndim)
+        scale = invstd if weight is None else invstd * _channels(weight, x.ndim)
         grad_w = (grad * xhat).sum(dims) if need_w or (need_x and ctx.training) else None
         if not need_x:
             grad_x = None
         elif ctx.training:
             n = x.numel() // x.shape[1]
-            grad_x = scale * (grad - grad.sum(dims, keepdim=True) / n - xhat * _channels_of(grad_w, x.ndim) / n)
+            grad_x = scale * (grad - grad.sum(dims, keepdim=True) / n - xhat * _channels(grad_w, x.ndim) / n)
         else:
             grad_x = grad * scale
-        return grad_x, grad_w if need_w else None, grad.sum(dims) if need_b else None, None, None, None, None
+        return grad_x, grad_w if need_w else None, grad.sum(dims) if need_b else None, None, None, None, None, None
+
+
+def _move_running_stats(mean: Tensor, var: Tensor, mu: np.ndarray, var_sum: np.ndarray, n: int,
+                        momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch's (the variance unbiased), in place, rounded as
+    PyTorch's kernel rounds it: the mean in the statistics' dtype, the variance in double."""
+    kind = mean._data.dtype.type
+    rate, keep = kind(momentum), kind(1) - kind(momentum)
+    mean._data[...] = rate * mu + keep * mean._data
+    var._data[...] = np.float64(rate) * (var_sum / kind(n - 1)).astype(np.float64) + (keep * var._data)
+    mean._version_counter[0] += 1
+    var._version_counter[0] += 1
 
 
 def _batch_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,12 +168,8 @@ def _squares_summed(rows: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return total
 
 
-def _channels(per_channel: np.ndarray, ndim: int) -> np.ndarray:
-    """A (C,) array shaped to broadcast over dim 1 of an (N, C) or (N, C, L) input."""
-    return per_channel.reshape((-1,) + (1,) * (ndim - 2))
-
-
-def _channels_of(per_channel: Tensor, ndim: int) -> Tensor:
+def _channels(per_channel: Any, ndim: int) -> Any:
+    """A (C,) array or tensor shaped to broadcast over dim 1 of an (N, C) or (N, C, L) input."""
     return per_channel.reshape((-1,) + (1,) * (ndim - 2))
 
 
@@ -176,16 +187,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                     ("bias", bias)):
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
-    if training and running_mean is not None:  # (before the op, which saves them: in place, as in PyTorch's kernel)
-        mu, var_sum = _batch_stats(input._data)
-        kind = running_mean._data.dtype.type  # PyTorch's kernel: the mean in this type, the variance's sum in double
-        rate, keep = kind(momentum), kind(1) - kind(momentum)
-        unbiased = (var_sum / kind(input.numel() // channels - 1)).astype(np.float64)
-        running_mean._data[...] = rate * mu + keep * running_mean._data
-        running_var._data[...] = np.float64(rate) * unbiased + (keep * running_var._data).astype(np.float64)
-        running_mean._version_counter[0] += 1
-        running_var._version_counter[0] += 1
-    return NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, eps)
+    return NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
