@@ -57,10 +57,15 @@ class device:  # noqa: N801  (PyTorch spells it in lower case)
         return hash((self.type, self.index))
 
     def __reduce__(self) -> tuple:
-        return device, (self.type, self.index)
+        return _rebuild_device, (self.type, self.index)
 
 
-device.__module__ = "autograd_lab"  # type(x.device) prints <class 'autograd_lab.device'>
+device.__module__ = "torch"  # type(x.device) prints <class 'torch.device'>, as in PyTorch
+
+
+def _rebuild_device(type: str, index: int | None) -> device:
+    """A pickled device back (by this function: the class's displayed home, torch, is not where it lives)."""
+    return device(type, index)
 
 cpu = device("cpu")  # what every tensor's .device is
 _default: device | None = None

@@ -23,8 +23,11 @@ class dtype:  # noqa: N801  (PyTorch spells it in lower case)
     def __repr__(self) -> str:
         return f"torch.{self.name}"
 
-    def __reduce__(self) -> str:
-        return self.name  # pickles as the module-level constant
+    def __reduce__(self) -> tuple:
+        return _rebuild_dtype, (self.name,)
+
+
+dtype.__module__ = "torch"  # type(x.dtype) prints <class 'torch.dtype'>, as in PyTorch
 
 
 _BOOL, _INT, _FLOAT = 0, 1, 2
@@ -40,6 +43,12 @@ bool = dtype("bool", np.bool_, _BOOL, "Bool", "bool")  # shadows the builtin, as
 
 ALL = (float32, float64, int8, int16, int32, int64, uint8, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+
+
+def _rebuild_dtype(name: str) -> dtype:
+    """A pickled dtype back, by name (the class's displayed home, torch, is not where it lives)."""
+    return _BY_NAME[name]
 _default_float = float32
 
 

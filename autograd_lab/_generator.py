@@ -28,8 +28,13 @@ _DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator()
 class Generator:
     """A random stream: the state of one MT19937 plus a cached normal sample, as in PyTorch."""
 
+    __module__ = "torch._C"  # displays as <torch._C.Generator object at 0x...> (what torch.manual_seed returns)
+
     def __init__(self, seed: int = _DEFAULT_SEED) -> None:
         self.manual_seed(seed)
+
+    def __reduce__(self) -> tuple:
+        return _rebuild_generator, (self._seed, None if self._mt is None else self._mt.state, self._next_normal)
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
@@ -93,6 +98,16 @@ class Generator:
         theta = 2.0 * math.pi * u1
         self._next_normal = radius * math.sin(theta)
         return radius * math.cos(theta)
+
+
+def _rebuild_generator(seed: int, bits: dict | None, next_normal: float | None) -> Generator:
+    """A pickled generator back, at the same point of its stream."""
+    generator = Generator(seed)
+    if bits is not None:
+        generator._mt = np.random.MT19937()
+        generator._mt.state = bits
+    generator._next_normal = next_normal
+    return generator
 
 
 # PyTorch's normal_fill, reproduced bit for bit. Its x86 build (AVX2, also used on

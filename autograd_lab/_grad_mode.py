@@ -36,7 +36,7 @@ class _GradModeContext:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__module__ == __name__:  # the switches defined here display from PyTorch's home for them
-            cls.__module__ = "autograd_lab.autograd.grad_mode"
+            cls.__module__ = "torch.autograd.grad_mode"
 
     def __enter__(self) -> None:
         self._previous = _set_enabled(self.mode)

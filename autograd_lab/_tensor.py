@@ -32,6 +32,17 @@ class Size(tuple):
     def numel(self) -> int:
         return math.prod(self)
 
+    def __reduce__(self) -> tuple:
+        return _rebuild_size, (tuple(self),)
+
+
+Size.__module__ = "torch"  # type(x.shape) prints <class 'torch.Size'>, as in PyTorch
+
+
+def _rebuild_size(sizes: tuple[int, ...]) -> Size:
+    """A pickled Size back (by this function: the class's displayed home, torch, is not where it lives)."""
+    return Size(sizes)
+
 
 def size_args(size: tuple) -> tuple:
     """Sizes given as f(2, 3), f((2, 3)) or f([2, 3]) (PyTorch accepts all three), as one tuple."""
@@ -466,6 +477,11 @@ class Tensor:
             copy._grad = Tensor._wrap(self._grad._data.copy())
         return copy
 
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """Pickled as its values, dtype, shape and requires_grad, never its graph: it loads as a leaf."""
+        kind = None if type(self) is Tensor else type(self)  # (Tensor's displayed home, torch, is not ours)
+        return _rebuild_tensor, (kind, self._data.tobytes(), self.dtype, self._data.shape, self._requires_grad)
+
     # ----- comparisons: not differentiable, so plain NumPy ---------------------
     def _compare(self, other: Any, op: Callable) -> Tensor:
         """NotImplemented for neither a tensor nor a number: Python's own TypeError (x == None is plain False)."""
@@ -528,7 +544,14 @@ class Tensor:
         return Tensor._wrap(np.argmax(self._data, axis=wrap_dim(dim, self.ndim), keepdims=keepdim).astype(np.int64))
 
 
-Tensor.__module__ = "autograd_lab"  # type(x) prints as <class 'autograd_lab.Tensor'>
+Tensor.__module__ = "torch"  # type(x) prints <class 'torch.Tensor'>, as in PyTorch (pickling: __reduce_ex__)
+
+
+def _rebuild_tensor(cls: type[Tensor] | None, data: bytes, dtype: _dtype.dtype, shape: tuple[int, ...],
+                    requires_grad: bool) -> Tensor:
+    """A pickled tensor back: a new leaf with its own memory (a Tensor, or of class ``cls``: a Parameter)."""
+    values = Tensor._wrap(np.frombuffer(data, dtype.numpy).reshape(shape).copy())
+    return values.requires_grad_(requires_grad) if cls is None else cls(values, requires_grad)
 
 
 # Tensor's own machinery, which a subclass's instances use as they are (not ops on their values).

@@ -14,36 +14,18 @@ import collections
 import os
 from typing import IO, Any
 
-import numpy as np
-
 from autograd_lab import _dtype
-from autograd_lab._tensor import Size, Tensor
+from autograd_lab._tensor import _rebuild_size, _rebuild_tensor
 from autograd_lab.nn.parameter import Parameter
 
 FileLike = str | os.PathLike | IO[bytes]
 _safe_globals: list[Any] = []  # add_safe_globals(): what the user trusts besides the defaults
 
 
-def _rebuild_tensor(cls: type[Tensor], data: bytes, dtype: _dtype.dtype, shape: tuple[int, ...],
-                    requires_grad: bool) -> Tensor:
-    """A saved tensor back: a new leaf with its own memory (of class Tensor or Parameter)."""
-    values = Tensor._wrap(np.frombuffer(data, dtype.numpy).reshape(shape).copy())
-    if cls is Tensor:
-        return values.requires_grad_(requires_grad)
-    return cls(values, requires_grad)  # a Parameter
-
-
-def _reduce_tensor(obj: Any) -> Any:
-    """How the pickler stores a tensor (anything else: pickle's usual way)."""
-    if isinstance(obj, Tensor):
-        return _rebuild_tensor, (type(obj), obj._data.tobytes(), obj.dtype, obj._data.shape, obj._requires_grad)
-    return NotImplemented
-
-
 def _default_safe_globals() -> list[Any]:
     """What a weights_only load rebuilds (codecs.encode, bytes: how pickle protocol 2 writes bytes)."""
-    return [codecs.encode, bytes, _rebuild_tensor, Tensor, Parameter, Size, collections.OrderedDict,
-            *_dtype.ALL]
+    return [codecs.encode, bytes, _rebuild_tensor, _rebuild_size, _dtype._rebuild_dtype, Parameter,
+            collections.OrderedDict]
 
 
 def add_safe_globals(safe_globals: list[Any]) -> None:
@@ -69,12 +51,8 @@ def save(obj: object, f: FileLike, pickle_protocol: int = 2) -> None:
     """Write obj (a tensor, a state_dict, a dict or list of tensors, ...) to a path or a binary file object."""
     import pickle
 
-    class TensorPickler(pickle.Pickler):
-        def reducer_override(self, obj: Any) -> Any:
-            return _reduce_tensor(obj)
-
     def dump(file: IO[bytes]) -> None:
-        TensorPickler(file, protocol=pickle_protocol).dump(obj)
+        pickle.Pickler(file, protocol=pickle_protocol).dump(obj)
 
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as file:

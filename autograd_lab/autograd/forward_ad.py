@@ -45,6 +45,8 @@ def exit_dual_level(*, level: int | None = None) -> None:
 class dual_level:  # noqa: N801  (PyTorch's name)
     """``with dual_level():`` — make and use dual tensors inside; their tangents are gone after."""
 
+    __module__ = "torch.autograd.forward_ad"  # (displayed as PyTorch's)
+
     def __enter__(self) -> int:
         return enter_dual_level()
 

@@ -334,6 +334,7 @@ class _NodeClass:
         if cls.node_name is None:  # a custom Function: IPython shows <...function.MulBackward at 0x...>
             name, base = cls.__name__ + "Backward", BackwardCFunction
             namespace["_clear_on_access"] = cls.clear_saved_tensors_on_access
+            namespace["__module__"] = "torch.autograd.function"  # where PyTorch makes these classes
         else:  # a built-in op; PyTorch's C++ nodes are in no module: <MulBackward0 at 0x...>
             name, base = cls.node_name, _BuiltinNode
             namespace["__module__"] = "builtins"

@@ -28,6 +28,8 @@ from autograd_lab.autograd.function import Function
 class GradcheckError(RuntimeError):
     """Raised by gradcheck and gradgradcheck when the gradients disagree."""
 
+    __module__ = "torch.autograd.gradcheck"  # a traceback names it as PyTorch's
+
 
 def _as_tuple(x: Any) -> tuple:
     return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)

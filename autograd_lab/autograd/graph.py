@@ -114,6 +114,8 @@ class saved_tensors_hooks:  # noqa: N801
     """Inside, each tensor saved for backward is stored as ``pack_hook(tensor)`` and read back as
     ``unpack_hook(packed)`` (to keep it elsewhere, compressed, or to watch what gets saved)."""
 
+    __module__ = "torch.autograd.graph"  # (displayed as PyTorch's; so is save_on_cpu)
+
     def __init__(self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None:
         self.pack_hook = pack_hook
         self.unpack_hook = unpack_hook
@@ -132,23 +134,21 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801
     """Keep saved tensors on the CPU until backward. Here they already are: only ``pin_memory=True``
     makes a copy (PyTorch copies into pinned memory then)."""
 
+    __module__ = "torch.autograd.graph"
+
     def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
         super().__init__((lambda t: t.detach().clone()) if pin_memory else (lambda t: t), lambda packed: packed)
 
 
-class disable_saved_tensors_hooks:  # noqa: N801
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
     """Inside, entering ``saved_tensors_hooks`` raises RuntimeError(error_message)."""
-
-    def __init__(self, error_message: str) -> None:
-        self.error_message = error_message
-
-    def __enter__(self) -> None:
-        global _saved_hooks_disabled
-        self._previous, _saved_hooks_disabled = _saved_hooks_disabled, self.error_message
-
-    def __exit__(self, *exc: object) -> None:
-        global _saved_hooks_disabled
-        _saved_hooks_disabled = self._previous
+    global _saved_hooks_disabled
+    previous, _saved_hooks_disabled = _saved_hooks_disabled, error_message
+    try:
+        yield
+    finally:
+        _saved_hooks_disabled = previous
 
 
 # ----- changing a tensor saved for backward ---------------------------------------------------------
@@ -257,6 +257,8 @@ def _get_grad_fn_or_grad_acc(t: Tensor) -> Node:
 
 class _MultiHandle(RemovableHandle):
     """What register_multi_grad_hook returns: ``remove()`` removes the hook from every tensor."""
+
+    __module__ = "torch.autograd.graph"  # (displayed as PyTorch's)
 
     def __init__(self, handles: tuple[RemovableHandle, ...]) -> None:
         self.handles = handles

@@ -191,6 +191,7 @@ class profile:  # noqa: N801  (PyTorch's name)
             raise AssertionError("Torch not compiled with CUDA enabled")
         self.enabled = enabled
         self.function_events = EventList()
+        self._finished = False
 
     def __enter__(self) -> profile:
         if self.enabled:
@@ -204,6 +205,7 @@ class profile:  # noqa: N801  (PyTorch's name)
             _recording[:] = [events for events in _recording if events is not self.function_events]
             if not _recording:
                 _swap_back()
+        self._finished = True
 
     def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0) -> EventList:
         """Totals by name (shapes and stacks are not recorded here, so grouping by them changes nothing)."""
@@ -217,7 +219,10 @@ class profile:  # noqa: N801  (PyTorch's name)
         return self.function_events.self_cpu_time_total
 
     def __str__(self) -> str:
-        return self.table()
+        return self.table() if self._finished else repr(self)
+
+    def __repr__(self) -> str:
+        return repr(self.function_events) if self._finished else "<unfinished torch.autograd.profile>"
 
 
 class record_function:  # noqa: N801  (PyTorch's name)

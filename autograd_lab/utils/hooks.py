@@ -11,6 +11,8 @@ _next_id = itertools.count()
 class RemovableHandle:
     """Removes the hook it was returned for: ``handle.remove()`` or ``with handle: ...``."""
 
+    __module__ = "torch.utils.hooks"  # displays as <torch.utils.hooks.RemovableHandle object at 0x...>
+
     def __init__(self, hooks: dict[int, Any]) -> None:
         self.hooks_dict = hooks
         self.id = next(_next_id)

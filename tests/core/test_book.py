@@ -180,7 +180,7 @@ def test_the_books_code_runs_verbatim_as_a_script():
 
     run = subprocess.run([sys.executable, "-c", BOOK_SCRIPT], check=False, capture_output=True, text=True)
     assert "Mul: tensor([3.]) tensor([2.]) tensor([1.])" in run.stdout
-    assert "type in forward <class 'autograd_lab.Tensor'>\nbackward\n" in run.stdout
+    assert "type in forward <class 'torch.Tensor'>\nbackward\n" in run.stdout
     assert "DeprecationWarning: 'saved_variables' is deprecated; use 'saved_tensors'" in run.stderr
     assert run.stderr.rstrip().endswith("ValueError: not enough values to unpack (expected 2, got 0)")
     assert run.returncode == 1

@@ -3,7 +3,10 @@
 Jupyter shows a cell's last value through IPython's pretty printer, not ``repr``: an object
 whose class keeps ``object.__repr__`` shows as ``<AddBackward0 at 0x...>`` (PyTorch's C++
 nodes, in no module), while ``print`` shows ``<AddBackward0 object at 0x...>``. Both are
-compared, with addresses and the library's name made neutral (see ``twin.py``).
+compared literally, with only memory addresses made neutral (see ``twin.py``): objects show
+from PyTorch's home (``torch.autograd.function.MultiplyAddBackward``), except the classes a
+student opens to read (``Function``, ``Node``, nn, optim), which keep their own module so that
+``inspect.getsource`` and IPython's ``??`` find their source.
 """
 
 from __future__ import annotations
@@ -54,9 +57,30 @@ def test_nodes_display_as_in_torch():
     assert ours == torch_result
 
 
-def test_autograd_classes_display_as_in_torch():
+def test_classes_students_read_keep_their_module_so_their_source_opens():
+    import inspect
+
+    import autograd_lab
+
+    for cls in (autograd_lab.autograd.Function, autograd_lab.autograd.graph.Node, autograd_lab.nn.Linear,
+                autograd_lab.optim.SGD, autograd_lab.nn.Parameter):
+        assert cls.__module__.startswith("autograd_lab.")
+        assert f"class {cls.__name__}" in inspect.getsource(cls)
+
+
+def test_values_a_notebook_shows_display_as_in_torch():
+    """``type(x)``, dtypes, sizes, devices, generators, hooks' handles, context managers: PyTorch's names."""
     def run(t):
-        return [_shown(t.autograd.Function), _shown(t.autograd.graph.Node), _shown(t.autograd.function.FunctionCtx())]
+        x = t.ones(2, requires_grad=True)
+        handle = x.register_hook(lambda g: g)
+        with t.autograd.profiler.profile() as prof:
+            inside = _shown(prof)[:2]  # (str() of a profile still recording: "" in PyTorch until an op runs)
+        return [_shown(type(x)), _shown(type(x.dtype)), _shown(type(x.shape)), _shown(type(x.device)),
+                _shown(t.manual_seed(0)), _shown(type(t.Generator())), _shown(handle), inside,
+                _shown(t.autograd.graph.register_multi_grad_hook((x,), lambda grads: None)),
+                _shown(t.autograd.forward_ad.dual_level()), _shown(t.autograd.set_detect_anomaly(False)),
+                _shown(t.autograd.graph.saved_tensors_hooks(lambda v: v, lambda v: v)),
+                _shown(t.autograd.graph.save_on_cpu()), _shown(t.autograd.graph.disable_saved_tensors_hooks("no"))]
     torch_result, ours = record(run)
     assert ours == torch_result
 
@@ -123,5 +147,21 @@ def test_a_setup_context_forward_called_with_a_missing_argument():
         WithDefault.apply(x, x)
         return [outcome(lambda: MulAdd.apply(x, x)), outcome(lambda: MulAdd.apply(x, x, x, x)),
                 outcome(lambda: MulAdd.apply(x, x, c=x)), MulAdd.apply(x, x, b=x).tolist(), WithDefault.inputs]
+    torch_result, ours = record(run)
+    assert ours == torch_result
+
+
+def test_pickled_objects_come_back_the_same():
+    """Displayed from torch's home, they still pickle: tensors (as leaves), sizes, dtypes, devices, generators."""
+    import pickle
+
+    def run(t):
+        x = t.tensor([[1.5, -2.0]], requires_grad=True)
+        g = t.Generator().manual_seed(3)
+        t.randn(3, generator=g)
+        back = pickle.loads(pickle.dumps([x * 2, t.nn.Parameter(t.ones(2)), x.shape, t.int16, t.device("cpu"),
+                                          t.nn.Linear(2, 1).state_dict(), t.arange(4)[1:3], g]))
+        *shown, generator = back
+        return [_shown(shown), t.randn(20, generator=g).tolist() == t.randn(20, generator=generator).tolist()]
     torch_result, ours = record(run)
     assert ours == torch_result

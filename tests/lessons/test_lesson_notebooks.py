@@ -20,7 +20,6 @@ EXERCISES = {"01": "01_backward_engine", "02": "02_mul", "03": "03_multiply_add"
 # Side-by-side cells whose two columns differ on purpose, each explained in its lesson.
 EXPECTED_DIFFERENCES = {
     ("00_how_to_use_this_course", "print(torch.__name__)"),  # the demo that the two runs are different programs
-    ("03_multiply_add_then_and_now", "x = V(t.ones(1))"),  # the book prints type(x): torch.Tensor vs autograd_lab
 }
 
 
