@@ -115,3 +115,61 @@ def python_scalar_result(t: dtype, value: object) -> dtype:
     if s._category <= t._category:
         return t
     return s
+
+
+class finfo:  # noqa: N801  (PyTorch's name)
+    """The limits of a floating dtype, as Python floats: ``torch.finfo(torch.float32).eps``."""
+
+    __module__ = "torch"  # (displayed as PyTorch's)
+
+    def __init__(self, type: dtype | None = None) -> None:
+        type = _default_float if type is None else _checked(type, "finfo")
+        if not type.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        info = np.finfo(type.numpy)
+        self.bits, self.dtype = info.bits, type.name
+        self.eps, self.resolution = float(info.eps), 10.0 ** -info.precision
+        self.max, self.min = float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+
+    def __eq__(self, other: object) -> builtins.bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801  (PyTorch's name)
+    """The limits of an integer dtype, as Python ints: ``torch.iinfo(torch.int64).max``."""
+
+    __module__ = "torch"
+
+    def __init__(self, type: dtype) -> None:
+        type = _checked(type, "iinfo")
+        if type is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        info = np.iinfo(type.numpy)
+        self.bits, self.dtype, self.max, self.min = info.bits, type.name, int(info.max), int(info.min)
+
+    def __eq__(self, other: object) -> builtins.bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def _checked(type: object, name: str) -> dtype:
+    if not isinstance(type, dtype):
+        given = builtins.type(type).__name__
+        raise TypeError(f"{name}(): argument 'type' (position 1) must be torch.dtype, not {given}")
+    return type

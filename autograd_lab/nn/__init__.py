@@ -21,6 +21,8 @@ from autograd_lab.nn.modules import (
     ModuleList,
     MSELoss,
     NLLLoss,
+    ParameterDict,
+    ParameterList,
     ReLU,
     Sequential,
     Sigmoid,
@@ -31,8 +33,8 @@ from autograd_lab.nn.parallel import DataParallel
 from autograd_lab.nn.parameter import Parameter
 
 __all__ = [
-    "LSTM", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "DataParallel", "Dropout",
-    "Embedding", "Flatten", "Identity", "L1Loss", "LSTMCell", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "LSTM", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "DataParallel", "Dropout", "Embedding",
+    "Flatten", "Identity", "L1Loss", "LSTMCell", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Softmax",
     "Tanh", "functional", "init", "utils",
 ]

@@ -2,7 +2,7 @@
 
 from autograd_lab.nn.modules.activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from autograd_lab.nn.modules.batchnorm import BatchNorm1d
-from autograd_lab.nn.modules.container import ModuleDict, ModuleList, Sequential
+from autograd_lab.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from autograd_lab.nn.modules.dropout import Dropout
 from autograd_lab.nn.modules.flatten import Flatten
 from autograd_lab.nn.modules.linear import Linear
@@ -14,5 +14,5 @@ from autograd_lab.nn.modules.sparse import Embedding
 __all__ = [
     "LSTM", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
     "Identity", "L1Loss", "LSTMCell", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "ModuleList", "NLLLoss", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
 ]

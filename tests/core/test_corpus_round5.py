@@ -1,0 +1,62 @@
+"""What a fifth look at the corpora found: dtype limits and the parameter containers.
+
+Each program runs under torch and under autograd_lab (``tests/core/twin.py``); torch's result is the
+expected one.
+"""
+
+from __future__ import annotations
+
+from tests.core.twin import outcome, record
+
+
+def test_finfo_and_iinfo_give_the_limits_and_display_as_torch():
+    def program(torch):
+        floats = [torch.finfo(d) for d in (torch.float32, torch.float64)] + [torch.finfo()]
+        ints = [torch.iinfo(d) for d in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)]
+        shown = [repr(i) for i in floats + ints] + [str(type(floats[0])), str(type(ints[0]))]
+        values = [(f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal, f.resolution, f.dtype) for f in floats]
+        values += [(i.bits, i.max, i.min, i.dtype) for i in ints]
+        errors = [outcome(f) for f in (lambda: torch.finfo(torch.int32), lambda: torch.iinfo(torch.float32),
+                                       lambda: torch.iinfo(torch.bool), lambda: torch.finfo("float32"))]
+        return shown, values, errors, torch.finfo(torch.float32) == torch.finfo(torch.float32)
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_parameter_list_registers_and_displays_as_torch():
+    def program(torch):
+        nn = torch.nn
+        torch.manual_seed(0)
+        params = nn.ParameterList([nn.Parameter(torch.randn(2, 3)), torch.ones(3), 5])
+        params.append(torch.zeros(1, dtype=torch.float64))
+        params += [torch.ones(2)]
+        params[1] = torch.zeros(3)
+
+        class Model(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.ps = nn.ParameterList([nn.Parameter(torch.ones(2)) for _ in range(2)])
+
+            def forward(self, x):
+                return sum(p * x for p in self.ps)
+
+        model = Model()
+        model(torch.ones(2)).sum().backward()
+        return [repr(params), len(params), [type(p).__name__ for p in params], list(dict(params.named_parameters())),
+                repr(params[-1]), repr(params[1:3]), repr(nn.ParameterList()), repr(model),
+                [(n, repr(p.grad)) for n, p in model.named_parameters()], outcome(lambda: params[7])]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_parameter_dict_registers_and_displays_as_torch():
+    def program(torch):
+        nn = torch.nn
+        params = nn.ParameterDict({"a": nn.Parameter(torch.ones(2)), "b": torch.zeros(2, 2)})
+        params["c"] = torch.ones(1)
+        shown = [repr(params), list(params.keys()), "a" in params, len(params), list(dict(params.named_parameters()))]
+        popped = params.pop("c")
+        return [*shown, repr(popped), params.get("zz"), list(params.state_dict()), repr(list(params.values())[0]),
+                repr(nn.ParameterDict()), outcome(lambda: params[1])]
+    torch_result, ours = record(program)
+    assert ours == torch_result
