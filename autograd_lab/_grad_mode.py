@@ -35,8 +35,10 @@ class _GradModeContext:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__module__ == __name__:  # the switches defined here display from PyTorch's home for them
+        if cls.__module__ == __name__:  # our switches display from PyTorch's home for them
             cls.__module__ = "torch.autograd.grad_mode"
+        elif cls.__module__.startswith("autograd_lab."):  # (autograd/grad_mode.py, autograd/anomaly_mode.py)
+            cls.__module__ = "torch" + cls.__module__.removeprefix("autograd_lab")
 
     def __enter__(self) -> None:
         self._previous = _set_enabled(self.mode)

@@ -28,8 +28,6 @@ def _set(mode: bool, check_nan: bool) -> tuple[bool, bool]:
 class set_detect_anomaly(_GradModeContext):  # noqa: N801
     """Turn anomaly detection on or off now; as a context manager, restore it on exit."""
 
-    __module__ = "torch.autograd.anomaly_mode"  # (displayed as PyTorch's)
-
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         self.mode = mode
         self.check_nan = check_nan
@@ -47,8 +45,6 @@ class set_detect_anomaly(_GradModeContext):  # noqa: N801
 
 class detect_anomaly(_GradModeContext):  # noqa: N801
     """Inside, a failing backward names the forward line that created the failing node."""
-
-    __module__ = "torch.autograd.anomaly_mode"  # (displayed as PyTorch's)
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan

@@ -18,15 +18,14 @@ from autograd_lab._grad_mode import (
 )
 
 __all__ = ["enable_grad", "enforce_grad_layout_policy", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled", "no_grad", "set_grad_enabled"]
+           "is_inference_mode_enabled", "no_grad", "set_grad_enabled", "set_multithreading_enabled"]
 
 
-class enforce_grad_layout_policy(_GradModeContext):  # noqa: N801
-    """PyTorch: whether a leaf's accumulated ``.grad`` must have the leaf's strides (its memory layout).
-    autograd_lab's tensors have no strides to enforce or relax: the same calls work and change nothing."""
+class _Unneeded(_GradModeContext):
+    """A switch of PyTorch's engine that has nothing to switch here: the same calls work and change nothing."""
 
-    def __init__(self, enable: bool = True) -> None:
-        self.mode = enable
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = mode
 
     def __enter__(self) -> None:
         pass
@@ -34,5 +33,14 @@ class enforce_grad_layout_policy(_GradModeContext):  # noqa: N801
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def clone(self) -> enforce_grad_layout_policy:
-        return enforce_grad_layout_policy(self.mode)
+    def clone(self) -> _Unneeded:
+        return type(self)(self.mode)
+
+
+class enforce_grad_layout_policy(_Unneeded):  # noqa: N801
+    """PyTorch: whether a leaf's accumulated ``.grad`` must have the leaf's strides (its memory layout).
+    autograd_lab's tensors have no strides to enforce or relax."""
+
+
+class set_multithreading_enabled(_Unneeded):  # noqa: N801
+    """PyTorch: whether backward may run on several threads. autograd_lab's engine runs on one."""

@@ -1,10 +1,12 @@
-"""What a fifth look at the corpora found: dtype limits and the parameter containers.
+"""What a fifth look at the corpora found: dtype limits, the parameter containers, engine switches.
 
 Each program runs under torch and under autograd_lab (``tests/core/twin.py``); torch's result is the
 expected one.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from tests.core.twin import outcome, record
 
@@ -56,7 +58,27 @@ def test_parameter_dict_registers_and_displays_as_torch():
         params["c"] = torch.ones(1)
         shown = [repr(params), list(params.keys()), "a" in params, len(params), list(dict(params.named_parameters()))]
         popped = params.pop("c")
-        return [*shown, repr(popped), params.get("zz"), list(params.state_dict()), repr(list(params.values())[0]),
+        return [*shown, repr(popped), params.get("zz"), list(params.state_dict()), [repr(v) for v in params.values()],
                 repr(nn.ParameterDict()), outcome(lambda: params[1])]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_engine_switches_exist_and_display_as_torch():
+    def program(torch):
+        shown = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            anomaly = torch.autograd.detect_anomaly(check_nan=False)
+        shown.append(str(caught[0].message))
+        for switch in (torch.autograd.set_multithreading_enabled(False),
+                       torch.autograd.grad_mode.enforce_grad_layout_policy(True), anomaly):
+            with switch:
+                x = torch.ones(2, requires_grad=True)
+                (x * 2).sum().backward()
+            shown += [type(switch).__module__, type(switch).__qualname__, x.grad.tolist()]
+        with torch.autograd.inference_mode():
+            shown.append(torch.ones(1).is_inference())
+        return shown, torch.autograd.inference_mode is torch.inference_mode
     torch_result, ours = record(program)
     assert ours == torch_result
