@@ -82,3 +82,27 @@ def test_engine_switches_exist_and_display_as_torch():
         return shown, torch.autograd.inference_mode is torch.inference_mode
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_module_forward_hooks_see_and_replace_inputs_and_outputs():
+    def program(torch):
+        nn = torch.nn
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+        seen = []
+        handles = [
+            model[0].register_forward_hook(lambda m, args, out: seen.append((type(m).__name__, len(args), out.shape))),
+            model[2].register_forward_pre_hook(lambda m, args: args[0] * 0),  # (a lone value: wrapped in a tuple)
+            model[2].register_forward_pre_hook(lambda m, args: seen.append(args[0].sum().item()), prepend=True),
+            model.register_forward_hook(lambda m, args, kwargs, out: out + 1, with_kwargs=True),
+        ]
+        hooked = model(torch.ones(4, 3))
+        hooked.sum().backward()
+        for handle in handles:
+            handle.remove()
+        plain = model(torch.ones(1, 3))
+        model.register_forward_pre_hook(lambda m, args, kwargs: 5, with_kwargs=True)
+        return [repr(hooked), repr(model[0].weight.grad), repr(seen), repr(plain),
+                outcome(lambda: model(torch.ones(1, 3)))]
+    torch_result, ours = record(program)
+    assert ours == torch_result

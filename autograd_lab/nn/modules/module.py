@@ -11,6 +11,7 @@ from autograd_lab._grad_mode import no_grad
 from autograd_lab._ops.copies import to_arguments
 from autograd_lab._tensor import Tensor
 from autograd_lab.nn.parameter import Parameter
+from autograd_lab.utils.hooks import RemovableHandle
 
 
 class Module:
@@ -24,6 +25,8 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})  # id -> (hook, with_kwargs), in call order
+        object.__setattr__(self, "_forward_hooks", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
@@ -114,7 +117,39 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """forward, with the hooks around it: a pre-hook may replace the inputs, a forward hook the output."""
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            result = hook(self, args, kwargs) if with_kwargs else hook(self, args)
+            if result is None:
+                continue
+            if not with_kwargs:
+                args = result if isinstance(result, tuple) else (result,)
+            elif isinstance(result, tuple) and len(result) == 2:
+                args, kwargs = result
+            else:
+                raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got "
+                                   f"{result}.")
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before each forward; what it returns (if not None) becomes the args."""
+        return _add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after each forward; what it returns (if not None) is the output."""
+        return _add_hook(self._forward_hooks, (hook, with_kwargs), prepend)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a child under ``name`` (how Sequential names its children "0", "1", ...)."""
@@ -299,6 +334,16 @@ class Module:
             return f"{type(self).__name__}({extra[0]})"
         lines = extra + children
         return type(self).__name__ + "(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"
+
+
+def _add_hook(hooks: dict, entry: tuple, prepend: bool) -> RemovableHandle:
+    """Register ``entry`` last (or first) in ``hooks``; the handle removes it."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = entry
+    if prepend:
+        for key in [key for key in hooks if key != handle.id]:
+            hooks[key] = hooks.pop(key)  # (re-inserted: now after the new one)
+    return handle
 
 
 def _indent(text: str) -> str:
