@@ -532,16 +532,32 @@ class Tensor:
     def isnan(self) -> Tensor:
         return Tensor._wrap(np.isnan(self._data))
 
-    def all(self) -> Tensor:
-        return Tensor._wrap(np.all(self._data))
+    def isinf(self) -> Tensor:
+        return Tensor._wrap(np.isinf(self._data))
 
-    def any(self) -> Tensor:
-        return Tensor._wrap(np.any(self._data))
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._test(np.all, dim, keepdim)
+
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._test(np.any, dim, keepdim)
+
+    def _test(self, test: Callable, dim: int | None, keepdim: bool) -> Tensor:
+        """all/any over everything or along ``dim``: bool (uint8 for a uint8 tensor, as in PyTorch)."""
+        axis = None if dim is None else wrap_dim(dim, self.ndim)
+        result = np.asarray(test(self._data, axis=axis, keepdims=keepdim and axis is not None))
+        return Tensor._wrap(result.astype(np.uint8) if self._data.dtype == np.uint8 else result)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._position(np.argmax, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._position(np.argmin, dim, keepdim)
+
+    def _position(self, find: Callable, dim: int | None, keepdim: bool) -> Tensor:
+        """argmax/argmin: the index in the flattened tensor, or along ``dim`` (the first one, on ties)."""
         if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
-        return Tensor._wrap(np.argmax(self._data, axis=wrap_dim(dim, self.ndim), keepdims=keepdim).astype(np.int64))
+            return Tensor._wrap(np.asarray(find(self._data), dtype=np.int64))
+        return Tensor._wrap(find(self._data, axis=wrap_dim(dim, self.ndim), keepdims=keepdim).astype(np.int64))
 
 
 Tensor.__module__ = "torch"  # type(x) prints <class 'torch.Tensor'>, as in PyTorch (pickling: __reduce_ex__)

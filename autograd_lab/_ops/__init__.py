@@ -21,6 +21,7 @@ whole list.
 """
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from autograd_lab import _dtype
@@ -70,7 +71,7 @@ from autograd_lab._ops.inplace import (
     with_out,
     zero_,
 )
-from autograd_lab._ops.joining import cat, stack, unbind
+from autograd_lab._ops.joining import cat, chunk, split, stack, unbind
 from autograd_lab._ops.legacy import as_subclass, data_ptr, legacy_constructor, storage, storage_offset
 from autograd_lab._ops.legacy import new as legacy_new
 from autograd_lab._ops.linear_algebra import cross, det, svd
@@ -141,14 +142,15 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 # What ``autograd_lab`` re-exports as torch.* functions.
 __all__ = [
-    "abs", "abs_", "acos", "add", "addmm", "allclose", "argsort", "asin", "atan", "bitwise_and", "bitwise_not",
-    "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "clamp", "clamp_", "cos", "cos_", "cross", "cumsum", "det",
-    "div", "dot", "eq", "equal", "exp", "exp_", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select",
-    "is_tensor", "le", "log", "log_", "lt", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm",
-    "mul", "mv", "ne", "neg", "neg_", "norm", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
-    "remainder", "reshape", "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort",
-    "sqrt", "sqrt_", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "tanh", "tanh_", "transpose",
-    "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+    "abs", "abs_", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin", "atan",
+    "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
+    "clone", "cos", "cos_", "cross", "cumsum", "det", "div", "dot", "eq", "equal", "exp", "exp_", "flatten", "floor",
+    "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor", "isfinite", "isinf", "isnan", "le", "log",
+    "log_", "lt", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_",
+    "norm", "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape",
+    "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "split", "sqrt", "sqrt_",
+    "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "transpose", "trunc", "unbind",
+    "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -203,6 +205,7 @@ _METHODS = {
     "__rand__": operator_method(bitwise_and, (Tensor, int)), "__or__": operator_method(bitwise_or, (Tensor, int)),
     "__ror__": operator_method(bitwise_or, (Tensor, int)), "__xor__": operator_method(bitwise_xor, (Tensor, int)),
     "__rxor__": operator_method(bitwise_xor, (Tensor, int)),
+    "split": split, "chunk": chunk,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():
@@ -210,6 +213,21 @@ for _name, _method in _METHODS.items():
         _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"  # (__torch_function__ shows it)
     setattr(Tensor, _name, _method)
 eq, ne, lt, le, gt, ge = (_METHODS[name] for name in _COMPARISONS)  # torch.eq(a, b) is a.eq(b)
+
+
+def _function_form(name: str) -> Callable[..., Any]:
+    """``torch.argmax(x, 1)`` is ``x.argmax(1)``: the function form of a Tensor method."""
+    method = getattr(Tensor, name)
+
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return method(input, *args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+argmax, argmin, isnan, isinf, isfinite, numel, permute, t = map(
+    _function_form, ("argmax", "argmin", "isnan", "isinf", "isfinite", "numel", "permute", "t"))
+all, any = _function_form("all"), _function_form("any")  # (below every use of the builtins in this module)
 
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))

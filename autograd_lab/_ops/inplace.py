@@ -76,14 +76,14 @@ def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
         _check_inplace(a)
         return op.apply(a, *args)
     base = a._base
-    if base._grad_fn is None and base._requires_grad:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if a._view_fn is None:  # one of several views made at once (unbind: iterating over a tensor)
+    if a._view_fn is None:  # one of several views made at once (unbind: iterating over a tensor; split)
         what = (f"Output {a._output_nr} of {op_name(a._grad_fn)} is a view and is being modified inplace." if a._grad_fn
                 else "A view was created in no_grad mode and is being modified inplace with grad mode enabled.")
         raise RuntimeError(f"{what} This view is the output of a function that returns multiple views. Such functions "
                            "do not allow the output views to be modified inplace. You should replace the inplace "
                            "operation by an out-of-place one.")
+    if base._grad_fn is None and base._requires_grad:  # (PyTorch checks the multiple views first)
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     changed = op.apply(Clone.apply(a), *args)  # the change, recorded out of place
     ViewCopy.apply(base, changed, a._view_fn)  # base: its view's part replaced by `changed` (writes the memory)
     again = a._view_fn(base)

@@ -1,4 +1,4 @@
-"""Joining and splitting: cat, stack, unbind."""
+"""Joining and splitting: cat, stack, unbind, split, chunk."""
 
 from __future__ import annotations
 
@@ -74,6 +74,71 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     outs = Unbind.apply(input, wrap_dim(dim, input.ndim))
+    return outs if isinstance(outs, tuple) else (outs,)
+
+
+class Split(Function):
+    """(a[:k], a[k:2k], ...) along ``dim``: views.   d/da = their gradients joined back (zeros where none came)."""
+
+    node_name = "SplitBackward0"
+    saved_as: ClassVar = {"dim": "dim", "self_sym_sizes": "self_sizes", "split_size": "split_size"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, sizes: list[int], dim: int) -> tuple[Tensor, ...]:
+        ctx.dim, ctx.self_sizes, ctx.split_size, ctx.split_sizes = dim, tuple(a.shape), sizes[0], tuple(sizes)
+        ctx.dtype = a._data.dtype
+        head, starts = (slice(None),) * dim, np.cumsum([0, *sizes])
+        # replay None: PyTorch forbids changing one of several views made at once in place
+        return tuple(view_of(a, a._data[head + (slice(int(s), int(s + n)),)], None) for s, n in zip(starts, sizes))
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor, None, None]:
+        shape = list(ctx.self_sizes)
+        parts = []
+        for grad, n in zip(grads, ctx.split_sizes):
+            shape[ctx.dim] = n
+            parts.append(grad if grad is not None else Tensor._wrap(np.zeros(shape, ctx.dtype)))
+        return Cat.apply(ctx.dim, *parts), None, None
+
+
+class SplitWithSizes(Split):
+    """Split into the sizes given (``x.split([3, 7])``)."""
+
+    node_name = "SplitWithSizesBackward0"
+    saved_as: ClassVar = {"dim": "dim", "self_sym_sizes": "self_sizes", "split_sizes": "split_sizes"}
+
+
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the sizes listed."""
+    dim = wrap_dim(dim, tensor.ndim)
+    length = tensor.shape[dim]
+    if not isinstance(split_size_or_sections, int):
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length or any(n < 0 for n in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size "
+                               f"at dimension {dim}), but got split_sizes={sizes}")
+        return _pieces(SplitWithSizes, tensor, sizes, dim)
+    size = split_size_or_sections
+    if size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+    if size == 0 and length != 0:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {length}")
+    count = max(-(-length // size), 1) if size else 1
+    return _pieces(Split, tensor, [size] * (count - 1) + [length - size * (count - 1)], dim)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` pieces of equal size along ``dim`` (the last may be smaller, and there may be fewer)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    length = input.shape[wrap_dim(dim, input.ndim)]
+    if length == 0:
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-length // chunks), dim)
+
+
+def _pieces(op: type[Split], tensor: Tensor, sizes: list[int], dim: int) -> tuple[Tensor, ...]:
+    outs = op.apply(tensor, sizes, dim)
     return outs if isinstance(outs, tuple) else (outs,)
 
 

@@ -106,3 +106,42 @@ def test_module_forward_hooks_see_and_replace_inputs_and_outputs():
                 outcome(lambda: model(torch.ones(1, 3)))]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_split_and_chunk_make_views_with_torchs_nodes_and_gradients():
+    def program(torch):
+        x = torch.arange(10.0, requires_grad=True)
+        pieces = [x.chunk(3), x.split(4), x.split([3, 7]), torch.split(x, 3), torch.chunk(x, 4)]
+        nodes = [[(p.grad_fn.name(), tuple(p.shape), p._base is x) for p in ps] for ps in pieces]
+        saved = [(ps[0].grad_fn._saved_dim, ps[0].grad_fn._saved_self_sym_sizes) for ps in pieces]
+        saved += [pieces[0][0].grad_fn._saved_split_size, pieces[2][0].grad_fn._saved_split_sizes]
+        (pieces[0][1].sum() * 2 + pieces[2][1][0]).backward()
+        grid = torch.arange(6.0).reshape(2, 3)
+        shown = [repr(grid.split(2, dim=1)), repr(grid.chunk(2, -1)), repr(torch.arange(5.0).chunk(4)),
+                 repr(torch.zeros(0).chunk(2)), repr(torch.arange(4.0).split(10))]
+        errors = [outcome(f) for f in (lambda: x.split(0), lambda: x.chunk(0), lambda: x.split([3, 3]),
+                                       lambda: x.split(-1), lambda: pieces[0][0].mul_(2))]
+        return nodes, saved, repr(x.grad), shown, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_function_forms_of_tensor_methods():
+    def program(torch):
+        x = torch.tensor([[1.0, 5.0, float("inf")], [7.0, float("nan"), 2.0]])
+        return [repr(v) for v in (
+            torch.argmax(x[:, :1], dim=0), torch.argmin(x, 1, True), x.argmin(), torch.all(x > 0, dim=1),
+            torch.any(x > 6, 0, keepdim=True), (x > 0).all(), torch.tensor([1, 0], dtype=torch.uint8).all(),
+            torch.isnan(x), torch.isinf(x), torch.isfinite(x), torch.numel(x), torch.permute(x, (1, 0)), torch.t(x),
+            torch.flatten(x), torch.clone(x), torch.unbind(x, 1))]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_every_op_is_a_torch_function_too():
+    """``torch.unbind`` was listed among the ops but never exported: each op name must reach ``autograd_lab.*``."""
+    import autograd_lab
+    from autograd_lab import _ops
+
+    assert [name for name in _ops.__all__ if not hasattr(autograd_lab, name)] == []
+    assert [name for name in _ops.__all__ if name not in autograd_lab.__all__] == []
