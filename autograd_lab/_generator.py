@@ -320,3 +320,30 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: _dtype.dtype 
         j = i + z % (n - i)
         order[i], order[j] = order[j], order[i]
     return Tensor._wrap(order.astype(dtype.numpy), requires_grad=requires_grad)
+
+
+@accepts_out
+def randint(*bounds_and_size: Any, size: Any = None, generator: Generator | None = None,
+            dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
+
+    As PyTorch's CPU kernel: one 32-bit draw per element (a 64-bit one, from two, for a range of 2**28 or more),
+    modulo the range."""
+    *bounds, size = (*bounds_and_size, size) if size is not None else bounds_and_size
+    if len(bounds) not in (1, 2) or not isinstance(size, (tuple, list)):
+        raise TypeError("randint() received an invalid combination of arguments: expected (int high, tuple of ints "
+                        "size, ...) or (int low, int high, tuple of ints size, ...)")
+    low, high = (0, *bounds) if len(bounds) == 1 else bounds
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    _device.check(device)
+    shape, span = tuple(size), high - low
+    n = math.prod(shape)
+    gen = generator or default_generator
+    if span >= 1 << 28:
+        raw = gen._uint32(2 * n)
+        draws = (raw[0::2] << np.uint64(32)) | raw[1::2]
+    else:
+        draws = gen._uint32(n)
+    values = (draws % np.uint64(span)).astype(np.int64) + low
+    return Tensor._wrap(values.reshape(shape).astype((dtype or _dtype.int64).numpy), requires_grad=requires_grad)

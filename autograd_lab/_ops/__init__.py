@@ -43,7 +43,17 @@ from autograd_lab._ops.arithmetic import (
 from autograd_lab._ops.arithmetic import pow as _pow
 from autograd_lab._ops.bitwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
 from autograd_lab._ops.copies import Contiguous, _to, clone, repeat
-from autograd_lab._ops.indexing import _getitem, gather, index_add, index_select, masked_select, scatter, scatter_add
+from autograd_lab._ops.indexing import (
+    _getitem,
+    gather,
+    index_add,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+)
 from autograd_lab._ops.inplace import (
     _setitem,
     abs_,
@@ -56,6 +66,7 @@ from autograd_lab._ops.inplace import (
     fill_,
     index_add_,
     log_,
+    masked_fill_,
     mul_,
     neg_,
     pow_,
@@ -68,13 +79,15 @@ from autograd_lab._ops.inplace import (
     sqrt_,
     sub_,
     tanh_,
+    tril_,
+    triu_,
     with_out,
     zero_,
 )
 from autograd_lab._ops.joining import cat, chunk, split, stack, unbind
 from autograd_lab._ops.legacy import as_subclass, data_ptr, legacy_constructor, storage, storage_offset
 from autograd_lab._ops.legacy import new as legacy_new
-from autograd_lab._ops.linear_algebra import cross, det, svd
+from autograd_lab._ops.linear_algebra import cross, det, svd, tril, triu
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, takes_operand, type_name
@@ -146,11 +159,11 @@ __all__ = [
     "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
     "clone", "cos", "cos_", "cross", "cumsum", "det", "div", "dot", "eq", "equal", "exp", "exp_", "flatten", "floor",
     "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor", "isfinite", "isinf", "isnan", "le", "log",
-    "log_", "lt", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_",
-    "norm", "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape",
-    "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "split", "sqrt", "sqrt_",
-    "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "transpose", "trunc", "unbind",
-    "unique", "unsqueeze", "var", "var_mean", "where",
+    "log_", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne",
+    "neg", "neg_", "nonzero", "norm", "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
+    "remainder", "reshape", "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "split",
+    "sqrt", "sqrt_", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "transpose",
+    "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -205,7 +218,8 @@ _METHODS = {
     "__rand__": operator_method(bitwise_and, (Tensor, int)), "__or__": operator_method(bitwise_or, (Tensor, int)),
     "__ror__": operator_method(bitwise_or, (Tensor, int)), "__xor__": operator_method(bitwise_xor, (Tensor, int)),
     "__rxor__": operator_method(bitwise_xor, (Tensor, int)),
-    "split": split, "chunk": chunk,
+    "split": split, "chunk": chunk, "masked_fill": masked_fill, "masked_fill_": masked_fill_, "nonzero": nonzero,
+    "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():

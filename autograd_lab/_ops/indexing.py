@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
-from autograd_lab._ops.operands import broadcast_shape, view_of
+from autograd_lab._ops.operands import Number, broadcast_shape, view_of
+from autograd_lab._ops.pointwise import where
 from autograd_lab._ops.views import Unsqueeze
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at
@@ -388,3 +389,58 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     broadcast_shape(mask.shape, input.shape)
     return MaskedSelect.apply(input, mask)
+
+
+class MaskedFill(Function):
+    """out = a, with ``value`` where mask is True.   d/da = the gradient where mask is False."""
+
+    node_name = "MaskedFillBackward0"
+    saved_as: ClassVar = {"mask": 0}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, mask: Tensor, value: Number | Tensor) -> Tensor:
+        ctx.save_for_backward(mask)
+        out = np.broadcast_to(a._data, np.broadcast_shapes(a.shape, mask.shape)).copy()
+        out[np.broadcast_to(mask._data, out.shape)] = value._data if isinstance(value, Tensor) else value
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, Tensor | None]:
+        (mask,) = ctx.saved_tensors
+        return where(mask, 0.0, grad), None, None
+
+
+class MaskedFillTensor(MaskedFill):
+    """The value a 0-d tensor:   d/dvalue = the sum of the gradient where mask is True."""
+
+    node_name = "MaskedFillBackward1"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, Tensor]:
+        (mask,) = ctx.saved_tensors
+        return where(mask, 0.0, grad), None, where(mask, grad, 0.0).sum()
+
+
+def masked_fill_op(mask: Tensor, value: Number | Tensor) -> type[MaskedFill]:
+    """PyTorch's checks on masked_fill's arguments; the op for a number or for a 0-d tensor."""
+    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+        got = mask.dtype._c_name if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+    if not isinstance(value, Tensor):
+        return MaskedFill
+    if value.ndim:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+    return MaskedFillTensor
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Number | Tensor) -> Tensor:
+    """input with ``value`` where mask (broadcast to it) is True: ``scores.masked_fill(~allowed, -inf)``."""
+    return masked_fill_op(mask, value).apply(input, mask, value)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """The indices of the nonzero elements: one row per element (or, as_tuple, one tensor per dimension)."""
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(input._data)))
+    return Tensor._wrap(np.argwhere(input._data).astype(np.int64))

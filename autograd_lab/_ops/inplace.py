@@ -16,14 +16,18 @@ from autograd_lab._ops.copies import Clone
 from autograd_lab._ops.indexing import (
     Index,
     IndexAdd,
+    MaskedFill,
+    MaskedFillTensor,
     Scatter,
     ScatterAdd,
     ScatterValue,
     check_along,
     check_index_add,
+    masked_fill_op,
     numpy_key,
     scatter_op,
 )
+from autograd_lab._ops.linear_algebra import Tril, Triu
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._tensor import Tensor, wrap_dim
@@ -311,6 +315,25 @@ exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_, abs_, sqrt_, neg_, reciprocal_ =
 ClampInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
     _in_place_of(op) for op in (Clamp, Pow, PowTensor, IndexAdd, ScatterAdd))
 _SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue)}
+
+
+TrilInplace, TriuInplace = _in_place_of(Tril), _in_place_of(Triu)
+_MASKED_FILL_INPLACE = {op: _in_place_of(op) for op in (MaskedFill, MaskedFillTensor)}
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value: Number | Tensor) -> Tensor:
+    """Write ``value`` where mask (broadcast to self) is True, in place."""
+    return _modify(self, _MASKED_FILL_INPLACE[masked_fill_op(mask, value)], mask, value)
+
+
+def tril_(self: Tensor, diagonal: int = 0) -> Tensor:
+    """Zero what lies above ``diagonal``, in place."""
+    return _modify(self, TrilInplace, diagonal)
+
+
+def triu_(self: Tensor, diagonal: int = 0) -> Tensor:
+    """Zero what lies below ``diagonal``, in place."""
+    return _modify(self, TriuInplace, diagonal)
 
 
 def clamp_(self: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:

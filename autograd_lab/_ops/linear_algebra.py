@@ -116,3 +116,43 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SvdResult:
     if not compute_uv:
         u, v = np.zeros_like(u), np.zeros_like(v)
     return SvdResult(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(v))
+
+
+class Tril(Function):
+    """out = a's lower triangle (on and below ``diagonal``), zeros above.   d/da = the gradient's triangle."""
+
+    node_name = "TrilBackward0"
+    saved_as: ClassVar = {"diagonal": "diagonal"}
+    triangle = staticmethod(np.tril)
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, diagonal: int) -> Tensor:
+        ctx.diagonal = diagonal
+        return Tensor._wrap(ctx._forward_cls.triangle(a._data, diagonal))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return ctx._forward_cls.apply(grad, ctx.diagonal), None
+
+
+class Triu(Tril):
+    """out = a's upper triangle (on and above ``diagonal``), zeros below.   d/da = the gradient's triangle."""
+
+    node_name = "TriuBackward0"
+    triangle = staticmethod(np.triu)
+
+
+def _triangle(op: type[Tril], input: Tensor, diagonal: int) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"{op.__name__.lower()}: input tensor must have at least 2 dimensions")
+    return op.apply(input, diagonal)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (``diagonal`` > 0 keeps more, < 0 fewer): a causal mask."""
+    return _triangle(Tril, input, diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims."""
+    return _triangle(Triu, input, diagonal)

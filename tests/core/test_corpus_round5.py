@@ -145,3 +145,70 @@ def test_every_op_is_a_torch_function_too():
 
     assert [name for name in _ops.__all__ if not hasattr(autograd_lab, name)] == []
     assert [name for name in _ops.__all__ if name not in autograd_lab.__all__] == []
+
+
+def test_masked_fill_out_of_place_and_in_place():
+    def program(torch):
+        x = torch.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True)
+        mask = x.detach() > 0
+        y = x.masked_fill(mask, 0.5)
+        shown = [repr(y), y.grad_fn.name(), repr(y.grad_fn._saved_mask)]
+        y.sum().backward()
+        shown.append(repr(x.grad))
+        value = torch.tensor(2.0, requires_grad=True)
+        y = x.masked_fill(mask, value)
+        (y * 3).sum().backward()
+        shown += [repr(y), repr(value.grad), repr(x.grad), repr(torch.masked_fill(x.detach(), ~mask, float("-inf"))),
+                  repr(x.detach().masked_fill(torch.tensor([True, False, True]), -1.0)),
+                  repr(torch.zeros(3).masked_fill(torch.tensor([[True], [False]]), 1.0)),
+                  repr(torch.ones(2, dtype=torch.int64).masked_fill(torch.tensor([True, False]), 2.7))]
+        z = x.detach().clone()
+        shown += [repr(z.masked_fill_(mask, 0)), z._version]
+        w = x * 1
+        w.masked_fill_(mask, 7.0)
+        w.sum().backward()
+        shown += [repr(w), repr(x.grad)]
+        errors = [outcome(f) for f in (lambda: x.masked_fill(x, 1.0), lambda: x.masked_fill(mask, torch.ones(2)),
+                                       lambda: torch.ones(2).masked_fill_(torch.ones(2, 2, dtype=torch.bool), 0),
+                                       lambda: x.masked_fill(mask.long(), 1.0), lambda: x.masked_fill_(mask, 1.0))]
+        return shown, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_tril_and_triu_and_their_gradients():
+    def program(torch):
+        t = torch.arange(9.0).reshape(3, 3).requires_grad_()
+        lower, upper = t.tril(), torch.triu(t, diagonal=1)
+        (lower * 2 + upper).sum().backward()
+        shown = [repr(lower), repr(upper), lower.grad_fn._saved_diagonal, upper.grad_fn._saved_diagonal, repr(t.grad),
+                 repr(torch.tril(torch.ones(2, 3), -1)), repr(torch.ones(3, 3).triu_(1)),
+                 repr(torch.ones(2, 2, 3).tril(1))]
+        u = t * 1
+        u.tril_()
+        (g,) = torch.autograd.grad(t.triu().pow(2).sum(), t, create_graph=True)
+        shown += [u.grad_fn.name(), g.grad_fn.name(), repr(torch.autograd.grad(g.sum(), t)[0])]
+        return shown, [outcome(f) for f in (lambda: torch.tril(torch.ones(3)), lambda: torch.ones(3).triu())]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_nonzero_lists_the_indices():
+    def program(torch):
+        return [repr(v) for v in (
+            torch.nonzero(torch.tensor([[0, 1], [2, 0]])), torch.tensor([0.0, 1.0, 2.0]).nonzero(as_tuple=True),
+            torch.nonzero(torch.tensor(3.0)), torch.tensor(0).nonzero(), torch.tensor(5).nonzero(as_tuple=True),
+            torch.tensor([[0, 1], [1, 1]]).nonzero(as_tuple=True))]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_randint_draws_torchs_numbers():
+    """PyTorch's kernel: a 32-bit draw modulo the range, a 64-bit one from a range of 2**28 on."""
+    def program(torch):
+        draws = [torch.randint(10, (3,)), torch.randint(3, 10, (2, 2)), torch.randint(0, 5, size=(4,)),
+                 torch.randint(-5, 5, (17,)), torch.randint(0, 2**28 - 1, (3,)), torch.randint(0, 2**28, (3,)),
+                 torch.randint(-2**40, 2**40, (5,)), torch.randint(5, (2,), dtype=torch.float64), torch.rand(2)]
+        return [repr(d) for d in draws], outcome(lambda: torch.randint(5, 5, (2,)))
+    torch_result, ours = record(program)
+    assert ours == torch_result
