@@ -151,6 +151,7 @@ from autograd_lab._ops import (
     t,
     tanh,
     tanh_,
+    topk,
     transpose,
     tril,
     triu,
@@ -212,6 +213,6 @@ __all__ = [
     "remainder", "reshape", "round", "save", "scatter", "scatter_add", "seed", "serialization", "set_default_device",
     "set_default_dtype", "set_default_tensor_type", "set_grad_enabled", "set_num_threads", "set_printoptions", "short",
     "sigmoid", "sigmoid_", "sin", "sin_", "softmax", "sort", "split", "sqrt", "sqrt_", "squeeze", "stack", "std",
-    "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "tensor", "transpose", "tril", "triu", "trunc", "uint8",
-    "unbind", "unique", "unsqueeze", "var", "var_mean", "where", "zeros", "zeros_like",
+    "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "tensor", "topk", "transpose", "tril", "triu", "trunc",
+    "uint8", "unbind", "unique", "unsqueeze", "var", "var_mean", "where", "zeros", "zeros_like",
 ]

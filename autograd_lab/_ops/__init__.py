@@ -128,7 +128,7 @@ from autograd_lab._ops.reductions import (
     var,
     var_mean,
 )
-from autograd_lab._ops.sorting import argsort, sort, unique
+from autograd_lab._ops.sorting import argsort, sort, topk, unique
 from autograd_lab._ops.views import (
     _T,
     _expand,
@@ -162,8 +162,8 @@ __all__ = [
     "log_", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne",
     "neg", "neg_", "nonzero", "norm", "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
     "remainder", "reshape", "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "split",
-    "sqrt", "sqrt_", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "transpose",
-    "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+    "sqrt", "sqrt_", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "topk",
+    "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -219,7 +219,7 @@ _METHODS = {
     "__ror__": operator_method(bitwise_or, (Tensor, int)), "__xor__": operator_method(bitwise_xor, (Tensor, int)),
     "__rxor__": operator_method(bitwise_xor, (Tensor, int)),
     "split": split, "chunk": chunk, "masked_fill": masked_fill, "masked_fill_": masked_fill_, "nonzero": nonzero,
-    "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_,
+    "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_, "topk": topk,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():

@@ -155,19 +155,39 @@ class _ValuesAndIndices(NamedTuple):
     indices: Tensor
 
 
-class MaxResult(_ValuesAndIndices):
-    """What ``x.max(dim)`` returns: (values, indices), printed as PyTorch prints torch.return_types.max."""
+class ReturnType(_ValuesAndIndices):
+    """(values, indices), named and displayed as PyTorch's ``torch.return_types.max`` & co."""
 
     __slots__ = ()
-    _name = "max"
+    kinds: ClassVar[dict[str, type[ReturnType]]] = {}  # "max": MaxResult, ... (to unpickle them)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__module__ = "torch.return_types"  # type(x.max(0)) prints <class 'torch.return_types.max'>
+        ReturnType.kinds[cls.__qualname__] = cls
 
     def __repr__(self) -> str:
-        return f"torch.return_types.{self._name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+        return f"torch.return_types.{type(self).__qualname__}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    def __reduce__(self) -> tuple:
+        return _rebuild_return_type, (type(self).__qualname__, *self)
 
 
-class MinResult(MaxResult):
+def _rebuild_return_type(kind: str, values: Tensor, indices: Tensor) -> ReturnType:
+    """A pickled max/min/sort/topk result back (its displayed home, torch.return_types, is not where it lives)."""
+    return ReturnType.kinds[kind](values, indices)
+
+
+class MaxResult(ReturnType):
+    """What ``x.max(dim)`` returns."""
+
     __slots__ = ()
-    _name = "min"
+    __qualname__ = "max"
+
+
+class MinResult(ReturnType):
+    __slots__ = ()
+    __qualname__ = "min"
 
 
 def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,

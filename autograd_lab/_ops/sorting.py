@@ -1,13 +1,13 @@
-"""Sorting: sort (values and the indices they came from), argsort, unique."""
+"""Sorting: sort (values and the indices they came from), topk, argsort, unique."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd_lab._ops.indexing import IndexPut
-from autograd_lab._ops.reductions import MaxResult
+from autograd_lab._ops.reductions import ReturnType
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
@@ -53,11 +53,55 @@ class StableSort(Sort):
     node_name = "SortBackward1"
 
 
-class SortResult(MaxResult):
+class SortResult(ReturnType):
     """What ``x.sort()`` returns: (values, indices), printed as torch.return_types.sort."""
 
     __slots__ = ()
-    _name = "sort"
+    __qualname__ = "sort"
+
+
+class Topk(Function):
+    """(values, indices) = the k largest (or smallest) along ``dim``, in order.   d/da: each value's gradient goes
+    back to where it came from; the others get none."""
+
+    node_name = "TopkBackward0"
+    saved_as: ClassVar = {"dim": "dim", "indices": 0, "self_sym_sizes": "shape"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, k: int, dim: int, largest: bool) -> tuple[Tensor, Tensor]:
+        x = a._data if a.ndim else a._data.reshape(1)
+        order = np.take(_order(x, dim, largest), np.arange(k), axis=dim)
+        shape = x.shape[:dim] + (k,) + x.shape[dim + 1:] if a.ndim else ()
+        values = np.take_along_axis(x, order, dim).reshape(shape)
+        indices = Tensor._wrap(order.astype(np.int64).reshape(shape))
+        ctx.mark_non_differentiable(indices)
+        ctx.shape, ctx.dim = tuple(a.shape), dim
+        ctx.save_for_backward(indices)
+        return Tensor._wrap(values), indices
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None, None]:
+        (indices,) = ctx.saved_tensors
+        if not ctx.shape:
+            return grad, None, None, None
+        grid = list(np.ix_(*[np.arange(n) for n in indices.shape]))
+        grid[ctx.dim] = indices._data
+        return IndexPut.apply(grad, ctx.shape, tuple(grid)), None, None, None
+
+
+class TopkResult(ReturnType):
+    """What ``x.topk(k)`` returns."""
+
+    __slots__ = ()
+    __qualname__ = "topk"
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopkResult:
+    """The k largest elements along ``dim`` (smallest, with largest=False), largest first, and where they were."""
+    dim = wrap_dim(dim, input.ndim)
+    if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
+        raise RuntimeError("selected index k out of range")
+    return TopkResult(*Topk.apply(input, k, dim, largest))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = None) -> SortResult:

@@ -212,3 +212,23 @@ def test_randint_draws_torchs_numbers():
         return [repr(d) for d in draws], outcome(lambda: torch.randint(5, 5, (2,)))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_topk_and_the_return_types_display_and_pickle_as_torchs():
+    import pickle
+
+    def program(torch):
+        x = torch.tensor([[1.0, 5.0, 3.0, 5.0], [2.0, 0.0, 7.0, 4.0]], requires_grad=True)
+        top = x.topk(2)
+        shown = [repr(top), top.values.grad_fn.name(), top.values.grad_fn._saved_self_sym_sizes,
+                 repr(top.values.grad_fn._saved_indices)]
+        (top.values * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        (g,) = torch.autograd.grad(x.topk(2).values.pow(2).sum(), x, create_graph=True)
+        shown += [repr(x.grad), repr(x.topk(1, dim=0, largest=False)), repr(torch.topk(x, 2, largest=False)),
+                  repr(torch.tensor(3.0).topk(1)), repr(torch.arange(6.0).topk(0)),
+                  repr(torch.autograd.grad(g.sum(), x)),
+                  [str(type(r)) for r in (top, x.max(1), x.min(0), x.sort())],
+                  repr(pickle.loads(pickle.dumps(x.detach().max(0)))), outcome(lambda: x.topk(5))]
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
