@@ -522,10 +522,6 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_or if self._data.dtype == np.bool_ else np.bitwise_or)
 
-    def sign(self) -> Tensor:
-        """-1, 0 or 1 per element (its derivative is zero, so it needs no graph)."""
-        return Tensor._wrap(np.sign(self._data))
-
     def isfinite(self) -> Tensor:
         return Tensor._wrap(np.isfinite(self._data))
 

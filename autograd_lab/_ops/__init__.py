@@ -99,15 +99,25 @@ from autograd_lab._ops.pointwise import (
     ceil,
     clamp,
     cos,
+    cosh,
     exp,
+    exp2,
+    expm1,
     floor,
     log,
+    log1p,
+    log2,
+    log10,
     maximum,
     relu,
     round,
+    rsqrt,
     sigmoid,
+    sign,
     sin,
+    sinh,
     sqrt,
+    tan,
     tanh,
     trunc,
     where,
@@ -155,14 +165,15 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 # What ``autograd_lab`` re-exports as torch.* functions.
 __all__ = [
-    "abs", "abs_", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin", "atan",
-    "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
-    "clone", "cos", "cos_", "cross", "cumsum", "det", "div", "dot", "eq", "equal", "exp", "exp_", "flatten", "floor",
-    "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor", "isfinite", "isinf", "isnan", "le", "log",
-    "log_", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne",
-    "neg", "neg_", "nonzero", "norm", "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
-    "remainder", "reshape", "round", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sin", "sin_", "sort", "split",
-    "sqrt", "sqrt_", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tanh", "tanh_", "topk",
+    "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin",
+    "atan", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
+    "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "div", "dot", "eq", "equal", "exp", "exp2",
+    "exp_", "expm1", "flatten", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor",
+    "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "lt", "masked_fill", "masked_select",
+    "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm",
+    "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "round",
+    "rsqrt", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt",
+    "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk",
     "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
@@ -220,6 +231,9 @@ _METHODS = {
     "__rxor__": operator_method(bitwise_xor, (Tensor, int)),
     "split": split, "chunk": chunk, "masked_fill": masked_fill, "masked_fill_": masked_fill_, "nonzero": nonzero,
     "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_, "topk": topk,
+    "log2": log2, "log10": log10, "log1p": log1p, "sinh": sinh, "cosh": cosh, "expm1": expm1, "exp2": exp2,
+    "tan": tan, "rsqrt": rsqrt, "sign": sign, "square": lambda self: _pow(self, 2), "negative": neg,
+    "absolute": abs, "clip": clamp,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():
@@ -241,6 +255,7 @@ def _function_form(name: str) -> Callable[..., Any]:
 
 argmax, argmin, isnan, isinf, isfinite, numel, permute, t = map(
     _function_form, ("argmax", "argmin", "isnan", "isinf", "isfinite", "numel", "permute", "t"))
+square, negative, absolute, clip = map(_function_form, ("square", "negative", "absolute", "clip"))
 all, any = _function_form("all"), _function_form("any")  # (below every use of the builtins in this module)
 
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)

@@ -1,8 +1,9 @@
-"""Elementwise math: exp, log, sin, asin, ..., ceil, floor, clamp, maximum, where."""
+"""Elementwise math: exp, log, sin, asin, ..., log2, tan, rsqrt, sign, ceil, floor, clamp, maximum, where."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -334,12 +335,132 @@ class Trunc(Ceil):
     rounding = staticmethod(np.trunc)
 
 
+
+# ----- more one-input math, each op its function and its derivative --------------------------------
+class _OfSelf(Function):
+    """A one-input op whose derivative reads its input (PyTorch shows it as ``_saved_self``)."""
+
+    saved_as: ClassVar = {"self": 0}
+    compute: ClassVar[Callable[[np.ndarray], np.ndarray]]
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor._wrap(ctx._forward_cls.compute(floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return ctx._forward_cls.derivative(grad, a)
+
+
+class _OfResult(_OfSelf):
+    """A one-input op whose derivative reads its output (``_saved_result``)."""
+
+    saved_as: ClassVar = {"result": 0}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor._wrap(ctx._forward_cls.compute(floating(a)))
+        ctx.save_for_backward(out)
+        return out
+
+
+class Log2(_OfSelf):
+    """out = log2(a).   d/da = 1 / (a ln 2)."""
+
+    node_name = "Log2Backward0"
+    compute = staticmethod(np.log2)
+    derivative = staticmethod(lambda grad, a: grad / (a * math.log(2)))
+
+
+class Log10(_OfSelf):
+    """out = log10(a).   d/da = 1 / (a ln 10)."""
+
+    node_name = "Log10Backward0"
+    compute = staticmethod(np.log10)
+    derivative = staticmethod(lambda grad, a: grad / (a * math.log(10)))
+
+
+class Log1p(_OfSelf):
+    """out = log(1 + a), exact for small a.   d/da = 1 / (a + 1)."""
+
+    node_name = "Log1PBackward0"
+    compute = staticmethod(np.log1p)
+    derivative = staticmethod(lambda grad, a: grad / (a + 1))
+
+
+class Sinh(_OfSelf):
+    """out = sinh(a).   d/da = cosh(a)."""
+
+    node_name = "SinhBackward0"
+    compute = staticmethod(np.sinh)
+    derivative = staticmethod(lambda grad, a: grad * a.cosh())
+
+
+class Cosh(_OfSelf):
+    """out = cosh(a).   d/da = sinh(a)."""
+
+    node_name = "CoshBackward0"
+    compute = staticmethod(np.cosh)
+    derivative = staticmethod(lambda grad, a: grad * a.sinh())
+
+
+class Expm1(_OfResult):
+    """out = exp(a) - 1, exact for small a.   d/da = out + 1."""
+
+    node_name = "Expm1Backward0"
+    compute = staticmethod(np.expm1)
+    derivative = staticmethod(lambda grad, out: grad * (out + 1))
+
+
+class Exp2(_OfResult):
+    """out = 2 ** a.   d/da = out ln 2."""
+
+    node_name = "Exp2Backward0"
+    compute = staticmethod(np.exp2)
+    derivative = staticmethod(lambda grad, out: grad * out * math.log(2))
+
+
+class Tan(_OfResult):
+    """out = tan(a).   d/da = 1 + out**2."""
+
+    node_name = "TanBackward0"
+    compute = staticmethod(np.tan)
+    derivative = staticmethod(lambda grad, out: grad * (1 + out.pow(2)))
+
+
+class Rsqrt(_OfResult):
+    """out = 1 / sqrt(a).   d/da = -out**3 / 2."""
+
+    node_name = "RsqrtBackward0"
+    compute = staticmethod(lambda x: 1 / np.sqrt(x))
+    derivative = staticmethod(lambda grad, out: -0.5 * grad * out.pow(3))
+
+
+class Sign(Function):
+    """out = -1, 0 or 1.   d/da = 0."""
+
+    node_name = "SignBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        return Tensor._wrap(np.sign(a._data))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Tensor._wrap(np.zeros_like(grad._data))
+
 exp, log, sin, cos, tanh = (math_function(op) for op in (Exp, Log, Sin, Cos, Tanh))
 asin, acos, atan = (math_function(op) for op in (Asin, Acos, Atan))
 ceil, floor, round, trunc = (math_function(op) for op in (Ceil, Floor, Round, Trunc))
 
 
 sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))
+log2, log10, log1p, sinh, cosh, expm1, exp2, tan, rsqrt, sign = (
+    math_function(op) for op in (Log2, Log10, Log1p, Sinh, Cosh, Expm1, Exp2, Tan, Rsqrt, Sign))
 
 
 def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:

@@ -232,3 +232,24 @@ def test_topk_and_the_return_types_display_and_pickle_as_torchs():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_more_unary_math_has_torchs_nodes_and_second_derivatives():
+    def program(torch):
+        x = torch.tensor([0.25, 0.5, 1.5, 3.0], requires_grad=True)
+        shown = []
+        for name in ("log2", "log10", "log1p", "expm1", "sinh", "cosh", "tan", "rsqrt", "square", "sign", "exp2",
+                     "negative", "absolute"):
+            y = getattr(x, name)()
+            (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            gg = torch.autograd.grad(g.sum(), x, allow_unused=True)[0] if g.requires_grad else None
+            shown.append([name, repr(y), repr(getattr(torch, name)(x)), repr(g), repr(gg)])
+        y = torch.tensor([-2.0, 0.0, -0.0, 3.0], requires_grad=True)
+        s = y.sign()
+        s.backward(torch.tensor([-1.0, 1.0, 1.0, 1.0]))
+        shown += [repr(s), repr(y.grad), repr(torch.clip(x, 0.3, 1.0)), repr(x.clip(max=1.0)),
+                  repr(torch.tensor([1, 2]).log2()), repr(torch.tensor([4]).rsqrt()), repr(torch.tensor([-3, 0]).sign()),
+                  repr(torch.tensor([2]).square())]
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result

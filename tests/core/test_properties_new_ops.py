@@ -131,3 +131,46 @@ def test_linspace_matches_torch_bit_for_bit(start, end, steps, dtype):
     ours = autograd_lab.linspace(start, end, steps, dtype=getattr(autograd_lab, dtype)).numpy()
     theirs = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
     np.testing.assert_array_equal(ours, theirs)
+
+
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(sorted(DTYPES)))
+def test_more_unary_math_matches_torch(data, dtype):
+    a, _ = data.draw(array_and_dim(dtype))
+    name = data.draw(st.sampled_from(["log2", "log10", "log1p", "sinh", "cosh", "expm1", "exp2", "tan", "rsqrt",
+                                      "square", "sign"]))
+    if name in ("log2", "log10", "rsqrt"):
+        a = (np.abs(a) + 0.5).astype(a.dtype)  # (positive, away from the pole)
+    elif name == "log1p":
+        a = (np.abs(a) - 0.5).astype(a.dtype)
+    elif name == "tan":
+        a = np.clip(a, -1.2, 1.2).astype(a.dtype)
+    elif name in ("sinh", "cosh", "exp2", "expm1"):
+        a = np.clip(a, -5, 5).astype(a.dtype)
+    _compare([a], lambda t, x: getattr(x, name)(), dtype)
+
+
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(sorted(DTYPES)))
+def test_split_topk_tril_and_masked_fill_match_torch(data, dtype):
+    a, dim = data.draw(array_and_dim(dtype))
+    length = a.shape[dim]
+    kind = data.draw(st.sampled_from(["split", "chunk", "topk", "tril", "masked_fill"]))
+    if kind == "split":
+        size = data.draw(st.integers(1, length))
+        _compare([a], lambda t, x: t.stack([p.sum() * (i + 1) for i, p in enumerate(x.split(size, dim))]), dtype)
+    elif kind == "chunk":
+        chunks = data.draw(st.integers(1, length + 1))
+        _compare([a], lambda t, x: t.stack([p.sum() * (i + 1) for i, p in enumerate(x.chunk(chunks, dim))]), dtype)
+    elif kind == "topk":
+        assume(len(np.unique(a)) == a.size)  # (the order of equal values is PyTorch's to choose)
+        k = data.draw(st.integers(0, length))
+        largest = data.draw(st.booleans())
+        _compare([a], lambda t, x: x.topk(k, dim, largest=largest).values, dtype)
+    elif kind == "tril":
+        assume(a.ndim >= 2)
+        diagonal = data.draw(st.integers(-3, 3))
+        _compare([a], lambda t, x: x.tril(diagonal) * 2 + x.triu(diagonal), dtype)
+    else:
+        mask = data.draw(hnp.arrays(np.bool_, a.shape[-1:]))
+        _compare([a], lambda t, x: x.masked_fill(t.tensor(mask), 0.5), dtype)
