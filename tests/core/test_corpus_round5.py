@@ -248,8 +248,8 @@ def test_more_unary_math_has_torchs_nodes_and_second_derivatives():
         s = y.sign()
         s.backward(torch.tensor([-1.0, 1.0, 1.0, 1.0]))
         shown += [repr(s), repr(y.grad), repr(torch.clip(x, 0.3, 1.0)), repr(x.clip(max=1.0)),
-                  repr(torch.tensor([1, 2]).log2()), repr(torch.tensor([4]).rsqrt()), repr(torch.tensor([-3, 0]).sign()),
-                  repr(torch.tensor([2]).square())]
+                  repr(torch.tensor([1, 2]).log2()), repr(torch.tensor([4]).rsqrt()),
+                  repr(torch.tensor([-3, 0]).sign()), repr(torch.tensor([2]).square())]
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
