@@ -11,7 +11,7 @@ from autograd_lab import _dtype
 from autograd_lab._creation import zeros_like
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
-from autograd_lab._ops.pointwise import log, where
+from autograd_lab._ops.pointwise import MulScalar, log, where
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -286,22 +286,6 @@ def _float_power_of(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     """x ** p rounded once from float64: what PyTorch's scalar loops (std::pow) give, and SLEEF's powf in its
     vector loops about 98% of the time (NumPy's float32 power is another approximation)."""
     return np.power(x.astype(np.float64), p).astype(x.dtype)
-
-
-class MulScalar(Function):
-    """out = a * number, the form PyTorch's derivative formulas use.   d/da = number."""
-
-    node_name = "MulBackward1"
-    saved_as: ClassVar = {"other": "number"}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
-        ctx.number = number
-        return Tensor._wrap(a._data * number)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        return MulScalar.apply(grad, ctx.number), None
 
 
 class PowTensor(Function):

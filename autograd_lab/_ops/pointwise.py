@@ -336,7 +336,38 @@ class Trunc(Ceil):
 
 
 
-# ----- more one-input math, each op its function and its derivative --------------------------------
+class MulScalar(Function):
+    """out = a * number, the form PyTorch's derivative formulas use.   d/da = number."""
+
+    node_name = "MulBackward1"
+    saved_as: ClassVar = {"other": "number"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        ctx.number = number
+        return Tensor._wrap(a._data * number)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return MulScalar.apply(grad, ctx.number), None
+
+
+class AddScalar(Function):
+    """out = a + number, the form PyTorch's derivative formulas use.   d/da = 1."""
+
+    node_name = "AddBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        return Tensor._wrap(a._data + number)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad, None
+
+
+# ----- more one-input math, each op its function and its derivative (PyTorch's formulas, node for node:
+# a number in them is MulScalar/AddScalar, PyTorch's MulBackward1/AddBackward1) ---------------------
 class _OfSelf(Function):
     """A one-input op whose derivative reads its input (PyTorch shows it as ``_saved_self``)."""
 
@@ -373,7 +404,7 @@ class Log2(_OfSelf):
 
     node_name = "Log2Backward0"
     compute = staticmethod(np.log2)
-    derivative = staticmethod(lambda grad, a: grad / (a * math.log(2)))
+    derivative = staticmethod(lambda grad, a: grad / MulScalar.apply(a, math.log(2)))
 
 
 class Log10(_OfSelf):
@@ -381,7 +412,7 @@ class Log10(_OfSelf):
 
     node_name = "Log10Backward0"
     compute = staticmethod(np.log10)
-    derivative = staticmethod(lambda grad, a: grad / (a * math.log(10)))
+    derivative = staticmethod(lambda grad, a: grad / MulScalar.apply(a, math.log(10)))
 
 
 class Log1p(_OfSelf):
@@ -389,7 +420,7 @@ class Log1p(_OfSelf):
 
     node_name = "Log1PBackward0"
     compute = staticmethod(np.log1p)
-    derivative = staticmethod(lambda grad, a: grad / (a + 1))
+    derivative = staticmethod(lambda grad, a: grad / AddScalar.apply(a, 1))
 
 
 class Sinh(_OfSelf):
@@ -413,7 +444,7 @@ class Expm1(_OfResult):
 
     node_name = "Expm1Backward0"
     compute = staticmethod(np.expm1)
-    derivative = staticmethod(lambda grad, out: grad * (out + 1))
+    derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out, 1))
 
 
 class Exp2(_OfResult):
@@ -421,7 +452,7 @@ class Exp2(_OfResult):
 
     node_name = "Exp2Backward0"
     compute = staticmethod(np.exp2)
-    derivative = staticmethod(lambda grad, out: grad * out * math.log(2))
+    derivative = staticmethod(lambda grad, out: MulScalar.apply(grad * out, math.log(2)))
 
 
 class Tan(_OfResult):
@@ -429,7 +460,7 @@ class Tan(_OfResult):
 
     node_name = "TanBackward0"
     compute = staticmethod(np.tan)
-    derivative = staticmethod(lambda grad, out: grad * (1 + out.pow(2)))
+    derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out.pow(2), 1))
 
 
 class Rsqrt(_OfResult):
