@@ -112,6 +112,7 @@ from autograd_lab._ops.pointwise import (
     relu,
     round,
     rsqrt,
+    sgn,
     sigmoid,
     sign,
     sin,
@@ -172,9 +173,9 @@ __all__ = [
     "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "lt", "masked_fill", "masked_select",
     "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm",
     "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "round",
-    "rsqrt", "scatter", "scatter_add", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt",
-    "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk",
-    "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+    "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split",
+    "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_",
+    "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -232,7 +233,7 @@ _METHODS = {
     "split": split, "chunk": chunk, "masked_fill": masked_fill, "masked_fill_": masked_fill_, "nonzero": nonzero,
     "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_, "topk": topk,
     "log2": log2, "log10": log10, "log1p": log1p, "sinh": sinh, "cosh": cosh, "expm1": expm1, "exp2": exp2,
-    "tan": tan, "rsqrt": rsqrt, "sign": sign, "square": lambda self: _pow(self, 2), "negative": neg,
+    "tan": tan, "rsqrt": rsqrt, "sign": sign, "sgn": sgn, "square": lambda self: _pow(self, 2), "negative": neg,
     "absolute": abs, "clip": clamp,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }

@@ -175,7 +175,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (a,) = ctx.saved_tensors
-        return grad * a.sign()
+        return grad * a.sgn()
 
 
 class Sqrt(Function):
@@ -312,6 +312,7 @@ class Ceil(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return Tensor._wrap(np.zeros_like(grad._data))
+
 
 
 class Floor(Ceil):
@@ -484,14 +485,27 @@ class Sign(Function):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return Tensor._wrap(np.zeros_like(grad._data))
 
+
+class Sgn(Sign):
+    """sign under the name PyTorch's derivative formulas use (``|a|``'s: grad * a.sgn()).   d/da = 0."""
+
+    node_name = "SgnBackward0"
+    saved_as: ClassVar = {"result": 0, "self": 1}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor._wrap(np.sign(a._data))
+        ctx.save_for_backward(out, a)
+        return out
+
 exp, log, sin, cos, tanh = (math_function(op) for op in (Exp, Log, Sin, Cos, Tanh))
 asin, acos, atan = (math_function(op) for op in (Asin, Acos, Atan))
 ceil, floor, round, trunc = (math_function(op) for op in (Ceil, Floor, Round, Trunc))
 
 
 sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))
-log2, log10, log1p, sinh, cosh, expm1, exp2, tan, rsqrt, sign = (
-    math_function(op) for op in (Log2, Log10, Log1p, Sinh, Cosh, Expm1, Exp2, Tan, Rsqrt, Sign))
+log2, log10, log1p, sinh, cosh, expm1, exp2, tan, rsqrt, sign, sgn = (
+    math_function(op) for op in (Log2, Log10, Log1p, Sinh, Cosh, Expm1, Exp2, Tan, Rsqrt, Sign, Sgn))
 
 
 def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:

@@ -276,15 +276,15 @@ class LinalgVectorNorm(Function):
         if p == 0:
             return a * 0, None, None, None
         if p == 1:
-            return a.sign() * grad, None, None, None
+            return a.sgn() * grad, None, None, None
         if abs(p) == math.inf:  # the gradient goes to the largest (smallest) |a|, split between ties
             chosen = a.abs() == out
             ties = Sum.apply(chosen.to(a.dtype), ctx.dims, True)
-            return a.sign() * chosen * grad / ties, None, None, None
+            return a.sgn() * chosen * grad / ties, None, None, None
         if p == 2:
             return a * where(out == 0, 0.0, grad / out), None, None, None
         scale = where(out == 0, 0.0, grad / out ** (p - 1))
-        return a.sign() * a.abs() ** (p - 1) * scale, None, None, None
+        return a.sgn() * a.abs() ** (p - 1) * scale, None, None, None
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
