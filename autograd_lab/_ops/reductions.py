@@ -12,9 +12,9 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._ops._cascade_sum import add_up
-from autograd_lab._ops.indexing import IndexPut
+from autograd_lab._ops.indexing import IndexPut, masked_fill
 from autograd_lab._ops.operands import reduced_dims
-from autograd_lab._ops.pointwise import Maximum, where
+from autograd_lab._ops.pointwise import Maximum, MulScalar
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import Function
@@ -272,19 +272,24 @@ class LinalgVectorNorm(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
         a, out = ctx.saved_tensors
         p = ctx.p
-        grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
         if p == 0:
             return a * 0, None, None, None
-        if p == 1:
-            return a.sgn() * grad, None, None, None
         if abs(p) == math.inf:  # the gradient goes to the largest (smallest) |a|, split between ties
+            grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
             chosen = a.abs() == out
             ties = Sum.apply(chosen.to(a.dtype), ctx.dims, True)
             return a.sgn() * chosen * grad / ties, None, None, None
+        if not ctx.keepdim and a.ndim and len(ctx.dims) < a.ndim:  # (PyTorch's norm_backward from here on)
+            for d in sorted(ctx.dims):
+                grad, out = grad.unsqueeze(d), out.unsqueeze(d)
+        if p == 1:
+            return a.sgn() * grad, None, None, None
         if p == 2:
-            return a * where(out == 0, 0.0, grad / out), None, None, None
-        scale = where(out == 0, 0.0, grad / out ** (p - 1))
-        return a.sgn() * a.abs() ** (p - 1) * scale, None, None, None
+            return grad * masked_fill(a / out, out == 0, 0), None, None, None
+        if p < 1:
+            return a.sgn() * masked_fill(a.abs() ** (p - 1), a == 0, 0) * grad * out ** (1 - p), None, None, None
+        scaled = a.sgn() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)
+        return scaled * masked_fill(grad / out ** (p - 1), out == 0, 0), None, None, None
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
@@ -334,8 +339,9 @@ class Var(Function):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...] | None, correction: float, keepdim: bool,
                 name: str = "var") -> Tensor:
+        ctx.all, dims = dims is None, tuple(range(a.ndim)) if dims is None else dims  # (no dim: backward differs)
         var, ctx.divisor = _variance(a, dims, correction, keepdim, name)
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.save_for_backward(a)
@@ -344,9 +350,19 @@ class Var(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
         (a,) = ctx.saved_tensors
-        grad = _unreduce(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        scale = 2 / ctx.divisor if ctx.divisor else math.inf
-        return grad * (a - a.mean(ctx.dims, keepdim=True)) * scale, None, None, None
+        return _var_backward(ctx, grad, a), None, None, None
+
+
+def _var_backward(ctx: Any, grad: Tensor, a: Tensor) -> Tensor:
+    """PyTorch's var_backward, node for node: (2 / (n - correction)) * grad * (a - mean)."""
+    if ctx.all:
+        mean = a.mean()
+    else:
+        mean = a.mean(ctx.dims, keepdim=True)
+        if not ctx.keepdim:
+            for d in sorted(ctx.dims):
+                grad = grad.unsqueeze(d)
+    return MulScalar.apply(grad, 2 / ctx.divisor if ctx.divisor else math.inf) * (a - mean)
 
 
 class Std(Function):
@@ -355,8 +371,9 @@ class Std(Function):
     node_name = "StdBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...] | None, correction: float, keepdim: bool,
                 name: str = "std") -> Tensor:
+        ctx.all, dims = dims is None, tuple(range(a.ndim)) if dims is None else dims
         var, ctx.divisor = _variance(a, dims, correction, keepdim, name)
         out = Tensor._wrap(np.asarray(np.sqrt(var), a._data.dtype))
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
@@ -366,9 +383,8 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
         a, out = ctx.saved_tensors
-        grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
-        scale = 1 / ctx.divisor if ctx.divisor else math.inf
-        return where(out == 0, 0.0, grad / out) * (a - a.mean(ctx.dims, keepdim=True)) * scale, None, None, None
+        grad_var = masked_fill(grad / MulScalar.apply(out, 2), out == 0, 0)  # (PyTorch's std_backward)
+        return _var_backward(ctx, grad_var, a), None, None, None
 
 
 def _correction(dim: Any, unbiased: bool | None, correction: float | None) -> tuple[Any, float]:
@@ -384,14 +400,14 @@ def var(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | 
         *, correction: float | None = None) -> Tensor:
     """Variance over all elements or along ``dim``; divides by n - 1 unless told otherwise (Bessel's correction)."""
     dim, correction = _correction(dim, unbiased, correction)
-    return Var.apply(input, reduced_dims(dim, input.ndim), correction, keepdim)
+    return Var.apply(input, None if dim is None else reduced_dims(dim, input.ndim), correction, keepdim)
 
 
 def std(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None) -> Tensor:
     """Standard deviation: sqrt(var(...))."""
     dim, correction = _correction(dim, unbiased, correction)
-    return Std.apply(input, reduced_dims(dim, input.ndim), correction, keepdim)
+    return Std.apply(input, None if dim is None else reduced_dims(dim, input.ndim), correction, keepdim)
 
 
 class Prod(Function):
@@ -450,7 +466,7 @@ def _with_mean(spread: type[Function], name: str) -> Callable[..., tuple[Tensor,
     def spread_and_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
                         keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:
         dim, correction = _correction(dim, unbiased, correction)
-        dims = reduced_dims(dim, input.ndim)
+        dims = None if dim is None else reduced_dims(dim, input.ndim)
         return spread.apply(input, dims, correction, keepdim, name=name), mean(input, dim, keepdim)
     spread_and_mean.__name__ = spread_and_mean.__qualname__ = name
     return spread_and_mean

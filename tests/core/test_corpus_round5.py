@@ -260,3 +260,21 @@ def test_more_unary_math_has_torchs_nodes_and_second_derivatives():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_std_var_and_norm_backward_follow_torchs_formulas():
+    """std/var: PyTorch's var_backward node for node, so float32 gradients are its bits; norm: its graph."""
+    def program(torch):
+        torch.manual_seed(0)
+        x = (torch.randn(5, 7) * 3).requires_grad_()
+        shown = []
+        for kind, args, kwargs in (("std", (1,), {}), ("std", (), {}), ("var", (0, True), {}), ("var", (), {}),
+                                   ("var", ((0, 1),), {}), ("std", (1,), {"correction": 0})):
+            (g,) = torch.autograd.grad(getattr(x, kind)(*args, **kwargs).sum(), x, create_graph=True)
+            shown.append([kind, args, _node_names(g.grad_fn), g.detach().numpy().tobytes().hex()])
+        for p, dim in ((2, None), (2, 0), (3, 1), (1.5, None), (0.5, 1), (1, None)):
+            (g,) = torch.autograd.grad(x.norm(p=p, dim=dim).sum(), x, create_graph=True)
+            shown.append([p, dim, _node_names(g.grad_fn)])
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
