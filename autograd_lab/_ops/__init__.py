@@ -42,7 +42,7 @@ from autograd_lab._ops.arithmetic import (
 )
 from autograd_lab._ops.arithmetic import pow as _pow
 from autograd_lab._ops.bitwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
-from autograd_lab._ops.copies import Contiguous, _to, clone, repeat
+from autograd_lab._ops.copies import Contiguous, _to, clone, flip, repeat, roll
 from autograd_lab._ops.indexing import (
     _getitem,
     gather,
@@ -87,7 +87,7 @@ from autograd_lab._ops.inplace import (
 from autograd_lab._ops.joining import cat, chunk, split, stack, unbind
 from autograd_lab._ops.legacy import as_subclass, data_ptr, legacy_constructor, storage, storage_offset
 from autograd_lab._ops.legacy import new as legacy_new
-from autograd_lab._ops.linear_algebra import cross, det, svd, tril, triu
+from autograd_lab._ops.linear_algebra import cross, det, outer, svd, trace, tril, triu
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, takes_operand, type_name
@@ -128,6 +128,7 @@ from autograd_lab._ops.reductions import (
     allclose,
     cumsum,
     equal,
+    logsumexp,
     max,
     mean,
     min,
@@ -169,13 +170,14 @@ __all__ = [
     "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin",
     "atan", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
     "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "div", "dot", "eq", "equal", "exp", "exp2",
-    "exp_", "expm1", "flatten", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor",
-    "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "lt", "masked_fill", "masked_select",
-    "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm",
-    "numel", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "round",
-    "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split",
-    "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_",
-    "topk", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+    "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor",
+    "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logsumexp", "lt", "masked_fill",
+    "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_", "negative",
+    "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
+    "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign",
+    "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub",
+    "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind",
+    "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -234,7 +236,8 @@ _METHODS = {
     "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_, "topk": topk,
     "log2": log2, "log10": log10, "log1p": log1p, "sinh": sinh, "cosh": cosh, "expm1": expm1, "exp2": exp2,
     "tan": tan, "rsqrt": rsqrt, "sign": sign, "sgn": sgn, "square": lambda self: _pow(self, 2), "negative": neg,
-    "absolute": abs, "clip": clamp,
+    "absolute": abs, "clip": clamp, "flip": flip, "roll": roll, "trace": trace, "outer": outer,
+    "logsumexp": logsumexp,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
 for _name, _method in _METHODS.items():

@@ -1,4 +1,4 @@
-"""Copies: clone, repeat, and conversion to another dtype."""
+"""Copies: clone, repeat, flip, roll, and conversion to another dtype."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from autograd_lab import _device, _dtype
 from autograd_lab._ops.operands import ieee_silent
-from autograd_lab._tensor import Tensor, size_args
+from autograd_lab._tensor import Tensor, size_args, wrap_dim
 from autograd_lab.autograd.function import Function
 
 
@@ -121,3 +121,54 @@ def to_arguments(args: tuple, kwargs: dict) -> tuple[Any, _dtype.dtype | None, b
                     "non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n * (Tensor "
                     "tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = "
                     "None)\n")
+
+
+class Flip(Function):
+    """out = a reversed along ``dims`` (a copy).   d/da = the gradient reversed back."""
+
+    node_name = "FlipBackward0"
+    saved_as: ClassVar = {"dims": "dims"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
+        ctx.dims = dims
+        return Tensor._wrap(np.flip(a._data, dims).copy())
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return Flip.apply(grad, ctx.dims), None
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:
+    """input reversed along each of ``dims``: ``x.flip(0)``, ``torch.flip(x, [0, 1])``."""
+    dims = tuple(wrap_dim(d, input.ndim) for d in size_args(dims))
+    for i, d in enumerate(dims):
+        if d in dims[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return Flip.apply(input, dims)
+
+
+class Roll(Function):
+    """out = a shifted along ``dims`` by ``shifts``, wrapping around (no dims: the flattened tensor).
+    d/da = the gradient shifted back."""
+
+    node_name = "RollBackward0"
+    saved_as: ClassVar = {"dims": "dims", "shifts": "shifts"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, shifts: tuple[int, ...], dims: tuple[int, ...]) -> Tensor:
+        ctx.shifts, ctx.dims = shifts, dims
+        return Tensor._wrap(np.roll(a._data, shifts, dims or None))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+
+def roll(input: Tensor, shifts: int | tuple[int, ...], dims: int | tuple[int, ...] | None = None) -> Tensor:
+    """input shifted by ``shifts`` places along ``dims`` (elements that fall off one end come back at the other)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    if dims and len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    return Roll.apply(input, shifts, tuple(wrap_dim(d, input.ndim) for d in dims))

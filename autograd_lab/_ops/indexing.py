@@ -30,7 +30,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        return IndexPut.apply(grad, ctx.shape, ctx.key), None
+        return ctx._forward_cls.put.apply(grad, ctx.shape, ctx.key), None
 
 
 class Select(Index):
@@ -83,6 +83,27 @@ class IndexPut(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         return Index.apply(grad, ctx.key), None, None
+
+
+class IndexPutImpl(IndexPut):
+    """IndexPut, recorded as PyTorch records the gradient of ``x[index_tensor]``."""
+
+    node_name = "IndexPutImplBackward0"
+
+
+class SelectBackward(IndexPut):
+    """IndexPut, recorded as PyTorch records the gradient of ``x[i]``."""
+
+    node_name = "SelectBackwardBackward0"
+
+
+class SliceBackward(IndexPut):
+    """IndexPut, recorded as PyTorch records the gradient of ``x[a:b]``."""
+
+    node_name = "SliceBackwardBackward0"
+
+
+Index.put, Select.put, Slice.put = IndexPutImpl, SelectBackward, SliceBackward  # (what each one's backward runs)
 
 
 def _dims_used(k: Any) -> int:

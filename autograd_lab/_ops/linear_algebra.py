@@ -156,3 +156,34 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims."""
     return _triangle(Triu, input, diagonal)
+
+
+class Trace(Function):
+    """out = the sum of a's diagonal.   d/da = the gradient on the diagonal, zeros elsewhere."""
+
+    node_name = "TraceBackward0"
+    saved_as: ClassVar = {"self_sym_sizes": "shape"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.shape = tuple(a.shape)
+        return Tensor._wrap(np.asarray(np.trace(a._data), np.int64 if a._data.dtype.kind in "biu" else a._data.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Tensor._wrap(np.eye(*ctx.shape, dtype=grad._data.dtype)) * grad  # (differentiable again)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return Trace.apply(input)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two vectors: out[i, j] = input[i] * vec2[j] (as PyTorch: a reshape and a multiply)."""
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
+    return input.reshape(-1, 1) * vec2

@@ -13,7 +13,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut, masked_fill
-from autograd_lab._ops.operands import reduced_dims
+from autograd_lab._ops.operands import ieee_silent, reduced_dims
 from autograd_lab._ops.pointwise import Maximum, MulScalar
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
@@ -501,3 +501,36 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Ten
 
 
 std_mean, var_mean = _with_mean(Std, "std_mean"), _with_mean(Var, "var_mean")
+
+
+class Logsumexp(Function):
+    """out = log(sum(exp(a))) over ``dims``, shifted by the max so that nothing overflows.
+    d/da = grad * exp(a - out): the softmax of a."""
+
+    node_name = "LogsumexpBackward0"
+    saved_as: ClassVar = {"dim": "dims", "keepdim": "keepdim", "self": 0, "result": 1}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+        x = a._data if a._data.dtype.kind == "f" else a._data.astype(_dtype.get_default_dtype().numpy)
+        maxes = np.amax(x, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        maxes[np.abs(maxes) == np.inf] = 0  # (an all -inf row stays -inf, an inf stays inf)
+        total = add_up(np.exp(x - maxes), dims, keepdim)
+        out = Tensor._wrap(np.log(total) + (maxes if keepdim else maxes.reshape(total.shape)))
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        a, out = ctx.saved_tensors
+        if not ctx.keepdim and a.ndim:
+            for d in sorted(ctx.dims):
+                grad, out = grad.unsqueeze(d), out.unsqueeze(d)
+        return grad * (a - out).exp(), None, None
+
+
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+    """log(sum(exp(input))) along ``dim``, computed without overflow (the log of a softmax's denominator)."""
+    return Logsumexp.apply(input, reduced_dims(dim, input.ndim), keepdim)

@@ -278,3 +278,39 @@ def test_std_var_and_norm_backward_follow_torchs_formulas():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_logsumexp_flip_roll_trace_outer():
+    def program(torch):
+        x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        shown = []
+        for y in (x.logsumexp(1), torch.logsumexp(x, 0, keepdim=True), x.logsumexp((0, 1)), x.flip(0),
+                  torch.flip(x, [0, 1]), x.flip(-1), x.roll(1, 1), torch.roll(x, (1, -1), (0, 1)), x.roll(2), x.trace(),
+                  torch.outer(x[0], x[1])):
+            (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            shown.append([repr(y), repr(g), _node_names(g.grad_fn)])
+        torch.manual_seed(0)
+        z = torch.randn(4, 50) * 10
+        shown += [z.logsumexp(1).numpy().tobytes().hex(), repr(torch.tensor([1, 2]).logsumexp(0)),
+                  repr(torch.logsumexp(torch.tensor([float("-inf"), float("-inf")]), 0)),
+                  repr(torch.logsumexp(torch.tensor([float("inf"), 1.0]), 0)),
+                  repr(torch.arange(6).reshape(2, 3).trace()), repr(torch.roll(torch.arange(5), -7)),
+                  x.flip(0).grad_fn._saved_dims, x.roll(1, 1).grad_fn._saved_shifts, x.logsumexp(1).grad_fn._saved_dim,
+                  x.trace().grad_fn._saved_self_sym_sizes]
+        errors = [outcome(f) for f in (lambda: torch.trace(torch.ones(3)), lambda: x.flip(0, 0),
+                                       lambda: torch.outer(x, x), lambda: x.roll((1, 2), 0))]
+        return shown, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_indexing_gradients_record_torchs_nodes_when_differentiated_again():
+    def program(torch):
+        x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        shown = []
+        for y in (x[0], x[:, 1], x[0, 1], x[1:], x[[0, 1]], x[x > 2]):
+            (g,) = torch.autograd.grad((y * y).sum(), x, create_graph=True)
+            shown.append([y.grad_fn.name(), _node_names(g.grad_fn), repr(torch.autograd.grad(g.sum(), x)[0])])
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
