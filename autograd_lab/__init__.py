@@ -202,6 +202,7 @@ from autograd_lab._torch_function import overridable
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
 from autograd_lab.serialization import load, save
+from autograd_lab.utils import data as _data  # noqa: F401  (torch.utils.data is there after import torch)
 
 float = float32
 double = float64

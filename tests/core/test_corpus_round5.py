@@ -314,3 +314,39 @@ def test_indexing_gradients_record_torchs_nodes_when_differentiated_again():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_data_loader_batches_and_shuffles_with_torchs_random_numbers():
+    import importlib
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "a b")
+
+    def program(torch):
+        data = importlib.import_module(torch.__name__ + ".utils.data")
+        ds = data.TensorDataset(torch.arange(10.0), torch.arange(10) * 2)
+        shown = [len(ds), repr(ds[3])]
+        for kwargs in ({"batch_size": 4}, {"batch_size": 4, "shuffle": True},
+                       {"batch_size": 3, "shuffle": True, "drop_last": True}, {"batch_size": None},
+                       {"batch_size": 4, "shuffle": True, "generator": torch.Generator().manual_seed(5)}):
+            loader = data.DataLoader(ds, **kwargs)
+            shown += [len(loader), repr(list(loader)), repr(list(loader)[-1]), repr(torch.rand(2))]
+
+        class Records(data.Dataset):
+            def __len__(self):
+                return 5
+
+            def __getitem__(self, i):
+                return {"x": float(i), "y": i, "even": i % 2 == 0, "name": f"n{i}", "v": torch.ones(2) * i,
+                        "pair": Pair(torch.tensor(i), [i, i + 1])}
+
+        shown.append(repr(list(data.DataLoader(Records(), batch_size=2))))
+        first, second = data.random_split(ds, [7, 3])
+        shown += [len(first), first.indices, second.indices, repr(first[0])]
+        shown.append([list(piece) for piece in data.random_split(range(10), [0.5, 0.3, 0.2],
+                                                                  generator=torch.Generator().manual_seed(1))])
+        errors = [outcome(f) for f in (lambda: data.TensorDataset(torch.ones(3), torch.ones(2)),
+                                       lambda: data.random_split(ds, [3, 3]))]
+        return shown, errors, repr(torch.rand(2))
+    torch_result, ours = record(program)
+    assert ours == torch_result
