@@ -514,13 +514,14 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             continue
+        differentiable = out._data.dtype.kind == "f" and not _among(out, ctx._non_differentiable)  # (ints: never)
         if _among(out, ctx._dirty):
             if out._grad_fn is None and out._requires_grad:  # (built-in in-place ops checked before forward)
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
             _check_inplace(out)
         elif _among(out, args):  # forward returned an input as is: give back an alias
             out = outputs[i] = _alias(out)
-        if out._data.dtype.kind == "f" and not _among(out, ctx._non_differentiable):  # ints have no gradient
+        if differentiable:
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     if graph._saved_hooks:
         _pack_saved(ctx)

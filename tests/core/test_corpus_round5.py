@@ -350,3 +350,50 @@ def test_data_loader_batches_and_shuffles_with_torchs_random_numbers():
         return shown, errors, repr(torch.rand(2))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_module_full_backward_hooks_see_and_replace_gradients():
+    def program(torch):
+        nn = torch.nn
+        torch.manual_seed(0)
+        seen = []
+
+        def shapes(grads):
+            return [None if g is None else tuple(g.shape) for g in grads]
+        linear = nn.Linear(3, 2)
+        handles = [linear.register_full_backward_hook(lambda m, gi, go: seen.append((type(m).__name__, shapes(gi),
+                                                                                      [repr(g) for g in go]))),
+                   linear.register_full_backward_pre_hook(lambda m, go: seen.append(("pre", [repr(g) for g in go])))]
+        x = torch.randn(4, 3, requires_grad=True)
+        y = linear(x)
+        y.sum().backward()
+        shown = [str(type(y.grad_fn)), y.grad_fn.name(), repr(seen), repr(x.grad)]
+        seen.clear()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            linear(torch.randn(2, 3)).sum().backward()  # no input needs a gradient: the hook fires at the outputs
+        shown += [repr(seen), [str(w.message) for w in caught]]
+        for handle in handles:
+            handle.remove()
+        linear.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
+        x = torch.randn(4, 3, requires_grad=True)
+        linear(x).sum().backward()
+        model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+        model[1].register_full_backward_pre_hook(lambda m, go: (go[0] * 10,))
+        z = torch.ones(1, 2, requires_grad=True)
+        model(z).sum().backward()
+        shown += [repr(x.grad), repr(z.grad)]
+
+        class Two(nn.Module):
+            def forward(self, a, k, b):
+                return a * k, b + 1
+        two, got = Two(), []
+        two.register_full_backward_hook(lambda m, gi, go: got.append((len(gi), gi[1], [None if g is None else
+                                                                                       g.tolist() for g in go])))
+        first, second = two(torch.ones(2, requires_grad=True), 3, torch.ones(2))
+        first.sum().backward()
+        with torch.no_grad():
+            plain = linear(torch.ones(1, 3))
+        return shown, repr(got), second.grad_fn, plain.grad_fn
+    torch_result, ours = record(program)
+    assert ours == torch_result

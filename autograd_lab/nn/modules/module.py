@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -10,6 +11,7 @@ from autograd_lab import _device, _dtype
 from autograd_lab._grad_mode import no_grad
 from autograd_lab._ops.copies import to_arguments
 from autograd_lab._tensor import Tensor
+from autograd_lab.nn.modules._functions import BackwardHook
 from autograd_lab.nn.parameter import Parameter
 from autograd_lab.utils.hooks import RemovableHandle
 
@@ -27,6 +29,8 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_pre_hooks", {})  # id -> (hook, with_kwargs), in call order
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})  # full backward hooks
+        object.__setattr__(self, "_backward_pre_hooks", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
@@ -117,7 +121,7 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -134,12 +138,32 @@ class Module:
             else:
                 raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got "
                                    f"{result}.")
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = BackwardHook(self, list(self._backward_hooks.values()),
+                                         list(self._backward_pre_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_hooks.values()):
             result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            if not isinstance(output, (Tensor, tuple)):
+                warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                              f"but received {type(output)}", UserWarning, stacklevel=2)
+            output = backward_hook.setup_output_hook(output)
         return output
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients of the module's inputs are known; a returned
+        tuple replaces grad_input."""
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` as soon as the gradients of the module's outputs are known; a returned
+        tuple replaces grad_output."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -336,7 +360,7 @@ class Module:
         return type(self).__name__ + "(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"
 
 
-def _add_hook(hooks: dict, entry: tuple, prepend: bool) -> RemovableHandle:
+def _add_hook(hooks: dict, entry: Any, prepend: bool) -> RemovableHandle:
     """Register ``entry`` last (or first) in ``hooks``; the handle removes it."""
     handle = RemovableHandle(hooks)
     hooks[handle.id] = entry
