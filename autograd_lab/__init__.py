@@ -6,7 +6,17 @@ arrays; every op is a ``Function`` (see ``_ops/``) and the backward engine is
 a generator you can step through (``autograd/engine.py``).
 """
 
-from autograd_lab import accelerator, autograd, backends, cuda, functional, linalg, nn, optim
+from autograd_lab import (
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    functional,
+    linalg,
+    nn,
+    optim,
+    overrides,  # noqa: F401  (torch.overrides is there after import torch)
+)
 from autograd_lab._creation import (
     arange,
     as_tensor,

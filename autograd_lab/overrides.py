@@ -41,11 +41,13 @@ def get_ignored_functions() -> set[Callable]:
 
 @functools.cache
 def get_overridable_functions() -> dict[Any, list[Callable]]:
-    """What can be overridden, by namespace: ``torch``'s functions and ``torch.Tensor``'s methods."""
+    """What can be overridden, by namespace: ``torch``'s and ``torch.nn.functional``'s functions, ``torch.Tensor``'s
+    methods."""
     functions = [f for name in autograd_lab.__all__ if isinstance(f := getattr(autograd_lab, name), types.FunctionType)
                  and hasattr(f, "__wrapped__")]
     methods = [m for name, m in vars(Tensor).items() if isinstance(m, types.FunctionType) and not name.startswith("_")]
-    return {autograd_lab: functions, Tensor: methods}
+    nn_functions = [getattr(autograd_lab.nn.functional, name) for name in autograd_lab.nn.functional.__all__]
+    return {autograd_lab: functions, Tensor: methods, autograd_lab.nn.functional: nn_functions}
 
 
 @functools.cache

@@ -13,6 +13,8 @@ from autograd_lab._ops import _cascade_sum, addmm, losses, sigmoid, tanh
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss, NllLoss
 from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
+from autograd_lab._torch_function import overridable
+from autograd_lab._torch_warnings import user_stacklevel
 from autograd_lab.autograd.function import Function
 from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 
@@ -33,7 +35,7 @@ def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      "same size.", UserWarning, stacklevel=3)
+                      "same size.", UserWarning, stacklevel=user_stacklevel())
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -265,7 +267,7 @@ def _softmax_dim(name: str, input: Tensor, dim: int | None) -> int:
     """``dim``, or when it is missing PyTorch's old guess (0 for 0-, 1- and 3-d input, else 1) with its warning."""
     if dim is None:
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                      "as an argument.", UserWarning, stacklevel=3)
+                      "as an argument.", UserWarning, stacklevel=user_stacklevel())
         dim = 0 if input.ndim in (0, 1, 3) else 1
     return dim
 
@@ -356,3 +358,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type Float can't be cast to the desired output type {target.dtype._scalar_name}")
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+# Public, as in PyTorch: an argument whose type defines __torch_function__ may take the call (Tensor subclasses,
+# tensor-like objects); a plain tensor costs one look at the arguments' types.
+for _name in __all__:
+    globals()[_name] = overridable(globals()[_name], Tensor)

@@ -397,3 +397,36 @@ def test_module_full_backward_hooks_see_and_replace_gradients():
         return shown, repr(got), second.grad_fn, plain.grad_fn
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_nn_functional_dispatches_torch_function():
+    """``torch.nn.functional`` is overridable, as ``torch.*`` is: a subclass keeps its type through F and modules."""
+    def program(torch):
+        F = torch.nn.functional
+
+        calls = []
+
+        class Logged(torch.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                calls.append(func.__name__)
+                return super().__torch_function__(func, types, args, kwargs or {})
+
+        class Like:
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                return f"took {func.__name__}"
+
+        x = torch.ones(2, 3).as_subclass(Logged)
+        outs = [F.relu(x), F.softmax(x, dim=1), torch.nn.Linear(3, 1)(x)]
+        overridable = torch.overrides.get_overridable_functions()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            F.softmax(torch.ones(2, 2))
+            F.mse_loss(torch.ones(2, 1), torch.ones(2))
+        return ([type(o).__name__ for o in outs], [c for c in calls if c in ("relu", "softmax", "linear")],
+                F.relu(Like()), F.mse_loss(Like(), torch.ones(1)), torch.nn.functional in overridable,
+                F.relu in overridable[torch.nn.functional], [(str(w.message)[:30], w.filename) for w in caught],
+                outcome(lambda: F.relu("x")))
+    torch_result, ours = record(program)
+    assert ours == torch_result
