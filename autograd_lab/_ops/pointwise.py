@@ -336,7 +336,6 @@ class Trunc(Ceil):
     rounding = staticmethod(np.trunc)
 
 
-
 class MulScalar(Function):
     """out = a * number, the form PyTorch's derivative formulas use.   d/da = number."""
 
