@@ -319,7 +319,7 @@ def _fit(node: Node, i: int, grad: object, shape: tuple[int, ...], dtype: np.dty
 def _tuple(tensors: TensorOrTensors | None, length: int) -> tuple:
     if tensors is None:
         return (None,) * length
-    if isinstance(tensors, Tensor):
+    if isinstance(tensors, (Tensor, graph.GradientEdge)):  # (an edge is a tuple, but one input)
         return (tensors,)
     return tuple(tensors)
 
@@ -426,12 +426,16 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     for t in ins:
-        if not t.requires_grad:
+        if isinstance(t, graph.GradientEdge):
+            if materialize_grads:
+                raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
+        elif not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _make_grads(outs, _tuple(grad_outputs, len(outs)))
     if retain_graph is None:
         retain_graph = create_graph
-    captured = _run_to_end(_run_nodes(_roots(outs), grads, retain_graph, create_graph, [edge_of(t) for t in ins]))
+    edges = [t[:2] if isinstance(t, graph.GradientEdge) else edge_of(t) for t in ins]
+    captured = _run_to_end(_run_nodes(_roots(outs), grads, retain_graph, create_graph, edges))
     result = []
     for i, (t, g) in enumerate(zip(ins, captured)):
         if g is None:

@@ -21,7 +21,7 @@ import contextlib
 import functools
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from autograd_lab._grad_mode import enable_grad
 from autograd_lab.utils.hooks import RemovableHandle
@@ -29,7 +29,8 @@ from autograd_lab.utils.hooks import RemovableHandle
 if TYPE_CHECKING:
     from autograd_lab._tensor import Tensor
 
-__all__ = ["Node", "allow_mutation_on_saved_tensors", "disable_saved_tensors_hooks", "increment_version",
+__all__ = ["GradientEdge", "Node", "allow_mutation_on_saved_tensors", "disable_saved_tensors_hooks",
+           "get_gradient_edge", "increment_version",
            "region_activation_memory_budget", "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks"]
 
 GradHook = Callable[[tuple, tuple], Any]
@@ -109,6 +110,27 @@ def increment_version(tensor: Tensor | Iterable[Tensor]) -> None:
 _saved_hooks: list[tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]] = []
 _saved_hooks_disabled: str | None = None  # the message disable_saved_tensors_hooks() raises with
 
+
+class GradientEdge(NamedTuple):
+    """Where a tensor's gradient goes: its node (grad_fn, or a leaf's AccumulateGrad) and which output of it
+    the tensor is. ``torch.autograd.grad(loss, edge)`` asks for the gradient arriving there."""
+
+    node: Node
+    output_nr: int
+    ownership_token: Any = None
+
+
+GradientEdge.__module__ = "torch.autograd.graph"  # (displayed as PyTorch's)
+
+
+def get_gradient_edge(tensor: Tensor) -> GradientEdge:
+    """The edge a gradient for ``tensor`` flows along: ``grad(loss, get_gradient_edge(t))`` is ``grad(loss, t)``."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
+    if tensor.grad_fn is not None:
+        return GradientEdge(tensor.grad_fn, tensor.output_nr)
+    with enable_grad():  # a leaf: its AccumulateGrad, found the way PyTorch users find it, through a view's node
+        return GradientEdge(*tensor.view_as(tensor).grad_fn.next_functions[0])
 
 class saved_tensors_hooks:  # noqa: N801
     """Inside, each tensor saved for backward is stored as ``pack_hook(tensor)`` and read back as

@@ -430,3 +430,28 @@ def test_nn_functional_dispatches_torch_function():
                 outcome(lambda: F.relu("x")))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_gradient_edges_stand_for_tensors_in_grad():
+    import importlib
+
+    def program(torch):
+        graph = importlib.import_module(torch.__name__ + ".autograd.graph")
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        z = (y**2).sum()
+        edge = graph.get_gradient_edge(y)
+        shown = [edge.node.name(), edge.output_nr, edge.ownership_token, graph.get_gradient_edge(x).node.name(),
+                 graph.GradientEdge._fields, str(graph.GradientEdge),
+                 repr(torch.autograd.grad(z, edge, retain_graph=True)),
+                 repr(torch.autograd.grad(z, graph.get_gradient_edge(x), retain_graph=True)),
+                 repr(torch.autograd.grad(z, [edge, x]))]
+        with torch.no_grad():
+            shown.append(graph.get_gradient_edge(x).node.name())
+        unused = torch.ones(2, requires_grad=True)
+        errors = [outcome(f) for f in (lambda: graph.get_gradient_edge(torch.ones(1)),
+                                       lambda: torch.autograd.grad((x * 2).sum(), graph.get_gradient_edge(unused),
+                                                                   allow_unused=True, materialize_grads=True))]
+        return shown, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
