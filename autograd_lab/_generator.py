@@ -323,19 +323,31 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: _dtype.dtype 
 
 
 @accepts_out
-def randint(*bounds_and_size: Any, size: Any = None, generator: Generator | None = None,
-            dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint(*bounds_and_size: Any, low: int | None = None, high: int | None = None, size: Any = None,
+            generator: Generator | None = None, dtype: _dtype.dtype | None = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
 
     As PyTorch's CPU kernel: one 32-bit draw per element (a 64-bit one, from two, for a range of 2**28 or more),
     modulo the range."""
-    *bounds, size = (*bounds_and_size, size) if size is not None else bounds_and_size
-    if len(bounds) not in (1, 2) or not isinstance(size, (tuple, list)):
+    given = [*bounds_and_size]
+    if size is None and given and isinstance(given[-1], (tuple, list)):
+        size = given.pop()
+    if low is not None:
+        given.insert(0, low)
+    if high is not None:
+        given.append(high)
+    if len(given) not in (1, 2) or not isinstance(size, (tuple, list)):
         raise TypeError("randint() received an invalid combination of arguments: expected (int high, tuple of ints "
                         "size, ...) or (int low, int high, tuple of ints size, ...)")
-    low, high = (0, *bounds) if len(bounds) == 1 else bounds
+    low, high = (0, *given) if len(given) == 1 else given
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = dtype or _dtype.int64
+    if dtype.numpy.kind in "iu" and high - 1 > np.iinfo(dtype.numpy).max:
+        raise RuntimeError(f"to - 1 is out of bounds for {dtype._c_name}")
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     _device.check(device)
     shape, span = tuple(size), high - low
     n = math.prod(shape)
@@ -346,4 +358,4 @@ def randint(*bounds_and_size: Any, size: Any = None, generator: Generator | None
     else:
         draws = gen._uint32(n)
     values = (draws % np.uint64(span)).astype(np.int64) + low
-    return Tensor._wrap(values.reshape(shape).astype((dtype or _dtype.int64).numpy), requires_grad=requires_grad)
+    return Tensor._wrap(values.reshape(shape).astype(dtype.numpy), requires_grad=requires_grad)

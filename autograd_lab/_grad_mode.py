@@ -35,10 +35,14 @@ class _GradModeContext:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._defined_in = cls.__module__  # (where pickle finds the class: its displayed module is torch's)
         if cls.__module__ == __name__:  # our switches display from PyTorch's home for them
             cls.__module__ = "torch.autograd.grad_mode"
         elif cls.__module__.startswith("autograd_lab."):  # (autograd/grad_mode.py, autograd/anomaly_mode.py)
             cls.__module__ = "torch" + cls.__module__.removeprefix("autograd_lab")
+
+    def __reduce__(self) -> tuple:
+        return _rebuild_switch, (type(self)._defined_in, type(self).__qualname__, dict(vars(self)))
 
     def __enter__(self) -> None:
         self._previous = _set_enabled(self.mode)
@@ -125,3 +129,13 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
     def clone(self) -> inference_mode:
         return inference_mode(self.mode)
+
+
+def _rebuild_switch(module: str, name: str, state: dict[str, Any]) -> _GradModeContext:
+    """A pickled grad-mode switch back, without switching anything (as PyTorch's pickles do)."""
+    import importlib
+
+    cls = getattr(importlib.import_module(module), name)
+    switch = cls.__new__(cls)
+    switch.__dict__.update(state)
+    return switch

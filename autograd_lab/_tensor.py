@@ -531,15 +531,16 @@ class Tensor:
     def isinf(self) -> Tensor:
         return Tensor._wrap(np.isinf(self._data))
 
-    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
         return self._test(np.all, dim, keepdim)
 
-    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
         return self._test(np.any, dim, keepdim)
 
-    def _test(self, test: Callable, dim: int | None, keepdim: bool) -> Tensor:
+    def _test(self, test: Callable, dim: int | tuple[int, ...] | None, keepdim: bool) -> Tensor:
         """all/any over everything or along ``dim``: bool (uint8 for a uint8 tensor, as in PyTorch)."""
-        axis = None if dim is None else wrap_dim(dim, self.ndim)
+        dims = dim if isinstance(dim, (tuple, list)) else () if dim is None else (dim,)
+        axis = None if dim is None else tuple(wrap_dim(d, self.ndim) for d in dims)
         result = np.asarray(test(self._data, axis=axis, keepdims=keepdim and axis is not None))
         return Tensor._wrap(result.astype(np.uint8) if self._data.dtype == np.uint8 else result)
 
@@ -561,9 +562,12 @@ Tensor.__module__ = "torch"  # type(x) prints <class 'torch.Tensor'>, as in PyTo
 
 def _rebuild_tensor(cls: type[Tensor] | None, data: bytes, dtype: _dtype.dtype, shape: tuple[int, ...],
                     requires_grad: bool) -> Tensor:
-    """A pickled tensor back: a new leaf with its own memory (a Tensor, or of class ``cls``: a Parameter)."""
+    """A pickled tensor back: a new leaf with its own memory (a Tensor, or of class ``cls``: a subclass)."""
     values = Tensor._wrap(np.frombuffer(data, dtype.numpy).reshape(shape).copy())
-    return values.requires_grad_(requires_grad) if cls is None else cls(values, requires_grad)
+    if cls is not None and getattr(cls, "_rebuilt_from", None):  # a Parameter: rebuilt by its constructor
+        return cls(values, requires_grad)
+    values.requires_grad_(requires_grad)
+    return values if cls is None else values.as_subclass(cls)
 
 
 # Tensor's own machinery, which a subclass's instances use as they are (not ops on their values).

@@ -14,7 +14,7 @@ import collections
 import os
 from typing import IO, Any
 
-from autograd_lab import _dtype
+from autograd_lab import _device, _dtype
 from autograd_lab._tensor import _rebuild_size, _rebuild_tensor
 from autograd_lab.nn.parameter import Parameter
 
@@ -24,8 +24,8 @@ _safe_globals: list[Any] = []  # add_safe_globals(): what the user trusts beside
 
 def _default_safe_globals() -> list[Any]:
     """What a weights_only load rebuilds (codecs.encode, bytes: how pickle protocol 2 writes bytes)."""
-    return [codecs.encode, bytes, _rebuild_tensor, _rebuild_size, _dtype._rebuild_dtype, Parameter,
-            collections.OrderedDict]
+    return [codecs.encode, bytes, _rebuild_tensor, _rebuild_size, _dtype._rebuild_dtype, _device._rebuild_device,
+            Parameter, collections.OrderedDict]
 
 
 def add_safe_globals(safe_globals: list[Any]) -> None:

@@ -132,7 +132,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...]) -> Tensor:
         ctx.dims = dims
-        return Tensor._wrap(np.flip(a._data, dims).copy())
+        return Tensor._wrap(np.flip(a._data, dims).copy() if a.ndim else a._data.copy())
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -141,7 +141,7 @@ class Flip(Function):
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
     """input reversed along each of ``dims``: ``x.flip(0)``, ``torch.flip(x, [0, 1])``."""
-    dims = tuple(wrap_dim(d, input.ndim) for d in size_args(dims))
+    dims = tuple(wrap_dim(d, max(input.ndim, 1)) for d in size_args(dims))  # (a 0-d tensor: dim 0 is allowed)
     for i, d in enumerate(dims):
         if d in dims[:i]:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")

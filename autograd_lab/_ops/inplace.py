@@ -32,7 +32,7 @@ from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
-from autograd_lab.autograd.function import Function, _check_inplace, op_name
+from autograd_lab.autograd.function import Function, _check_inplace, op_name, refuse_custom_view
 
 
 def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
@@ -80,6 +80,8 @@ def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
         _check_inplace(a)
         return op.apply(a, *args)
     base = a._base
+    if a._view_fn is refuse_custom_view:  # a custom Function's output that is one of its inputs
+        refuse_custom_view(a)
     if a._view_fn is None:  # one of several views made at once (unbind: iterating over a tensor; split)
         what = (f"Output {a._output_nr} of {op_name(a._grad_fn)} is a view and is being modified inplace." if a._grad_fn
                 else "A view was created in no_grad mode and is being modified inplace with grad mode enabled.")

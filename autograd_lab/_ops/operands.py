@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._tensor import Tensor, wrap_dim
-from autograd_lab.autograd.function import Function
+from autograd_lab.autograd.function import Function, refuse_custom_view
 
 Number = int | float | bool
 OPERANDS = (Tensor, int, float, bool, np.number, np.bool_)  # what ``x * other`` accepts as ``other``
@@ -128,7 +128,10 @@ def view_of(x: Tensor, array: np.ndarray, replay: Callable[[Tensor], Tensor] | N
     else:
         parent_fn = x._view_fn
         out._base = x._base
-        out._view_fn = None if parent_fn is None or replay is None else lambda base: replay(parent_fn(base))
+        if parent_fn is refuse_custom_view:  # a view of a custom Function's pass-through output: refused too
+            out._view_fn = parent_fn
+        else:
+            out._view_fn = None if parent_fn is None or replay is None else lambda base: replay(parent_fn(base))
     return out
 
 

@@ -471,6 +471,13 @@ class Rsqrt(_OfResult):
     derivative = staticmethod(lambda grad, out: -0.5 * grad * out.pow(3))
 
 
+def _sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 as PyTorch gives them: 0 for NaN and for -0.0; a bool is its own sign."""
+    if x.dtype == np.bool_:
+        return x.copy()
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype) + x.dtype.type(0) if x.dtype.kind == "f" else np.sign(x)
+
+
 class Sign(Function):
     """out = -1, 0 or 1.   d/da = 0."""
 
@@ -478,7 +485,7 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        return Tensor._wrap(np.sign(a._data))
+        return Tensor._wrap(_sign(a._data))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -493,7 +500,7 @@ class Sgn(Sign):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(np.sign(a._data))
+        out = Tensor._wrap(_sign(a._data))
         ctx.save_for_backward(out, a)
         return out
 

@@ -514,7 +514,13 @@ class Logsumexp(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         x = a._data if a._data.dtype.kind == "f" else a._data.astype(_dtype.get_default_dtype().numpy)
-        maxes = np.amax(x, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        if x.size == 0:  # an empty sum: log(0) = -inf
+            shape = np.sum(x, axis=dims, keepdims=keepdim).shape
+            ctx.dims, ctx.keepdim = dims, keepdim
+            out = Tensor._wrap(np.full(shape, -np.inf, x.dtype))
+            ctx.save_for_backward(a, out)
+            return out
+        maxes = np.array(np.amax(x, axis=dims, keepdims=True))
         maxes[np.abs(maxes) == np.inf] = 0  # (an all -inf row stays -inf, an inf stays inf)
         total = add_up(np.exp(x - maxes), dims, keepdim)
         out = Tensor._wrap(np.log(total) + (maxes if keepdim else maxes.reshape(total.shape)))

@@ -606,10 +606,22 @@ class keep_forward_inputs:  # noqa: N801
 
 
 def _alias(t: Tensor) -> Tensor:
-    """A new tensor object for t's values (same memory, same version counter)."""
+    """A new tensor object for t's values (same memory, same version counter): a view of t that may not be
+    changed in place (the custom backward would not know), as in PyTorch."""
     out = Tensor._wrap(t._data)
     out._version_counter = t._version_counter
+    out._base, out._view_fn = (t if t._base is None else t._base), refuse_custom_view
     return out
+
+
+def refuse_custom_view(view: Tensor) -> None:
+    """What an in-place change of a custom Function's output that is one of its inputs gets."""
+    where = f"Output {view._output_nr} of {op_name(view._grad_fn)}" if view._grad_fn else "A view"
+    raise RuntimeError(f"{where} is a view and is being modified inplace. This view was created inside a custom "
+                       "Function (or because an input was returned as-is) and the autograd logic to handle "
+                       "view+inplace would override the custom backward associated with the custom Function, leading "
+                       "to incorrect gradients. This behavior is forbidden. You can fix this by cloning the output "
+                       "of the custom Function.")
 
 
 def _among(t: Tensor, items: tuple) -> bool:

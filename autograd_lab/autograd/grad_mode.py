@@ -41,6 +41,9 @@ class enforce_grad_layout_policy(_Unneeded):  # noqa: N801
     """PyTorch: whether a leaf's accumulated ``.grad`` must have the leaf's strides (its memory layout).
     autograd_lab's tensors have no strides to enforce or relax."""
 
+    def __init__(self, enable: bool = True) -> None:
+        super().__init__(enable)
+
 
 class set_multithreading_enabled(_Unneeded):  # noqa: N801
     """PyTorch: whether backward may run on several threads. autograd_lab's engine runs on one."""

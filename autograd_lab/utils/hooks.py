@@ -25,3 +25,12 @@ class RemovableHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+    def __reduce__(self) -> tuple:
+        return _rebuild_handle, (self.hooks_dict, self.id)  # (by a function: the displayed home is torch's)
+
+
+def _rebuild_handle(hooks: dict[int, Any], id: int) -> RemovableHandle:
+    handle = RemovableHandle.__new__(RemovableHandle)
+    handle.hooks_dict, handle.id = hooks, id
+    return handle

@@ -6,6 +6,7 @@ expected one.
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 from tests.core.twin import outcome, record
@@ -455,3 +456,76 @@ def test_gradient_edges_stand_for_tensors_in_grad():
         return shown, errors
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_review_findings_behave_as_in_torch():
+    """What a reviewer found in this round's additions, each checked against torch."""
+    import importlib
+    import io
+    import pickle
+
+    import numpy as np
+
+    def program(torch):
+        nn = torch.nn
+        data = importlib.import_module(torch.__name__ + ".utils.data")
+        shown = []
+        # a custom Function's pass-through output (a full backward hook's identity, too) may not change in place
+        relu = nn.ReLU(inplace=True)
+        relu.register_full_backward_hook(lambda m, gi, go: None)
+        a = torch.tensor([1.0, -1.0], requires_grad=True)
+        shown.append(outcome(lambda: relu(a * 1)))
+
+        sub, keeps = _PICKLABLE[torch.__name__]
+        kept = pickle.loads(pickle.dumps(keeps()))
+        buffer = io.BytesIO()
+        torch.save(torch.device("cpu"), buffer)
+        buffer.seek(0)
+        shown += [type(pickle.loads(pickle.dumps(torch.ones(1).as_subclass(sub)))) is sub,
+                  kept.handle.id in kept.inner._forward_hooks,
+                  type(pickle.loads(pickle.dumps(torch.no_grad()))).__name__,
+                  repr(torch.load(buffer)), repr(torch.ones(2, 3).all(dim=(0, 1))),
+                  torch.autograd.grad_mode.enforce_grad_layout_policy(enable=False) is not None]
+        shown += [repr(torch.randint(low=1, high=3, size=(3,))), repr(torch.randint(high=5, size=(3,))),
+                  repr(torch.randint(0, 2, (3,), dtype=torch.bool)),
+                  outcome(lambda: torch.randint(0, 300, (2,), dtype=torch.uint8)),
+                  outcome(lambda: torch.randint(5, (2,), requires_grad=True))]
+        collate = data.default_collate
+        shown += [repr(collate([np.int64(1), np.int64(2)])), repr(collate([np.float32(1.5), np.float32(2)])),
+                  repr(collate([1, 2.5])), repr(collate([2.5, 1])), outcome(lambda: collate([[1, 2], [3]]))]
+        params = nn.ParameterDict({"weight": nn.Parameter(torch.ones(1)), "bias": nn.Parameter(torch.ones(1))})
+        params.update({"z": torch.ones(1), "c": torch.ones(1)})
+        shown += [list(params.keys()), outcome(lambda: nn.Parameter(torch.ones(2, dtype=torch.int64))),
+                  repr(nn.Parameter(torch.ones(2, dtype=torch.int64), requires_grad=False))]
+        shown += [repr(torch.sign(torch.tensor([float("nan"), -0.0, 2.0]))),
+                  repr(torch.sgn(torch.tensor([float("nan")]))),
+                  repr(torch.sign(torch.tensor([True, False]))), repr(torch.logsumexp(torch.tensor(2.0), 0)),
+                  repr(torch.logsumexp(torch.ones(2, 0), 1)), repr(torch.flip(torch.tensor(3.0), [0])),
+                  outcome(lambda: torch.tensor(3.0).split(1)), outcome(lambda: torch.tensor(3.0).chunk(1))]
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def _record(module, args, output):
+    """A forward hook that can be pickled with its module (a function at module level)."""
+
+
+def _picklable(torch):
+    """A Tensor subclass and a module keeping a hook's handle, at module level (pickle finds classes by name)."""
+    class Sub(torch.Tensor):
+        pass
+
+    class Keeps(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = torch.nn.Linear(2, 1)
+            self.handle = self.inner.register_forward_hook(_record)
+    return Sub, Keeps
+
+
+_PICKLABLE = {name: _picklable(importlib.import_module(name)) for name in ("torch", "autograd_lab")}
+for _name, (_sub, _keeps) in _PICKLABLE.items():
+    _sub.__qualname__ = _sub.__name__ = f"_Sub_{_name}"
+    _keeps.__qualname__ = _keeps.__name__ = f"_Keeps_{_name}"
+    globals()[_sub.__name__], globals()[_keeps.__name__] = _sub, _keeps

@@ -237,7 +237,13 @@ class ParameterDict(Module):
         return value
 
     def update(self, parameters: Any) -> None:
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        """Add these (name, parameter) pairs; from a plain dict in sorted order, as PyTorch does."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif hasattr(parameters, "items"):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
         for key, value in pairs:
             self[key] = value
 

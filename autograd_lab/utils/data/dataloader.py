@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _generator
+from autograd_lab._creation import tensor
 from autograd_lab._ops.joining import stack
 from autograd_lab._tensor import Tensor
 
@@ -20,11 +21,12 @@ def default_collate(batch: list) -> Any:
     first = batch[0]
     if isinstance(first, Tensor):
         return stack(batch, 0)
-    if isinstance(first, np.ndarray):
+    if isinstance(first, (np.ndarray, np.number, np.bool_)):  # NumPy's: stacked in their own dtype
         return stack([Tensor._wrap(np.asarray(b)) for b in batch], 0)
-    if isinstance(first, (bool, int, float)):  # (floats: float64, as PyTorch collates them)
-        kind = np.bool_ if isinstance(first, bool) else np.float64 if isinstance(first, float) else np.int64
-        return Tensor._wrap(np.asarray(batch, kind))
+    if isinstance(first, (bool, int, float)):  # (a float first: float64; an int first: torch.tensor(batch))
+        if isinstance(first, float):
+            return Tensor._wrap(np.asarray(batch, np.float64))
+        return tensor(batch)
     if isinstance(first, (str, bytes)):
         return batch
     if isinstance(first, collections.abc.Mapping):
@@ -32,6 +34,8 @@ def default_collate(batch: list) -> Any:
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple stays one
         return type(first)(*(default_collate(list(samples)) for samples in zip(*batch)))
     if isinstance(first, collections.abc.Sequence):
+        if any(len(b) != len(first) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(samples)) for samples in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
                     f"{type(first)}")
