@@ -14,6 +14,13 @@ from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
 
+def rounded_once(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """f(x) for float32 computed in float64 and rounded once: PyTorch's vectorised float32 kernels (SLEEF,
+    MKL's vector math) agree with that far more often than with NumPy's own float32 loops (for exp 99% of
+    values instead of 61%, tanh 99.9% instead of 62%)."""
+    return f(x.astype(np.float64)).astype(np.float32) if x.dtype == np.float32 else f(x)
+
+
 class Exp(Function):
     """out = exp(a).   d/da = out."""
 
@@ -23,7 +30,7 @@ class Exp(Function):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(np.exp(floating(a)))
+        out = Tensor._wrap(rounded_once(np.exp, floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -43,7 +50,7 @@ class Log(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(np.log(floating(a)))
+        return Tensor._wrap(rounded_once(np.log, floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -60,7 +67,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(np.sin(floating(a)))
+        return Tensor._wrap(rounded_once(np.sin, floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -77,7 +84,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(np.cos(floating(a)))
+        return Tensor._wrap(rounded_once(np.cos, floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -93,7 +100,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(np.tanh(floating(a)))
+        out = Tensor._wrap(rounded_once(np.tanh, floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -378,7 +385,7 @@ class _OfSelf(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(ctx._forward_cls.compute(floating(a)))
+        return Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -394,7 +401,7 @@ class _OfResult(_OfSelf):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(ctx._forward_cls.compute(floating(a)))
+        out = Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
         ctx.save_for_backward(out)
         return out
 
