@@ -337,6 +337,8 @@ def randint(*bounds_and_size: Any, low: int | None = None, high: int | None = No
         given.insert(0, low)
     if high is not None:
         given.append(high)
+    if len(given) == 2 and size is None and low is None and high is None:  # randint(5, 3): a size that is no tuple
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not {type(given[1]).__name__}")
     if len(given) not in (1, 2) or not isinstance(size, (tuple, list)):
         raise TypeError("randint() received an invalid combination of arguments: expected (int high, tuple of ints "
                         "size, ...) or (int low, int high, tuple of ints size, ...)")

@@ -141,6 +141,8 @@ class Flip(Function):
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
     """input reversed along each of ``dims``: ``x.flip(0)``, ``torch.flip(x, [0, 1])``."""
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     dims = tuple(wrap_dim(d, max(input.ndim, 1)) for d in size_args(dims))  # (a 0-d tensor: dim 0 is allowed)
     for i, d in enumerate(dims):
         if d in dims[:i]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._ops.indexing import Select, Slice
-from autograd_lab._ops.operands import view_of
+from autograd_lab._ops.operands import int_argument, type_name, view_of
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
@@ -115,6 +115,9 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
     dim = wrap_dim(dim, tensor.ndim)
     length = tensor.shape[dim]
     if not isinstance(split_size_or_sections, int):
+        if not isinstance(split_size_or_sections, (list, tuple)):
+            raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not "
+                            f"{type_name(split_size_or_sections)}")
         sizes = list(split_size_or_sections)
         if sum(sizes) != length or any(n < 0 for n in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size "
@@ -133,6 +136,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``chunks`` pieces of equal size along ``dim`` (the last may be smaller, and there may be fewer)."""
     if input.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    chunks = int_argument("chunk", "chunks", 1, chunks)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     length = input.shape[wrap_dim(dim, input.ndim)]

@@ -43,6 +43,14 @@ def type_name(value: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def int_argument(function: str, name: str, position: int, value: Any) -> int:
+    """``value`` if it is an int, else PyTorch's TypeError: ``chunk(): argument 'chunks' (position 1) must be int,
+    not float`` (a student's ``x.chunk(n / 2)``)."""
+    if not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be int, not {type_name(value)}")
+    return int(value)
+
+
 def operator_method(function: Callable[..., Tensor], accepts: tuple[type, ...] = OPERANDS) -> Callable[..., Any]:
     """``Tensor.__mul__`` from ``mul``: NotImplemented for an operand that is neither a tensor nor a number.
 

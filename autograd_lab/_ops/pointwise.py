@@ -25,93 +25,77 @@ def rounded_once(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.nda
     return f(x)
 
 
-class Exp(Function):
+# ----- one-input math: each op is its function and its derivative (PyTorch's formulas, node for node:
+# a number in them is MulScalar/AddScalar, PyTorch's MulBackward1/AddBackward1) ---------------------
+class _OfSelf(Function):
+    """A one-input op whose derivative reads its input (PyTorch shows it as ``_saved_self``)."""
+
+    saved_as: ClassVar = {"self": 0}
+    compute: ClassVar[Callable[[np.ndarray], np.ndarray]]
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (a,) = ctx.saved_tensors
+        return ctx._forward_cls.derivative(grad, a)
+
+
+class _OfResult(_OfSelf):
+    """A one-input op whose derivative reads its output (``_saved_result``)."""
+
+    saved_as: ClassVar = {"result": 0}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        out = Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
+        ctx.save_for_backward(out)
+        return out
+
+
+class Exp(_OfResult):
     """out = exp(a).   d/da = out."""
 
     node_name = "ExpBackward0"
-    saved_as: ClassVar = {"result": 0}
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(rounded_once(np.exp, floating(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
-        return grad * out
+    compute = staticmethod(np.exp)
+    derivative = staticmethod(lambda grad, out: grad * out)
 
 
-class Log(Function):
+class Log(_OfSelf):
     """out = log(a).   d/da = 1/a."""
 
     node_name = "LogBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        return Tensor._wrap(rounded_once(np.log, floating(a)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
-        return grad / a
+    compute = staticmethod(np.log)
+    derivative = staticmethod(lambda grad, a: grad / a)
 
 
-class Sin(Function):
+class Sin(_OfSelf):
     """out = sin(a).   d/da = cos(a)."""
 
     node_name = "SinBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        return Tensor._wrap(rounded_once(np.sin, floating(a)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
-        return grad * a.cos()
+    compute = staticmethod(np.sin)
+    derivative = staticmethod(lambda grad, a: grad * a.cos())
 
 
-class Cos(Function):
+class Cos(_OfSelf):
     """out = cos(a).   d/da = -sin(a)."""
 
     node_name = "CosBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        return Tensor._wrap(rounded_once(np.cos, floating(a)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
-        return grad * -a.sin()
+    compute = staticmethod(np.cos)
+    derivative = staticmethod(lambda grad, a: grad * -a.sin())
 
 
-class Tanh(Function):
+class Tanh(_OfResult):
     """out = tanh(a).   d/da = 1 - out**2."""
 
     node_name = "TanhBackward0"
-    saved_as: ClassVar = {"result": 0}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(rounded_once(np.tanh, floating(a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+    compute = staticmethod(np.tanh)
+    derivative = staticmethod(lambda grad, out: grad * (1 - out * out))
 
 
 class Sigmoid(Function):
@@ -377,39 +361,6 @@ class AddScalar(Function):
         return grad, None
 
 
-# ----- more one-input math, each op its function and its derivative (PyTorch's formulas, node for node:
-# a number in them is MulScalar/AddScalar, PyTorch's MulBackward1/AddBackward1) ---------------------
-class _OfSelf(Function):
-    """A one-input op whose derivative reads its input (PyTorch shows it as ``_saved_self``)."""
-
-    saved_as: ClassVar = {"self": 0}
-    compute: ClassVar[Callable[[np.ndarray], np.ndarray]]
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        return Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
-        return ctx._forward_cls.derivative(grad, a)
-
-
-class _OfResult(_OfSelf):
-    """A one-input op whose derivative reads its output (``_saved_result``)."""
-
-    saved_as: ClassVar = {"result": 0}
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
-        ctx.save_for_backward(out)
-        return out
-
-
 class Log2(_OfSelf):
     """out = log2(a).   d/da = 1 / (a ln 2)."""
 
@@ -486,7 +437,10 @@ def _sign(x: np.ndarray) -> np.ndarray:
     """-1, 0 or 1 as PyTorch gives them: 0 for NaN and for -0.0; a bool is its own sign."""
     if x.dtype == np.bool_:
         return x.copy()
-    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype) + x.dtype.type(0) if x.dtype.kind == "f" else np.sign(x)
+    if x.dtype.kind != "f":
+        return np.sign(x)
+    signs = np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype)
+    return signs + x.dtype.type(0)  # (-0.0 + 0.0 is 0.0)
 
 
 class Sign(Function):

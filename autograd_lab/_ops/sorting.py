@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab._ops.indexing import IndexPut
+from autograd_lab._ops.operands import int_argument
 from autograd_lab._ops.reductions import ReturnType
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
@@ -98,7 +99,7 @@ class TopkResult(ReturnType):
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopkResult:
     """The k largest elements along ``dim`` (smallest, with largest=False), largest first, and where they were."""
-    dim = wrap_dim(dim, input.ndim)
+    k, dim = int_argument("topk", "k", 1, k), wrap_dim(dim, input.ndim)
     if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
         raise RuntimeError("selected index k out of range")
     return TopkResult(*Topk.apply(input, k, dim, largest))

@@ -547,3 +547,12 @@ def test_float32_transcendentals_agree_with_torchs_bits_far_more_often_than_nump
     big = np.tile(values, 7)  # 70,000 elements: NumPy's float32 loops
     theirs, ours = torch.exp(torch.from_numpy(big)).numpy(), autograd_lab.exp(autograd_lab.from_numpy(big)).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_a_students_wrong_argument_types_get_torchs_messages():
+    def program(torch):
+        x = torch.arange(6.0)
+        return [outcome(f) for f in (lambda: x.split(2.5), lambda: x.chunk(6 / 2), lambda: x.topk(2.0),
+                                     lambda: torch.randint(5, 3), x.flip, lambda: repr(x.chunk(3)[0]))]
+    torch_result, ours = record(program)
+    assert ours == torch_result
