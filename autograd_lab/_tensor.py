@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -99,6 +100,17 @@ _NON_LEAF_GRAD_WARNING = (
 )
 
 
+class StaleView:
+    """The grad_fn of a view made with grad mode off whose memory then changed in place (its history is
+    ambiguous): asking for its grad_fn, or using it where autograd records, raises ``error``."""
+
+    made = False  # has one ever been made? (until then, nothing needs checking)
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+        StaleView.made = True
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -127,6 +139,8 @@ class Tensor:
     _post_accumulate_hooks: dict[int, Callable] | None = None  # a leaf's hooks run after .grad is updated
     _retains_grad = False
     _is_inference = False  # made inside inference_mode(): autograd must never save it
+    _made_in: str | None = None  # a view made with grad mode off: "no_grad" or "inference_mode" (refused in-place)
+    _views: list[weakref.ref[Tensor]] | None = None  # the views of this tensor's memory (_ops/stale_views.py)
     _storage: Any = None  # x.storage(), made on first use (on the base of a view)
     _fw_grad: Tensor | None = None  # a dual tensor's tangent (autograd/forward_ad.py)
 
@@ -186,11 +200,13 @@ class Tensor:
     @property
     def grad_fn(self) -> Any:
         """The backward node of the op that produced this tensor (None for leaves)."""
+        if type(self._grad_fn) is StaleView:
+            raise RuntimeError(self._grad_fn.error)
         return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
-        return self._grad_fn is None
+        return self.grad_fn is None
 
     @property
     def output_nr(self) -> int:
@@ -200,7 +216,8 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The gradient accumulated by backward (leaves, or non-leaves that retain_grad())."""
-        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+        stale = type(self._grad_fn) is StaleView  # (a stale view: PyTorch reads its .grad without a warning)
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None and not stale:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 

@@ -151,8 +151,12 @@ def tensor_repr(t: Any, default_float: object, prefix: str = "tensor(") -> str:
         summarize = a.size > PRINT_OPTS.threshold
         fmt = _Formatter(_summarized(a) if summarize else a)
         body = _array_str(a, indent, summarize, fmt)
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
+    try:
+        grad_fn = type(t.grad_fn).__name__ if t.grad_fn is not None else None
+    except RuntimeError:  # a stale view's grad_fn (_ops/stale_views.py): PyTorch shows it so
+        grad_fn = "Invalid"
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     if t._fw_grad is not None:

@@ -30,9 +30,16 @@ from autograd_lab._ops.indexing import (
 from autograd_lab._ops.linear_algebra import Tril, Triu
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
+from autograd_lab._ops.stale_views import rebase_views
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
-from autograd_lab.autograd.function import Function, _check_inplace, op_name, refuse_custom_view
+from autograd_lab.autograd.function import (
+    Function,
+    _check_inplace,
+    op_name,
+    refuse_custom_view,
+    refuse_view_made_without_grad,
+)
 
 
 def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
@@ -57,6 +64,8 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
             values = values[0]
     a._data[key] = values
     a._version_counter[0] += 1
+    if grad_mode._enabled is False:  # a change under no_grad: (a recorded one's graph is made after, in _connect)
+        rebase_views(a)
 
 
 def _changed(ctx: Any, a: Tensor) -> None:
@@ -65,12 +74,13 @@ def _changed(ctx: Any, a: Tensor) -> None:
     ctx._dirty = (a,)
 
 
-def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
+def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = None) -> Tensor:
     """Run the in-place ``op`` on a, after PyTorch's checks (nothing changes when they refuse).
 
     An in-place change of a *view* that the graph must record is recorded on the view's base:
     the base gets a new history ("its view's part was replaced"), and the view is made again
-    from it. That is what PyTorch's CopySlices node does.
+    from it. That is what PyTorch's CopySlices node does. ``through``: x[key] = v changes the view
+    x[key] of a, made by that op (PyTorch's messages name it).
     """
     recorded = grad_mode._enabled and (a._requires_grad or any(isinstance(x, Tensor) and x._requires_grad
                                                                  for x in args))
@@ -80,6 +90,8 @@ def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
         _check_inplace(a)
         return op.apply(a, *args)
     base = a._base
+    if a._made_in is not None:
+        refuse_view_made_without_grad(a, through)
     if a._view_fn is refuse_custom_view:  # a custom Function's output that is one of its inputs
         refuse_custom_view(a)
     if a._view_fn is None:  # one of several views made at once (unbind: iterating over a tensor; split)
@@ -92,9 +104,7 @@ def _modify(a: Tensor, op: type[Function], *args: Any) -> Tensor:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     changed = op.apply(Clone.apply(a), *args)  # the change, recorded out of place
     ViewCopy.apply(base, changed, a._view_fn)  # base: its view's part replaced by `changed` (writes the memory)
-    again = a._view_fn(base)
-    a._grad_fn, a._output_nr, a._requires_grad = again._grad_fn, again._output_nr, again._requires_grad
-    return a
+    return a  # (and a, as every view of base, now looks at base's new history: see _ops/stale_views.py)
 
 
 class ViewCopy(Function):
@@ -237,9 +247,15 @@ class IndexPutInplace(CopySlices):
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if isinstance(value, (list, np.ndarray)):
         value = Tensor._wrap(np.asarray(value))
-    np_key = numpy_key(key)
-    advanced = any(isinstance(k, np.ndarray) for k in (np_key if isinstance(np_key, tuple) else (np_key,)))
-    _modify(self, IndexPutInplace if advanced else CopySlices, value, np_key)
+    keys = numpy_key(key) if isinstance(key, tuple) else (numpy_key(key),)
+    keys = tuple(int(k) if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" else k for k in keys)
+    np_key = keys if isinstance(key, tuple) else keys[0]  # (a 0-d integer tensor indexes as an int does)
+    if any(isinstance(k, np.ndarray) for k in keys):
+        _modify(self, IndexPutInplace, value, np_key)
+    else:  # PyTorch makes the view x[key] (its last step a select or a slice), then copies into it
+        steps = [k for k in keys if isinstance(k, (slice, int, np.integer))]
+        through = None if not steps else "Slice" if isinstance(steps[-1], slice) else "Select"
+        _modify(self, CopySlices, value, np_key, through=through)
 
 
 def add_(self: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:

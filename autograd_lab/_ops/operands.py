@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
+from autograd_lab._ops.stale_views import remember_view
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function, refuse_custom_view
 
@@ -131,6 +133,11 @@ def view_of(x: Tensor, array: np.ndarray, replay: Callable[[Tensor], Tensor] | N
     """
     out = Tensor._wrap(array)
     out._version_counter = x._version_counter
+    if grad_mode._enabled is False:  # under no_grad or inference_mode (inside a recorded op's forward it is 0)
+        _made_without_grad(out, x)
+    elif x._made_in is not None:  # a view of such a view: refused in-place too
+        out._made_in = x._made_in
+    remember_view(x if x._base is None else x._base, out)
     if x._base is None:
         out._base, out._view_fn = x, replay
     else:
@@ -141,6 +148,16 @@ def view_of(x: Tensor, array: np.ndarray, replay: Callable[[Tensor], Tensor] | N
         else:
             out._view_fn = None if parent_fn is None or replay is None else lambda base: replay(parent_fn(base))
     return out
+
+
+def _made_without_grad(view: Tensor, x: Tensor) -> None:
+    """As in PyTorch, a view made with grad mode off requires grad when x does (but is a leaf whose gradient
+    goes nowhere), and an in-place change of it with grad mode on is refused: whether to record it would be
+    ambiguous (autograd/function.py, refuse_view_made_without_grad)."""
+    view._made_in = "inference_mode" if grad_mode._inference else "no_grad"
+    view._requires_grad = x._requires_grad and view._data.dtype.kind == "f"
+    if grad_mode._inference and not x._is_inference:  # a view of a normal tensor is normal, even in there
+        view._is_inference = False
 
 
 def floating(x: Tensor) -> np.ndarray:

@@ -12,7 +12,7 @@ from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._ops.operands import reduced_dims, view_of
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
-from autograd_lab.autograd.function import Function, _check_inplace
+from autograd_lab.autograd.function import Function, _check_inplace, refuse_view_made_without_grad
 
 
 class View(Function):
@@ -293,6 +293,8 @@ def _become(self: Tensor, view: Tensor, replay: Callable[[Tensor], Tensor]) -> T
     """``x.unsqueeze_(0)``: x itself takes the view's shape (and, in a graph, its node), at a new version.
     Only x's shape changes, not memory, so a view of a non-leaf may do it too (its recipe gets the step)."""
     if grad_mode.is_grad_enabled():
+        if self._made_in is not None and self._requires_grad:
+            refuse_view_made_without_grad(self)
         if self._grad_fn is None and self._requires_grad and self._base is not None:  # a leaf that is a view
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if self._base is None or self._base._grad_fn is None:

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import StaleView, Tensor
 from autograd_lab.autograd import anomaly_mode, graph
 from autograd_lab.autograd.graph import Node
 
@@ -106,8 +106,9 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
 def edge_of(t: Tensor) -> tuple[Node | None, int]:
     """Where a gradient for ``t`` must go: its grad_fn, its leaf accumulator, or nowhere."""
     if t._grad_fn is not None:
+        _refuse_stale_views([(t._grad_fn, 0)])
         return t._grad_fn, t._output_nr
-    if t._requires_grad:
+    if t._requires_grad and t._made_in is None:
         return accumulator_of(t), 0
     return None, 0
 
@@ -427,7 +428,9 @@ class Function:
             flags.append(isinstance(a, Tensor) and a._requires_grad)
         needs = ctx.needs_input_grad = tuple(flags)
         enabled = grad_mode._enabled
-        grad_mode._enabled = False  # what no_grad() does, minus its overhead: this is the hot path
+        # What no_grad() does, minus its overhead (this is the hot path). 0, not False: a view made inside
+        # knows it is part of a recorded op, not made under no_grad (_ops/operands.py, view_of).
+        grad_mode._enabled = 0
         try:
             if cls._bind is None:
                 output = cls.forward(ctx, *args, **kwargs)
@@ -444,6 +447,20 @@ class Function:
 
 
 _NO_EDGE = (None, 0)
+# After an in-place change, re-make the grad_fn of the changed memory's other views: _ops/stale_views.py
+# (which imports this module) sets it.
+rebase_views: Callable[[Tensor], None] | None = None
+
+
+def set_rebase_views(rebase: Callable[[Tensor], None]) -> None:
+    global rebase_views
+    rebase_views = rebase
+
+
+def _refuse_stale_views(edges: list) -> None:
+    for node, _ in edges:
+        if type(node) is StaleView:
+            raise RuntimeError(node.error)
 # The dual tensors of the current forward AD level, by id (a WeakSet would compare tensors with ==).
 tangents_made: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
@@ -486,8 +503,10 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             if a._grad_fn is not None:
                 edges.append((a._grad_fn, a._output_nr))
             else:
-                edges.append((accumulator_of(a), 0) if a._requires_grad else _NO_EDGE)
+                edges.append((accumulator_of(a), 0) if a._requires_grad and a._made_in is None else _NO_EDGE)
     ctx.next_functions = tuple(edges)
+    if StaleView.made:
+        _refuse_stale_views(edges)
     if grad_mode._inference_used:
         _refuse_inference_tensors(ctx._saved)
     if len(edges) != len(args):
@@ -523,6 +542,8 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             out = outputs[i] = _alias(out)
         if differentiable:
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    for t in ctx._dirty:  # the other views of what changed: their gradients must follow the change
+        rebase_views(t)
     if graph._saved_hooks:
         _pack_saved(ctx)
     return outputs[0] if single else tuple(outputs)
@@ -612,6 +633,34 @@ def _alias(t: Tensor) -> Tensor:
     out._version_counter = t._version_counter
     out._base, out._view_fn = (t if t._base is None else t._base), refuse_custom_view
     return out
+
+
+def refuse_view_made_without_grad(view: Tensor, through: str | None = None) -> None:
+    """What an in-place change of such a view (or of a view of it) gets when the graph would record it;
+    ``through``: the change goes through a view of ``view`` that this op makes (x[0] = 1: Select)."""
+    raise RuntimeError(_ambiguous_view_error(view, through, stale=False))
+
+
+def stale_view_error(view: Tensor) -> str:
+    """What using such a view with autograd gets after its base (or another view of it) changed in place."""
+    return _ambiguous_view_error(view, None, stale=True)
+
+
+def _ambiguous_view_error(view: Tensor, through: str | None, stale: bool) -> str:
+    if through is not None:
+        head = f"Output 0 of {through} is a view of a view which was"
+    elif view._grad_fn is not None:
+        head = f"Output {view._output_nr} of {op_name(view._grad_fn)} is a view of a view which was"
+    else:
+        head = "A view was"
+    changed = "its base or another view of its base has been" if stale else "is being"
+    if view._made_in == "no_grad":
+        what, block = f"no_grad mode and {changed} modified inplace with grad mode enabled", "no_grad"
+    else:
+        what, block = f"inference mode and {changed} modified inplace in normal mode", "inference_mode"
+    return (f"{head} created in {what}. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+            f"can clarify your code by moving both the view and the inplace either both inside the {block} block (if "
+            "you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
 
 
 def refuse_custom_view(view: Tensor) -> None:
