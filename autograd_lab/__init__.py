@@ -6,6 +6,8 @@ arrays; every op is a ``Function`` (see ``_ops/``) and the backward engine is
 a generator you can step through (``autograd/engine.py``).
 """
 
+import math
+
 from autograd_lab import (
     accelerator,
     autograd,
@@ -96,6 +98,7 @@ from autograd_lab._ops import (
     cross,
     cumsum,
     det,
+    dist,
     div,
     dot,
     eq,
@@ -214,6 +217,9 @@ from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
 from autograd_lab.serialization import load, save
 from autograd_lab.utils import data as _data  # noqa: F401  (torch.utils.data is there after import torch)
 
+# Plain Python numbers, as in torch: torch.nan, torch.inf, torch.pi, torch.e; and x[:, torch.newaxis].
+nan, inf, pi, e, newaxis = math.nan, math.inf, math.pi, math.e, None
+
 float = float32
 double = float64
 long = int64
@@ -232,20 +238,20 @@ __all__ = [
     "ShortTensor", "Size", "Tensor", "abs", "abs_", "absolute", "accelerator", "acos", "add", "addmm", "all",
     "allclose", "any", "arange", "argmax", "argmin", "argsort", "as_tensor", "asin", "atan", "autograd", "backends",
     "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "cat", "ceil", "chunk", "clamp", "clamp_",
-    "clip", "clone", "cos", "cos_", "cosh", "cross", "cuda", "cumsum", "det", "device", "div", "dot", "double", "dtype",
-    "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "exp2", "exp_", "expm1", "eye", "finfo", "flatten",
-    "flip", "float", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like", "functional", "gather",
-    "ge", "get_default_device", "get_default_dtype", "get_num_threads", "gt", "iinfo", "index_add", "index_select",
-    "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_anomaly_enabled", "is_grad_enabled",
-    "is_inference_mode_enabled", "is_tensor", "isfinite", "isinf", "isnan", "le", "linalg", "linspace", "load", "log",
-    "log1p", "log2", "log10", "log_", "log_softmax", "logsumexp", "long", "lt", "manual_seed", "masked_fill",
-    "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_", "negative",
-    "nn", "no_grad", "nonzero", "norm", "numel", "ones", "ones_like", "optim", "outer", "permute", "pow", "prod",
-    "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "reciprocal", "reciprocal_", "relu", "relu_",
-    "remainder", "reshape", "roll", "round", "rsqrt", "save", "scatter", "scatter_add", "seed", "serialization",
-    "set_default_device", "set_default_dtype", "set_default_tensor_type", "set_grad_enabled", "set_num_threads",
-    "set_printoptions", "sgn", "short", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "softmax", "sort",
-    "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh",
-    "tanh_", "tensor", "topk", "trace", "transpose", "tril", "triu", "trunc", "uint8", "unbind", "unique", "unsqueeze",
-    "var", "var_mean", "where", "zeros", "zeros_like",
+    "clip", "clone", "cos", "cos_", "cosh", "cross", "cuda", "cumsum", "det", "device", "dist", "div", "dot", "double",
+    "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "exp2", "exp_", "expm1", "eye", "finfo",
+    "flatten", "flip", "float", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like", "functional",
+    "gather", "ge", "get_default_device", "get_default_dtype", "get_num_threads", "gt", "iinfo", "index_add",
+    "index_select", "inf", "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64",
+    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "isfinite", "isinf", "isnan",
+    "le", "linalg", "linspace", "load", "log", "log1p", "log2", "log10", "log_", "log_softmax", "logsumexp", "long",
+    "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv",
+    "nan", "ne", "neg", "neg_", "negative", "newaxis", "nn", "no_grad", "nonzero", "norm", "numel", "ones", "ones_like",
+    "optim", "outer", "permute", "pi", "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "save", "scatter",
+    "scatter_add", "seed", "serialization", "set_default_device", "set_default_dtype", "set_default_tensor_type",
+    "set_grad_enabled", "set_num_threads", "set_printoptions", "sgn", "short", "sigmoid", "sigmoid_", "sign", "sin",
+    "sin_", "sinh", "softmax", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub",
+    "sum", "svd", "t", "tan", "tanh", "tanh_", "tensor", "topk", "trace", "transpose", "tril", "triu", "trunc", "uint8",
+    "unbind", "unique", "unsqueeze", "var", "var_mean", "where", "zeros", "zeros_like",
 ]

@@ -128,10 +128,13 @@ def _unwrap(data: Any) -> Any:
 
 
 def as_tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None) -> Tensor:
-    """Like tensor(), but a tensor of the right dtype is returned as is."""
+    """Like tensor(), but a tensor (or NumPy array) of the right dtype is used as is, not copied."""
     if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
         _device.check(device)
         return data
+    if isinstance(data, np.ndarray) and (dtype is None or dtype.numpy == data.dtype):
+        _device.check(device)
+        return from_numpy(data)  # the same memory, as PyTorch shares it
     return tensor(data._data if isinstance(data, Tensor) else data, dtype=dtype, device=device)
 
 

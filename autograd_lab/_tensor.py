@@ -347,6 +347,19 @@ class Tensor:
         return self._data.size
 
     nelement = numel  # the older name (PyTorch keeps both)
+    ndimension = dim  # (an older name too)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
 
     def is_contiguous(self) -> bool:
         """Are the elements laid out row after row with no gaps (dims of size 1 don't count)?"""

@@ -20,6 +20,8 @@ This file attaches the Tensor methods (``x * y`` is ``mul(x, y)``): the table be
 whole list.
 """
 
+import functools
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -85,7 +87,17 @@ from autograd_lab._ops.inplace import (
     zero_,
 )
 from autograd_lab._ops.joining import cat, chunk, split, stack, unbind
-from autograd_lab._ops.legacy import as_subclass, data_ptr, legacy_constructor, storage, storage_offset
+from autograd_lab._ops.legacy import (
+    as_subclass,
+    data_ptr,
+    dim_order,
+    legacy_constructor,
+    resize_,
+    storage,
+    storage_offset,
+    stride,
+    type_as,
+)
 from autograd_lab._ops.legacy import new as legacy_new
 from autograd_lab._ops.linear_algebra import cross, det, outer, svd, trace, tril, triu
 from autograd_lab._ops.losses import log_softmax, softmax
@@ -127,6 +139,7 @@ from autograd_lab._ops.reductions import (
     _sum_to_size,
     allclose,
     cumsum,
+    dist,
     equal,
     logsumexp,
     max,
@@ -169,14 +182,14 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 __all__ = [
     "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin",
     "atan", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
-    "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "div", "dot", "eq", "equal", "exp", "exp2",
-    "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor",
-    "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logsumexp", "lt", "masked_fill",
-    "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_", "negative",
-    "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_",
-    "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign",
-    "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub",
-    "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind",
+    "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "dist", "div", "dot", "eq", "equal", "exp",
+    "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select",
+    "is_tensor", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logsumexp", "lt",
+    "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_",
+    "negative", "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu",
+    "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_",
+    "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean",
+    "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind",
     "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
@@ -221,7 +234,9 @@ _METHODS = {
     "fmod": takes_operand(fmod, 1), "remainder": takes_operand(remainder, 1), "__mod__": operator_method(remainder),
     "__rmod__": operator_method(_rmod),
     "as_subclass": as_subclass, "storage": storage, "storage_offset": storage_offset, "data_ptr": data_ptr,
-    "allclose": allclose, "norm": norm, "std": std, "var": var, "equal": equal, "sort": sort, "argsort": argsort,
+    "stride": stride, "dim_order": dim_order, "resize_": resize_, "type_as": type_as,
+    "allclose": allclose, "norm": norm, "std": std, "var": var, "equal": equal, "dist": dist, "sort": sort,
+    "argsort": argsort,
     "softmax": softmax, "log_softmax": log_softmax,
     "repeat": repeat, "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
@@ -240,10 +255,33 @@ _METHODS = {
     "logsumexp": logsumexp,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
+def _numpy_keywords(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``x.sum(axis=0, keepdims=True)``: PyTorch takes NumPy's names for ``dim`` and ``keepdim`` too."""
+    @functools.wraps(function)
+    def accepting(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            kwargs = {_NUMPY_NAMES.get(k, k): v for k, v in kwargs.items()}
+        return function(*args, **kwargs)
+    return accepting
+
+
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def _takes_dim(function: Any) -> bool:
+    try:
+        return "dim" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # (not a function: a property, a class)
+        return False
+
+
 for _name, _method in _METHODS.items():
     if getattr(_method, "__name__", _name) in ("dunder", "method", "<lambda>"):  # a made-up function: its own name
         _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"  # (__torch_function__ shows it)
     setattr(Tensor, _name, _method)
+for _name, _method in list(vars(Tensor).items()):
+    if not _name.startswith("_") and _takes_dim(_method):
+        setattr(Tensor, _name, _numpy_keywords(_method))
 eq, ne, lt, le, gt, ge = (_METHODS[name] for name in _COMPARISONS)  # torch.eq(a, b) is a.eq(b)
 
 
@@ -278,3 +316,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
                     f"{type_name(exponent)}), but expected one of:\n * (Tensor input, Tensor exponent, *, Tensor "
                     "out = None)\n * (Number self, Tensor exponent, *, Tensor out = None)\n * (Tensor input, Number "
                     "exponent, *, Tensor out = None)\n")
+
+
+for _name in __all__:  # (the torch.* functions; the methods got it above)
+    if _takes_dim(globals()[_name]):
+        globals()[_name] = _numpy_keywords(globals()[_name])

@@ -112,8 +112,52 @@ class Div(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         b, a = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad[:2]  # (DivMode has a third input)
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class DivMode(Div):
+    """out = a / b rounded toward zero ("trunc") or down ("floor"), or exact (None, asked for by name).
+
+    A rounded quotient is a staircase: d/da = d/db = 0.
+    """
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, b: Tensor, mode: str | None) -> Tensor:
+        ctx.mode = mode
+        if mode is None:
+            return Div.forward(ctx, a, b)
+        ctx.save_for_backward(b, a)
+        x, y = arrays(a, b)
+        if x.dtype.kind != "f":
+            if not y.all():
+                raise RuntimeError("ZeroDivisionError")
+            floor = np.floor_divide(x, y)
+            return Tensor._wrap(floor if mode == "floor" else floor + ((floor < 0) & (floor * y != x)))
+        if mode == "trunc":
+            return Tensor._wrap(np.trunc(x / y))
+        return Tensor._wrap(np.where(y == 0, x / y, _floor_quotient(x, y)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        if ctx.mode is None:
+            return (*Div.backward(ctx, grad), None)
+        need_a, need_b = ctx.needs_input_grad[:2]
+        return (grad * 0 if need_a else None), (grad * 0 if need_b else None), None
+
+
+def _floor_quotient(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """floor(x / y) as PyTorch computes it (its rounding decides cases like -3.5 / 0.7 in float32: -6):
+    from x's remainder, in x's precision."""
+    mod = np.fmod(x, y)
+    div = (x - mod) / y
+    div = np.where((mod != 0) & ((y < 0) != (mod < 0)), div - 1, div)
+    floor = np.floor(div)
+    floor = np.where(div - floor > 0.5, floor + 1, floor)
+    return np.where(div != 0, floor, np.copysign(np.zeros_like(div), x / y)).astype(x.dtype, copy=False)
 
 
 class Fmod(Function):
@@ -350,9 +394,14 @@ def mul(input: Tensor, other: Any) -> Tensor:
     return Mul.apply(input, as_tensor(other, input))
 
 
-def div(input: Tensor, other: Any) -> Tensor:
-    """input / other"""
-    return Div.apply(input, as_tensor(other, input))
+def div(input: Tensor, other: Any, *, rounding_mode: Any = ...) -> Tensor:
+    """input / other; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient to an integer."""
+    if rounding_mode is ...:
+        return Div.apply(input, as_tensor(other, input))
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    return DivMode.apply(input, as_tensor(other, input), rounding_mode)
 
 
 def pow(input: Tensor | Number, exponent: Any) -> Tensor:

@@ -127,7 +127,7 @@ def _uint8_as_mask(k: Any) -> Any:
 def _getitem(self: Tensor, key: Any) -> Tensor:
     """``x[key]`` the way PyTorch does it: select/slice/unsqueeze per item, then one advanced index."""
     items = list(key) if isinstance(key, tuple) else [key]
-    items = [Tensor._wrap(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in items]
+    items = [Tensor._wrap(np.asarray(k)) if isinstance(k, (list, range, np.ndarray)) else k for k in items]
     items = [_uint8_as_mask(k) for k in items]
     specified = builtins.sum(_dims_used(k) for k in items)
     if self.ndim == 0 and any(isinstance(k, (int, np.integer, slice)) for k in items):
@@ -189,8 +189,14 @@ def _check_index_bounds(x: Tensor, advanced: dict[int, Tensor]) -> None:
 def numpy_key(key: Any) -> Any:
     """An index with tensors replaced by their arrays (for writing with NumPy)."""
     if isinstance(key, tuple):
-        return tuple(k._data if isinstance(k, Tensor) else k for k in key)
-    return key._data if isinstance(key, Tensor) else key
+        return tuple(_numpy_item(k) for k in key)
+    return _numpy_item(key)
+
+
+def _numpy_item(k: Any) -> Any:
+    if isinstance(k, Tensor):
+        return k._data
+    return np.asarray(k) if isinstance(k, (list, range)) else k
 
 
 class IndexAdd(Function):

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 from autograd_lab import _device, _dtype
 from autograd_lab._creation import tensor
 from autograd_lab._ops.operands import view_of
-from autograd_lab._tensor import Size, Tensor
+from autograd_lab._tensor import Size, Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
 from autograd_lab.autograd.function import Function
 
@@ -116,6 +117,37 @@ def data_ptr(self: Tensor) -> int:
     return self._data.__array_interface__["data"][0]
 
 
+def stride(self: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
+    """How many elements to step in memory for one step along each dimension (NumPy counts bytes)."""
+    steps = tuple(s // self._data.itemsize for s in self._data.strides)
+    return steps if dim is None else steps[wrap_dim(dim, self.ndim)]
+
+
+def dim_order(self: Tensor) -> tuple[int, ...]:
+    """The dimensions from the outermost in memory to the innermost (largest stride first)."""
+    steps = stride(self)
+    return tuple(sorted(range(self.ndim), key=lambda d: -steps[d]))
+
+
+def resize_(self: Tensor, *sizes: Any) -> Tensor:
+    """Give the tensor a new shape over its memory from where it starts; a larger one gets new memory
+    (the old values first). An old API: it can't be part of a graph."""
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = size_args(sizes)
+    memory, start, n = _memory_owner(self._data).reshape(-1, order="A"), storage_offset(self), math.prod(shape)
+    if start + n > memory.size:
+        memory, start = np.concatenate([memory[start:], np.zeros(start + n - memory.size, memory.dtype)]), 0
+    self._data = memory[start:start + n].reshape(shape)
+    self._version_counter[0] += 1
+    return self
+
+
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    """This tensor in other's dtype (itself when it already is)."""
+    return self.to(other.dtype)
+
+
 def storage_offset(self: Tensor) -> int:
     """How many elements into its storage this tensor starts."""
     start = _memory_owner(self._data).__array_interface__["data"][0]
@@ -134,6 +166,9 @@ def legacy_new(cls: type, args: tuple, device: Any = None, dtype: _dtype.dtype |
             raise TypeError(f"expected {asked} (got {data.dtype})")
         return Alias.apply(data)
     if len(args) == 1 and isinstance(data, TypedStorage):
+        if data.dtype is not dtype:
+            raise RuntimeError(f"Expected a Storage of type {dtype._scalar_name} or an UntypedStorage, but got type "
+                               f"{data.dtype._scalar_name} for argument 1 'storage'")
         out = cls._wrap(data._memory)
         out._storage = data
         return out

@@ -212,6 +212,40 @@ class Clamp(Function):
         return grad * ((a >= lo) & (a <= hi)), None, None
 
 
+class ClampTensor(Function):
+    """out = min(max(a, lo), hi) with tensor bounds (either may be None).
+
+    d/da = 1 where lo <= a <= hi;  d/dlo = 1 where a < lo (and lo < hi);  d/dhi = 1 where a > hi, or
+    everywhere hi < lo (the result is hi there).
+    """
+
+    node_name = "ClampBackward0"
+    saved_as: ClassVar = {"self": 0, "min": 1, "max": 2}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, lo: Tensor | None, hi: Tensor | None) -> Tensor:
+        ctx.save_for_backward(a, lo, hi)
+        out = a
+        for bound, limit in ((lo, np.maximum), (hi, np.minimum)):
+            if bound is not None:
+                out = Tensor._wrap(limit(*arrays(out, bound)))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        a, lo, hi = ctx.saved_tensors
+        if lo is not None and hi is not None:
+            keep = (a >= lo) & (a <= hi)
+        else:
+            keep = a >= lo if lo is not None else a <= hi
+        to_lo = to_hi = None
+        if lo is not None:
+            to_lo = grad * ((a < lo) & (lo < hi) if hi is not None else a < lo)
+        if hi is not None:
+            to_hi = grad * ((a > hi) | (hi < lo) if lo is not None else a > hi)
+        return grad * keep, to_lo, to_hi
+
+
 class Maximum(Function):
     """out = max(a, b) elementwise.   The larger input gets the gradient; a tie splits it in half."""
 
@@ -322,6 +356,28 @@ class Round(Ceil):
 
     node_name = "RoundBackward0"
     rounding = staticmethod(np.round)
+
+
+class RoundDecimals(Function):
+    """out = a rounded to ``decimals`` decimal places (halves to even), in a's precision as PyTorch does.
+    d/da = 0."""
+
+    node_name = "RoundBackward1"
+    saved_as: ClassVar = {"decimals": "decimals"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, decimals: int) -> Tensor:
+        if not a.dtype.is_floating_point:
+            raise NotImplementedError(f'"round_cpu" not implemented for \'{a.dtype._scalar_name}\'')
+        ctx.decimals = decimals
+        scale = a._data.dtype.type(10.0 ** (decimals if decimals > 0 else -decimals))
+        if decimals > 0:
+            return Tensor._wrap(np.round(a._data * scale) / scale)
+        return Tensor._wrap(np.round(a._data / scale) * scale)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return Tensor._wrap(np.zeros_like(grad._data)), None
 
 
 class Trunc(Ceil):
@@ -471,7 +527,12 @@ class Sgn(Sign):
 
 exp, log, sin, cos, tanh = (math_function(op) for op in (Exp, Log, Sin, Cos, Tanh))
 asin, acos, atan = (math_function(op) for op in (Asin, Acos, Atan))
-ceil, floor, round, trunc = (math_function(op) for op in (Ceil, Floor, Round, Trunc))
+ceil, floor, trunc = (math_function(op) for op in (Ceil, Floor, Trunc))
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """The nearest integer (halves to even), or the nearest multiple of 10**-decimals."""
+    return Round.apply(input) if decimals == 0 else RoundDecimals.apply(input, decimals)
 
 
 sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))
@@ -483,8 +544,13 @@ def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -
     """Limit every element to [min, max]."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        raise TypeError("autograd_lab.clamp takes numbers for min and max; for tensors use maximum()/where()")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds
+        if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+            raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, max="
+                            f"{type(max).__name__}, min={type(min).__name__}), but expected one of:\n * (Tensor input, "
+                            "Tensor min = None, Tensor max = None, *, Tensor out = None)\n * (Tensor input, Number min "
+                            "= None, Number max = None, *, Tensor out = None)\n")
+        return ClampTensor.apply(input, min, max)
     return Clamp.apply(input, min, max)
 
 

@@ -311,6 +311,11 @@ def norm(input: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] 
     return vector_norm(input, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
 
 
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The p-norm of input - other: how far apart two tensors are. (Its node is the norm's, not DistBackward0.)"""
+    return vector_norm(input - other, p)
+
+
 def _variance(a: Tensor, dims: tuple[int, ...], correction: float, keepdim: bool,
               name: str) -> tuple[np.ndarray, float]:
     """sum((a - mean)**2) / (n - correction), summed in double (as PyTorch's CPU kernels do), and the divisor."""

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._ops.operands import reduced_dims, view_of
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
@@ -203,7 +204,26 @@ def _reshape(self: Tensor, *shape: Any) -> Tensor:
 
 
 def _view(self: Tensor, *shape: Any) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        return _view_as_dtype(self, shape[0])
     return View.apply(self, size_args(shape))
+
+
+def _view_as_dtype(self: Tensor, dtype: _dtype.dtype) -> Tensor:
+    """``x.view(torch.int32)``: the same bytes read as another dtype (outside the graph, as in PyTorch)."""
+    old, new = self._data.itemsize, dtype.numpy.itemsize
+    if old != new and self.ndim:
+        what = f"to view {self.dtype._scalar_name} as {dtype._scalar_name} (different element sizes), but got"
+        if new > old and self.shape[-1] % (new // old):
+            raise RuntimeError(f"self.size(-1) must be divisible by {new // old} {what} {self.shape[-1]}")
+        if self._data.strides[-1] != old:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what} {self._data.strides[-1] // old}")
+    elif old != new:
+        raise RuntimeError(f"self.dim() cannot be 0 to view {self.dtype._scalar_name} as {dtype._scalar_name} "
+                           "(different element sizes)")
+    out = Tensor._wrap(self._data.view(dtype.numpy))
+    out._version_counter = self._version_counter
+    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

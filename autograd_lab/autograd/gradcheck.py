@@ -106,8 +106,19 @@ def _differentiated(inputs: tuple) -> list[int]:
 
 def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
-              check_undefined_grad: bool = True) -> bool:
-    """True if ``func``'s backward matches finite differences for every input that requires grad."""
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+              check_batched_forward_grad: bool = False, check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked: bool | None = None) -> bool:
+    """True if ``func``'s backward matches finite differences for every input that requires grad.
+
+    Every Jacobian entry is compared (``fast_mode`` would compare one random projection of it: the slow
+    check is at least as strict). Gradient dtypes are always checked; ``masked`` only matters for sparse
+    inputs, which autograd_lab does not have.
+    """
+    _refuse_unchecked({"check_batched_grad": check_batched_grad, "check_batched_forward_grad":
+                       check_batched_forward_grad, "check_forward_ad": check_forward_ad})
+    if not check_backward_ad:
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     tupled_inputs = _as_tuple(inputs)
     _check_inputs(tupled_inputs)
     inputs, diff = tupled_inputs, _differentiated(tupled_inputs)
@@ -134,6 +145,14 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
             raise
         return False
     return True
+
+
+def _refuse_unchecked(asked: dict[str, bool]) -> None:
+    """What autograd_lab's gradcheck can't check (vmap, forward-mode AD): say so, never pass silently."""
+    for name, value in asked.items():
+        if value:
+            raise NotImplementedError(f"gradcheck({name}=True) is not part of autograd_lab: it checks backward "
+                                      "mode against finite differences only")
 
 
 def _check_backward_multiplies_by_grad_output(outputs: list[Tensor], wrt: list[Tensor]) -> None:
@@ -194,9 +213,15 @@ def _warn_undefined_grad_check_is_new() -> None:
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], grad_outputs: Any = None, *,
-                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-                  nondet_tol: float = 0.0, check_undefined_grad: bool = True) -> bool:
-    """gradcheck of the backward pass itself: checks second derivatives (needs create_graph support)."""
+                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
+                  raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+                  check_grad_dtypes: bool = False, check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False) -> bool:
+    """gradcheck of the backward pass itself: checks second derivatives (needs create_graph support).
+    (Memory layout is NumPy's here, so ``gen_non_contig_grad_outputs`` changes nothing.)"""
+    _refuse_unchecked({"check_batched_grad": check_batched_grad, "check_fwd_over_rev": check_fwd_over_rev})
+    if not check_rev_over_rev:
+        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     if grad_outputs is None:  # random vectors in [-1, 1], as PyTorch's make_tensor(low=-1, high=1)
         outputs = _differentiable_outputs(_as_tuple(func(*inputs)))

@@ -120,3 +120,169 @@ def test_an_integer_zero_d_tensor_key_writes_as_an_int_does():
         return a.grad_fn.name(), values(a), values(b)
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_indexing_with_a_python_range_as_pytorch_does():
+    def program(torch):
+        x = torch.arange(12.0).view(3, 4).requires_grad_()
+        picked = x[range(3), torch.tensor([0, 1, 2])]
+        (-picked.mean()).backward()
+        y = torch.zeros(3, 4)
+        y[range(2)] = 1
+        y[:, range(1, 3)] = 2
+        return values(picked), values(x[range(2)]), values(x.grad), values(y), picked.grad_fn.name()
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_numpy_names_for_dim_and_keepdim():
+    def program(torch):
+        a = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+        shown = [a.sum(axis=0), a.sum(axis=1, keepdims=True), a.mean(axis=0), a.cumsum(axis=0), torch.sum(a, axis=0),
+                 a.argmax(axis=1), a.all(axis=0), torch.argmax(a, axis=1), a.std(axis=0), a.max(axis=1).values,
+                 torch.cat([a, a], axis=0), a.unsqueeze(axis=0), a.softmax(axis=0)]
+        return [values(t) for t in shown], a.size(axis=1)
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_memory_layout_questions_and_the_old_resize_and_type_as():
+    def program(torch):
+        b = torch.arange(0, 6).view(2, 3)
+        layout = [b.stride(), b.t().stride(), b.stride(1), b.stride(-2), b.element_size(), b.nbytes, b.itemsize,
+                  b.ndimension(), b.dim_order(), b.t().dim_order(), b[:, 1:].stride()]
+        kinds = [values(b.type_as(torch.ones(1))), values(b.type_as(torch.ones(1, dtype=torch.float64)))]
+        c = torch.arange(6.0)
+        shapes = [values(c.resize_(2, 3)), values(c.resize_(1, 3)), values(c.resize_(6)),
+                  c.resize_(3, 3).shape, c._version]  # (grown: the new elements are uninitialised in PyTorch)
+        v = torch.arange(6.0)[:3]
+        v.resize_(5)
+        refused = [outcome(lambda: torch.ones(3, requires_grad=True).resize_(2)),
+                   outcome(lambda: (torch.ones(3, requires_grad=True) * 2).resize_(2))]
+        return layout, kinds, shapes, values(v), refused
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_a_storage_of_another_dtype_is_refused_by_the_legacy_constructor():
+    def program(torch):
+        import warnings
+        a = torch.arange(0, 6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (TypedStorage is deprecated)
+            storage = a.storage()
+            shown = [outcome(lambda: torch.Tensor(storage)), outcome(lambda: torch.DoubleTensor(storage)),
+                     values(torch.LongTensor(storage))]
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_constants_as_tensor_sharing_and_dist():
+    def program(torch):
+        import numpy as np
+        constants = [torch.nan != torch.nan, torch.inf, torch.pi, torch.e, torch.newaxis]
+        shared = np.array([1, 2, 3])
+        torch.as_tensor(shared)[0] = -1
+        copied = np.array([1.0, 2.0, 3.0])
+        torch.as_tensor(copied, dtype=torch.float32)[0] = -1
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        d = torch.dist(x, torch.tensor([1.0, 0.0]))
+        d.backward()
+        ones = torch.ones(3)
+        return (constants, shared.tolist(), copied.tolist(), values(d), values(x.grad),
+                values(torch.tensor([1.0, 2.0]).dist(torch.zeros(2), 1)), values(ones[:, torch.newaxis]))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc", None])
+def test_div_with_a_rounding_mode(mode):
+    def program(torch):
+        a = torch.tensor([-7.0, 7.0, -3.5, 0.3, 5.0, 1e-8, -0.0], requires_grad=True)
+        b = torch.tensor([2.0, -2.0, 0.7, 0.1, 0.0, 3.0, 5.0])
+        y = torch.div(a, b, rounding_mode=mode)
+        y.sum().backward()
+        x, z = torch.randn(1000) * 100, torch.randn(1000)
+        many = torch.div(x, z, rounding_mode=mode)
+        ints = outcome(lambda: values(torch.div(torch.tensor([-7, 7, 5]), torch.tensor([2, -2, 3]),
+                                                rounding_mode=mode)))
+        return (values(y), y.grad_fn.name(), values(a.grad), many.tolist(), ints,
+                values(a.div(2.0, rounding_mode=mode)), outcome(lambda: torch.div(a, b, rounding_mode="x")))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_round_to_decimals():
+    def program(torch):
+        a = torch.tensor([-7.25, 7.0, 0.3456, 1234.5678, 0.125, 0.135], requires_grad=True)
+        y = torch.round(a, decimals=2)
+        y.sum().backward()
+        many = [torch.round(torch.randn(1000) * 10, decimals=d).tolist() for d in (1, 3, -1)]
+        return (values(y), y.grad_fn.name(), values(a.grad), many, values(a.round(decimals=-2)),
+                outcome(lambda: torch.round(torch.tensor([15, 25]), decimals=-1)))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_clamp_with_tensor_bounds():
+    def program(torch):
+        a = torch.tensor([-3.0, 5.0, 1.0, 2.0, float("nan")], requires_grad=True)
+        lo = torch.tensor([0.0, 6.0, 0.0, 3.0, 0.0], requires_grad=True)
+        hi = torch.tensor([1.0, 7.0, 2.0, 1.0, 1.0], requires_grad=True)
+        seen = []
+        for bounds in ({"min": lo}, {"max": hi}, {"min": lo, "max": hi}):
+            for t in (a, lo, hi):
+                t.grad = None
+            y = torch.clamp(a, **bounds)
+            (y * torch.arange(1.0, 6.0)).sum().backward()
+            seen.append((str(y), values(a.grad), values(lo.grad), values(hi.grad)))  # (str: nan != nan)
+        mixed = outcome(lambda: torch.clamp(a, min=lo, max=4.0))
+        ints = values(torch.clamp(torch.tensor([1, 5]), min=torch.tensor([2, 2])))
+        return seen, mixed, ints, values(torch.tensor([1, 5]).clamp(torch.tensor([2.5, 0.0])))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_view_as_another_dtype():
+    def program(torch):
+        x = torch.tensor([1.0, -2.0], requires_grad=True)
+        v = x.view(torch.int32)
+        shown = [values(v), v.requires_grad, v.grad_fn, values(torch.ones(2, 4).view(torch.float64)),
+                 values(torch.tensor([1.0, -2.0]).view(torch.int16)), values(torch.tensor(1.0).view(torch.int32))]
+        errors = [outcome(lambda: torch.ones(3).view(torch.float64)),
+                  outcome(lambda: torch.ones(2, 4).t().view(torch.float64)),
+                  outcome(lambda: torch.tensor(1.0).view(torch.float64))]
+        return shown, errors
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_adadelta_steps_as_pytorch():
+    from tests.core.twin import torch_square_roots
+
+    def program(torch):
+        w = torch.randn(50, requires_grad=True)
+        opt = torch.optim.Adadelta([w], lr=1.0, weight_decay=0.01)
+        for _ in range(20):
+            opt.zero_grad()
+            (w * w * torch.arange(50.0)).sum().backward()
+            opt.step()
+        errors = [outcome(lambda k=k, v=v: torch.optim.Adadelta([w], **{k: v}))
+                  for k, v in (("lr", -1), ("rho", 2), ("eps", -1), ("weight_decay", -1))]
+        return w.tolist(), repr(opt), sorted(opt.state[w]), errors
+    with torch_square_roots():
+        torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_gradcheck_takes_pytorchs_keywords():
+    def program(torch):
+        a = torch.rand(2, 3, dtype=torch.double, requires_grad=True)
+        check, twice = torch.autograd.gradcheck, torch.autograd.gradgradcheck
+        return (check(torch.sin, (a,), fast_mode=False), check(torch.sin, (a,), fast_mode=True),
+                check(torch.sin, (a,), check_grad_dtypes=True, masked=False),
+                twice(torch.sin, (a,), fast_mode=True, gen_non_contig_grad_outputs=True),
+                outcome(lambda: check(torch.sin, (a,), check_backward_ad=False)))
+    torch_result, ours = record(program)
+    assert ours == torch_result
