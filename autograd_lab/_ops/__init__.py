@@ -269,10 +269,8 @@ _NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 
 
 def _takes_dim(function: Any) -> bool:
-    try:
-        return "dim" in inspect.signature(function).parameters
-    except (TypeError, ValueError):  # (not a function: a property, a class)
-        return False
+    code = getattr(inspect.unwrap(function), "__code__", None)  # (a property or a class has none)
+    return code is not None and "dim" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
 
 
 for _name, _method in _METHODS.items():
