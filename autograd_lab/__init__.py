@@ -215,7 +215,8 @@ from autograd_lab._torch_function import overridable
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
 from autograd_lab.serialization import load, save
-from autograd_lab.utils import data as _data  # noqa: F401  (torch.utils.data is there after import torch)
+from autograd_lab.utils import checkpoint as _checkpoint  # noqa: F401  (torch.utils.checkpoint and
+from autograd_lab.utils import data as _data  # noqa: F401  torch.utils.data are there after import torch)
 
 # Plain Python numbers, as in torch: torch.nan, torch.inf, torch.pi, torch.e; and x[:, torch.newaxis].
 nan, inf, pi, e, newaxis = math.nan, math.inf, math.pi, math.e, None

@@ -7,6 +7,7 @@ expected one.
 from __future__ import annotations
 
 import functools
+import warnings
 
 import pytest
 
@@ -284,5 +285,38 @@ def test_gradcheck_takes_pytorchs_keywords():
                 check(torch.sin, (a,), check_grad_dtypes=True, masked=False),
                 twice(torch.sin, (a,), fast_mode=True, gen_non_contig_grad_outputs=True),
                 outcome(lambda: check(torch.sin, (a,), check_backward_ad=False)))
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+@pytest.mark.parametrize("reentrant", [True, False, None])
+def test_checkpoint_recomputes_with_the_same_random_numbers(reentrant):
+    def program(torch):
+        import importlib
+        checkpointing = importlib.import_module(torch.__name__ + ".utils.checkpoint")
+        nn = torch.nn
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2))
+        x = torch.randn(3, 4, requires_grad=True)
+        calls = []
+
+        def counted(t):
+            calls.append(1)
+            return model(t)
+        torch.manual_seed(1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y = checkpointing.checkpoint(counted, x, use_reentrant=reentrant)
+        y.sum().backward()
+        seen = [y.grad_fn.name(), values(y), values(x.grad), values(model[0].weight.grad), len(calls),
+                [str(w.message) for w in caught]]
+        x.grad = None
+        torch.manual_seed(1)
+        z = checkpointing.checkpoint_sequential(model, 2, x, use_reentrant=bool(reentrant))
+        z.sum().backward()
+        seen += [z.grad_fn.name(), values(z), values(x.grad)]
+        a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        twice = checkpointing.checkpoint(lambda t, k: (t * k).exp().sin() * t, a, 2.0, use_reentrant=bool(reentrant))
+        grads = outcome(lambda: values(torch.autograd.grad(twice.sum(), a, create_graph=not reentrant)[0]))
+        return seen, grads, hasattr(torch.utils, "checkpoint")
     torch_result, ours = record(program)
     assert ours == torch_result
