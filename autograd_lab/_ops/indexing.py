@@ -11,7 +11,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._ops.operands import Number, broadcast_shape, view_of
 from autograd_lab._ops.pointwise import where
-from autograd_lab._ops.views import Unsqueeze
+from autograd_lab._ops.views import Alias, Unsqueeze
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd.function import Function
@@ -160,7 +160,7 @@ def _getitem(self: Tensor, key: Any) -> Tensor:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                              f"are valid indices (got {type(k).__name__})")
     if not advanced:
-        return out
+        return Alias.apply(out) if out is self else out  # (x[...]: a new view of x all the same)
     _check_index_bounds(out, advanced)
     key, d = [], 0
     while d < out.ndim:

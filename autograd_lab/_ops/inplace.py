@@ -31,7 +31,7 @@ from autograd_lab._ops.linear_algebra import Tril, Triu
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._ops.stale_views import rebase_views
-from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._tensor import StaleView, Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import (
     Function,
@@ -62,10 +62,24 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     if key is not Ellipsis:  # x[i] = v: PyTorch drops v's leading size-1 dimensions first (a [1] fits a scalar)
         while values.ndim and values.shape[0] == 1:
             values = values[0]
+        _check_fits(values.shape, a._data[key].shape)
     a._data[key] = values
     a._version_counter[0] += 1
     if grad_mode._enabled is False:  # a change under no_grad: (a recorded one's graph is made after, in _connect)
         rebase_views(a)
+
+
+def _check_fits(given: tuple[int, ...], target: tuple[int, ...]) -> None:
+    """x[key] = v: v must broadcast to x[key]'s shape (PyTorch's expand error otherwise)."""
+    if len(given) > len(target):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(given)}}}, size={list(target)}): the number of sizes "
+                           f"provided ({len(target)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(given)})")
+    for i in range(1, len(given) + 1):
+        if given[-i] != 1 and given[-i] != target[-i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the existing size "
+                               f"({given[-i]}) at non-singleton dimension {len(target) - i}.  Target sizes: "
+                               f"{list(target)}.  Tensor sizes: {list(given)}")
 
 
 def _changed(ctx: Any, a: Tensor) -> None:
@@ -87,9 +101,13 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
     if not recorded:
         return op.apply(a, *args)
     if a._base is None:
+        if through is not None and a._grad_fn is None and a._requires_grad:  # x[0] = v changes the view x[0]
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         _check_inplace(a)
         return op.apply(a, *args)
     base = a._base
+    if type(a._grad_fn) is StaleView:  # its base changed since: that comes first
+        raise RuntimeError(a._grad_fn.error)
     if a._made_in is not None:
         refuse_view_made_without_grad(a, through)
     if a._view_fn is refuse_custom_view:  # a custom Function's output that is one of its inputs
@@ -117,13 +135,13 @@ class ViewCopy(Function):
 
     @staticmethod
     def forward(ctx: Any, base: Tensor, values: Tensor, view_fn: Callable[[Tensor], Tensor]) -> Tensor:
-        mask = Tensor._wrap(np.zeros(base.shape, bool))
-        view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
-        ctx.mask, ctx.view_fn = mask, view_fn
         target = view_fn(base)
         if not target._data.flags.writeable:
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.")
+        mask = Tensor._wrap(np.zeros(base.shape, bool))
+        view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
+        ctx.mask, ctx.view_fn = mask, view_fn
         target._data[...] = values._data
         base._version_counter[0] += 1
         _changed(ctx, base)
@@ -395,7 +413,7 @@ def with_out(function: Any) -> Any:
         result = function(*args, **kwargs)
         if out is None:
             return result
-        if grad_mode._enabled and result._requires_grad:
+        if grad_mode._enabled and (result._requires_grad or out._requires_grad):
             raise RuntimeError(f"{function.__name__}(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
         if out.shape != result.shape:

@@ -15,10 +15,9 @@ import numpy as np
 
 from autograd_lab import _device, _dtype
 from autograd_lab._creation import tensor
-from autograd_lab._ops.operands import view_of
+from autograd_lab._ops.views import Alias
 from autograd_lab._tensor import Size, Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
-from autograd_lab.autograd.function import Function
 
 
 def as_subclass(self: Tensor, cls: type) -> Tensor:
@@ -26,20 +25,6 @@ def as_subclass(self: Tensor, cls: type) -> Tensor:
     out = Alias.apply(self)
     out.__class__ = cls
     return out
-
-
-class Alias(Function):
-    """out = a, a second tensor over the same memory (``torch.Tensor(a)``).   d/da = 1."""
-
-    node_name = "AliasBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        return view_of(a, a._data.view(), Alias.apply)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad
 
 
 class TypedStorage:

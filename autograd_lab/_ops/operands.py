@@ -154,7 +154,7 @@ def _made_without_grad(view: Tensor, x: Tensor) -> None:
     """As in PyTorch, a view made with grad mode off requires grad when x does (but is a leaf whose gradient
     goes nowhere), and an in-place change of it with grad mode on is refused: whether to record it would be
     ambiguous (autograd/function.py, refuse_view_made_without_grad)."""
-    view._made_in = "inference_mode" if grad_mode._inference else "no_grad"
+    view._made_in = x._made_in or ("inference_mode" if grad_mode._inference else "no_grad")  # (the first says)
     view._requires_grad = x._requires_grad and view._data.dtype.kind == "f"
     if grad_mode._inference and not x._is_inference:  # a view of a normal tensor is normal, even in there
         view._is_inference = False

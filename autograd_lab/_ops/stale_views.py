@@ -42,7 +42,9 @@ def rebase_views(changed: Tensor) -> None:
         view = ref()
         if view is None or (view._grad_fn is None and not root._requires_grad):
             continue  # (a view outside any graph stays so)
-        if view._made_in is not None:
+        if type(view._grad_fn) is StaleView:  # (stale already)
+            continue
+        if view._made_in is not None or view._view_fn is None:  # made with grad mode off; one of several views
             view._grad_fn, view._requires_grad = StaleView(stale_view_error(view)), True
             continue
         positions = _positions(root._data, view._data)
@@ -66,6 +68,8 @@ def _byte_offsets(a: np.ndarray) -> np.ndarray:
 
 def _positions(root: np.ndarray, view: np.ndarray) -> np.ndarray | None:
     """For each element of ``view``: the index of the same memory in ``root`` flattened (None if not there)."""
+    if view.size == 0:
+        return np.zeros(view.shape, np.int64)
     if view.dtype.itemsize != root.dtype.itemsize or not np.may_share_memory(root, view):
         return None
     start = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
@@ -73,8 +77,8 @@ def _positions(root: np.ndarray, view: np.ndarray) -> np.ndarray | None:
     order = np.argsort(in_root, kind="stable")
     where = start + _byte_offsets(view).reshape(-1)
     found = np.searchsorted(in_root[order], where).clip(0, max(in_root.size - 1, 0))
-    if in_root.size == 0 or not np.array_equal(in_root[order][found], where):
-        return None if view.size else np.zeros(view.shape, np.int64)
+    if not np.array_equal(in_root[order][found], where):
+        return None
     return order[found].reshape(view.shape)
 
 

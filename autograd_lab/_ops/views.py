@@ -66,6 +66,20 @@ def _infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
     return shape
 
 
+class Alias(Function):
+    """out = a, a second tensor over the same memory (``torch.Tensor(a)``, ``a[...]``).   d/da = 1."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Tensor:
+        return view_of(a, a._data.view(), Alias.apply)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
 class Permute(Function):
     """out = a with its dimensions reordered.   d/da: reorder the gradient back."""
 

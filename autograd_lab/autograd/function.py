@@ -203,6 +203,8 @@ def op_name(node: Node) -> str:
 def _modified_error(t: Tensor, saved_version: int, saver: FunctionCtx) -> str:
     """PyTorch's message; a saved *output* is named after the node that saved it, an input after its grad_fn now."""
     node = t._grad_fn
+    if type(node) is StaleView:  # t is a view whose history became ambiguous: that is the error
+        return node.error
     while node is not None and node is not saver:  # back through the in-place ops on t: was t saver's output?
         node = node.next_functions[0][0] if node.next_functions else None
     node = node or t._grad_fn
@@ -428,6 +430,8 @@ class Function:
             flags.append(isinstance(a, Tensor) and a._requires_grad)
         needs = ctx.needs_input_grad = tuple(flags)
         enabled = grad_mode._enabled
+        if StaleView.made and enabled and True in needs:  # (before forward: nothing changes when it refuses)
+            _refuse_stale_views([(a._grad_fn, 0) for a in args if isinstance(a, Tensor)])
         # What no_grad() does, minus its overhead (this is the hot path). 0, not False: a view made inside
         # knows it is part of a recorded op, not made under no_grad (_ops/operands.py, view_of).
         grad_mode._enabled = 0
@@ -505,8 +509,6 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
             else:
                 edges.append((accumulator_of(a), 0) if a._requires_grad and a._made_in is None else _NO_EDGE)
     ctx.next_functions = tuple(edges)
-    if StaleView.made:
-        _refuse_stale_views(edges)
     if grad_mode._inference_used:
         _refuse_inference_tensors(ctx._saved)
     if len(edges) != len(args):
@@ -647,6 +649,12 @@ def stale_view_error(view: Tensor) -> str:
 
 
 def _ambiguous_view_error(view: Tensor, through: str | None, stale: bool) -> str:
+    if view._made_in is None:  # one of several views made at once (unbind, split), made with grad mode on
+        where = f"Output {view._output_nr} of {op_name(view._grad_fn)}" if view._grad_fn is not None else "A view"
+        return (f"{where} is a view and its base or another view of its "
+                "base has been modified inplace. This view is the output of a function that returns multiple views. "
+                "Such functions do not allow the output views to be modified inplace. You should replace the inplace "
+                "operation by an out-of-place one.")
     if through is not None:
         head = f"Output 0 of {through} is a view of a view which was"
     elif view._grad_fn is not None:

@@ -320,3 +320,52 @@ def test_checkpoint_recomputes_with_the_same_random_numbers(reentrant):
         return seen, grads, hasattr(torch.utils, "checkpoint")
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+# What a differential fuzzer of views and in-place changes found (each once an internal error or a silent
+# difference); every statement's printout or error is compared.
+_FUZZ_FINDINGS = {
+    "stale view changed again": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.no_grad(): v = a[:2]\n"
+                                "a.mul_(2)\nwith torch.no_grad(): a.mul_(2)\nprint(a)",
+    "stale view saved for backward": "x = torch.ones(3, requires_grad=True)\nwith torch.no_grad(): v = x[:]\n"
+                                     "h = v.sin()\nwith torch.no_grad(): x.zero_()\nh.sum().backward()",
+    "in-place through expand": "a = torch.ones(4, 1, requires_grad=True).clone(); v = a.expand(-1, 3); v.mul_(2)",
+    "setitem too long": "a = torch.zeros(3, 4); a[0] = torch.ones(5)",
+    "setitem column": "a = torch.zeros(3, 4); a[:, 1] = torch.ones(2)",
+    "setitem too many dims": "a = torch.zeros(3, 4); a[0] = torch.ones(2, 4)",
+    "setitem leading one": "a = torch.zeros(3, 4); a[0] = torch.ones(1, 4); print(a[0])",
+    "unbind output after its base changed": "x = torch.ones(3, requires_grad=True); a = x * 2; v = a.unbind(0)[1]\n"
+                                            "a.mul_(3); print(v.grad_fn)",
+    "split output after its base changed": "x = torch.ones(4, requires_grad=True); a = x * 2; v = a.split(2)[1]\n"
+                                           "a.mul_(3); (v * 2).sum().backward()",
+    "out= a tensor that requires grad": "x = torch.ones(3, requires_grad=True); a = x * 2\n"
+                                        "torch.mul(torch.ones(3), 5.0, out=a)",
+    "x[...] is a new view": "x = torch.ones(3, requires_grad=True); s = x[...]; print(s.grad_fn.name(), s is x, "
+                            "s._base is x)",
+    "x[0] = v on a leaf": "x = torch.ones(3, requires_grad=True); x[0] = 1.0",
+    "x[...] = v on a leaf": "x = torch.ones(3, requires_grad=True); x[...] = 1.0",
+    "x[[0]] = v on a leaf": "x = torch.ones(3, requires_grad=True); x[[0]] = 1.0",
+    "an empty view": "a = torch.zeros(3); e = a[1:1]; a.mul_(torch.ones(3, requires_grad=True))\n"
+                     "print(e.requires_grad, e.grad_fn.name())",
+    "setitem on a stale view": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.no_grad(): v = a[:]\n"
+                               "a.mul_(2)\nv[1:] = 5.0",
+    "a view of a stale view": "x = torch.ones(3, 4, requires_grad=True); a = x.clone()\n"
+                              "with torch.no_grad(): v = a.t()\na.mul_(2)\nw = v.view(12)",
+    "refused before writing": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.no_grad(): v = a[:]\n"
+                              "a.mul_(2); b = x * 1\ntry:\n    b.add_(v)\nfinally:\n    print(b, b._version)",
+    "inference mode first": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.inference_mode(): v = a[:]\n"
+                            "with torch.no_grad(): v2 = v[:]\na.mul_(2); v2.grad_fn",
+}
+
+
+@pytest.mark.parametrize("program_text", _FUZZ_FINDINGS.values(), ids=_FUZZ_FINDINGS.keys())
+def test_views_and_in_place_changes_found_by_fuzzing(program_text):
+    def program(torch):
+        import contextlib
+        import io
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            result = outcome(functools.partial(exec, program_text, {"torch": torch}))
+        return shown.getvalue(), result
+    torch_result, ours = record(program)
+    assert ours == torch_result
