@@ -1,6 +1,6 @@
 """Fixtures for real-browser tests: headless Debian Chromium via Playwright, and an isolated JupyterLab.
 
-- ``browser``: a Chromium (session-wide) — usable without JupyterLab, e.g. on static HTML slides;
+- ``browser`` (from tests/conftest.py): one Chromium for the whole session, shared with the slide tests;
 - ``page``: a fresh page in it; uncaught JavaScript errors collect in ``page.errors``;
 - ``jupyter_lab``: a token-less JupyterLab on a free loopback port with its own config,
   runtime, settings and workspace dirs (nothing from the user's setup, no calls outside),
@@ -37,28 +37,7 @@ import pytest
 from autograd_lab.cli import LAB_SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
-CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 SLOW = 60_000  # ms: kernel start, first widget render on a busy 2-core machine
-
-
-def _chromium() -> str | None:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    return path if path and Path(path).exists() else None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's), launched once per test session."""
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("Chromium not found (set CHROMIUM=/path, or `apt-get install chromium`; `make test` installs "
-                    "it when run as root): browser tests skipped")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: browser tests skipped")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROME_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

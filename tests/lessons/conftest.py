@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +11,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LESSONS = sorted((REPO / "lessons").glob("[0-9][0-9]_*.ipynb"))
-CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -45,24 +41,19 @@ def slides_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def offline_page() -> Iterator[Any]:
-    """A headless Chromium page that may load file:// URLs only; ``page.blocked`` lists every other request."""
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Chromium not found (`apt-get install chromium`; `make test` installs it when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROME_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.blocked, page.errors = [], []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
+def offline_page(browser: Any) -> Iterator[Any]:
+    """A page of the session's Chromium that may load file:// URLs only; ``page.blocked`` lists every other request."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.blocked, page.errors = [], []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
 
-        def local_only(route: Any) -> None:
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                page.blocked.append(route.request.url)
-                route.abort()
-        page.route("**/*", local_only)
-        yield page
-        browser.close()
+    def local_only(route: Any) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            page.blocked.append(route.request.url)
+            route.abort()
+    page.route("**/*", local_only)
+    yield page
+    context.close()
