@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lab
-from tests.core.test_differential import DTYPES, SETTINGS, _compare, elements
+from tests.core.test_differential import DTYPES, SETTINGS, _compare, broadcast_pair, elements
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -174,3 +174,58 @@ def test_split_topk_tril_and_masked_fill_match_torch(data, dtype):
     else:
         mask = data.draw(hnp.arrays(np.bool_, a.shape[-1:]))
         _compare([a], lambda t, x: x.masked_fill(t.tensor(mask), 0.5), dtype)
+
+
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(sorted(DTYPES)))
+def test_rounded_division_and_rounding_match_torch_bit_for_bit(data, dtype):
+    a, b = data.draw(broadcast_pair(dtype))
+    mode = data.draw(st.sampled_from(["floor", "trunc"]))
+    decimals = data.draw(st.integers(-2, 4))
+    for kind in (autograd_lab, torch):
+        x, y = kind.tensor(a) * 10, kind.tensor(b)
+        quotient, rounded = kind.div(x, y, rounding_mode=mode), kind.round(x, decimals=decimals)
+        if kind is autograd_lab:
+            ours = (quotient.numpy(), rounded.numpy())
+    np.testing.assert_array_equal(ours[0], quotient.numpy())
+    np.testing.assert_array_equal(ours[1], rounded.numpy())
+
+
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(sorted(DTYPES)))
+def test_clamp_with_tensor_bounds_matches_torch(data, dtype):
+    a, lo = data.draw(broadcast_pair(dtype))
+    hi = lo + data.draw(st.sampled_from([-1.0, 0.0, 1.0]))  # (hi < lo too: the result is hi there)
+    which = data.draw(st.sampled_from(["min", "max", "both"]))
+
+    def program(t, x, low, high):
+        bounds = {"min": {"min": low}, "max": {"max": high}, "both": {"min": low, "max": high}}[which]
+        return t.clamp(x, **bounds)
+
+    _compare([a, lo, hi.astype(lo.dtype)], program, dtype)
+
+
+_VIEWS = {"slice": lambda v: v[1:], "step": lambda v: v[::2], "row": lambda v: v[0], "t": lambda v: v.t(),
+          "view": lambda v: v.reshape(-1), "unsqueeze": lambda v: v.unsqueeze(0), "alias": lambda v: v[...]}
+_CHANGES = {"mul_": lambda v, w: v.mul_(w.sum()), "add_": lambda v, w: v.add_(w.mean()),
+            "setitem": lambda v, w: v.__setitem__(0, w.sum()), "exp_": lambda v, w: v.exp_(),
+            "zero_": lambda v, w: v.zero_()}
+
+
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(sorted(DTYPES)))
+def test_views_of_memory_changed_in_place_get_the_gradients_torch_gives(data, dtype):
+    """Two views of a non-leaf; one of them (or the base) changes in place; both views are used after."""
+    shape = data.draw(st.sampled_from([(3, 4), (2, 3)]))
+    a = data.draw(hnp.arrays(DTYPES[dtype][0], shape, elements=elements))
+    w = data.draw(hnp.arrays(DTYPES[dtype][0], (2,), elements=elements))
+    first, second = data.draw(st.sampled_from(sorted(_VIEWS))), data.draw(st.sampled_from(sorted(_VIEWS)))
+    change, where = data.draw(st.sampled_from(sorted(_CHANGES))), data.draw(st.sampled_from(["base", "view"]))
+
+    def program(t, x, weights):
+        base = x * 1
+        u, v = _VIEWS[first](base), _VIEWS[second](base)
+        _CHANGES[change](base if where == "base" else u, weights)
+        return (u * 2).sum() + (v * 3).sum() + base.sum()
+
+    _compare([a, w], program, dtype)
