@@ -19,6 +19,16 @@ __all__ = ["Optimizer"]
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 
+_NAMED = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_not_negative(**settings: float) -> None:
+    """PyTorch's ValueError for the first of these settings below 0 (or nan), named as its messages name it."""
+    for name, value in settings.items():
+        if not value >= 0.0:
+            raise ValueError(f"Invalid {_NAMED.get(name, name + ' value')}: {value}")
+
+
 class Optimizer:
     """Holds ``param_groups`` (lists of parameters with settings such as lr) and ``state`` (per parameter).
 
