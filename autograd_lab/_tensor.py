@@ -286,7 +286,7 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._grad_fn is None:
+        if self.grad_fn is None:  # (the property: a stale view refuses here)
             if self._hooks is None:
                 self._hooks = {}
             hooks = self._hooks
@@ -316,7 +316,9 @@ class Tensor:
         """Ask backward to store this non-leaf tensor's gradient in ``.grad`` too."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._made_in is not None:  # a view made with grad mode off is a leaf (stale or not): nothing to do
+            return
+        if self.grad_fn is not None and not self._retains_grad:  # (the property: a stale view refuses here)
             self._grad_fn._retain_grad(self._output_nr, self)
             self._retains_grad = True
 
@@ -463,9 +465,10 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
-    def __repr__(self) -> str:
+    def __repr__(self, *, tensor_contents: str | None = None) -> str:
+        """(``tensor_contents``: what a subclass shows instead of the values, as in PyTorch.)"""
         prefix = "tensor(" if type(self) is Tensor else type(self).__name__ + "("  # a subclass shows its name
-        return tensor_repr(self, _dtype.get_default_dtype(), prefix)
+        return tensor_repr(self, _dtype.get_default_dtype(), prefix, tensor_contents)
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:

@@ -133,8 +133,8 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     return "".join(parts)
 
 
-def tensor_repr(t: Any, default_float: object, prefix: str = "tensor(") -> str:
-    """PyTorch's ``repr`` of ``t``: values, then dtype / grad_fn / requires_grad suffixes."""
+def tensor_repr(t: Any, default_float: object, prefix: str = "tensor(", contents: str | None = None) -> str:
+    """PyTorch's ``repr`` of ``t``: values (or ``contents`` instead), then dtype / grad_fn / requires_grad suffixes."""
     a = t._data
     indent = len(prefix)
     suffixes = []
@@ -151,6 +151,8 @@ def tensor_repr(t: Any, default_float: object, prefix: str = "tensor(") -> str:
         summarize = a.size > PRINT_OPTS.threshold
         fmt = _Formatter(_summarized(a) if summarize else a)
         body = _array_str(a, indent, summarize, fmt)
+    if contents is not None:
+        body = contents
     try:
         grad_fn = type(t.grad_fn).__name__ if t.grad_fn is not None else None
     except RuntimeError:  # a stale view's grad_fn (_ops/stale_views.py): PyTorch shows it so

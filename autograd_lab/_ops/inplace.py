@@ -120,7 +120,9 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
                            "operation by an out-of-place one.")
     if base._grad_fn is None and base._requires_grad:  # (PyTorch checks the multiple views first)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    changed = op.apply(Clone.apply(a), *args)  # the change, recorded out of place
+    # The change, recorded out of place on the view made again from the base (not through a's own node: its
+    # hooks belong to its old value, which nothing reads now; PyTorch's CopySlices bypasses it too).
+    changed = op.apply(Clone.apply(a._view_fn(base)), *args)
     ViewCopy.apply(base, changed, a._view_fn)  # base: its view's part replaced by `changed` (writes the memory)
     return a  # (and a, as every view of base, now looks at base's new history: see _ops/stale_views.py)
 

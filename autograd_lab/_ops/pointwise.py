@@ -209,7 +209,7 @@ class Clamp(Function):
         (a,) = ctx.saved_tensors
         lo = -math.inf if ctx.lo is None else ctx.lo
         hi = math.inf if ctx.hi is None else ctx.hi
-        return grad * ((a >= lo) & (a <= hi)), None, None
+        return where((a >= lo) & (a <= hi), grad, 0.0), None, None  # (0 outside, even if grad is nan there)
 
 
 class ClampTensor(Function):
@@ -240,10 +240,10 @@ class ClampTensor(Function):
             keep = a >= lo if lo is not None else a <= hi
         to_lo = to_hi = None
         if lo is not None:
-            to_lo = grad * ((a < lo) & (lo < hi) if hi is not None else a < lo)
+            to_lo = where((a < lo) & (lo < hi) if hi is not None else a < lo, grad, 0.0)
         if hi is not None:
-            to_hi = grad * ((a > hi) | (hi < lo) if lo is not None else a > hi)
-        return grad * keep, to_lo, to_hi
+            to_hi = where((a > hi) | (hi < lo) if lo is not None else a > hi, grad, 0.0)
+        return where(keep, grad, 0.0), to_lo, to_hi
 
 
 class Maximum(Function):

@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._tensor import StaleView, Tensor
-from autograd_lab.autograd.function import Function, set_rebase_views, stale_view_error
+from autograd_lab.autograd.function import Function, move_retained, set_rebase_views, stale_view_error
 
 
 def remember_view(root: Tensor, view: Tensor) -> None:
@@ -55,6 +55,8 @@ def rebase_views(changed: Tensor) -> None:
             again = AsStrided.apply(root, positions)
         finally:
             grad_mode._enabled = enabled
+        if view._retains_grad and again._grad_fn is not None:
+            move_retained(view, again._grad_fn, 0)
         view._grad_fn, view._output_nr, view._requires_grad = again._grad_fn, 0, again._requires_grad
 
 

@@ -461,6 +461,14 @@ def set_rebase_views(rebase: Callable[[Tensor], None]) -> None:
     rebase_views = rebase
 
 
+def move_retained(t: Tensor, node: Node, output_nr: int) -> None:
+    """t, which retains its grad, gets a new history (an in-place change): .grad keeps following t."""
+    old = t._grad_fn
+    if old is not None and old._retained is not None and type(old) is not StaleView:
+        old._retained.pop(t._output_nr, None)
+    node._retain_grad(output_nr, t)
+
+
 def _refuse_stale_views(edges: list) -> None:
     for node, _ in edges:
         if type(node) is StaleView:
@@ -543,6 +551,8 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
         elif _among(out, args):  # forward returned an input as is: give back an alias
             out = outputs[i] = _alias(out)
         if differentiable:
+            if out._retains_grad:
+                move_retained(out, ctx, i)
             out._grad_fn, out._output_nr, out._requires_grad = ctx, i, True
     for t in ctx._dirty:  # the other views of what changed: their gradients must follow the change
         rebase_views(t)
@@ -650,11 +660,12 @@ def stale_view_error(view: Tensor) -> str:
 
 def _ambiguous_view_error(view: Tensor, through: str | None, stale: bool) -> str:
     if view._made_in is None:  # one of several views made at once (unbind, split), made with grad mode on
-        where = f"Output {view._output_nr} of {op_name(view._grad_fn)}" if view._grad_fn is not None else "A view"
-        return (f"{where} is a view and its base or another view of its "
-                "base has been modified inplace. This view is the output of a function that returns multiple views. "
-                "Such functions do not allow the output views to be modified inplace. You should replace the inplace "
-                "operation by an out-of-place one.")
+        where = (f"Output {view._output_nr} of {op_name(view._grad_fn)} is a view" if view._grad_fn is not None
+                 else "A view was created in no_grad mode")  # (PyTorch's words for such a view without a grad_fn)
+        mode = "" if view._grad_fn is not None else " with grad mode enabled"
+        return (f"{where} and its base or another view of its base has been modified inplace{mode}. This view is the "
+                "output of a function that returns multiple views. Such functions do not allow the output views to be "
+                "modified inplace. You should replace the inplace operation by an out-of-place one.")
     if through is not None:
         head = f"Output 0 of {through} is a view of a view which was"
     elif view._grad_fn is not None:

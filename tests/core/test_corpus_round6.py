@@ -353,6 +353,28 @@ _FUZZ_FINDINGS = {
                               "with torch.no_grad(): v = a.t()\na.mul_(2)\nw = v.view(12)",
     "refused before writing": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.no_grad(): v = a[:]\n"
                               "a.mul_(2); b = x * 1\ntry:\n    b.add_(v)\nfinally:\n    print(b, b._version)",
+    "hooks and retain_grad on stale views": "x = torch.ones(2, 3, requires_grad=True); a = x * 2; v = a.split(1)[0]\n"
+                                            "with torch.no_grad(): u = a[0]\na.mul_(2.0)\nprint(u.retain_grad())\n"
+                                            "v.register_hook(lambda g: g)",
+    "retain_grad on a stale split output": "x = torch.ones(2, 3, requires_grad=True); a = x * 2; v = a.split(1)[0]\n"
+                                           "a.mul_(2.0); v.retain_grad()",
+    "clamp's gradient is 0 outside, not nan": "x = torch.tensor([-2.0, 0.25], requires_grad=True)\n"
+                                              "x.clamp(min=-1.0).sqrt().sum().backward(); print(x.grad)\n"
+                                              "z = torch.tensor([-2.0, 0.25], requires_grad=True)\n"
+                                              "z.clamp(max=0.0, min=-1.0).sqrt().sum().backward(); print(z.grad)\n"
+                                              "y = torch.tensor([-2.0, 0.25], requires_grad=True)\n"
+                                              "y.relu().log().sum().backward(); print(y.grad)",
+    "retain_grad follows an in-place change": "x = torch.ones(3, requires_grad=True); a = x * 1; a.retain_grad()\n"
+                                              "a.mul_(3.0); (a * 5).sum().backward(); print(a.grad)",
+    "retain_grad on views follows changes": "x = torch.ones(3, requires_grad=True); a = x * 1; v = a[:2]\n"
+                                            "v.retain_grad(); v.mul_(3.0); u = a[2]; u.retain_grad(); a.add_(1.0)\n"
+                                            "(v * 5).sum().backward(retain_graph=True); print(v.grad, u.grad)\n"
+                                            "(u * 7).backward(); print(v.grad, u.grad)",
+    "a view's hook is not called after the view changed": "x = torch.ones(3, requires_grad=True); a = x * 1\n"
+                                                          "v = a[:2]; h = v.register_hook(lambda g: g * 10)\n"
+                                                          "v.mul_(2.0); a.sum().backward(); print(x.grad)",
+    "unbind output of a tensor without grad": "a = torch.zeros(3); v = a.unbind(0)[0]\n"
+                                              "a.mul_(torch.ones(3, requires_grad=True)); v.grad_fn",
     "inference mode first": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.inference_mode(): v = a[:]\n"
                             "with torch.no_grad(): v2 = v[:]\na.mul_(2); v2.grad_fn",
 }
@@ -367,5 +389,39 @@ def test_views_and_in_place_changes_found_by_fuzzing(program_text):
         with contextlib.redirect_stdout(shown):
             result = outcome(functools.partial(exec, program_text, {"torch": torch}))
         return shown.getvalue(), result
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_a_torch_function_mode_sees_each_call_as_pytorch_offers_it():
+    def program(torch):
+        import contextlib
+        import importlib
+        import io
+        overrides = importlib.import_module(torch.__name__ + ".overrides")
+
+        class FunctionLog(overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args, kwargs=None):
+                print(f"Function Log: {overrides.resolve_name(func)}(*{args}, **{kwargs})")
+                return func(*args, **(kwargs or {}))
+
+        class Doubling(overrides.TorchFunctionMode):  # an outer mode that changes what sum returns
+            def __torch_function__(self, func, types, args, kwargs=None):
+                result = func(*args, **(kwargs or {}))
+                return result * 2 if overrides.resolve_name(func) == "torch.Tensor.sum" else result
+
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            with FunctionLog():
+                a = torch.rand(10, requires_grad=True)
+                b = a * 2
+                b.sum().backward()
+                x = torch.ones(2, requires_grad=True)
+                y = torch.add(x, 1, alpha=2)
+                print((x @ y).shape, x[0], torch.nn.functional.relu(x).shape)
+            with Doubling(), FunctionLog():
+                total = torch.ones(3).sum()
+        after = torch.ones(2) * 3  # (nothing of the modes is left behind)
+        return shown.getvalue(), values(a.grad), values(total), values(after)
     torch_result, ours = record(program)
     assert ours == torch_result
