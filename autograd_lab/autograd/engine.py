@@ -137,15 +137,20 @@ def _run_nodes(
             grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
             grad_mode._dual_level = -1  # a backward computes gradients only (no forward-mode tangents)
             try:
-                if node._hooks_by_output or node._retained:
-                    _run_tensor_hooks(node, grads)
-                if node._pre_hooks:
-                    grads = _run_pre_hooks(node, grads)
-                if captures:
+                # autograd.grad's inputs: a node that runs gives the gradient before its hooks; one that only
+                # ends a path gives it after its tensor hooks (it runs those alone), as PyTorch's engine does
+                ends_here = captures and node not in needed
+                if captures and not ends_here:
                     for nr, i in captures.get(node, ()):
                         captured[i] = grads[nr]
-                    if node not in needed:
-                        continue
+                if node._hooks_by_output or node._retained:
+                    _run_tensor_hooks(node, grads)
+                if ends_here:
+                    for nr, i in captures.get(node, ()):
+                        captured[i] = grads[nr]
+                    continue
+                if node._pre_hooks:
+                    grads = _run_pre_hooks(node, grads)
                 sent = list(node._run(grads))
                 edges = node.next_functions
                 if len(sent) != len(edges):

@@ -375,6 +375,11 @@ _FUZZ_FINDINGS = {
                                                           "v.mul_(2.0); a.sum().backward(); print(x.grad)",
     "unbind output of a tensor without grad": "a = torch.zeros(3); v = a.unbind(0)[0]\n"
                                               "a.mul_(torch.ones(3, requires_grad=True)); v.grad_fn",
+    "autograd.grad gives an input's gradient before its hooks when it runs on": (
+        "x = torch.ones(2, requires_grad=True); a = x * 1; a.register_hook(lambda g: g * 2)\n"
+        "print(torch.autograd.grad(a.sum(), [x, a]), torch.autograd.grad((a * 1).sum(), [a]))\n"
+        "c = x * 1; c.grad_fn.register_prehook(lambda gs: (gs[0] * 3,)); c.register_hook(lambda g: g * 2)\n"
+        "print(torch.autograd.grad(c.sum(), [c]), torch.autograd.grad((c * 1).sum(), [x, c]))"),
     "inference mode first": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.inference_mode(): v = a[:]\n"
                             "with torch.no_grad(): v2 = v[:]\na.mul_(2); v2.grad_fn",
 }
