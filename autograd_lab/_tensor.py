@@ -266,8 +266,8 @@ class Tensor:
         """The same values, cut from the graph; shares memory and version counter with ``self``."""
         out = Tensor._wrap(self._data)
         out._version_counter = self._version_counter
-        if self._is_inference:  # the same memory: still an inference tensor
-            out._is_inference = True
+        if out._is_inference is not self._is_inference:  # the same memory: an inference tensor, or not, as self
+            out._is_inference = self._is_inference
         return out
 
     def detach_(self) -> Tensor:

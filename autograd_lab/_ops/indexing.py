@@ -130,7 +130,9 @@ def _getitem(self: Tensor, key: Any) -> Tensor:
     items = [Tensor._wrap(np.asarray(k)) if isinstance(k, (list, range, np.ndarray)) else k for k in items]
     items = [_uint8_as_mask(k) for k in items]
     specified = builtins.sum(_dims_used(k) for k in items)
-    if self.ndim == 0 and any(isinstance(k, (int, np.integer, slice)) for k in items):
+    if self.ndim == 0 and any(isinstance(k, slice) for k in items):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if self.ndim == 0 and any(isinstance(k, (int, np.integer)) for k in items):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
                          "C++ to convert a 0-dim tensor to a number")
     if specified > self.ndim:
@@ -156,6 +158,8 @@ def _getitem(self: Tensor, key: Any) -> Tensor:
         elif isinstance(k, Tensor) and not k.dtype.is_floating_point:
             advanced[dim] = k
             dim += _dims_used(k)
+        elif isinstance(k, Tensor):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                              f"are valid indices (got {type(k).__name__})")

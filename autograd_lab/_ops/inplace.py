@@ -70,7 +70,10 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
 
 
 def _check_fits(given: tuple[int, ...], target: tuple[int, ...]) -> None:
-    """x[key] = v: v must broadcast to x[key]'s shape (PyTorch's expand error otherwise)."""
+    """x[key] = v: v, without its leading size-1 dimensions, must broadcast to x[key]'s shape (PyTorch's
+    expand errors otherwise)."""
+    while given and given[0] == 1:
+        given = given[1:]
     if len(given) > len(target):
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(given)}}}, size={list(target)}): the number of sizes "
                            f"provided ({len(target)}) must be greater or equal to the number of dimensions in the "
@@ -270,11 +273,19 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
     keys = numpy_key(key) if isinstance(key, tuple) else (numpy_key(key),)
     keys = tuple(int(k) if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" else k for k in keys)
     np_key = keys if isinstance(key, tuple) else keys[0]  # (a 0-d integer tensor indexes as an int does)
+    if any(isinstance(k, np.ndarray) and k.dtype.kind == "f" for k in keys):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if any(isinstance(k, np.ndarray) for k in keys):
+        if isinstance(value, Tensor) and value.dtype is not self.dtype:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{self.dtype._scalar_name} for the destination and {value.dtype._scalar_name} for the "
+                               "source.")
         _modify(self, IndexPutInplace, value, np_key)
     else:  # PyTorch makes the view x[key] (its last step a select or a slice), then copies into it
         steps = [k for k in keys if isinstance(k, (slice, int, np.integer))]
         through = None if not steps else "Slice" if isinstance(steps[-1], slice) else "Select"
+        if isinstance(value, Tensor) and self.ndim and np_key is not Ellipsis:  # (the shape is checked first)
+            _check_fits(tuple(value.shape), self._data[np_key].shape)
         _modify(self, CopySlices, value, np_key, through=through)
 
 

@@ -378,9 +378,10 @@ def backward(
             raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both passed to "
                                "`backward()`. Please only use `grad_tensors`.")
         grad_tensors = grad_variables
-    targets = None if inputs is None else _input_nodes(inputs)
     outputs = _tuple(tensors, 1)
     grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
+    roots = _roots(outputs)  # (the outputs are checked before the inputs, as in PyTorch)
+    targets = None if inputs is None else _input_nodes(inputs)
     if retain_graph is None:
         retain_graph = create_graph
     global _warned_about_cycles
@@ -392,7 +393,7 @@ def backward(
                       "of your parameters to None after use to break the cycle and avoid the leak."
                       + triggered_at("torch/csrc/autograd/engine.cpp:1307"), UserWarning,
                       stacklevel=3)
-    _run_to_end(_run_nodes(_roots(outputs), grads, retain_graph, create_graph, targets=targets))
+    _run_to_end(_run_nodes(roots, grads, retain_graph, create_graph, targets=targets))
 
 
 def _input_nodes(inputs: TensorOrTensors | dict[str, Tensor]) -> set[Node]:
@@ -430,17 +431,18 @@ def grad(
     ins = _tuple(inputs, 1)
     if allow_unused is None:
         allow_unused = materialize_grads
+    grads = _make_grads(outs, _tuple(grad_outputs, len(outs)))
+    roots = _roots(outs)  # (the outputs are checked before the inputs, as in PyTorch)
     for t in ins:
         if isinstance(t, graph.GradientEdge):
             if materialize_grads:
                 raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
         elif not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _make_grads(outs, _tuple(grad_outputs, len(outs)))
     if retain_graph is None:
         retain_graph = create_graph
     edges = [t[:2] if isinstance(t, graph.GradientEdge) else edge_of(t) for t in ins]
-    captured = _run_to_end(_run_nodes(_roots(outs), grads, retain_graph, create_graph, edges))
+    captured = _run_to_end(_run_nodes(roots, grads, retain_graph, create_graph, edges))
     result = []
     for i, (t, g) in enumerate(zip(ins, captured)):
         if g is None:

@@ -445,8 +445,9 @@ class Function:
             grad_mode._enabled = enabled
         if enabled and True in needs:
             return _connect(ctx, args, output)
-        if cls.node_name is None and type(output) is Tensor and not ctx._dirty and _among(output, args):
-            return _alias(output)  # a custom forward returned an input unchanged: PyTorch gives a new tensor object
+        if cls.node_name is None and type(output) is Tensor and _among(output, args) and not (ctx._dirty and enabled):
+            return _alias(output)  # a custom forward returned an input: PyTorch gives a new tensor object (for
+            # one it changed, only with grad mode off)
         return output
 
 

@@ -380,6 +380,20 @@ _FUZZ_FINDINGS = {
         "print(torch.autograd.grad(a.sum(), [x, a]), torch.autograd.grad((a * 1).sum(), [a]))\n"
         "c = x * 1; c.grad_fn.register_prehook(lambda gs: (gs[0] * 3,)); c.register_hook(lambda g: g * 2)\n"
         "print(torch.autograd.grad(c.sum(), [c]), torch.autograd.grad((c * 1).sum(), [x, c]))"),
+    "outputs are checked before inputs": "x = torch.ones(2)\ntry:\n    torch.autograd.grad(x.sum(), [x])\n"
+                                         "except RuntimeError as e:\n    print(e)\nx.sum().backward(inputs=[x])",
+    "a custom Function returning a changed input under no_grad": (
+        "class Twice(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, t):\n"
+        "        ctx.mark_dirty(t)\n        return t.mul_(2.0)\n    @staticmethod\n    def backward(ctx, g):\n"
+        "        return g * 2.0\nx = torch.ones(3, requires_grad=True)\nwith torch.no_grad():\n"
+        "    y = Twice.apply(x)\nprint(y is x, x.requires_grad, y.requires_grad, x._version)"),
+    "index put of another dtype": "a = torch.zeros(3)\na[torch.tensor([0, 2])] = torch.ones(2, dtype=torch.float64)",
+    "float index tensors": "a = torch.zeros(3)\ntry:\n    a[torch.tensor([0.0])]\nexcept IndexError as e:\n"
+                           "    print(e)\na[torch.tensor([])] = 1.0",
+    "slicing a 0-d tensor": "torch.tensor(1.0)[0:1]",
+    "setitem: the shape before the leaf": "x = torch.ones(2, 3, requires_grad=True); x[1:] = torch.ones(5)",
+    "detach inside inference_mode": "a = torch.ones(3, requires_grad=True) * 2\nwith torch.inference_mode():\n"
+                                    "    d = a.detach()\nprint(d._version, d.is_inference())",
     "inference mode first": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.inference_mode(): v = a[:]\n"
                             "with torch.no_grad(): v2 = v[:]\na.mul_(2); v2.grad_fn",
 }
