@@ -59,7 +59,12 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     if not a._data.flags.writeable:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
-    if key is not Ellipsis:  # x[i] = v: PyTorch drops v's leading size-1 dimensions first (a [1] fits a scalar)
+    if key is not Ellipsis and any(isinstance(k, np.ndarray) for k in (key if isinstance(key, tuple) else (key,))):
+        target = a._data[key].shape  # x[index] = v (index_put_): v must broadcast to x[index]'s shape
+        if not _broadcasts_to(values.shape, target):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target)}")
+    elif key is not Ellipsis:  # x[i] = v: PyTorch drops v's leading size-1 dimensions first (a [1] fits a scalar)
         while values.ndim and values.shape[0] == 1:
             values = values[0]
         _check_fits(values.shape, a._data[key].shape)
@@ -67,6 +72,13 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
     a._version_counter[0] += 1
     if grad_mode._enabled is False:  # a change under no_grad: (a recorded one's graph is made after, in _connect)
         rebase_views(a)
+
+
+def _broadcasts_to(given: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(given, target) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _check_fits(given: tuple[int, ...], target: tuple[int, ...]) -> None:

@@ -394,6 +394,11 @@ _FUZZ_FINDINGS = {
     "setitem: the shape before the leaf": "x = torch.ones(2, 3, requires_grad=True); x[1:] = torch.ones(5)",
     "detach inside inference_mode": "a = torch.ones(3, requires_grad=True) * 2\nwith torch.inference_mode():\n"
                                     "    d = a.detach()\nprint(d._version, d.is_inference())",
+    "index put of the wrong shape": (
+        "a = torch.zeros(3, 4)\nfor key, value in [((torch.tensor([0, 2]),), torch.ones(3)),"
+        " ((torch.tensor([True, False, True]),), torch.ones(5)), ((slice(None), torch.tensor([1])), torch.ones(2, 3)),"
+        " ((torch.tensor([0, 2]),), torch.ones(1, 4))]:\n    try:\n        a[key] = value\n"
+        "    except RuntimeError as e:\n        print(e)\nprint(a)"),
     "inference mode first": "x = torch.ones(3, requires_grad=True); a = x * 2\nwith torch.inference_mode(): v = a[:]\n"
                             "with torch.no_grad(): v2 = v[:]\na.mul_(2); v2.grad_fn",
 }
