@@ -99,7 +99,7 @@ from autograd_lab._ops.legacy import (
     type_as,
 )
 from autograd_lab._ops.legacy import new as legacy_new
-from autograd_lab._ops.linear_algebra import cross, det, outer, svd, trace, tril, triu
+from autograd_lab._ops.linear_algebra import cross, det, diag, diag_embed, diagonal, outer, svd, trace, tril, triu
 from autograd_lab._ops.losses import log_softmax, softmax
 from autograd_lab._ops.matmul import addmm, bmm, dot, matmul, mm, mv
 from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, takes_operand, type_name
@@ -182,15 +182,15 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 __all__ = [
     "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin",
     "atan", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
-    "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "dist", "div", "dot", "eq", "equal", "exp",
-    "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select",
-    "is_tensor", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logsumexp", "lt",
-    "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul", "mv", "ne", "neg", "neg_",
-    "negative", "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu",
-    "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_",
-    "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean",
-    "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind",
-    "unique", "unsqueeze", "var", "var_mean", "where",
+    "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div",
+    "dot", "eq", "equal", "exp", "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt",
+    "index_add", "index_select", "is_tensor", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10",
+    "log_", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul",
+    "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal",
+    "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn",
+    "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
+    "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace", "transpose", "tril",
+    "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -241,7 +241,8 @@ _METHODS = {
     "repeat": repeat, "index_add_": index_add_, "index_add": index_add, "index_select": index_select,
     "exp_": exp_, "log_": log_, "sin_": sin_, "cos_": cos_, "tanh_": tanh_, "sigmoid_": sigmoid_, "relu_": relu_,
     "asin": asin, "acos": acos, "atan": atan, "ceil": ceil, "floor": floor, "round": round, "trunc": trunc,
-    "prod": prod, "unique": unique, "cross": cross, "det": det, "svd": svd, "unsqueeze_": unsqueeze_,
+    "prod": prod, "unique": unique, "cross": cross, "det": det, "svd": svd, "diag": diag, "diagonal": diagonal,
+    "diag_embed": diag_embed, "unsqueeze_": unsqueeze_,
     "squeeze_": squeeze_, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
     "bitwise_not": bitwise_not, "__and__": operator_method(bitwise_and, (Tensor, int)),
     "__rand__": operator_method(bitwise_and, (Tensor, int)), "__or__": operator_method(bitwise_or, (Tensor, int)),

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from autograd_lab._ops.operands import view_of
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel, warn_once
 from autograd_lab.autograd.function import Function
@@ -156,6 +157,106 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims."""
     return _triangle(Triu, input, diagonal)
+
+
+def _diagonal_of(a: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
+    """The ``offset``-th diagonal between dims dim1 and dim2, as a last dim: a view of a's memory, writable as
+    PyTorch's is (NumPy hands it out read-only, for compatibility only)."""
+    diagonal = np.diagonal(a, offset, dim1, dim2)
+    if a.flags.writeable:
+        diagonal.flags.writeable = True
+    return diagonal
+
+
+class Diagonal(Function):
+    """out = a's ``offset``-th diagonal between dims dim1 and dim2, as a new last dim (a view of a).
+    d/da = the gradient put back on that diagonal, zeros elsewhere."""
+
+    node_name = "DiagonalBackward0"
+    saved_as: ClassVar = {"dim1": "dim1", "dim2": "dim2", "offset": "offset", "self_sym_sizes": "shape"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
+        ctx.shape, ctx.offset, ctx.dim1, ctx.dim2 = tuple(a.shape), offset, dim1, dim2
+        return view_of(a, _diagonal_of(a._data, offset, dim1, dim2), lambda t: Diagonal.apply(t, offset, dim1, dim2))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        return DiagonalScatter.apply(grad, ctx.shape, ctx.offset, ctx.dim1, ctx.dim2), None, None, None
+
+
+class DiagonalCopy(Diagonal):
+    """``torch.diag(matrix)``: the diagonal as a new tensor (a copy, not a view)."""
+
+    node_name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
+        ctx.shape, ctx.offset, ctx.dim1, ctx.dim2 = tuple(a.shape), offset, dim1, dim2
+        return Tensor._wrap(_diagonal_of(a._data, offset, dim1, dim2).copy())
+
+
+class DiagonalScatter(Function):
+    """out = zeros of ``shape`` with ``values`` on the diagonal.   d/dvalues = that diagonal of the gradient."""
+
+    node_name = "DiagonalBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, shape: tuple[int, ...], offset: int, dim1: int, dim2: int) -> Tensor:
+        ctx.where = (offset, dim1, dim2)
+        out = np.zeros(shape, values._data.dtype)
+        _diagonal_of(out, offset, dim1, dim2)[...] = values._data
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None, None]:
+        return DiagonalCopy.apply(grad, *ctx.where), None, None, None, None
+
+
+class DiagEmbed(Function):
+    """out: a's last dim laid on the ``offset``-th diagonal of two new dims (zeros elsewhere).
+    d/da = that diagonal of the gradient."""
+
+    node_name = "DiagEmbedBackward0"
+    saved_as: ClassVar = {"dim1": "dim1", "dim2": "dim2", "offset": "offset"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        n = a.shape[-1] + abs(offset)
+        shape = list(a.shape[:-1])
+        for d in sorted((dim1, dim2)):
+            shape.insert(d, n)
+        return DiagonalScatter.forward(ctx, a, tuple(shape), offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        return DiagonalCopy.apply(grad, ctx.offset, ctx.dim1, ctx.dim2), None, None, None
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset``-th diagonal of the matrices over dims dim1 and dim2 (a view)."""
+    d1, d2 = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, offset, d1, d2)
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices with ``input``'s last dim on their ``offset``-th diagonal (over dims dim1 and dim2 of the result)."""
+    d1, d2 = wrap_dim(dim1, input.ndim + 1), wrap_dim(dim2, input.ndim + 1)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return DiagEmbed.apply(input, offset, d1, d2)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A vector's diagonal matrix, or a matrix's diagonal (as a new vector)."""
+    if input.ndim == 1:
+        return DiagEmbed.apply(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return DiagonalCopy.apply(input, diagonal, 0, 1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
 class Trace(Function):

@@ -449,3 +449,31 @@ def test_a_torch_function_mode_sees_each_call_as_pytorch_offers_it():
         return shown.getvalue(), values(a.grad), values(total), values(after)
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_diag_diagonal_and_diag_embed():
+    def program(torch):
+        shown = []
+        v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        m = torch.diag(v)
+        shown += [str(m), torch.diag(v, 1).shape, str(torch.diag(v, -1))]
+        matrix = torch.arange(9.0).reshape(3, 3).requires_grad_()
+        shown += [str(torch.diag(matrix)), str(torch.diag(matrix, 1)), str(torch.diag(matrix, -2))]
+        (torch.diag(matrix, 1) * torch.tensor([1.0, 2.0])).sum().backward()
+        (m * torch.arange(9.0).reshape(3, 3)).sum().backward()
+        shown += [str(matrix.grad), str(v.grad), str(matrix.diagonal()), str(matrix.diagonal(1, 0, 1))]
+        shown += [torch.diag_embed(torch.ones(2, 2)).shape, torch.diag_embed(v).grad_fn.name(),
+                  str(torch.diag_embed(torch.arange(4.0).reshape(2, 2), 1, 0, 2)),
+                  outcome(lambda: torch.diag(torch.ones(2, 2, 2)))]
+        x = torch.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        y = x.diagonal(-1, 2, 0)
+        (y * y).sum().backward()
+        z = torch.zeros(3, 3)
+        z.diagonal().fill_(1)  # a view: the matrix changes
+        w = torch.ones(3, 3, requires_grad=True).clone()
+        w.diagonal().mul_(5)
+        s = torch.tensor([1.0, 2.0], requires_grad=True)
+        (g,) = torch.autograd.grad(torch.diag(s).pow(2).sum(), s, create_graph=True)
+        return shown, str(y), str(x.grad), str(z), w.grad_fn.name(), str(torch.autograd.grad(g.sum(), s))
+    torch_result, ours = record(program)
+    assert ours == torch_result
