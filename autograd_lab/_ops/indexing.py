@@ -13,7 +13,7 @@ from autograd_lab._ops.operands import Number, broadcast_shape, view_of
 from autograd_lab._ops.pointwise import where
 from autograd_lab._ops.views import Alias, Unsqueeze
 from autograd_lab._tensor import Tensor, wrap_dim
-from autograd_lab._torch_warnings import triggered_at
+from autograd_lab._torch_warnings import triggered_at, user_stacklevel, warn_once
 from autograd_lab.autograd.function import Function
 
 
@@ -369,6 +369,25 @@ class ScatterValue(Function):
         return ScatterValue.apply(grad, ctx.dim, ctx.index, 0), None, None, None
 
 
+class ScatterReduce(Function):
+    """out = a, with src[i][j] (or a number) added ("add") or multiplied ("multiply") in at [index[i][j]][j].
+    PyTorch has no derivative for this old form (``scatter_reduce`` is the one with a gradient): backward refuses."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray, src: Any, reduce: str) -> Tensor:
+        out = a._data.copy()
+        values = _cropped(src, index) if isinstance(src, Tensor) else src
+        (np.add if reduce == "add" else np.multiply).at(out, _along(dim, index), values)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> None:
+        name = "aten::scatter_" if ctx._dirty else "aten::scatter"
+        raise RuntimeError(f"derivative for {name} is not implemented")
+
+
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """out[i][j] = input[index[i][j]][j] for dim 0 (input[i][index[i][j]] for dim 1): pick along ``dim``."""
     return Gather.apply(input, check_along("gather", input, dim, index), index._data)
@@ -377,9 +396,17 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 def scatter_op(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
                reduce: str | None = None) -> tuple[type[Function], tuple]:
     """Which Function ``scatter`` applies, and its arguments (src a tensor, or a number as src or value)."""
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not part of autograd_lab; use scatter_add")
     src = value if src is None else src
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if isinstance(src, Tensor):
+            warn_once("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options."
+                      + triggered_at("aten/src/ATen/native/TensorAdvancedIndexing.cpp:225"),
+                      stacklevel=user_stacklevel())
+            return ScatterReduce, (check_along("scatter", input, dim, index, src), index._data, src, reduce)
+        return ScatterReduce, (check_along("scatter", input, dim, index), index._data, src, reduce)
     if isinstance(src, Tensor):
         return Scatter, (check_along("scatter", input, dim, index, src), index._data, src)
     return ScatterValue, (check_along("scatter", input, dim, index), index._data, src)

@@ -20,6 +20,7 @@ from autograd_lab._ops.indexing import (
     MaskedFillTensor,
     Scatter,
     ScatterAdd,
+    ScatterReduce,
     ScatterValue,
     check_along,
     check_index_add,
@@ -375,7 +376,7 @@ exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_, abs_, sqrt_, neg_, reciprocal_ =
     for op in (Exp, Log, Sin, Cos, Tanh, Sigmoid, Relu, Abs, Sqrt, Neg, Reciprocal))
 ClampInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
     _in_place_of(op) for op in (Clamp, Pow, PowTensor, IndexAdd, ScatterAdd))
-_SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue)}
+_SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue, ScatterReduce)}
 
 
 TrilInplace, TriuInplace = _in_place_of(Tril), _in_place_of(Triu)

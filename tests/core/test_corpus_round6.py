@@ -477,3 +477,26 @@ def test_diag_diagonal_and_diag_embed():
         return shown, str(y), str(x.grad), str(z), w.grad_fn.name(), str(torch.autograd.grad(g.sum(), s))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_scatter_with_reduce_adds_or_multiplies_and_has_no_derivative():
+    def program(torch):
+        shown = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            index = torch.tensor([[2], [3]])
+            shown += [str(torch.zeros(2, 4).scatter_(1, index, 1.23, reduce="add")),
+                      str(torch.full((2, 4), 2.0).scatter_(1, index, 1.23, reduce="multiply"))]
+            src = torch.arange(1.0, 11.0).reshape((2, 5))
+            shown += [str(torch.ones(2, 5).scatter_(0, torch.tensor([[0, 1, 0, 0, 0], [0, 0, 0, 1, 0]]), src,
+                                                    reduce="add")),
+                      str(torch.ones(3, 5).scatter(0, torch.tensor([[0, 1, 0, 0, 0]]), src, reduce="multiply"))]
+            x = torch.ones(2, 4, requires_grad=True).clone()
+            y = x.scatter_(1, index, 1.23, reduce="add")
+            shown += [y.grad_fn.name(), outcome(lambda: y.sum().backward()),
+                      outcome(lambda: torch.ones(2, 4, requires_grad=True).scatter(1, index, 1.0, reduce="add")
+                              .sum().backward()),
+                      outcome(lambda: torch.zeros(2, 4).scatter_(1, index, 1.23, reduce="max"))]
+        return shown, len({str(w.message) for w in caught})
+    torch_result, ours = record(program)
+    assert ours == torch_result
