@@ -4,7 +4,8 @@
 history (through ``MulBackward0`` to w), not the history v had when it was made. PyTorch re-makes
 such a view's grad_fn: an ``AsStridedBackward0`` node (where v's elements sit in a's memory) on top
 of what a is now. Here each tensor remembers its views (weakly) and they are re-made right after
-every in-place change; a view made with grad mode off is marked stale instead (using it raises).
+every in-place change. A view whose new history would be ambiguous — made with grad mode off, or one
+of several views made at once (unbind, split) — is marked stale instead: using it raises PyTorch's error.
 """
 
 from __future__ import annotations
