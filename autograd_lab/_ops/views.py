@@ -257,6 +257,16 @@ def _t(self: Tensor) -> Tensor:
     return T.apply(self)
 
 
+def _matrix_transpose(name: str) -> Callable[[Tensor], Tensor]:
+    """``x.mT`` (and ``x.mH``, the same for real tensors): each matrix of a batch transposed (a view)."""
+    def transposed(self: Tensor) -> Tensor:
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got "
+                               f"{self.ndim}-D tensor.")
+        return transpose(self, -2, -1)
+    return transposed
+
+
 def _T(self: Tensor) -> Tensor:  # noqa: N802
     if self.ndim == 0:
         warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."

@@ -500,3 +500,13 @@ def test_scatter_with_reduce_adds_or_multiplies_and_has_no_derivative():
         return shown, len({str(w.message) for w in caught})
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_matrix_transposes_mt_and_mh():
+    def program(torch):
+        x = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        (x.mT * torch.arange(6.0).reshape(3, 2)).sum().backward()
+        return (str(x.mT), x.mH.grad_fn.name(), torch.ones(2, 3, 4).mT.shape, str(x.grad),
+                outcome(lambda: torch.ones(3).mT), outcome(lambda: torch.ones(3).mH))
+    torch_result, ours = record(program)
+    assert ours == torch_result
