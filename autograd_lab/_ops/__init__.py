@@ -258,6 +258,11 @@ _METHODS = {
     "logsumexp": logsumexp,
     "abs_": abs_, "sqrt_": sqrt_, "neg_": neg_, "reciprocal_": reciprocal_, "clamp_": clamp_, "pow_": pow_,
 }
+
+
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
 def _numpy_keywords(function: Callable[..., Any]) -> Callable[..., Any]:
     """``x.sum(axis=0, keepdims=True)``: PyTorch takes NumPy's names for ``dim`` and ``keepdim`` too."""
     @functools.wraps(function)
@@ -266,9 +271,6 @@ def _numpy_keywords(function: Callable[..., Any]) -> Callable[..., Any]:
             kwargs = {_NUMPY_NAMES.get(k, k): v for k, v in kwargs.items()}
         return function(*args, **kwargs)
     return accepting
-
-
-_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 
 
 def _takes_dim(function: Any) -> bool:

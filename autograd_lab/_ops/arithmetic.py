@@ -130,7 +130,6 @@ class DivMode(Div):
         ctx.mode = mode
         if mode is None:
             return Div.forward(ctx, a, b)
-        ctx.save_for_backward(b, a)
         x, y = arrays(a, b)
         if x.dtype.kind != "f":
             if not y.all():
@@ -145,8 +144,9 @@ class DivMode(Div):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         if ctx.mode is None:
             return (*Div.backward(ctx, grad), None)
+        zero = Tensor._wrap(np.zeros_like(grad._data))  # (0 even where grad is inf or nan)
         need_a, need_b = ctx.needs_input_grad[:2]
-        return (grad * 0 if need_a else None), (grad * 0 if need_b else None), None
+        return (zero if need_a else None), (zero if need_b else None), None
 
 
 def _floor_quotient(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -32,13 +32,14 @@ from autograd_lab._ops.linear_algebra import Tril, Triu
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
 from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._ops.stale_views import rebase_views
-from autograd_lab._tensor import StaleView, Tensor, wrap_dim
+from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import (
     Function,
     _check_inplace,
     op_name,
     refuse_custom_view,
+    refuse_stale,
     refuse_view_made_without_grad,
 )
 
@@ -65,10 +66,9 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
         if not _broadcasts_to(values.shape, target):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
                                f"indexing result of shape {list(target)}")
-    elif key is not Ellipsis:  # x[i] = v: PyTorch drops v's leading size-1 dimensions first (a [1] fits a scalar)
-        while values.ndim and values.shape[0] == 1:
+    elif key is not Ellipsis:  # x[i] = v: PyTorch drops v's leading size-1 dimensions first (a [1] fits a scalar;
+        while values.ndim and values.shape[0] == 1:  # _setitem checked that the rest fits)
             values = values[0]
-        _check_fits(values.shape, a._data[key].shape)
     a._data[key] = values
     a._version_counter[0] += 1
     if grad_mode._enabled is False:  # a change under no_grad: (a recorded one's graph is made after, in _connect)
@@ -108,9 +108,9 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
     """Run the in-place ``op`` on a, after PyTorch's checks (nothing changes when they refuse).
 
     An in-place change of a *view* that the graph must record is recorded on the view's base:
-    the base gets a new history ("its view's part was replaced"), and the view is made again
-    from it. That is what PyTorch's CopySlices node does. ``through``: x[key] = v changes the view
-    x[key] of a, made by that op (PyTorch's messages name it).
+    the base gets a new history ("its view's part was replaced"), and every view of it, this one
+    too, is then made again from it (_ops/stale_views.py). That is what PyTorch's CopySlices node does.
+    ``through``: x[key] = v changes the view x[key] of a, made by that op (PyTorch's messages name it).
     """
     recorded = grad_mode._enabled and (a._requires_grad or any(isinstance(x, Tensor) and x._requires_grad
                                                                  for x in args))
@@ -122,8 +122,7 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
         _check_inplace(a)
         return op.apply(a, *args)
     base = a._base
-    if type(a._grad_fn) is StaleView:  # its base changed since: that comes first
-        raise RuntimeError(a._grad_fn.error)
+    refuse_stale(a._grad_fn)  # (its base changed since: that comes first)
     if a._made_in is not None:
         refuse_view_made_without_grad(a, through)
     if a._view_fn is refuse_custom_view:  # a custom Function's output that is one of its inputs

@@ -137,18 +137,17 @@ def _run_nodes(
             grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
             grad_mode._dual_level = -1  # a backward computes gradients only (no forward-mode tangents)
             try:
-                # autograd.grad's inputs: a node that runs gives the gradient before its hooks; one that only
-                # ends a path gives it after its tensor hooks (it runs those alone), as PyTorch's engine does
-                ends_here = captures and node not in needed
-                if captures and not ends_here:
-                    for nr, i in captures.get(node, ()):
+                if captures:  # autograd.grad's inputs, taken where PyTorch's engine takes them:
+                    if node not in needed:  # a path ends here: after the node's tensor hooks (they run alone)
+                        if node._hooks_by_output or node._retained:
+                            _run_tensor_hooks(node, grads)
+                        for nr, i in captures.get(node, ()):
+                            captured[i] = grads[nr]
+                        continue
+                    for nr, i in captures.get(node, ()):  # the node runs on: before any of its hooks
                         captured[i] = grads[nr]
                 if node._hooks_by_output or node._retained:
                     _run_tensor_hooks(node, grads)
-                if ends_here:
-                    for nr, i in captures.get(node, ()):
-                        captured[i] = grads[nr]
-                    continue
                 if node._pre_hooks:
                     grads = _run_pre_hooks(node, grads)
                 sent = list(node._run(grads))

@@ -106,7 +106,7 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
 def edge_of(t: Tensor) -> tuple[Node | None, int]:
     """Where a gradient for ``t`` must go: its grad_fn, its leaf accumulator, or nowhere."""
     if t._grad_fn is not None:
-        _refuse_stale_views([(t._grad_fn, 0)])
+        refuse_stale(t._grad_fn)
         return t._grad_fn, t._output_nr
     if t._requires_grad and t._made_in is None:
         return accumulator_of(t), 0
@@ -203,8 +203,7 @@ def op_name(node: Node) -> str:
 def _modified_error(t: Tensor, saved_version: int, saver: FunctionCtx) -> str:
     """PyTorch's message; a saved *output* is named after the node that saved it, an input after its grad_fn now."""
     node = t._grad_fn
-    if type(node) is StaleView:  # t is a view whose history became ambiguous: that is the error
-        return node.error
+    refuse_stale(node)  # (t is a view whose history became ambiguous: that is the error)
     while node is not None and node is not saver:  # back through the in-place ops on t: was t saver's output?
         node = node.next_functions[0][0] if node.next_functions else None
     node = node or t._grad_fn
@@ -431,7 +430,9 @@ class Function:
         needs = ctx.needs_input_grad = tuple(flags)
         enabled = grad_mode._enabled
         if StaleView.made and enabled and True in needs:  # (before forward: nothing changes when it refuses)
-            _refuse_stale_views([(a._grad_fn, 0) for a in args if isinstance(a, Tensor)])
+            for a in args:
+                if isinstance(a, Tensor):
+                    refuse_stale(a._grad_fn)
         # What no_grad() does, minus its overhead (this is the hot path). 0, not False: a view made inside
         # knows it is part of a recorded op, not made under no_grad (_ops/operands.py, view_of).
         grad_mode._enabled = 0
@@ -470,10 +471,12 @@ def move_retained(t: Tensor, node: Node, output_nr: int) -> None:
     node._retain_grad(output_nr, t)
 
 
-def _refuse_stale_views(edges: list) -> None:
-    for node, _ in edges:
-        if type(node) is StaleView:
-            raise RuntimeError(node.error)
+def refuse_stale(node: Any) -> None:
+    """A stale view's grad_fn (see StaleView) can't be used: raise its error."""
+    if type(node) is StaleView:
+        raise RuntimeError(node.error)
+
+
 # The dual tensors of the current forward AD level, by id (a WeakSet would compare tensors with ==).
 tangents_made: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
