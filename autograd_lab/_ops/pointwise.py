@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -9,20 +10,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
+from autograd_lab._ops.vector_math import rounded_once, vml
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
-ROUNDED_ONCE_UP_TO = 1 << 16  # elements; above, NumPy's float32 SIMD loops (about 25x faster on 512x512)
-
-
-def rounded_once(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """f(x) for float32 computed in float64 and rounded once: PyTorch's vectorised float32 kernels (SLEEF,
-    MKL's vector math) agree with that far more often than with NumPy's own float32 loops (for exp 99% of
-    values instead of 61%, tanh 99.9% instead of 62%). Large tensors keep NumPy's fast float32 loops."""
-    if x.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO:
-        return f(x.astype(np.float64)).astype(np.float32)
-    return f(x)
+_sqrt, _atan = vml("Sqrt", np.sqrt), vml("Atan", np.arctan)
 
 
 # ----- one-input math: each op is its function and its derivative (PyTorch's formulas, node for node:
@@ -37,7 +31,7 @@ class _OfSelf(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
+        return Tensor._wrap(ctx._forward_cls.compute(floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -53,7 +47,7 @@ class _OfResult(_OfSelf):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(rounded_once(ctx._forward_cls.compute, floating(a)))
+        out = Tensor._wrap(ctx._forward_cls.compute(floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -62,7 +56,7 @@ class Exp(_OfResult):
     """out = exp(a).   d/da = out."""
 
     node_name = "ExpBackward0"
-    compute = staticmethod(np.exp)
+    compute = staticmethod(vml("Exp", np.exp))
     derivative = staticmethod(lambda grad, out: grad * out)
 
 
@@ -70,7 +64,7 @@ class Log(_OfSelf):
     """out = log(a).   d/da = 1/a."""
 
     node_name = "LogBackward0"
-    compute = staticmethod(np.log)
+    compute = staticmethod(vml("Ln", np.log))
     derivative = staticmethod(lambda grad, a: grad / a)
 
 
@@ -78,7 +72,7 @@ class Sin(_OfSelf):
     """out = sin(a).   d/da = cos(a)."""
 
     node_name = "SinBackward0"
-    compute = staticmethod(np.sin)
+    compute = staticmethod(vml("Sin", np.sin))
     derivative = staticmethod(lambda grad, a: grad * a.cos())
 
 
@@ -86,7 +80,7 @@ class Cos(_OfSelf):
     """out = cos(a).   d/da = -sin(a)."""
 
     node_name = "CosBackward0"
-    compute = staticmethod(np.cos)
+    compute = staticmethod(vml("Cos", np.cos))
     derivative = staticmethod(lambda grad, a: grad * -a.sin())
 
 
@@ -94,8 +88,27 @@ class Tanh(_OfResult):
     """out = tanh(a).   d/da = 1 - out**2."""
 
     node_name = "TanhBackward0"
-    compute = staticmethod(np.tanh)
-    derivative = staticmethod(lambda grad, out: grad * (1 - out * out))
+    compute = staticmethod(vml("Tanh", np.tanh))
+    derivative = staticmethod(lambda grad, out: TanhBackward.apply(grad, out))  # noqa: PLW0108 (defined below)
+
+
+class TanhBackward(Function):
+    """out = grad * (1 - y**2), y = tanh(a), with 1 - y**2 rounded once (PyTorch's kernel is compiled to a fused
+    multiply-add there).   d/dgrad = 1 - y**2;  d/dy = -2 y grad."""
+
+    node_name = "TanhBackwardBackward0"
+    saved_as: ClassVar = {"grad_output": 0, "output": 1}
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, out: Tensor) -> Tensor:
+        ctx.save_for_backward(grad, out)
+        y = out._data
+        return Tensor._wrap(grad._data * (fma32 if y.dtype == np.float32 else fma64)(-y, y, 1.0))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        grad_output, out = ctx.saved_tensors
+        return TanhBackward.apply(grad, out), grad * (MulScalar.apply(out, -2) * grad_output)
 
 
 class Sigmoid(Function):
@@ -115,7 +128,26 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        return SigmoidBackward.apply(grad, out)
+
+
+class SigmoidBackward(Function):
+    """out = grad * (1 - y) * y, y = sigmoid(a), in that order (PyTorch's kernel: a different order rounds
+    differently in a third of float32 values).   d/dgrad = (1 - y) y;  d/dy = grad (1 - 2y)."""
+
+    node_name = "SigmoidBackwardBackward0"
+    saved_as: ClassVar = {"grad_output": 0, "output": 1}
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, out: Tensor) -> Tensor:
+        ctx.save_for_backward(grad, out)
+        y = out._data
+        return Tensor._wrap(grad._data * (y.dtype.type(1) - y) * y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        grad_output, out = ctx.saved_tensors
+        return SigmoidBackward.apply(grad, out), grad * grad_output * AddScalar.apply(MulScalar.apply(out, -2), 1)
 
 
 class Relu(Function):
@@ -182,7 +214,7 @@ class Sqrt(Function):
     @staticmethod
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(np.sqrt(floating(a)))
+        out = Tensor._wrap(_sqrt(floating(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -288,7 +320,7 @@ class Asin(Function):
 
     node_name = "AsinBackward0"
     saved_as: ClassVar = {"self": 0}
-    inverse, slope_sign = staticmethod(np.arcsin), 1
+    inverse, slope_sign = staticmethod(vml("Asin", np.arcsin)), 1
 
     @classmethod
     @ieee_silent
@@ -306,7 +338,7 @@ class Acos(Asin):
     """out = acos(a).   d/da = -1 / sqrt(1 - a^2)."""
 
     node_name = "AcosBackward0"
-    inverse, slope_sign = staticmethod(np.arccos), -1
+    inverse, slope_sign = staticmethod(vml("Acos", np.arccos)), -1
 
 
 class Atan(Function):
@@ -318,7 +350,7 @@ class Atan(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.save_for_backward(a)
-        return Tensor._wrap(np.arctan(floating(a)))
+        return Tensor._wrap(_atan(floating(a)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -421,7 +453,7 @@ class Log2(_OfSelf):
     """out = log2(a).   d/da = 1 / (a ln 2)."""
 
     node_name = "Log2Backward0"
-    compute = staticmethod(np.log2)
+    compute = staticmethod(vml("Log2", np.log2))
     derivative = staticmethod(lambda grad, a: grad / MulScalar.apply(a, math.log(2)))
 
 
@@ -429,15 +461,16 @@ class Log10(_OfSelf):
     """out = log10(a).   d/da = 1 / (a ln 10)."""
 
     node_name = "Log10Backward0"
-    compute = staticmethod(np.log10)
-    derivative = staticmethod(lambda grad, a: grad / MulScalar.apply(a, math.log(10)))
+    compute = staticmethod(vml("Log10", np.log10))
+    # 2.3025850929940456: PyTorch's constant for ln 10, one bit below math.log(10)
+    derivative = staticmethod(lambda grad, a: grad / MulScalar.apply(a, 2.3025850929940456))
 
 
 class Log1p(_OfSelf):
     """out = log(1 + a), exact for small a.   d/da = 1 / (a + 1)."""
 
     node_name = "Log1PBackward0"
-    compute = staticmethod(np.log1p)
+    compute = staticmethod(functools.partial(rounded_once, np.log1p))
     derivative = staticmethod(lambda grad, a: grad / AddScalar.apply(a, 1))
 
 
@@ -445,7 +478,7 @@ class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 
     node_name = "SinhBackward0"
-    compute = staticmethod(np.sinh)
+    compute = staticmethod(functools.partial(rounded_once, np.sinh))
     derivative = staticmethod(lambda grad, a: grad * a.cosh())
 
 
@@ -453,7 +486,7 @@ class Cosh(_OfSelf):
     """out = cosh(a).   d/da = sinh(a)."""
 
     node_name = "CoshBackward0"
-    compute = staticmethod(np.cosh)
+    compute = staticmethod(functools.partial(rounded_once, np.cosh))
     derivative = staticmethod(lambda grad, a: grad * a.sinh())
 
 
@@ -461,7 +494,7 @@ class Expm1(_OfResult):
     """out = exp(a) - 1, exact for small a.   d/da = out + 1."""
 
     node_name = "Expm1Backward0"
-    compute = staticmethod(np.expm1)
+    compute = staticmethod(functools.partial(rounded_once, np.expm1))
     derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out, 1))
 
 
@@ -469,7 +502,7 @@ class Exp2(_OfResult):
     """out = 2 ** a.   d/da = out ln 2."""
 
     node_name = "Exp2Backward0"
-    compute = staticmethod(np.exp2)
+    compute = staticmethod(functools.partial(rounded_once, np.exp2))
     derivative = staticmethod(lambda grad, out: MulScalar.apply(grad * out, math.log(2)))
 
 
@@ -477,7 +510,7 @@ class Tan(_OfResult):
     """out = tan(a).   d/da = 1 + out**2."""
 
     node_name = "TanBackward0"
-    compute = staticmethod(np.tan)
+    compute = staticmethod(vml("Tan", np.tan))
     derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out.pow(2), 1))
 
 
