@@ -257,10 +257,11 @@ def _tensor_inputs(op: Any) -> list[Any] | None:
 
 
 def _saved_tensors(op: Any, library: str) -> list[Any]:
-    """What the node saved for backward: ``saved_tensors`` (custom Functions, autograd_lab) or torch's ``_saved_*``."""
-    attributes = ["saved_tensors"]
+    """What the node saved for backward: ``saved_tensors`` (torch's custom Functions), torch's ``_saved_*``
+    (its built-in nodes), or every autograd_lab node's ``_for_backward``."""
+    attributes = ["_for_backward"]
     if library == "torch":  # built-in torch nodes expose each saved tensor as _saved_self, _saved_other...
-        attributes += [a for a in dir(op) if a.startswith("_saved_")]
+        attributes = ["saved_tensors", *(a for a in dir(op) if a.startswith("_saved_"))]
     found = []
     for attribute in attributes:
         try:

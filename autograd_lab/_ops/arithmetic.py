@@ -89,7 +89,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        b, a = ctx.saved_tensors
+        b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
@@ -111,7 +111,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        b, a = ctx.saved_tensors
+        b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad[:2]  # (DivMode has a third input)
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
@@ -180,7 +180,7 @@ class Fmod(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        b, a = ctx.saved_tensors
+        b, a = ctx._for_backward
         if not ctx.needs_input_grad[1]:
             return grad, None
         quotient = Tensor._wrap(ctx._forward_cls._quotient(a._data / b._data))
@@ -267,7 +267,7 @@ class Reciprocal(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._for_backward
         return -grad * out * out
 
 
@@ -298,7 +298,7 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         if ctx.p == 0:
             return zeros_like(a), None
         return grad * MulScalar.apply(a ** (ctx.p - 1), ctx.p), None  # PyTorch's formula, node for node
@@ -348,7 +348,7 @@ class PowTensor(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        b, a, out = ctx.saved_tensors
+        b, a, out = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad * where(b == 0, 0.0, b * a ** (b - 1)) if need_a else None  # 0 ** 0 has slope 0, not nan
         # log(0) is -inf, but 0 ** b has slope 0 in b for b > 0: PyTorch masks it the same way
@@ -373,7 +373,7 @@ class RPow(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         if ctx.number == 0:  # 0 ** a: flat for a >= 0 (PyTorch's convention), -inf slope below
             return where(a >= 0, 0.0, grad * out * -math.inf), None
         return grad * out * math.log(ctx.number), None

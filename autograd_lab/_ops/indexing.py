@@ -464,7 +464,7 @@ class MaskedFill(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, Tensor | None]:
-        (mask,) = ctx.saved_tensors
+        (mask,) = ctx._for_backward
         return where(mask, 0.0, grad), None, None
 
 
@@ -475,7 +475,7 @@ class MaskedFillTensor(MaskedFill):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, Tensor]:
-        (mask,) = ctx.saved_tensors
+        (mask,) = ctx._for_backward
         return where(mask, 0.0, grad), None, where(mask, grad, 0.0).sum()
 
 

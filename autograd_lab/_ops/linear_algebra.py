@@ -27,7 +27,7 @@ class Cross(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
-        a, b = ctx.saved_tensors
+        a, b = ctx._for_backward
         grad_a = Cross.apply(b, grad, ctx.dim).sum_to_size(a.shape)
         return grad_a, Cross.apply(grad, a, ctx.dim).sum_to_size(b.shape), None
 
@@ -66,7 +66,7 @@ class Det(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         # det * inverse^T, from NumPy (a constant: this gradient can be differentiated once, not twice); for a
         # singular matrix PyTorch's formula gives signed zeros, and so does 0 * its cofactors here.
         det, invertible = out._data, out._data != 0

@@ -37,7 +37,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._for_backward
         return LogSoftmaxBackwardData.apply(grad, out, ctx.dim), None
 
 
@@ -59,7 +59,7 @@ class LogSoftmaxBackwardData(Function):
 
     @staticmethod
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
-        grad, out = ctx.saved_tensors
+        grad, out = ctx._for_backward
         need_grad, need_out, _ = ctx.needs_input_grad
         e = out.exp()
         d_grad = g2 - (g2 * e).sum(ctx.dim, keepdim=True) if need_grad else None
@@ -85,7 +85,7 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._for_backward
         return SoftmaxBackwardData.apply(grad, out, ctx.dim), None
 
 
@@ -107,7 +107,7 @@ class SoftmaxBackwardData(Function):
 
     @staticmethod
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
-        grad, out = ctx.saved_tensors
+        grad, out = ctx._for_backward
         need_grad, need_out, _ = ctx.needs_input_grad
         g2_out = (g2 * out).sum(ctx.dim, keepdim=True)
         d_grad = out * g2 - out * g2_out if need_grad else None
@@ -201,7 +201,7 @@ class MseLoss(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
-        a, b = ctx.saved_tensors
+        a, b = ctx._for_backward
         need_a, need_b, _ = ctx.needs_input_grad
         scale = 2 / ctx.count if ctx.reduction == "mean" else 2.0  # (a Python float: rounded once to the dtype)
         diff = ((a - b) * scale) * grad
@@ -236,7 +236,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:
-        x, t, weight, pos_weight = ctx.saved_tensors
+        x, t, weight, pos_weight = ctx._for_backward
         need_x, need_t = ctx.needs_input_grad[:2]
         if ctx.reduction == "mean":
             grad = grad / x.numel()

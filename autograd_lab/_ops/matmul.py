@@ -51,7 +51,7 @@ def _column_major(sizes: tuple[int, ...], strides: tuple[int, ...]) -> bool:
 
 def _mm_backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
     """d/da = grad @ b.T,  d/db = a.T @ grad, each computed as PyTorch's mm_mat1/mm_mat2_backward do."""
-    a, b = ctx.saved_tensors
+    a, b = ctx._for_backward
     need_a, need_b = ctx.needs_input_grad[-2:]
     grad_a = grad_b = None
     if need_a:
@@ -113,7 +113,7 @@ class Mv(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, v = ctx.saved_tensors
+        a, v = ctx._for_backward
         need_a, need_v = ctx.needs_input_grad
         return (grad.unsqueeze(1) * v if need_a else None), (a.t().mv(grad) if need_v else None)
 
@@ -136,7 +136,7 @@ class Bmm(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
+        a, b = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad
         return (grad.bmm(b.transpose(1, 2)) if need_a else None), (a.transpose(1, 2).bmm(grad) if need_b else None)
 

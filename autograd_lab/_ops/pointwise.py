@@ -35,7 +35,7 @@ class _OfSelf(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return ctx._forward_cls.derivative(grad, a)
 
 
@@ -107,7 +107,7 @@ class TanhBackward(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
-        grad_output, out = ctx.saved_tensors
+        grad_output, out = ctx._for_backward
         return TanhBackward.apply(grad, out), grad * (MulScalar.apply(out, -2) * grad_output)
 
 
@@ -127,7 +127,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._for_backward
         return SigmoidBackward.apply(grad, out)
 
 
@@ -146,7 +146,7 @@ class SigmoidBackward(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
-        grad_output, out = ctx.saved_tensors
+        grad_output, out = ctx._for_backward
         return SigmoidBackward.apply(grad, out), grad * grad_output * AddScalar.apply(MulScalar.apply(out, -2), 1)
 
 
@@ -164,7 +164,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._for_backward
         return ThresholdBackward.apply(grad, out, 0)
 
 
@@ -184,7 +184,7 @@ class ThresholdBackward(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return ThresholdBackward.apply(grad, a, ctx.threshold), Tensor._wrap(np.zeros_like(grad._data)), None
 
 
@@ -201,7 +201,7 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return grad * a.sgn()
 
 
@@ -220,7 +220,7 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._for_backward
         return grad / (2 * out)
 
 
@@ -238,7 +238,7 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         lo = -math.inf if ctx.lo is None else ctx.lo
         hi = math.inf if ctx.hi is None else ctx.hi
         return where((a >= lo) & (a <= hi), grad, 0.0), None, None  # (0 outside, even if grad is nan there)
@@ -265,7 +265,7 @@ class ClampTensor(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
-        a, lo, hi = ctx.saved_tensors
+        a, lo, hi = ctx._for_backward
         if lo is not None and hi is not None:
             keep = (a >= lo) & (a <= hi)
         else:
@@ -292,7 +292,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
-        b, a = ctx.saved_tensors
+        b, a = ctx._for_backward
         shared = where(a == b, grad / 2, grad)
         return where(a < b, 0.0, shared), where(a > b, 0.0, shared)
 
@@ -311,7 +311,7 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor, Tensor]:
-        (condition,) = ctx.saved_tensors
+        (condition,) = ctx._for_backward
         return None, where(condition, grad, 0.0), where(condition, 0.0, grad)
 
 
@@ -330,7 +330,7 @@ class Asin(Function):
 
     @classmethod
     def backward(cls, ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return cls.slope_sign * grad * (1 - a * a) ** -0.5
 
 
@@ -354,7 +354,7 @@ class Atan(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return grad / (1 + a * a)
 
 

@@ -101,7 +101,7 @@ class MaxAll(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         chosen = a == out
         return grad * chosen / chosen.sum()
 
@@ -135,7 +135,7 @@ class MaxDim(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None]:
-        (indices,) = ctx.saved_tensors
+        (indices,) = ctx._for_backward
         idx = indices._data if ctx.keepdim else np.expand_dims(indices._data, ctx.dim)
         grid = list(np.ix_(*[np.arange(n) for n in idx.shape]))
         grid[ctx.dim] = idx
@@ -270,7 +270,7 @@ class LinalgVectorNorm(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         p = ctx.p
         if p == 0:
             return a * 0, None, None, None
@@ -354,7 +354,7 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return _var_backward(ctx, grad, a), None, None, None
 
 
@@ -387,7 +387,7 @@ class Std(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         grad_var = masked_fill(grad / MulScalar.apply(out, 2), out == 0, 0)  # (PyTorch's std_backward)
         return _var_backward(ctx, grad_var, a), None, None, None
 
@@ -431,7 +431,7 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
         if not (a._data == 0).any():
             return grad * out / a, None, None
@@ -535,7 +535,7 @@ class Logsumexp(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        a, out = ctx.saved_tensors
+        a, out = ctx._for_backward
         if not ctx.keepdim and a.ndim:
             for d in sorted(ctx.dims):
                 grad, out = grad.unsqueeze(d), out.unsqueeze(d)

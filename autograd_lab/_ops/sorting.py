@@ -40,7 +40,7 @@ class Sort(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None]:
-        (indices,) = ctx.saved_tensors
+        (indices,) = ctx._for_backward
         if not ctx.shape:
             return grad, None, None
         grid = list(np.ix_(*[np.arange(n) for n in ctx.shape]))
@@ -82,7 +82,7 @@ class Topk(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None, None]:
-        (indices,) = ctx.saved_tensors
+        (indices,) = ctx._for_backward
         if not ctx.shape:
             return grad, None, None, None
         grid = list(np.ix_(*[np.arange(n) for n in indices.shape]))

@@ -6,7 +6,7 @@ input requires grad, it turns the ``ctx`` into the output's ``grad_fn``: a
 backward node (the book's "rectangle in the graph") that remembers where the
 gradients go next (``next_functions``) and what ``forward`` saved.
 
-As in PyTorch, ``ctx`` *is* the node: ``y.grad_fn.saved_tensors`` works.
+As in PyTorch, ``ctx`` *is* the node: ``y.grad_fn.saved_tensors`` works (for a custom Function's node).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class FunctionCtx:
                 raise RuntimeError(ACCESSED_TWICE)
             self._clear_on_access = False
             try:
-                return self.saved_tensors
+                return self._for_backward
             finally:
                 self._saved, self._clear_on_access = None, True
         if self._hooked is not None:  # packed by a hook: versions can't be followed through it (PyTorch neither)
@@ -172,6 +172,8 @@ class FunctionCtx:
         """The 2018 name of ``saved_tensors`` (PyTorch 0.3, as in the book)."""
         warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
         return self.saved_tensors
+
+    _for_backward = saved_tensors  # the name built-in ops use: their nodes have no public saved_tensors
 
     def mark_dirty(self, *tensors: Tensor) -> None:
         """Say that forward modified these inputs in place (and returns them).
@@ -249,7 +251,7 @@ class BackwardNode(FunctionCtx, Node):
         """The i-th saved tensor, as a built-in node's ``_saved_*`` attribute shows it."""
         if self._save_versions[i] is None:  # nothing was saved there: None, even after backward freed the rest
             return None
-        t = self.saved_tensors[i]
+        t = self._for_backward[i]
         if t is None or t._grad_fn is not self:
             return t
         # One of this node's own outputs: PyTorch hands back a new tensor object for it (keeping the
@@ -304,10 +306,25 @@ class BackwardCFunction(BackwardNode):
         return self._forward_cls.backward(self, *grad_outputs)
 
 
+class _NoSuchAttribute:
+    """An attribute a class hides from what it inherits: reading it raises AttributeError, as if never there."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, node: Any, owner: type | None = None) -> Any:
+        if node is None:
+            raise AttributeError(f"type object '{owner.__name__}' has no attribute '{self.name}'")
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{self.name}'")
+
+
 class _BuiltinNode(BackwardNode):
-    """The node of a built-in op: callable, like PyTorch's C++ nodes (``y.grad_fn(grad)``)."""
+    """The node of a built-in op: callable, like PyTorch's C++ nodes (``y.grad_fn(grad)``). It shows what it
+    saved as ``_saved_self``, ``_saved_other``, ... and, as in PyTorch, has no ``saved_tensors``."""
 
     __call__ = _call_node
+    saved_tensors = _NoSuchAttribute()
+    saved_variables = _NoSuchAttribute()
 
 
 def _zeros(meta: tuple[tuple[int, ...], np.dtype]) -> Tensor:

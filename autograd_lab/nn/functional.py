@@ -68,7 +68,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        (a,) = ctx.saved_tensors
+        (a,) = ctx._for_backward
         return where(a > 0, grad, grad * ctx.negative_slope), None
 
 
@@ -111,7 +111,7 @@ class NativeBatchNorm(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        x, weight, mean, var = ctx.saved_tensors
+        x, weight, mean, var = ctx._for_backward
         dims = (0, *range(2, x.ndim))
         if ctx.training:
             mean = x.mean(dims, keepdim=True)
@@ -223,7 +223,7 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        (indices,) = ctx.saved_tensors
+        (indices,) = ctx._for_backward
         rows = grad.reshape(-1, grad.shape[-1])
         flat = indices.reshape(-1)
         if ctx.padding_idx >= 0:  # the padding row gets no gradient
@@ -324,7 +324,7 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        x, t, weight = ctx.saved_tensors
+        x, t, weight = ctx._for_backward
         scale = grad / x.numel() if ctx.reduction == "mean" else grad
         if weight is not None:
             scale = scale * weight

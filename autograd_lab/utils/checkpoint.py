@@ -115,7 +115,7 @@ class CheckpointFunction(Function):
             raise RuntimeError("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
                                "passing an `inputs` parameter to .backward(). To resolve this error, you can either "
                                "set use_reentrant=False, or call .backward() without passing the `inputs` argument.")
-        saved = iter(ctx.saved_tensors)
+        saved = iter(ctx._for_backward)
         inputs = [_detached(next(saved)) if o is _TENSOR else o for o in ctx.others]
         with _random_numbers_as_at(ctx.random), enable_grad():
             outputs = ctx.run_function(*inputs)

@@ -52,7 +52,7 @@ class LstmLayer(Function):
 
     @staticmethod
     def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
-        saved, create_graph = ctx.saved_tensors, grad_mode.is_grad_enabled()
+        saved, create_graph = ctx._for_backward, grad_mode.is_grad_enabled()
         # Plain copies, unless these gradients will be differentiated again: then the saved inputs themselves,
         # so that the gradients stay connected to the graph that made them.
         inputs = saved if create_graph else [None if t is None else t.detach().requires_grad_(need)
