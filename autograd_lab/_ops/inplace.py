@@ -43,8 +43,46 @@ from autograd_lab.autograd.function import (
     refuse_view_made_without_grad,
 )
 
+OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+           "location. Please clone() the tensor before performing the operation.")
+PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                   "single memory location. Please clone() the tensor before performing the operation.")
 
-def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
+
+def overlaps_itself(x: np.ndarray) -> bool:
+    """PyTorch's internal-overlap check: a dimension of size > 1 with stride 0 (an expand) would have one
+    element written several times. (``fill_`` and ``zero_`` may: every write is the same value.)"""
+    return any(stride == 0 and size > 1 for stride, size in zip(x.strides, x.shape))
+
+
+def _refuse_partial_overlap(out: np.ndarray, args: tuple) -> None:
+    """PyTorch's check before writing an op's result into a: an input whose memory overlaps a's without being
+    exactly a's (``a[1:].copy_(a[:-1])``, ``a.copy_(a.t())``) would be read after parts of it were overwritten.
+    Like PyTorch, it compares only dense memory (what else overlaps is too hard to tell, and passes)."""
+    for x in args:
+        if isinstance(x, Tensor) and x._data is not out and np.may_share_memory(x._data, out):
+            src = x._data
+            if not (out.size and src.size and _dense(out) and _dense(src)):
+                continue
+            start, other = out.__array_interface__["data"][0], src.__array_interface__["data"][0]
+            if (start, out.nbytes) == (other, src.nbytes):
+                if src.strides != out.strides:
+                    raise RuntimeError(PARTIAL_OVERLAP)
+            elif start < other + src.nbytes and other < start + out.nbytes:
+                raise RuntimeError(PARTIAL_OVERLAP)
+
+
+def _dense(x: np.ndarray) -> bool:
+    """Its elements fill a block of memory with no gaps and no repeats, in some order of its dimensions."""
+    step = x.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(x.strides, x.shape) if n != 1):
+        if stride != step:
+            return False
+        step *= size
+    return True
+
+
+def _write(a: Tensor, values: Any, key: Any = Ellipsis, may_overlap: bool = False) -> None:
     """Write ``values`` into a's memory (all views see it) and count the change."""
     if a._is_inference and not grad_mode._inference:
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
@@ -58,10 +96,11 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis) -> None:
         target = broadcast_shape(a._data.shape, values.shape)
         if target != a._data.shape:
             raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(target)}")
-    if not a._data.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
-                           "memory location. Please clone() the tensor before performing the operation.")
-    if key is not Ellipsis and any(isinstance(k, np.ndarray) for k in (key if isinstance(key, tuple) else (key,))):
+    keys = key if isinstance(key, tuple) else (key,)
+    advanced = key is not Ellipsis and any(isinstance(k, np.ndarray) for k in keys)
+    if not may_overlap and overlaps_itself(a._data if advanced or key is Ellipsis else a._data[key]):
+        raise RuntimeError(OVERLAP)
+    if advanced:
         target = a._data[key].shape  # x[index] = v (index_put_): v must broadcast to x[index]'s shape
         if not _broadcasts_to(values.shape, target):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
@@ -112,6 +151,8 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
     too, is then made again from it (_ops/stale_views.py). That is what PyTorch's CopySlices node does.
     ``through``: x[key] = v changes the view x[key] of a, made by that op (PyTorch's messages name it).
     """
+    if through is None:  # (x[key] = v: _setitem checks v against x[key])
+        _refuse_partial_overlap(a._data, args)
     recorded = grad_mode._enabled and (a._requires_grad or any(isinstance(x, Tensor) and x._requires_grad
                                                                  for x in args))
     if not recorded:
@@ -138,7 +179,8 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
     # The change, recorded out of place on the view made again from the base (not through a's own node: its
     # hooks belong to its old value, which nothing reads now; PyTorch's CopySlices bypasses it too).
     changed = op.apply(Clone.apply(a._view_fn(base)), *args)
-    ViewCopy.apply(base, changed, a._view_fn)  # base: its view's part replaced by `changed` (writes the memory)
+    # base: its view's part replaced by `changed` (writes the memory)
+    ViewCopy.apply(base, changed, a._view_fn, getattr(op, "writes_one_value", False))
     return a  # (and a, as every view of base, now looks at base's new history: see _ops/stale_views.py)
 
 
@@ -151,11 +193,11 @@ class ViewCopy(Function):
     node_name = "torch::autograd::CopySlices"
 
     @staticmethod
-    def forward(ctx: Any, base: Tensor, values: Tensor, view_fn: Callable[[Tensor], Tensor]) -> Tensor:
+    def forward(ctx: Any, base: Tensor, values: Tensor, view_fn: Callable[[Tensor], Tensor],
+                may_overlap: bool) -> Tensor:
         target = view_fn(base)
-        if not target._data.flags.writeable:
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                               "single memory location. Please clone() the tensor before performing the operation.")
+        if not may_overlap and overlaps_itself(target._data):
+            raise RuntimeError(OVERLAP)
         mask = Tensor._wrap(np.zeros(base.shape, bool))
         view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
         ctx.mask, ctx.view_fn = mask, view_fn
@@ -165,8 +207,8 @@ class ViewCopy(Function):
         return base
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
-        return where(ctx.mask, 0.0, grad), ctx.view_fn(grad), None
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None, None]:
+        return where(ctx.mask, 0.0, grad), ctx.view_fn(grad), None, None
 
 
 def _snapshot(a: Tensor) -> Tensor:
@@ -212,10 +254,11 @@ class Fill(Function):
     """a[...] = value (in place).   The old values no longer matter: their gradient is zero."""
 
     node_name = "FillBackward2"
+    writes_one_value = True  # so an expanded tensor may be filled (each element written many times, the same)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, value: Number) -> Tensor:
-        _write(a, value)
+        _write(a, value, may_overlap=True)
         _changed(ctx, a)
         return a
 
@@ -298,6 +341,7 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
         through = None if not steps else "Slice" if isinstance(steps[-1], slice) else "Select"
         if isinstance(value, Tensor) and self.ndim and np_key is not Ellipsis:  # (the shape is checked first)
             _check_fits(tuple(value.shape), self._data[np_key].shape)
+            _refuse_partial_overlap(self._data[np_key], (value,))
         _modify(self, CopySlices, value, np_key, through=through)
 
 

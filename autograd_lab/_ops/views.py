@@ -182,7 +182,9 @@ class Expand(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
-        return view_of(a, np.broadcast_to(a._data, shape), lambda t: Expand.apply(t, shape))
+        seen = np.broadcast_to(a._data, shape)  # (read-only: writing through it is checked as PyTorch checks it)
+        seen = np.lib.stride_tricks.as_strided(a._data, seen.shape, seen.strides, writeable=a._data.flags.writeable)
+        return view_of(a, seen, lambda t: Expand.apply(t, shape))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
