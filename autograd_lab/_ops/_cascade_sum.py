@@ -42,6 +42,8 @@ import os
 
 import numpy as np
 
+from autograd_lab._ops import vector_math
+
 _VECTOR_BYTES = 32  # one AVX2 register: 8 float32 or 4 float64 lanes
 _GRAIN = 32768  # PyTorch's internal::GRAIN_SIZE: below it, one thread does everything
 
@@ -55,6 +57,7 @@ def _threads() -> int:
 
 
 THREADS = _threads()
+vector_math.use_threads(THREADS)
 
 
 def get_num_threads() -> int:
@@ -63,13 +66,15 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """As ``torch.set_num_threads``: sums above 32768 elements are then split as PyTorch's would be."""
+    """As ``torch.set_num_threads``: sums above 32768 elements, and MKL's matrix products, are then split as
+    PyTorch's would be."""
     global THREADS
     if not isinstance(n, int) or isinstance(n, bool):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     THREADS = n
+    vector_math.use_threads(n)  # (MKL's matrix products split between that many threads, as PyTorch's)
 
 
 def _ceil_log2(n: int) -> int:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab._ops import blas
 from autograd_lab._ops.arithmetic import Mul
 from autograd_lab._ops.operands import broadcast_shape
 from autograd_lab._ops.views import SqueezeAfterMatmul, UnsafeView
@@ -76,7 +77,8 @@ class Dot(Mul):
         _check_same_dtype(a, b)
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
-        return Tensor._wrap(np.dot(a._data, b._data))
+        out = blas.dot(a._data, b._data)
+        return Tensor._wrap(np.dot(a._data, b._data) if out is None else out)
 
 
 class Mm(Function):
@@ -90,7 +92,8 @@ class Mm(Function):
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         _check_mm(a, b)
         _save_matrices(ctx, a, b, *ctx.needs_input_grad)
-        return Tensor._wrap(a._data @ b._data)
+        out = blas.mm(a._data, b._data)  # (None: NumPy's sum order)
+        return Tensor._wrap(a._data @ b._data if out is None else out)
 
     backward = staticmethod(_mm_backward)
 
@@ -109,7 +112,8 @@ class Mv(Function):
         _check_same_dtype(a, v)
         need_a, need_v = ctx.needs_input_grad
         ctx.save_for_backward(a if need_v else None, v if need_a else None)
-        return Tensor._wrap(a._data @ v._data)
+        out = blas.mv(a._data, v._data)
+        return Tensor._wrap(a._data @ v._data if out is None else out)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -153,11 +157,20 @@ class Addmm(Function):
     def forward(ctx: Any, bias: Tensor, a: Tensor, b: Tensor) -> Tensor:
         _check_mm(a, b)
         _save_matrices(ctx, a, b, *ctx.needs_input_grad[1:])
-        return Tensor._wrap(bias._data + a._data @ b._data)
+        target = (a._data.shape[0], b._data.shape[1])
+        if not _fits(bias._data.shape, target):
+            bias.expand(target)  # (raises PyTorch's error)
+        out = blas.mm(a._data, b._data, bias._data) if bias._data.dtype == a._data.dtype else None
+        return Tensor._wrap(bias._data + a._data @ b._data if out is None else out)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
         return grad, *_mm_backward(ctx, grad)
+
+
+def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Does ``shape`` broadcast to ``target`` (without growing it)?"""
+    return len(shape) <= len(target) and all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

@@ -11,6 +11,7 @@ NumPy computes the float32 ones in float64 and rounds once, which agrees with MK
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import glob
 import os
 import sys
@@ -20,10 +21,11 @@ import numpy as np
 
 ROUNDED_ONCE_UP_TO = 1 << 16  # elements; above, NumPy's float32 SIMD loops (about 25x faster on 512x512)
 _MODE = 0x2 | 0x140000 | 0x100  # VML_HA | VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE: the mode PyTorch passes
-_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL: no second OpenMP runtime beside torch's or NumPy's
+_SEQUENTIAL, _GNU = 1, 3  # MKL_THREADING_SEQUENTIAL, MKL_THREADING_GNU (GNU OpenMP: PyTorch's wheel links MKL so)
 _MAX_N = (1 << 31) - 1  # VML's element count is a C int
 _VML: dict[tuple[str, np.dtype], Callable[..., None]] = {}
 _library: ctypes.CDLL | bool | None = False  # False: not looked for yet; None: not installed
+_threads = 1  # how many threads MKL may use: PyTorch's count (set by autograd_lab.set_num_threads)
 
 
 def rounded_once(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -48,9 +50,20 @@ def mkl() -> ctypes.CDLL | None:
                 library = ctypes.CDLL(found[-1])
             except OSError:  # a broken install: NumPy's way still works
                 return None
-            library.MKL_Set_Threading_Layer(_SEQUENTIAL)
+            # A matrix product's sums depend on how MKL splits it between threads: we split it as PyTorch
+            # does, with GNU OpenMP and PyTorch's thread count (one thread where GNU OpenMP is missing).
+            library.MKL_Set_Threading_Layer(_GNU if ctypes.util.find_library("gomp") else _SEQUENTIAL)
+            library.MKL_Set_Num_Threads(_threads)
             _library = library
     return _library
+
+
+def use_threads(n: int) -> None:
+    """Let MKL use n threads, as PyTorch's MKL does after ``torch.set_num_threads(n)``."""
+    global _threads
+    _threads = n
+    if _library:
+        _library.MKL_Set_Num_Threads(n)
 
 
 def _routine(name: str, dtype: np.dtype) -> Callable[..., None] | None:

@@ -1,0 +1,127 @@
+"""Matrix products summed in the order PyTorch's CPU build sums them.
+
+A float32 product of long rows is a sum whose last bits depend on the order BLAS adds in; PyTorch's wheel
+calls Intel MKL (2024.2, linked into ``libtorch_cpu.so``), NumPy calls OpenBLAS, and the printed losses of a
+``x.mm(w)`` training loop drift apart after a few steps. With Intel's ``mkl`` package at that version
+installed (the ``mkl`` extra pins it), we make the very call ATen makes: column-major BLAS, each operand's
+memory layout turned into a transpose flag and a leading dimension as ``addmm_impl_cpu_`` and ``addmv``
+(aten/src/ATen/native/LinearAlgebra.cpp, Blas.cpp) turn it. Each function returns None where MKL is
+missing or the dtype is not float32/float64: the caller then uses NumPy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+
+import numpy as np
+
+from autograd_lab._ops.vector_math import mkl
+
+_COLUMN_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT and CBLAS_TRANSPOSE values
+_ROUTINES: dict[tuple[str, np.dtype], Callable[..., object]] = {}
+_INT, _PTR = ctypes.c_int, ctypes.c_void_p
+
+
+def _routine(name: str, dtype: np.dtype) -> Callable[..., object] | None:
+    """``cblas_sgemm``/``cblas_dgemm`` (by ``name`` "gemm"), typed once; None without MKL or for other dtypes."""
+    key = (name, dtype)
+    if key not in _ROUTINES:
+        library = mkl()
+        if library is None or dtype not in (np.float32, np.float64):
+            return None
+        real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+        routine = getattr(library, "cblas_" + ("s" if dtype == np.float32 else "d") + name)
+        routine.argtypes = {
+            "gemm": [_INT, _INT, _INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
+            "gemv": [_INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
+            "dot": [_INT, _PTR, _INT, _PTR, _INT]}[name]
+        routine.restype = real if name == "dot" else None
+        _ROUTINES[key] = routine
+    return _ROUTINES[key]
+
+
+def _elements(x: np.ndarray) -> tuple[int, ...]:
+    """Strides in elements, as ATen counts them (NumPy counts bytes)."""
+    return tuple(s // x.itemsize for s in x.strides)
+
+
+def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray | None:
+    """a @ b for matrices, plus ``bias`` (broadcast) as addmm adds it: copied into the result, which BLAS
+    then adds the product to (beta = 1)."""
+    gemm = _routine("gemm", a.dtype)
+    if gemm is None or b.dtype != a.dtype:
+        return None
+    (rows, inner), cols = a.shape, b.shape[1]
+    out = np.zeros((rows, cols), a.dtype)
+    if bias is not None:
+        out[...] = bias
+    if out.size == 0 or inner == 0:
+        return out
+    # The result is row-major: with more than one column, ATen computes its transpose, out.T = b.T @ a.T,
+    # in column-major terms (so the operands swap); a single column is already column-major.
+    swap = cols > 1
+    m1, m2, m, n = (b, a, cols, rows) if swap else (a, b, rows, cols)
+    ta, m1, lda = _as_operand(m1, swap, m, inner)
+    tb, m2, ldb = _as_operand(m2, swap, inner, n)
+    ldc = cols if swap else 1
+    if n == 1:  # (ATen's normalize_last_dims: leading dimensions BLAS would otherwise refuse)
+        ldc = m
+    if (ta and m == 1) or (not ta and inner == 1):
+        lda = inner if ta else m
+    if (tb and inner == 1) or (not tb and n == 1):
+        ldb = n if tb else inner
+    gemm(_COLUMN_MAJOR, _T if ta else _N, _T if tb else _N, m, n, inner, 1.0, m1.ctypes.data, lda,
+         m2.ctypes.data, ldb, 0.0 if bias is None else 1.0, out.ctypes.data, ldc)
+    return out
+
+
+def _as_operand(x: np.ndarray, swap: bool, rows: int, cols: int) -> tuple[bool, np.ndarray, int]:
+    """(transposed?, the array, its leading dimension) for a column-major ``rows`` x ``cols`` operand,
+    or a contiguous copy where the layout fits neither (ATen's rule, swapped along with the operands)."""
+    s = _elements(x)
+    first, second = (s[1], s[0]) if swap else (s[0], s[1])
+    if first == 1 and second >= max(1, rows):
+        return False, x, second
+    if second == 1 and first >= max(1, cols):
+        return True, x, first
+    x = np.ascontiguousarray(x)
+    return not swap, x, _elements(x)[0]
+
+
+def mv(a: np.ndarray, v: np.ndarray) -> np.ndarray | None:
+    """a @ v for a matrix and a vector: BLAS's gemv, with ATen's choice of layout."""
+    gemv = _routine("gemv", a.dtype)
+    if gemv is None or v.dtype != a.dtype:
+        return None
+    rows, cols = a.shape
+    out = np.zeros(rows, a.dtype)
+    if out.size == 0 or cols == 0:
+        return out
+    if v.strides[0] <= 0 or v.strides[0] % v.itemsize:
+        v = v.copy()
+    s = _elements(a)
+    if s[0] == 1 and (cols == 1 or s[1] >= max(1, rows)):
+        trans, m, n, lda = _N, rows, cols, s[1]
+    else:
+        if not (s[1] == 1 and (rows == 1 or s[0] >= max(1, cols))):
+            a = np.ascontiguousarray(a)
+            s = _elements(a)
+        trans, m, n, lda = _T, cols, rows, s[0]
+    if n == 1:
+        lda = m
+    gemv(_COLUMN_MAJOR, trans, m, n, 1.0, a.ctypes.data, lda, v.ctypes.data, v.strides[0] // v.itemsize, 0.0,
+         out.ctypes.data, 1)
+    return out
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The dot product of two vectors, BLAS's."""
+    routine = _routine("dot", a.dtype)
+    if routine is None or b.dtype != a.dtype:
+        return None
+    if a.size == 0:
+        return np.zeros((), a.dtype)
+    a, b = (x if x.strides[0] > 0 and x.strides[0] % x.itemsize == 0 else x.copy() for x in (a, b))
+    step_a, step_b = (1, 1) if a.size == 1 else (a.strides[0] // a.itemsize, b.strides[0] // b.itemsize)
+    return np.array(routine(a.size, a.ctypes.data, step_a, b.ctypes.data, step_b), a.dtype)
