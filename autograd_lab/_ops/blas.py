@@ -16,29 +16,22 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograd_lab._ops.vector_math import mkl
+from autograd_lab._ops.vector_math import routine
 
 _COLUMN_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT and CBLAS_TRANSPOSE values
-_ROUTINES: dict[tuple[str, np.dtype], Callable[..., object]] = {}
 _INT, _PTR = ctypes.c_int, ctypes.c_void_p
 
 
-def _routine(name: str, dtype: np.dtype) -> Callable[..., object] | None:
-    """``cblas_sgemm``/``cblas_dgemm`` (by ``name`` "gemm"), typed once; None without MKL or for other dtypes."""
-    key = (name, dtype)
-    if key not in _ROUTINES:
-        library = mkl()
-        if library is None or dtype not in (np.float32, np.float64):
-            return None
-        real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
-        routine = getattr(library, "cblas_" + ("s" if dtype == np.float32 else "d") + name)
-        routine.argtypes = {
-            "gemm": [_INT, _INT, _INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
-            "gemv": [_INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
-            "dot": [_INT, _PTR, _INT, _PTR, _INT]}[name]
-        routine.restype = real if name == "dot" else None
-        _ROUTINES[key] = routine
-    return _ROUTINES[key]
+def _typed(name: str, dtype: np.dtype) -> Callable[..., object] | None:
+    """``cblas_sgemm``/``cblas_dgemm`` for ``name`` "gemm" (also "gemv", "dot"); None without MKL or for
+    another dtype."""
+    if dtype not in (np.float32, np.float64):
+        return None
+    real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    arguments = {"gemm": [_INT, _INT, _INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
+                 "gemv": [_INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
+                 "dot": [_INT, _PTR, _INT, _PTR, _INT]}[name]
+    return routine(f"cblas_{'s' if dtype == np.float32 else 'd'}{name}", arguments, real if name == "dot" else None)
 
 
 def _elements(x: np.ndarray) -> tuple[int, ...]:
@@ -49,7 +42,7 @@ def _elements(x: np.ndarray) -> tuple[int, ...]:
 def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray | None:
     """a @ b for matrices, plus ``bias`` (broadcast) as addmm adds it: copied into the result, which BLAS
     then adds the product to (beta = 1)."""
-    gemm = _routine("gemm", a.dtype)
+    gemm = _typed("gemm", a.dtype)
     if gemm is None or b.dtype != a.dtype:
         return None
     (rows, inner), cols = a.shape, b.shape[1]
@@ -91,7 +84,7 @@ def _as_operand(x: np.ndarray, swap: bool, rows: int, cols: int) -> tuple[bool, 
 
 def mv(a: np.ndarray, v: np.ndarray) -> np.ndarray | None:
     """a @ v for a matrix and a vector: BLAS's gemv, with ATen's choice of layout."""
-    gemv = _routine("gemv", a.dtype)
+    gemv = _typed("gemv", a.dtype)
     if gemv is None or v.dtype != a.dtype:
         return None
     rows, cols = a.shape
@@ -117,11 +110,11 @@ def mv(a: np.ndarray, v: np.ndarray) -> np.ndarray | None:
 
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """The dot product of two vectors, BLAS's."""
-    routine = _routine("dot", a.dtype)
-    if routine is None or b.dtype != a.dtype:
+    dot_product = _typed("dot", a.dtype)
+    if dot_product is None or b.dtype != a.dtype:
         return None
     if a.size == 0:
         return np.zeros((), a.dtype)
     a, b = (x if x.strides[0] > 0 and x.strides[0] % x.itemsize == 0 else x.copy() for x in (a, b))
     step_a, step_b = (1, 1) if a.size == 1 else (a.strides[0] // a.itemsize, b.strides[0] // b.itemsize)
-    return np.array(routine(a.size, a.ctypes.data, step_a, b.ctypes.data, step_b), a.dtype)
+    return np.array(dot_product(a.size, a.ctypes.data, step_a, b.ctypes.data, step_b), a.dtype)

@@ -11,7 +11,6 @@ NumPy computes the float32 ones in float64 and rounds once, which agrees with MK
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import glob
 import os
 import sys
@@ -23,7 +22,8 @@ ROUNDED_ONCE_UP_TO = 1 << 16  # elements; above, NumPy's float32 SIMD loops (abo
 _MODE = 0x2 | 0x140000 | 0x100  # VML_HA | VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE: the mode PyTorch passes
 _SEQUENTIAL, _GNU = 1, 3  # MKL_THREADING_SEQUENTIAL, MKL_THREADING_GNU (GNU OpenMP: PyTorch's wheel links MKL so)
 _MAX_N = (1 << 31) - 1  # VML's element count is a C int
-_VML: dict[tuple[str, np.dtype], Callable[..., None]] = {}
+_VML_ARGUMENTS = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong]  # (n, a, out, mode)
+_TYPED: dict[str, Callable[..., object]] = {}  # MKL's functions, typed for ctypes at their first call
 _library: ctypes.CDLL | bool | None = False  # False: not looked for yet; None: not installed
 _threads = 1  # how many threads MKL may use: PyTorch's count (set by autograd_lab.set_num_threads)
 
@@ -52,7 +52,8 @@ def mkl() -> ctypes.CDLL | None:
                 return None
             # A matrix product's sums depend on how MKL splits it between threads: we split it as PyTorch
             # does, with GNU OpenMP and PyTorch's thread count (one thread where GNU OpenMP is missing).
-            library.MKL_Set_Threading_Layer(_GNU if ctypes.util.find_library("gomp") else _SEQUENTIAL)
+            from ctypes.util import find_library  # (only here: it is slow to import)
+            library.MKL_Set_Threading_Layer(_GNU if find_library("gomp") else _SEQUENTIAL)
             library.MKL_Set_Num_Threads(_threads)
             _library = library
     return _library
@@ -66,18 +67,16 @@ def use_threads(n: int) -> None:
         _library.MKL_Set_Num_Threads(n)
 
 
-def _routine(name: str, dtype: np.dtype) -> Callable[..., None] | None:
-    """VML's ``vmsSin`` (float32) or ``vmdSin`` (float64), typed once."""
-    key = (name, dtype)
-    if key not in _VML:
+def routine(symbol: str, argtypes: list, restype: type | None = None) -> Callable[..., object] | None:
+    """MKL's function ``symbol`` (``vmsSin``, ``cblas_sgemm``), typed once; None without MKL."""
+    if symbol not in _TYPED:
         library = mkl()
         if library is None:
             return None
-        routine = getattr(library, ("vms" if dtype == np.float32 else "vmd") + name)
-        routine.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong]
-        routine.restype = None
-        _VML[key] = routine
-    return _VML[key]
+        function = getattr(library, symbol)
+        function.argtypes, function.restype = argtypes, restype
+        _TYPED[symbol] = function
+    return _TYPED[symbol]
 
 
 def vml(name: str, fallback: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -85,11 +84,11 @@ def vml(name: str, fallback: Callable[[np.ndarray], np.ndarray]) -> Callable[[np
     is missing."""
     def compute(x: np.ndarray) -> np.ndarray:
         if x.dtype in (np.float32, np.float64) and 0 < x.size <= _MAX_N:
-            routine = _routine(name, x.dtype)
-            if routine is not None:
+            vector = routine(("vms" if x.dtype == np.float32 else "vmd") + name, _VML_ARGUMENTS)
+            if vector is not None:
                 x = x if x.flags.c_contiguous else x.copy()  # (np.ascontiguousarray makes a 0-d array 1-d)
                 out = np.empty_like(x)
-                routine(x.size, x.ctypes.data, out.ctypes.data, _MODE)
+                vector(x.size, x.ctypes.data, out.ctypes.data, _MODE)
                 return out
         return rounded_once(fallback, x)
     compute.__name__ = fallback.__name__

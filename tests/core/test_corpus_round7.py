@@ -46,7 +46,8 @@ _OVERLAPS = ["b = torch.zeros(1); x = b.expand(3); x.fill_(2); r = (x.tolist(), 
              "a = torch.arange(4.).reshape(2, 2); a.copy_(a.t()); r = a.tolist()",
              "a = torch.arange(8.).reshape(2, 2, 2); a.copy_(a.permute(1, 0, 2)); r = a.tolist()",
              "a = torch.arange(5., requires_grad=True).clone(); a[1:].add_(a[:4]); r = a.tolist()",
-             "a = torch.arange(5.); a[1:] = a[:4]; r = a.tolist()", "a = torch.arange(5.); a[1:] = a[1:]; r = a.tolist()"]
+             "a = torch.arange(5.); a[1:] = a[:4]; r = a.tolist()",
+             "a = torch.arange(5.); a[1:] = a[1:]; r = a.tolist()"]
 
 
 def test_in_place_writes_into_overlapping_memory():

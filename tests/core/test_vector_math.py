@@ -53,7 +53,7 @@ def test_a_printed_value_matches_torch_to_the_last_digit(dtype):
 
 def test_without_mkl_numpy_computes_them_rounded_once(monkeypatch):
     monkeypatch.setattr(vector_math, "_library", None)
-    monkeypatch.setattr(vector_math, "_VML", {})
+    monkeypatch.setattr(vector_math, "_TYPED", {})
     x = np.linspace(-3, 3, 1000, dtype=np.float32)
     ours = autograd_lab.from_numpy(x).sin().numpy()
     assert ours.tobytes() == np.sin(x.astype(np.float64)).astype(np.float32).tobytes()
