@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd_lab import _device, _dtype
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._creation import accepts_out, shape_of
+from autograd_lab._creation import accepts_out, argument_types, shape_of
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import _check_inplace
@@ -215,14 +215,22 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def _invalid_combination(name: str, sizes: tuple, keywords: dict) -> TypeError:
-    """PyTorch's argument-parser error for rand / randn given a keyword neither of their forms takes."""
-    got = ", ".join([type(s).__name__ for s in sizes] + [f"{k}={type(v).__name__}" for k, v in keywords.items()])
+def _parse(name: str, sizes: tuple, size: Any, unknown: dict, *known: Any) -> None:
+    """PyTorch's argument-parser errors for rand / randn called with no size or with a keyword they do not take.
+
+    Like PyTorch's parser: if one of the two forms (with and without ``generator``) could take that many
+    arguments, its own error (a missing size); else "invalid combination", naming what was passed."""
+    if not unknown and (sizes or size is not None):
+        return
+    given = len(sizes) + (size is not None) + len(unknown) + sum(k is not None and k is not False for k in known)
+    if given == 1 and not sizes and size is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     rest = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
             "bool pin_memory = False, bool requires_grad = False)")
-    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
-                     f" * (tuple of ints size, *, torch.Generator generator, {rest}\n"
-                     f" * (tuple of ints size, *, {rest}\n")
+    raise TypeError(f"{name}() received an invalid combination of arguments - got {argument_types(sizes, unknown)}, "
+                    "but expected one of:\n"
+                    f" * (tuple of ints size, *, torch.Generator generator, {rest}\n"
+                    f" * (tuple of ints size, *, {rest}\n")
 
 
 @accepts_out
@@ -230,9 +238,8 @@ def rand(*sizes: Any, size: Any = None, generator: Generator | None = None,
          dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
          **unknown: Any) -> Tensor:
     """Uniform numbers in [0, 1)."""
+    _parse("rand", sizes, size, unknown, generator, dtype, device, requires_grad)
     dtype = dtype or _dtype.get_default_dtype()
-    if unknown:  # names=... (named tensors are not part of autograd_lab), or a typo
-        raise _invalid_combination("rand", sizes, unknown)
     shape = shape_of(sizes, size, "rand")
     _device.check(device)
     return Tensor._wrap((generator or default_generator).uniform(shape, 0.0, 1.0, dtype), requires_grad=requires_grad)
@@ -243,9 +250,8 @@ def randn(*sizes: Any, size: Any = None, generator: Generator | None = None,
           dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False,
           **unknown: Any) -> Tensor:
     """Standard normal numbers (mean 0, variance 1)."""
+    _parse("randn", sizes, size, unknown, generator, dtype, device, requires_grad)
     dtype = dtype or _dtype.get_default_dtype()
-    if unknown:  # names=... (named tensors are not part of autograd_lab), or a typo
-        raise _invalid_combination("randn", sizes, unknown)
     shape = shape_of(sizes, size, "randn")
     _device.check(device)
     return Tensor._wrap((generator or default_generator).normal(shape, dtype), requires_grad=requires_grad)

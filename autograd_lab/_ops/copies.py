@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _device, _dtype
+from autograd_lab._creation import argument_types
 from autograd_lab._ops.operands import ieee_silent
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
 from autograd_lab.autograd.function import Function
@@ -114,13 +115,10 @@ def to_arguments(args: tuple, kwargs: dict) -> tuple[Any, _dtype.dtype | None, b
     if len(rest) <= 2 and all(isinstance(flag, bool) for flag in rest) and not kwargs:
         copy = rest[1] if len(rest) == 2 else copy
         return where, dtype, bool(copy)
-    got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
-    raise TypeError(f"to() received an invalid combination of arguments - got ({', '.join(got)}), but expected one "
-                    "of:\n * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
-                    "bool copy = False, *, torch.memory_format memory_format = None)\n * (torch.dtype dtype, bool "
-                    "non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n * (Tensor "
-                    "tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = "
-                    "None)\n")
+    tail = "bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n"
+    raise TypeError(f"to() received an invalid combination of arguments - got {argument_types(args, kwargs)}, but "
+                    f"expected one of:\n * (torch.device device = None, torch.dtype dtype = None, {tail}"
+                    f" * (torch.dtype dtype, {tail} * (Tensor tensor, {tail}")
 
 
 class Flip(Function):

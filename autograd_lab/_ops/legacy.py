@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _device, _dtype
-from autograd_lab._creation import tensor
+from autograd_lab._creation import argument_types, tensor
 from autograd_lab._ops.views import Alias
 from autograd_lab._tensor import Size, Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
@@ -181,11 +181,10 @@ def legacy_new(cls: type, args: tuple, device: Any = None, dtype: _dtype.dtype |
 
 def _invalid_combination(args: tuple, keywords: dict) -> TypeError:
     """PyTorch's argument-parser error for torch.Tensor(...) called with what none of its forms takes."""
-    def kind(value: Any) -> str:
-        return "torch.dtype" if isinstance(value, _dtype.dtype) else type(value).__name__
-    got = ", ".join([kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in keywords.items()])
-    why = f"      didn't match because some of the keywords were incorrect: {', '.join(keywords)}\n" if keywords else ""
-    return TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+    wrong = ", ".join(reversed(keywords))
+    why = f"      didn't match because some of the keywords were incorrect: {wrong}\n" if keywords else ""
+    return TypeError(f"new() received an invalid combination of arguments - got {argument_types(args, keywords)}, "
+                     "but expected one of:\n"
                      f" * (*, torch.device device = None)\n{why} * (torch.Storage storage)\n * (Tensor other)\n"
                      " * (tuple of ints size, *, torch.device device = None)\n"
                      " * (object data, *, torch.device device = None)\n")
