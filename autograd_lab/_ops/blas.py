@@ -16,22 +16,30 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograd_lab._ops import vector_math
 from autograd_lab._ops.vector_math import routine
 
 _COLUMN_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT and CBLAS_TRANSPOSE values
 _INT, _PTR = ctypes.c_int, ctypes.c_void_p
 
 
+_ARGUMENTS = {"gemm": "iiiiiirpipirpi", "gemv": "iiiirpipirpi", "dot": "ipipi"}  # int, real, pointer
+
+
 def _typed(name: str, dtype: np.dtype) -> Callable[..., object] | None:
     """``cblas_sgemm``/``cblas_dgemm`` for ``name`` "gemm" (also "gemv", "dot"); None without MKL or for
     another dtype."""
-    if dtype not in (np.float32, np.float64):
+    if dtype == np.float32:
+        symbol, real = "cblas_s" + name, ctypes.c_float
+    elif dtype == np.float64:
+        symbol, real = "cblas_d" + name, ctypes.c_double
+    else:
         return None
-    real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
-    arguments = {"gemm": [_INT, _INT, _INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
-                 "gemv": [_INT, _INT, _INT, _INT, real, _PTR, _INT, _PTR, _INT, real, _PTR, _INT],
-                 "dot": [_INT, _PTR, _INT, _PTR, _INT]}[name]
-    return routine(f"cblas_{'s' if dtype == np.float32 else 'd'}{name}", arguments, real if name == "dot" else None)
+    known = vector_math._TYPED.get(symbol)  # (the common case, kept short: a product costs a few µs more in Python)
+    if known is not None:
+        return known
+    arguments = [{"i": _INT, "r": real, "p": _PTR}[kind] for kind in _ARGUMENTS[name]]
+    return routine(symbol, arguments, real if name == "dot" else None)
 
 
 def _elements(x: np.ndarray) -> tuple[int, ...]:
@@ -46,11 +54,11 @@ def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarr
     if gemm is None or b.dtype != a.dtype:
         return None
     (rows, inner), cols = a.shape, b.shape[1]
-    out = np.zeros((rows, cols), a.dtype)
+    out = np.empty((rows, cols), a.dtype)  # (with beta = 0, BLAS never reads it)
     if bias is not None:
         out[...] = bias
     if out.size == 0 or inner == 0:
-        return out
+        return out if bias is not None else np.zeros_like(out)
     # The result is row-major: with more than one column, ATen computes its transpose, out.T = b.T @ a.T,
     # in column-major terms (so the operands swap); a single column is already column-major.
     swap = cols > 1

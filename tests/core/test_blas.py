@@ -80,6 +80,19 @@ def test_a_training_loop_prints_the_same_losses():
     assert losses(autograd_lab) == losses(torch)
 
 
+@needs_mkl
+@pytest.mark.parametrize("shape", [(64, 9, 128), (3, 5, 1), (1, 7, 4)])
+def test_the_result_memory_is_never_read(shape):
+    """The result array is allocated uninitialised (BLAS with beta = 0 does not read it): garbage left there
+    by a freed array full of nan must not show through."""
+    rows, inner, cols = shape
+    for _ in range(5):
+        junk = np.full((rows, cols), np.nan, np.float32)
+        del junk
+    a, b = np.ones((rows, inner), np.float32), np.ones((inner, cols), np.float32)
+    assert (blas.mm(a, b) == inner).all()
+
+
 def test_without_mkl_numpy_multiplies(monkeypatch):
     monkeypatch.setattr(vector_math, "_library", None)
     monkeypatch.setattr(vector_math, "_TYPED", {})
