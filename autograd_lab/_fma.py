@@ -18,12 +18,14 @@ def fma32(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
     again to float32 is wrong only when it lands exactly halfway between two
     float32 numbers, and then the sum's rounding error says which way to go.
     """
-    product = np.asarray(np.asarray(a, np.float64) * np.asarray(b, np.float64))  # (0-d: an array, not a scalar)
-    addend = np.broadcast_to(np.asarray(c, np.float64), product.shape)
-    total = np.array(product + addend)  # writable, 0-d included
+    product = np.multiply(a, b, dtype=np.float64)
+    total = np.asarray(np.add(product, c, dtype=np.float64))  # (0-d: an array, not a scalar)
     halfway = (total.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)  # 29 = 52 - 23 bits
     if halfway.any():
-        _, err = _two_sum(product[halfway], addend[halfway])
+        total = np.array(total)  # (writable)
+        product = np.broadcast_to(product, total.shape)[halfway]
+        addend = np.broadcast_to(np.asarray(c, np.float64), total.shape)[halfway]
+        _, err = _two_sum(product, addend)
         total[halfway] = np.where(err == 0, total[halfway], np.nextafter(total[halfway], np.copysign(np.inf, err)))
     return total.astype(np.float32)
 

@@ -44,8 +44,8 @@ import numpy as np
 
 from autograd_lab._ops import vector_math
 
-_VECTOR_BYTES = 32  # one AVX2 register: 8 float32 or 4 float64 lanes
-_GRAIN = 32768  # PyTorch's internal::GRAIN_SIZE: below it, one thread does everything
+VECTOR_BYTES = 32  # one AVX2 register: 8 float32 or 4 float64 lanes
+GRAIN_SIZE = 32768  # PyTorch's internal::GRAIN_SIZE: below it, one thread does everything
 
 
 def _threads() -> int:
@@ -290,8 +290,8 @@ def _column_chunks(dim: tuple[int, int, int], per_128_bytes: int) -> list[tuple[
 def torch_sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
     """``x.sum(dims, keepdim)`` of a float32/float64 array, added in PyTorch's CPU order."""
     item, ndim, count = x.itemsize, x.ndim, len(dims)
-    if 0 < x.size < _GRAIN and count and x.flags.c_contiguous:  # the common layouts, without the iterator
-        lanes, shape = _VECTOR_BYTES // item, x.shape
+    if 0 < x.size < GRAIN_SIZE and count and x.flags.c_contiguous:  # the common layouts, without the iterator
+        lanes, shape = VECTOR_BYTES // item, x.shape
         if dims[0] == ndim - count:  # the last dims: each row summed (a full sum is one row)
             rows = x.reshape(-1, math.prod(shape[ndim - count:]))
             out = _vector_rows(rows, lanes) if rows.shape[1] >= lanes else row_sum(rows.T)
@@ -307,7 +307,7 @@ def torch_sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray
         x = np.ascontiguousarray(x)
     out_shape = tuple(1 if d in dims else s for d, s in enumerate(x.shape))
     final_shape = out_shape if keepdim else tuple(s for d, s in enumerate(x.shape) if d not in dims)
-    lanes = _VECTOR_BYTES // item
+    lanes = VECTOR_BYTES // item
     its = _iterator(x.shape, tuple(s // item for s in x.strides), dims)
     extent = 1 + sum((n - 1) * s for n, s, _ in its) if x.size else 0
     memory = np.lib.stride_tricks.as_strided(x, (extent,), (item,))  # the input's elements, in memory order
@@ -315,15 +315,15 @@ def torch_sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray
     if x.size == 0 or not reduced:  # nothing to add up: the output is 0 + x
         return (np.zeros(out_shape, x.dtype) + x.reshape(out_shape) if x.size else np.zeros(out_shape, x.dtype)
                 ).reshape(final_shape)
-    if len(reduced) == len(its) and x.size >= _GRAIN and THREADS > 1:  # one output, split between threads
-        parts = min(THREADS, -(-x.size // _GRAIN))
+    if len(reduced) == len(its) and x.size >= GRAIN_SIZE and THREADS > 1:  # one output, split between threads
+        parts = min(THREADS, -(-x.size // GRAIN_SIZE))
         chunk = -(-x.size // parts)
         buffer = np.zeros(THREADS, x.dtype)
         for t in range(parts):
             buffer[t] = _range_sum(memory, its, t * chunk, min(x.size, (t + 1) * chunk), lanes)
         return (torch_sum(buffer, (0,), False) + 0).reshape(final_shape)
     pair = (its + [(1, 0, 0)])[:2]
-    if x.size >= _GRAIN and THREADS > 1 and _split_dim(its) == 1:  # threads share the columns (dim 1)
+    if x.size >= GRAIN_SIZE and THREADS > 1 and _split_dim(its) == 1:  # threads share the columns (dim 1)
         values = np.concatenate([_loop2d(memory, begin * pair[1][1], [pair[0], (end - begin, *pair[1][1:])], its[2:],
                                          lanes) for begin, end in _column_chunks(pair[1], 128 // item)], axis=-1)
     else:
