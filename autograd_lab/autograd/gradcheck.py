@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lab._tensor import Tensor
+from autograd_lab.autograd import forward_ad
 from autograd_lab.autograd.engine import grad
 from autograd_lab.autograd.function import Function
 
@@ -116,8 +117,8 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     inputs, which autograd_lab does not have.
     """
     _refuse_unchecked({"check_batched_grad": check_batched_grad, "check_batched_forward_grad":
-                       check_batched_forward_grad, "check_forward_ad": check_forward_ad})
-    if not check_backward_ad:
+                       check_batched_forward_grad})
+    if not (check_backward_ad or check_forward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     tupled_inputs = _as_tuple(inputs)
     _check_inputs(tupled_inputs)
@@ -125,18 +126,14 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     try:
         returned = _as_tuple(func(*inputs))
         outputs = _differentiable_outputs(returned)
-        numerical = _numerical_jacobians(func, inputs, diff, eps)
-        # nothing to ask backward about: then the function must not depend on its inputs
-        if not outputs and any(np.count_nonzero(j) for per_input in numerical for j in per_input):
-            raise GradcheckError("Numerical gradient for function expected to be zero")
-        differentiable = [k for k, o in enumerate(_tensor_outputs(returned)) if o.requires_grad]
-        for k, out in enumerate(outputs):
-            analytical = _reentrant_jacobian(inputs, diff, out, nondet_tol)
-            for n, i in enumerate(diff):
-                expected = numerical[n][differentiable[k]]
-                if not np.allclose(analytical[n], expected, rtol=rtol, atol=atol):
-                    raise GradcheckError(f"Jacobian mismatch for output {k:d} with respect to input {i:d},\n"
-                                         f"numerical:{Tensor._wrap(expected)}\nanalytical:{Tensor._wrap(analytical[n])}\n")
+        if check_backward_ad:
+            _compare_backward(func, inputs, diff, returned, eps, atol, rtol, nondet_tol)
+        if check_forward_ad:
+            _compare_forward(func, inputs, diff, bool(outputs), eps, atol, rtol)
+            if check_undefined_grad:
+                _check_undefined_tangents(func, inputs, diff)
+        if not check_backward_ad:
+            return True
         _check_backward_multiplies_by_grad_output(outputs, [inputs[i] for i in diff])
         if check_undefined_grad:
             _check_undefined_grad_outputs(func, inputs, [inputs[i] for i in diff], len(outputs))
@@ -147,8 +144,95 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
     return True
 
 
+def _compare_backward(func: Callable, inputs: tuple, diff: list[int], returned: tuple, eps: float, atol: float,
+                      rtol: float, nondet_tol: float) -> None:
+    """Backward's Jacobian (asked one row at a time) against finite differences."""
+    outputs = _differentiable_outputs(returned)
+    numerical = _numerical_jacobians(func, inputs, diff, eps)
+    if not outputs:
+        _expect_zero(numerical)
+    differentiable = [k for k, o in enumerate(_tensor_outputs(returned)) if o.requires_grad]
+    for k, out in enumerate(outputs):
+        analytical = _reentrant_jacobian(inputs, diff, out, nondet_tol)
+        for n in range(len(diff)):
+            _expect_close(analytical[n], numerical[n][differentiable[k]], k, n, "", atol, rtol)
+
+
+def _compare_forward(func: Callable, inputs: tuple, diff: list[int], differentiable: bool, eps: float,
+                     atol: float, rtol: float) -> None:
+    """Forward mode's Jacobian (one unit tangent per input element) against finite differences."""
+    numerical = _numerical_jacobians(func, inputs, diff, eps)
+    if not differentiable:
+        _expect_zero(numerical)
+        return
+    forward = _forward_jacobians(func, inputs, diff)
+    for n in range(len(diff)):
+        for k, (a, expected) in enumerate(zip(forward[n], numerical[n])):
+            _expect_close(a, expected, k, n, "computed with forward mode ", atol, rtol)
+
+
+def _expect_zero(numerical: list[list[np.ndarray]]) -> None:
+    """No output to ask about: then the function must not depend on its inputs."""
+    if any(np.count_nonzero(j) for per_input in numerical for j in per_input):
+        raise GradcheckError("Numerical gradient for function expected to be zero")
+
+
+def _expect_close(analytical: np.ndarray, numerical: np.ndarray, output: int, input: int, mode: str, atol: float,
+                  rtol: float) -> None:
+    if not np.allclose(analytical, numerical, rtol=rtol, atol=atol):
+        raise GradcheckError(f"Jacobian {mode}mismatch for output {output:d} with respect to input {input:d},\n"
+                             f"numerical:{Tensor._wrap(numerical)}\nanalytical:{Tensor._wrap(analytical)}\n")
+
+
+def _forward_jacobians(func: Callable, inputs: tuple, diff: list[int]) -> list[list[np.ndarray]]:
+    """d(outputs)/d(inputs[i]) for each i in ``diff``, from forward mode: one call of func per input element,
+    with a unit tangent on that element (zero tangents on the other inputs)."""
+    jacobians = []
+    with forward_ad.dual_level():
+        for i in diff:
+            rows = []
+            for j in range(inputs[i].numel()):
+                unit = np.zeros_like(inputs[i]._data)
+                unit.flat[j] = 1
+                outputs = _tensor_outputs(_as_tuple(func(*_duals(inputs, diff, {i: unit}))))
+                rows.append([_tangent(o) for o in outputs])
+            jacobians.append([np.array(c, dtype=c[0].dtype).reshape(len(rows), -1) for c in zip(*rows)])
+    return jacobians
+
+
+def _duals(inputs: tuple, diff: list[int], tangents: dict[int, np.ndarray | None]) -> list[Any]:
+    """The inputs, those in ``diff`` made dual: tangent ``tangents[i]`` (zeros if absent; None: not dual)."""
+    duals = list(inputs)
+    for i in diff:
+        tangent = tangents.get(i, np.zeros_like(inputs[i]._data))
+        duals[i] = inputs[i].detach() if tangent is None else forward_ad.make_dual(inputs[i].detach(),
+                                                                                   Tensor._wrap(tangent))
+    return duals
+
+
+def _tangent(output: Tensor) -> np.ndarray:
+    """An output's tangent, flat (zeros where forward mode gave it none)."""
+    tangent = forward_ad.unpack_dual(output).tangent
+    return np.zeros(output.numel(), output._data.dtype) if tangent is None else tangent._data.ravel()
+
+
+def _check_undefined_tangents(func: Callable, inputs: tuple, diff: list[int]) -> None:
+    """An input with no tangent must count as a zero tangent: func runs twice per input, once with a zero
+    tangent on it and once with a plain tensor (the other inputs carry tangents), and the results must agree."""
+    others = {i: np.random.default_rng(i).uniform(-1, 1, inputs[i]._data.shape).astype(inputs[i]._data.dtype)
+              for i in diff}
+    with forward_ad.dual_level():
+        for i in diff:
+            zero = _tensor_outputs(_as_tuple(func(*_duals(inputs, diff, {**others, i: np.zeros_like(others[i])}))))
+            plain = _tensor_outputs(_as_tuple(func(*_duals(inputs, diff, {**others, i: None}))))
+            for k, (a, b) in enumerate(zip(zero, plain)):
+                if not np.allclose(_tangent(a), _tangent(b)):
+                    raise GradcheckError(f"Mismatch in tangent values for output with index: {k} when input: "
+                                         f"{inputs[i]} has an undefined tangent value.")
+
+
 def _refuse_unchecked(asked: dict[str, bool]) -> None:
-    """What autograd_lab's gradcheck can't check (vmap, forward-mode AD): say so, never pass silently."""
+    """What autograd_lab's gradcheck can't check (vmap, forward over reverse): say so, never pass silently."""
     for name, value in asked.items():
         if value:
             raise NotImplementedError(f"gradcheck({name}=True) is not part of autograd_lab: it checks backward "

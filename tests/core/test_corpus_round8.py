@@ -6,6 +6,9 @@ expected one.
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 from tests.core.twin import outcome, record
 
 
@@ -23,5 +26,88 @@ def test_argument_parser_errors_name_what_was_passed_as_pytorch_does():
                  lambda: torch.rand(2, 3, zz=1), lambda: x.to(b=1, c=1, a=1),
                  lambda: torch.Tensor(2, foo=1), lambda: torch.Tensor(foo=1, bar=2)]
         return [outcome(call) for call in calls]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def _jvp_functions(torch):
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.x = x
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * ctx.saved_tensors[0] * grad
+
+        @staticmethod
+        def jvp(ctx, tangent):
+            return 2 * ctx.x * tangent
+
+    class WrongJvp(Square):
+        @staticmethod
+        def jvp(ctx, tangent):
+            return 3 * ctx.x * tangent
+
+    class NoJvp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+    return Square, WrongJvp, NoJvp
+
+
+def test_gradcheck_checks_forward_mode_too():
+    """The forward-mode AD tutorial runs ``gradcheck(..., check_forward_ad=True)``: forward mode's Jacobian
+    (one unit tangent per input element) against finite differences, then inputs without a tangent, with
+    PyTorch's messages and as many calls of the function (a student's print shows up as often)."""
+    def program(torch):
+        square, wrong, no_jvp = _jvp_functions(torch)
+        check = torch.autograd.gradcheck
+        x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.double, requires_grad=True)
+        y = torch.tensor([[1.0, -2.0], [0.5, 4.0]], dtype=torch.double, requires_grad=True)
+        c = torch.tensor([1.0, 2.0], dtype=torch.double)
+        calls = []
+
+        def counted(a):
+            calls.append(1)
+            return a.sin()
+        with warnings.catch_warnings():  # (torch's forward-mode check scripts a helper with the deprecated jit)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            seen = [outcome(functools.partial(check, f, inputs, **options)) for f, inputs, options in [
+                (torch.exp, (x,), {"check_forward_ad": True}), (square.apply, (x,), {"check_forward_ad": True}),
+                (wrong.apply, (x,), {"check_forward_ad": True}),
+                (wrong.apply, (x,), {"check_forward_ad": True, "raise_exception": False}),
+                (no_jvp.apply, (x,), {"check_forward_ad": True}),
+                (square.apply, (x,), {"check_forward_ad": True, "check_backward_ad": False}),
+                (lambda a, b: (a.sum() * b, b.t() @ b), (x, y), {"check_forward_ad": True}),
+                (lambda a: (a * 2).detach(), (x,), {"check_forward_ad": True, "check_backward_ad": False}),
+                (lambda a, b: a * b, (c, x[:2]), {"check_forward_ad": True}),
+                (counted, (x,), {"check_forward_ad": True}), (square.apply, (x,), {"check_backward_ad": False})]]
+        return [*seen, len(calls)]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_gradcheck_numbers_inputs_among_those_it_differentiates():
+    """"with respect to input 0" is the first input that requires grad, whatever its position."""
+    def program(torch):
+        class Halved(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a * b
+
+            @staticmethod
+            def backward(ctx, grad):
+                return None, grad / 2
+
+        c = torch.tensor([1.0, 2.0], dtype=torch.double)
+        y = torch.tensor([3.0, 4.0], dtype=torch.double, requires_grad=True)
+        return outcome(lambda: torch.autograd.gradcheck(Halved.apply, (c, y)))
     torch_result, ours = record(program)
     assert ours == torch_result
