@@ -12,6 +12,8 @@ from autograd_lab._creation import zeros_like
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.pointwise import MulScalar, log, where
+from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
+from autograd_lab._ops.vectorized import by_aten_lanes, sleef_powf
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -277,8 +279,8 @@ class Pow(Function):
     Float powers are computed as PyTorch's CPU kernel does, so results match it bit for bit:
     x**2 is x*x, x**3 is x*x*x, x**-2 is 1/(x*x), x**-1 is 1/x, x**0.5 is sqrt(x), x**-0.5 is
     1/sqrt(x) (PyTorch's sqrt is MKL's, which is not always correctly rounded: NumPy's is). Other
-    exponents are rounded once from float64 (PyTorch uses SLEEF's powf there: about 2% of float32
-    results differ in the last bit).
+    float32 exponents go through SLEEF's powf where PyTorch's vector loop does (``_ops/vectorized.py``),
+    and are rounded once from float64 elsewhere, as its scalar loop's std::pow.
     """
 
     node_name = "PowBackward0"
@@ -327,9 +329,14 @@ def _float_power(x: np.ndarray, p: Number) -> np.ndarray:
 
 
 def _float_power_of(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
-    """x ** p rounded once from float64: what PyTorch's scalar loops (std::pow) give, and SLEEF's powf in its
-    vector loops about 98% of the time (NumPy's float32 power is another approximation)."""
-    return np.power(x.astype(np.float64), p).astype(x.dtype)
+    """x ** p for a float array and a number or array p, as PyTorch's kernel: float32 by a number through
+    SLEEF's powf where ATen uses vectors (up to 65536 elements); elsewhere rounded once from float64, what its
+    scalar loops (std::pow) give, and SLEEF about 98% of the time."""
+    def rounded(v: np.ndarray) -> np.ndarray:
+        return np.power(v.astype(np.float64), p).astype(v.dtype)
+    if x.dtype == np.float32 and isinstance(p, float) and x.size <= ROUNDED_ONCE_UP_TO:
+        return by_aten_lanes(x, lambda v: sleef_powf(v, p), rounded)
+    return rounded(x)
 
 
 class PowTensor(Function):

@@ -1,16 +1,18 @@
-"""sigmoid bit for bit as PyTorch's CPU kernel computes it: SLEEF's vector exp where ATen uses vectors.
+"""sigmoid and pow bit for bit as PyTorch's CPU kernels compute them: SLEEF where ATen uses vectors.
 
 ATen's pointwise kernels (``cpu_kernel_vec``) run two ways over a row of contiguous memory: blocks of two
 AVX2 registers (16 float32) go through ``Vectorized<float>``, whose ``exp`` is SLEEF's ``expf_u10`` (a
 polynomial with fused multiply-adds: within 1 ulp, not correctly rounded); the elements left over at the
 end of the row, and rows that are not contiguous, go through the scalar C library (``expf``, nearly always
 correctly rounded). A large tensor is cut into one row per thread first. ``by_aten_lanes`` makes the same
-split; ``sleef_expf`` is SLEEF's algorithm, step by step, in NumPy.
+split; ``sleef_expf`` and ``sleef_powf`` are SLEEF's algorithms, step by step, in NumPy. ``powf`` keeps
+its logarithm in two floats (a "double-float": value + rounding error), so that x ** y is within 1 ulp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,120 @@ def sleef_expf(d: np.ndarray) -> np.ndarray:
     u = (u * _power_of_two(half)) * _power_of_two(q - half)
     u = np.where(d < -104, np.float32(0), u)
     return np.where(d > 100, np.float32(np.inf), u)
+
+
+# --- double-float arithmetic: a pair (hi, lo) stands for hi + lo, with |lo| below half an ulp of hi ------
+DoubleFloat = tuple[np.ndarray, np.ndarray]
+_F = np.float32
+
+
+def _fms(a: Any, b: Any, c: Any) -> np.ndarray:
+    """a * b - c, one rounding (the rounding error of a product, when c is the rounded product)."""
+    return fma32(a, b, -np.asarray(c, np.float32))
+
+
+def _add_exact(x: Any, y: Any) -> DoubleFloat:
+    """x + y as a double-float, whichever is larger (Knuth's two-sum)."""
+    s = x + y
+    v = s - x
+    return s, (x - (s - v)) + (y - v)
+
+
+def _add_exact_df(x: DoubleFloat, y: Any) -> DoubleFloat:
+    s, t = _add_exact(x[0], y)
+    return s, t + x[1]
+
+
+def _add_exact_dfs(x: DoubleFloat, y: DoubleFloat) -> DoubleFloat:
+    s, t = _add_exact(x[0], y[0])
+    return s, t + (x[1] + y[1])
+
+
+def _add_dfs(x: DoubleFloat, y: DoubleFloat) -> DoubleFloat:
+    """x + y for |x| >= |y| (cheaper: no two-sum)."""
+    s = x[0] + y[0]
+    return s, (((x[0] - s) + y[0]) + x[1]) + y[1]
+
+
+def _mul_df(x: DoubleFloat, y: Any) -> DoubleFloat:
+    s = x[0] * y
+    return s, fma32(x[1], y, _fms(x[0], y, s))
+
+
+def _mul_dfs(x: DoubleFloat, y: DoubleFloat) -> DoubleFloat:
+    s = x[0] * y[0]
+    return s, fma32(x[0], y[1], fma32(x[1], y[0], _fms(x[0], y[0], s)))
+
+
+def _square_df(x: DoubleFloat) -> DoubleFloat:
+    s = x[0] * x[0]
+    return s, fma32(x[0] + x[0], x[1], _fms(x[0], x[0], s))
+
+
+def _div_dfs(n: DoubleFloat, d: DoubleFloat) -> DoubleFloat:
+    t = _F(1) / d[0]
+    s = n[0] * t
+    error = fma32(-d[1], t, fma32(-d[0], t, _F(1)))  # 1 - d t
+    return s, fma32(s, error, fma32(n[1], t, _fms(t, n[0], s)))
+
+
+def _log_df(d: np.ndarray) -> DoubleFloat:
+    """log(d) for d > 0 as a double-float (SLEEF's ``logkf``): d = m 2**e with m in [0.75, 1.5),
+    log(m) = 2 atanh(x), x = (m - 1) / (m + 1), an odd polynomial in x."""
+    tiny = d < np.finfo(np.float32).tiny  # subnormal: scaled up first
+    d = np.where(tiny, d * _F(2.0**64), d)
+    e = (((d * _F(1 / 0.75)).view(np.int32) >> 23) & 0xFF) - 0x7F
+    m = (d.view(np.int32) - (e << 23)).view(np.float32)
+    e = np.where(tiny, e - 64, e)
+    x = _div_dfs(_add_exact(_F(-1), m), _add_exact(_F(1), m))
+    x2 = _square_df(x)
+    t = fma32(fma32(np.full(d.shape, _F(0.240320354700088500976562)), x2[0], _F(0.285112679004669189453125)),
+              x2[0], _F(0.400007992982864379882812))
+    s = _mul_df((_F(0.69314718246459960938), _F(-1.904654323148236017e-09)), e.astype(np.float32))  # e log 2
+    s = _add_dfs(s, (x[0] * 2, x[1] * 2))
+    c = (_F(0.66666662693023681640625), _F(3.69183861259614332084311e-09))
+    return _add_dfs(s, _mul_dfs(_mul_dfs(x2, x), _add_exact_dfs(_mul_df(x2, t), c)))
+
+
+def _exp_df(d: DoubleFloat) -> np.ndarray:
+    """exp of a double-float (SLEEF's ``expkf``), reduced by q log 2 as ``sleef_expf`` is."""
+    q = np.rint((d[0] + d[1]) * _R_LN2).astype(np.int32)
+    s = _add_exact_df(d, q.astype(np.float32) * -_L2U)
+    s = _add_exact_df(s, q.astype(np.float32) * -_L2L)
+    high = s[0] + s[1]
+    s = high, (s[0] - high) + s[1]
+    u = np.full(high.shape, _F(0.00136324646882712841033936))
+    for c in (0.00836596917361021041870117, 0.0416710823774337768554688, 0.166665524244308471679688,
+              0.499999850988388061523438):
+        u = fma32(u, s[0], _F(c))
+    t = _add_dfs(s, _mul_df(_square_df(s), u))
+    t = _add_dfs((np.full(high.shape, _F(1)), np.zeros(high.shape, _F)), t)
+    u = np.ldexp((t[0] + t[1]).astype(np.float64), q).astype(np.float32)  # (exact, or the one rounding)
+    return np.where(d[0] < -104, _F(0), u)
+
+
+def _with_sign_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x, negated where y's sign bit is set."""
+    return (x.view(np.int32) ^ (y.view(np.int32) & np.int32(-(2**31)))).view(np.float32)
+
+
+def sleef_powf(x: np.ndarray, p: float) -> np.ndarray:
+    """x ** p for float32 as SLEEF's ``xpowf`` computes it: exp(p log|x|) in double-float, a sign for a
+    negative x and an odd integer p, then C99's special cases (0, inf, nan, p = 0, x = 1)."""
+    y = np.full(x.shape, _F(p))
+    integer = (np.trunc(y) == y) | (np.abs(y) > _F(1 << 24))
+    odd = integer & (np.abs(y) < _F(1 << 24)) & (np.trunc(np.where(integer, y, 0)).astype(np.int64) % 2 == 1)
+    result = _exp_df(_mul_df(_log_df(np.abs(x)), y))
+    result = np.where(np.isnan(result), _F(np.inf), result)
+    result = result * np.where(x > 0, _F(1), np.where(integer, np.where(odd, _F(-1), _F(1)), _F(np.nan)))
+    towards_one = _with_sign_of(np.abs(x) - _F(1), y)  # for p = +-inf: |x| < 1 or > 1 decides
+    result = np.where(np.isinf(y), np.where(towards_one < 0, _F(0), np.where(towards_one == 0, _F(1), _F(np.inf))),
+                      result)
+    edge = np.where(np.signbit(y) ^ (x == 0), _F(0), _F(np.inf))  # x = 0 or +-inf
+    result = np.where(np.isinf(x) | (x == 0), _with_sign_of(edge, np.where(odd, x, _F(1))), result)
+    all_ones = np.array(-1, np.int32).view(np.float32)  # (SLEEF ors a nan in: every bit set)
+    result = np.where(np.isnan(x) | np.isnan(y), all_ones, result)
+    return np.where((y == 0) | (x == 1), _F(1), result)
 
 
 def by_aten_lanes(x: np.ndarray, vector: Callable[[np.ndarray], np.ndarray],
