@@ -67,12 +67,14 @@ class Generator:
         return bits.astype(np.float64) * 2.0**-24
 
     def uniform(self, shape: tuple[int, ...], low: float, high: float, dtype: _dtype.dtype) -> np.ndarray:
-        """``Tensor.uniform_(low, high)``: u * (high - low) + low in the tensor's dtype, with one rounding (an FMA)."""
+        """``Tensor.uniform_(low, high)``: u * (high - low) + low in the tensor's dtype, with one rounding (an FMA);
+        never ``high`` itself, as in PyTorch."""
         np_type = dtype.numpy.type
         lo, hi = np_type(low), np_type(high)
         u = self._unit(math.prod(shape), dtype)
         fma = fma64 if dtype is _dtype.float64 else fma32
-        return fma(u.astype(dtype.numpy), hi - lo, lo).reshape(shape)
+        values = fma(u.astype(dtype.numpy), hi - lo, lo)
+        return np.where(values == hi, lo, values).reshape(shape)  # rounded up to ``high``: PyTorch gives ``low``
 
     def normal(self, shape: tuple[int, ...], dtype: _dtype.dtype, mean: float = 0.0, std: float = 1.0,
                contiguous: bool = True) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._ops import vectorized
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays, ieee_silent, type_name
@@ -221,27 +222,26 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(ctx: Any, x: Tensor, t: Tensor, weight: Tensor | None, pos_weight: Tensor | None,
                 reduction: str) -> Tensor:
         ctx.save_for_backward(x, t, weight, pos_weight)
-        ctx.reduction = reduction
+        ctx.reduction, ctx.count = reduction, x.numel()
         a, b = arrays(x, t)
-        log_sigmoid = np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
+        log_sigmoid = vectorized.log_sigmoid(a)
         if pos_weight is not None:
             log_sigmoid = log_sigmoid * ((pos_weight._data - 1) * b + 1)
-        loss = (1 - b) * a - log_sigmoid
+        loss = (1 - b) * a - log_sigmoid  # (PyTorch's order: (1 - t) * x, then minus log(sigmoid(x)))
         if weight is not None:
             loss = loss * weight._data
+        loss = loss.astype(a.dtype, copy=False)
         if reduction == "none":
-            return Tensor._wrap(loss.astype(a.dtype, copy=False))
-        total = loss.sum(dtype=loss.dtype)
-        return Tensor._wrap(np.asarray(total / loss.size if reduction == "mean" else total, a.dtype))
+            return Tensor._wrap(loss)
+        total = add_up(loss, tuple(range(loss.ndim)), False)
+        return Tensor._wrap(np.true_divide(total, loss.size, dtype=total.dtype) if reduction == "mean" else total)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None, None]:
+        """In PyTorch's order (so float32 gradients match it bit for bit): the slope times grad, then times
+        ``weight``, then divided by the count for a mean."""
         x, t, weight, pos_weight = ctx._for_backward
         need_x, need_t = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean":
-            grad = grad / x.numel()
-        if weight is not None:
-            grad = grad * weight
         grad_x = grad_t = None
         if need_x and pos_weight is None:
             grad_x = (x.sigmoid() - t) * grad
@@ -253,4 +253,13 @@ class BinaryCrossEntropyWithLogits(Function):
         elif need_t:
             log_sigmoid = where(x < 0, x, 0.0) - (1 + (-x.abs()).exp()).log()
             grad_t = (-x - (pos_weight - 1) * log_sigmoid) * grad
-        return grad_x, grad_t, None, None, None
+        return _weighted_mean(grad_x, weight, ctx), _weighted_mean(grad_t, weight, ctx), None, None, None
+
+
+def _weighted_mean(g: Tensor | None, weight: Tensor | None, ctx: Any) -> Tensor | None:
+    """A loss gradient times ``weight``, then over the count for a mean."""
+    if g is None:
+        return None
+    if weight is not None:
+        g = g * weight
+    return g / ctx.count if ctx.reduction == "mean" else g

@@ -13,7 +13,7 @@ from autograd_lab import _dtype
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, rounded_once, vml
-from autograd_lab._ops.vectorized import by_aten_lanes, sleef_expf
+from autograd_lab._ops.vectorized import by_aten_lanes, sleef_expf, sleef_log1pf, sleef_or_rounded
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -481,7 +481,7 @@ class Log1p(_OfSelf):
     """out = log(1 + a), exact for small a.   d/da = 1 / (a + 1)."""
 
     node_name = "Log1PBackward0"
-    compute = staticmethod(functools.partial(rounded_once, np.log1p))
+    compute = staticmethod(sleef_or_rounded(sleef_log1pf, np.log1p))
     derivative = staticmethod(lambda grad, a: grad / AddScalar.apply(a, 1))
 
 

@@ -1,4 +1,5 @@
-"""sigmoid and pow bit for bit as PyTorch's CPU kernels compute them: SLEEF where ATen uses vectors.
+"""sigmoid, pow and log-sigmoid bit for bit as PyTorch's CPU kernels compute them: SLEEF where ATen uses
+vectors.
 
 ATen's pointwise kernels (``cpu_kernel_vec``) run two ways over a row of contiguous memory: blocks of two
 AVX2 registers (16 float32) go through ``Vectorized<float>``, whose ``exp`` is SLEEF's ``expf_u10`` (a
@@ -11,6 +12,7 @@ its logarithm in two floats (a "double-float": value + rounding error), so that 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,7 @@ import numpy as np
 
 from autograd_lab._fma import fma32
 from autograd_lab._ops import _cascade_sum
+from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, rounded_once
 
 _R_LN2 = np.float32(1.442695040888963407359924681001892137426645954152985934135449406931)  # 1 / log(2)
 _L2U, _L2L = np.float32(0.693145751953125), np.float32(1.428606765330187045e-06)  # log(2) = L2U + L2L
@@ -137,6 +140,40 @@ def _exp_df(d: DoubleFloat) -> np.ndarray:
     return np.where(d[0] < -104, _F(0), u)
 
 
+def sleef_log1pf(d: np.ndarray) -> np.ndarray:
+    """log(1 + d) for float32 as SLEEF's ``xlog1pf`` computes it: 1 + d = m' 2**e, and log of the mantissa
+    from x = m / (2 + m) (m = m' - 1, formed without rounding away d's small bits), in double-float."""
+    dp1 = d + _F(1)
+    tiny = dp1 < np.finfo(np.float32).tiny
+    dp1 = np.where(tiny, dp1 * _F(2.0**64), dp1)
+    e = (((dp1 * _F(1 / 0.75)).view(np.int32) >> 23) & 0xFF) - 0x7F
+    t = (np.full(d.shape, _F(1)).view(np.int32) - (e << 23)).view(np.float32)  # 2**-e
+    m = fma32(d, t, t - _F(1))
+    e = np.where(tiny, e - 64, e)
+    s = _mul_df((_F(0.69314718246459960938), _F(-1.904654323148236017e-09)), e.astype(np.float32))  # e log 2
+    two_plus_m = _F(2) + m
+    x = _div_dfs((m, np.zeros_like(m)), (two_plus_m, (_F(2) - two_plus_m) + m))
+    x2 = x[0] * x[0]
+    t = fma32(fma32(np.full(d.shape, _F(0.3027294874)), x2, _F(0.3996108174)), x2, _F(0.6666694880))
+    s = _add_dfs(s, (x[0] * 2, x[1] * 2))
+    tail = x2 * x[0] * t
+    high = s[0] + tail
+    r = high + (((s[0] - high) + tail) + s[1])
+    r = np.where(d > _F(1e38), _F(np.inf), r)
+    r = np.where(d < -1, np.array(-1, np.int32).view(np.float32), r)
+    r = np.where(d == -1, _F(-np.inf), r)
+    return np.where((d == 0) & np.signbit(d), _F(-0.0), r)
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), as PyTorch's kernel: float32 all through SLEEF's
+    vector functions (its loop pads the last few elements into a vector too); other dtypes NumPy's."""
+    if x.dtype != np.float32 or x.size > ROUNDED_ONCE_UP_TO:
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.minimum(x, _F(0)) - sleef_log1pf(sleef_expf(-np.abs(x)))
+
+
 def _with_sign_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x, negated where y's sign bit is set."""
     return (x.view(np.int32) ^ (y.view(np.int32) & np.int32(-(2**31)))).view(np.float32)
@@ -159,6 +196,19 @@ def sleef_powf(x: np.ndarray, p: float) -> np.ndarray:
     all_ones = np.array(-1, np.int32).view(np.float32)  # (SLEEF ors a nan in: every bit set)
     result = np.where(np.isnan(x) | np.isnan(y), all_ones, result)
     return np.where((y == 0) | (x == 1), _F(1), result)
+
+
+def sleef_or_rounded(sleef: Callable[[np.ndarray], np.ndarray],
+                     numpy: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """A unary kernel as ATen runs it: float32 through ``sleef`` on the vector lanes and the C library
+    (``numpy`` in float64, rounded once) on the rest; other dtypes and large tensors ``numpy`` rounded once."""
+    def compute(x: np.ndarray) -> np.ndarray:
+        if x.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO:
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                return by_aten_lanes(x, sleef, functools.partial(rounded_once, numpy))
+        return rounded_once(numpy, x)
+    compute.__name__ = numpy.__name__
+    return compute
 
 
 def by_aten_lanes(x: np.ndarray, vector: Callable[[np.ndarray], np.ndarray],

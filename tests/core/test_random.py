@@ -102,3 +102,11 @@ def test_nn_init_matches_torch(init):
 def test_a_large_randn_matches_torch():
     _assert_identical(*_draw_both(7, lambda m: m.randn(300, 1001).numpy()))
     _assert_identical(*_draw_both(7, lambda m: m.randn(10_007, dtype=m.float64).numpy()))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_uniform_never_returns_high(dtype):
+    """A draw that rounds up to ``high`` (likely when high - low is a few ulps) comes out as ``low``, as in
+    PyTorch (seed 68's fifth float32 number of uniform_(4, 4.001) is one)."""
+    high = 4.001 if dtype == "float32" else 4 + 1e-14
+    _assert_identical(*_draw_both(68, lambda m: m.empty(400, dtype=getattr(m, dtype)).uniform_(4.0, high).numpy()))

@@ -93,3 +93,28 @@ def test_sleef_exp_edges():
 
 def test_the_grain_size_is_pytorchs():
     assert _cascade_sum.GRAIN_SIZE == 32768
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.integers(1, 200), st.sampled_from(LAYOUTS))
+def test_float32_log1p_matches_on_every_vector_lane(seed, rows, cols, layout):
+    data = (np.abs(np.random.default_rng(seed).standard_normal((rows, cols))) * 3 - 0.9).astype(np.float32)
+    _compare(data, layout, lambda t: t.log1p())
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.sampled_from(["mean", "sum", "none"]), st.booleans())
+def test_binary_cross_entropy_with_logits_is_bit_identical(seed, n, reduction, weighted):
+    """"Learn the Basics: Autograd"'s loss: log-sigmoid through SLEEF's exp and log1p, PyTorch's order of
+    operations in the loss and in both gradients."""
+    rng = np.random.default_rng(seed)
+    logits, targets, weight = (rng.standard_normal(n) * 4).astype(np.float32), rng.random(n).astype(np.float32), \
+        rng.random(n).astype(np.float32)
+    seen = []
+    for module in (torch, autograd_lab):
+        x, t = module.tensor(logits, requires_grad=True), module.tensor(targets, requires_grad=True)
+        w = module.tensor(weight) if weighted else None
+        loss = module.nn.functional.binary_cross_entropy_with_logits(x, t, weight=w, reduction=reduction)
+        loss.sum().backward()
+        seen.append([a.detach().numpy().tobytes() for a in (loss, x.grad, t.grad)])
+    assert seen[0] == seen[1]
