@@ -9,11 +9,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._fma import fma32
 from autograd_lab._ops import vectorized
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays, ieee_silent, type_name
 from autograd_lab._ops.pointwise import where
+from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
@@ -30,8 +32,11 @@ class LogSoftmax(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
-        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)  # exp of at most 0: no overflow
-        out = Tensor._wrap(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
+        if _like_aten_lastdim(x, axis):
+            out = Tensor._wrap(vectorized.softmax_lastdim(x, log=True))
+        else:
+            shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)  # exp of at most 0: no overflow
+            out = Tensor._wrap(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         ctx.dim = dim  # as given (PyTorch's _saved_dim shows -1 as given)
         return out
@@ -55,8 +60,11 @@ class LogSoftmaxBackwardData(Function):
     def forward(ctx: Any, grad: Tensor, out: Tensor, dim: int) -> Tensor:
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
-        g = grad._data
-        return Tensor._wrap(g - np.exp(out._data) * g.sum(axis=wrap_dim(dim, grad.ndim), keepdims=True))
+        g, o, axis = grad._data, out._data, wrap_dim(dim, grad.ndim)
+        if _like_aten_lastdim(g, axis) and o.dtype == g.dtype:
+            total = vectorized.lane_sums(np.ascontiguousarray(g).reshape(-1, g.shape[-1])).reshape(g.shape[:-1] + (1,))
+            return Tensor._wrap(fma32(-vectorized.sleef_expf(o), total, g))  # (the compiler fuses g - e * total)
+        return Tensor._wrap(g - np.exp(o) * g.sum(axis=axis, keepdims=True))
 
     @staticmethod
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
@@ -78,8 +86,11 @@ class Softmax(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
         x, axis = a._data, wrap_dim(dim, a.ndim)
-        e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # (initial: an empty dim is fine)
-        out = Tensor._wrap(e / e.sum(axis=axis, keepdims=True))
+        if _like_aten_lastdim(x, axis):
+            out = Tensor._wrap(vectorized.softmax_lastdim(x, log=False))
+        else:
+            e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # (initial: an empty dim is fine)
+            out = Tensor._wrap(e / e.sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -103,8 +114,11 @@ class SoftmaxBackwardData(Function):
     def forward(ctx: Any, grad: Tensor, out: Tensor, dim: int) -> Tensor:
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
-        g, o = grad._data, out._data
-        return Tensor._wrap(o * (g - (g * o).sum(axis=wrap_dim(dim, grad.ndim), keepdims=True)))
+        g, o, axis = grad._data, out._data, wrap_dim(dim, grad.ndim)
+        if _like_aten_lastdim(g, axis) and o.dtype == g.dtype:
+            dot = vectorized.lane_sums(np.ascontiguousarray(g * o).reshape(-1, g.shape[-1]))
+            return Tensor._wrap((g - dot.reshape(g.shape[:-1] + (1,))) * o)
+        return Tensor._wrap(o * (g - (g * o).sum(axis=axis, keepdims=True)))
 
     @staticmethod
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
@@ -114,6 +128,11 @@ class SoftmaxBackwardData(Function):
         d_grad = out * g2 - out * g2_out if need_grad else None
         d_out = g2 * (grad - (grad * out).sum(ctx.dim, keepdim=True)) - grad * g2_out if need_out else None
         return d_grad, d_out, None
+
+
+def _like_aten_lastdim(x: np.ndarray, axis: int) -> bool:
+    """Does PyTorch's float32 last-dimension kernel apply (reproduced in ``vectorized``, up to 65536 numbers)?"""
+    return x.dtype == np.float32 and x.ndim > 0 and axis == x.ndim - 1 and 0 < x.size <= ROUNDED_ONCE_UP_TO
 
 
 _REQUIRED: Any = object()  # marks the ``dim`` PyTorch's torch.softmax / x.softmax cannot do without
@@ -163,8 +182,8 @@ class NllLoss(Function):
         ctx.total_weight = Tensor._wrap(np.array(0 if reduction == "none" else picked.size, logp._data.dtype))
         if reduction == "none":
             return Tensor._wrap(picked)
-        total = picked.sum(dtype=picked.dtype)
-        return Tensor._wrap(total / picked.size if reduction == "mean" else total)
+        total = _cascade_subtract(logp._data[key].ravel())
+        return Tensor._wrap(np.asarray(total / total.dtype.type(picked.size) if reduction == "mean" else total))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -174,6 +193,24 @@ class NllLoss(Function):
         if ctx.reduction != "none":
             per_item = per_item.expand(ctx.picked_shape)
         return IndexPut.apply(per_item, ctx.shape, ctx.key), None, None
+
+
+def _cascade_subtract(values: np.ndarray) -> np.generic:
+    """-sum(values) in nll_loss's order: subtracted one by one into a first partial sum, which every 16 items
+    moves into the next of 8 levels (every 256 into the third, ...), the levels added up at the end."""
+    zero = values.dtype.type(0)
+    power = max(4, (max(values.size, 1) - 1).bit_length() // 8)  # (log2 of the batch, rounded up, / 8)
+    partial = [zero] * 8
+    for b, value in enumerate(values):
+        partial[0] = partial[0] - value
+        for j in range(7):
+            if b & (((1 << power) - 1) << (j * power)):
+                break
+            partial[j + 1], partial[j] = partial[j + 1] + partial[j], zero
+    total = zero
+    for p in partial:
+        total = total + p
+    return total
 
 
 class MseLoss(Function):

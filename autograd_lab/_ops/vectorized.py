@@ -174,6 +174,57 @@ def log_sigmoid(x: np.ndarray) -> np.ndarray:
         return np.minimum(x, _F(0)) - sleef_log1pf(sleef_expf(-np.abs(x)))
 
 
+def sleef_logf(d: np.ndarray) -> np.ndarray:
+    """log for float32 as SLEEF's ``xlogf_u1``: d = m 2**e, log(m) from x = (m - 1) / (m + 1) in
+    double-float."""
+    tiny = d < np.finfo(np.float32).tiny
+    scaled = np.where(tiny, d * _F(2.0**64), d)
+    e = (((scaled * _F(1 / 0.75)).view(np.int32) >> 23) & 0xFF) - 0x7F
+    m = (scaled.view(np.int32) - (e << 23)).view(np.float32)
+    e = np.where(tiny, e - 64, e)
+    s = _mul_df((_F(0.69314718246459960938), _F(-1.904654323148236017e-09)), e.astype(np.float32))  # e log 2
+    x = _div_dfs(_add_exact(_F(-1), m), _add_exact(_F(1), m))
+    x2 = x[0] * x[0]
+    t = fma32(fma32(np.full(d.shape, _F(0.3027294874)), x2, _F(0.3996108174)), x2, _F(0.6666694880))
+    s = _add_dfs(s, (x[0] * 2, x[1] * 2))
+    tail = x2 * x[0] * t
+    high = s[0] + tail
+    r = high + (((s[0] - high) + tail) + s[1])
+    r = np.where(np.isinf(d) & (d > 0), _F(np.inf), r)
+    r = np.where((d < 0) | np.isnan(d), _F(np.nan), r)
+    return np.where(d == 0, _F(-np.inf), r)
+
+
+def lane_sums(rows: np.ndarray) -> np.ndarray:
+    """Each row's sum as ATen's ``vec::reduce_all`` adds a float32 row: below 8 numbers one by one; else into
+    8 lanes (an AVX2 register), 8 numbers at a time, the last few into the first lanes, then the lanes
+    pairwise: (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then 0+1."""
+    m, n = rows.shape
+    if n < 8:
+        total = rows[:, 0]
+        for i in range(1, n):
+            total = total + rows[:, i]
+        return total
+    full = n // 8 * 8
+    lanes = np.cumsum(rows[:, :full].reshape(m, -1, 8), axis=1, dtype=np.float32)[:, -1]  # (cumsum: in order)
+    lanes[:, :n - full] += rows[:, full:]
+    halves = lanes[:, :4] + lanes[:, 4:]
+    quarters = halves[:, :2] + halves[:, 2:]
+    return quarters[:, 0] + quarters[:, 1]
+
+
+def softmax_lastdim(x: np.ndarray, log: bool) -> np.ndarray:
+    """(log_)softmax along the last dimension of a float32 array, as ATen's ``_vec_(log_)softmax_lastdim``:
+    exp(x - max) through SLEEF, its sum by ``lane_sums``; softmax multiplies by 1 / sum, log_softmax
+    subtracts the max, then log(sum)."""
+    rows = np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+    top = rows.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        total = lane_sums(sleef_expf(rows - top))[:, None]
+        out = (rows - top) - sleef_logf(total) if log else sleef_expf(rows - top) * (_F(1) / total)
+    return out.reshape(x.shape)
+
+
 def _with_sign_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x, negated where y's sign bit is set."""
     return (x.view(np.int32) ^ (y.view(np.int32) & np.int32(-(2**31)))).view(np.float32)
