@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -13,7 +12,16 @@ from autograd_lab import _dtype
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, rounded_once, vml
-from autograd_lab._ops.vectorized import by_aten_lanes, sleef_expf, sleef_log1pf, sleef_or_rounded
+from autograd_lab._ops.vectorized import (
+    by_aten_lanes,
+    sleef_coshf,
+    sleef_exp2f,
+    sleef_expf,
+    sleef_expm1f,
+    sleef_log1pf,
+    sleef_or_rounded,
+    sleef_sinhf,
+)
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -489,7 +497,7 @@ class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 
     node_name = "SinhBackward0"
-    compute = staticmethod(functools.partial(rounded_once, np.sinh))
+    compute = staticmethod(sleef_or_rounded(sleef_sinhf, np.sinh))
     derivative = staticmethod(lambda grad, a: grad * a.cosh())
 
 
@@ -497,7 +505,7 @@ class Cosh(_OfSelf):
     """out = cosh(a).   d/da = sinh(a)."""
 
     node_name = "CoshBackward0"
-    compute = staticmethod(functools.partial(rounded_once, np.cosh))
+    compute = staticmethod(sleef_or_rounded(sleef_coshf, np.cosh))
     derivative = staticmethod(lambda grad, a: grad * a.sinh())
 
 
@@ -505,7 +513,7 @@ class Expm1(_OfResult):
     """out = exp(a) - 1, exact for small a.   d/da = out + 1."""
 
     node_name = "Expm1Backward0"
-    compute = staticmethod(functools.partial(rounded_once, np.expm1))
+    compute = staticmethod(sleef_or_rounded(sleef_expm1f, np.expm1))
     derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out, 1))
 
 
@@ -513,7 +521,7 @@ class Exp2(_OfResult):
     """out = 2 ** a.   d/da = out ln 2."""
 
     node_name = "Exp2Backward0"
-    compute = staticmethod(functools.partial(rounded_once, np.exp2))
+    compute = staticmethod(sleef_or_rounded(sleef_exp2f, np.exp2))
     derivative = staticmethod(lambda grad, out: MulScalar.apply(grad * out, math.log(2)))
 
 

@@ -225,6 +225,74 @@ def softmax_lastdim(x: np.ndarray, log: bool) -> np.ndarray:
     return out.reshape(x.shape)
 
 
+def _exp_to_df(a: np.ndarray) -> DoubleFloat:
+    """exp(a) as a double-float (SLEEF's ``expk2f``): what expm1, sinh and cosh are built on."""
+    q = np.rint((a + _F(0)) * _R_LN2).astype(np.int32)
+    s = _add_exact(a, q.astype(np.float32) * -_L2U)
+    s = _add_exact_df(s, q.astype(np.float32) * -_L2L)
+    u = np.full(a.shape, _F(0.1980960224e-3))
+    for c in (0.1394256484e-2, 0.8333456703e-2, 0.4166637361e-1):
+        u = fma32(u, s[0], _F(c))
+    t = _add_exact_df(_mul_df(s, u), _F(0.166666659414234244790680580464))
+    t = _add_exact_df(_mul_dfs(s, t), _F(0.5))
+    t = _add_exact_dfs(s, _mul_dfs(_square_df(s), t))
+    t = _add_dfs((np.full(a.shape, _F(1)), np.zeros(a.shape, _F)), t)
+    scale = np.exp2(q.astype(np.float64))
+    high, low = ((v.astype(np.float64) * scale).astype(np.float32) for v in t)  # (exact, or the one rounding)
+    return np.where(a < -104, _F(0), high), np.where(a < -104, _F(0), low)
+
+
+def _reciprocal_df(d: DoubleFloat) -> DoubleFloat:
+    s = _F(1) / d[0]
+    return s, s * fma32(-d[1], s, fma32(-d[0], s, _F(1)))
+
+
+_NAN_ALL_ONES = np.array(-1, np.int32).view(np.float32)  # (SLEEF ors a nan in: every bit set)
+
+
+def sleef_expm1f(a: np.ndarray) -> np.ndarray:
+    d = _add_exact_df(_exp_to_df(a), _F(-1))
+    x = np.where(a > _F(88.72283172607421875), _F(np.inf), d[0] + d[1])
+    x = np.where(a < _F(-16.635532333438687426013570), _F(-1), x)
+    return np.where((a == 0) & np.signbit(a), _F(-0.0), x)
+
+
+def _sinh_or_cosh(x: np.ndarray, sinh: bool) -> np.ndarray:
+    """SLEEF's ``xsinhf``/``xcoshf``: (e**|x| -+ e**-|x|) / 2 in double-float."""
+    e = _exp_to_df(np.abs(x))
+    r = _reciprocal_df(e)
+    if sinh:
+        s = e[0] - r[0]
+        d = s, (((e[0] - s) - r[0]) + e[1]) - r[1]
+    else:
+        d = _add_dfs(e, r)
+    y = (d[0] + d[1]) * _F(0.5)
+    y = np.where((np.abs(x) > 89) | np.isnan(y), _F(np.inf), y)
+    y = _with_sign_of(y, x) if sinh else y
+    return np.where(np.isnan(x), _NAN_ALL_ONES, y)
+
+
+def sleef_sinhf(x: np.ndarray) -> np.ndarray:
+    return _sinh_or_cosh(x, sinh=True)
+
+
+def sleef_coshf(x: np.ndarray) -> np.ndarray:
+    return _sinh_or_cosh(x, sinh=False)
+
+
+def sleef_exp2f(d: np.ndarray) -> np.ndarray:
+    """2**d as SLEEF's ``xexp2f``: 2**round(d) times a polynomial in the rest."""
+    u = np.rint(d)
+    s = d - u
+    p = np.full(d.shape, _F(0.1535920892e-3))
+    for c in (0.1339262701e-2, 0.9618384764e-2, 0.5550347269e-1, 0.2402264476e+0, 0.6931471825e+0, 1.0):
+        p = fma32(p, s, _F(c))
+    q = np.where(np.isfinite(u), u, 0).astype(np.int64)
+    out = (p.astype(np.float64) * np.exp2(q.astype(np.float64))).astype(np.float32)
+    out = np.where(d >= 128, _F(np.inf), out)
+    return np.where(d < -150, _F(0), out)
+
+
 def _with_sign_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x, negated where y's sign bit is set."""
     return (x.view(np.int32) ^ (y.view(np.int32) & np.int32(-(2**31)))).view(np.float32)

@@ -96,10 +96,13 @@ def test_the_grain_size_is_pytorchs():
 
 
 @SETTINGS
-@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.integers(1, 200), st.sampled_from(LAYOUTS))
-def test_float32_log1p_matches_on_every_vector_lane(seed, rows, cols, layout):
-    data = (np.abs(np.random.default_rng(seed).standard_normal((rows, cols))) * 3 - 0.9).astype(np.float32)
-    _compare(data, layout, lambda t: t.log1p())
+@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.integers(1, 200), st.sampled_from(LAYOUTS),
+       st.sampled_from(["log1p", "expm1", "sinh", "cosh", "exp2"]))
+def test_float32_sleef_functions_match_on_every_vector_lane(seed, rows, cols, layout, name):
+    data = (np.random.default_rng(seed).standard_normal((rows, cols)) * 4).astype(np.float32)
+    if name == "log1p":
+        data = np.abs(data) - np.float32(0.9)
+    _compare(data, layout, lambda t: getattr(t, name)())
 
 
 @SETTINGS
