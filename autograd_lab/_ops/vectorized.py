@@ -140,6 +140,18 @@ def _exp_df(d: DoubleFloat) -> np.ndarray:
     return np.where(d[0] < -104, _F(0), u)
 
 
+def _log_of_mantissa(e: np.ndarray, x: DoubleFloat) -> np.ndarray:
+    """e log 2 + 2 atanh(x), rounded once: the last steps of SLEEF's ``logf`` and ``log1pf``
+    (x = (m - 1) / (m + 1) for the mantissa m; 2 atanh(x) = 2x + x**3 t(x**2))."""
+    s = _mul_df((_F(0.69314718246459960938), _F(-1.904654323148236017e-09)), e.astype(np.float32))  # e log 2
+    x2 = x[0] * x[0]
+    t = fma32(fma32(np.full(x2.shape, _F(0.3027294874)), x2, _F(0.3996108174)), x2, _F(0.6666694880))
+    s = _add_dfs(s, (x[0] * 2, x[1] * 2))
+    tail = x2 * x[0] * t
+    high = s[0] + tail
+    return high + (((s[0] - high) + tail) + s[1])
+
+
 def sleef_log1pf(d: np.ndarray) -> np.ndarray:
     """log(1 + d) for float32 as SLEEF's ``xlog1pf`` computes it: 1 + d = m' 2**e, and log of the mantissa
     from x = m / (2 + m) (m = m' - 1, formed without rounding away d's small bits), in double-float."""
@@ -150,15 +162,8 @@ def sleef_log1pf(d: np.ndarray) -> np.ndarray:
     t = (np.full(d.shape, _F(1)).view(np.int32) - (e << 23)).view(np.float32)  # 2**-e
     m = fma32(d, t, t - _F(1))
     e = np.where(tiny, e - 64, e)
-    s = _mul_df((_F(0.69314718246459960938), _F(-1.904654323148236017e-09)), e.astype(np.float32))  # e log 2
     two_plus_m = _F(2) + m
-    x = _div_dfs((m, np.zeros_like(m)), (two_plus_m, (_F(2) - two_plus_m) + m))
-    x2 = x[0] * x[0]
-    t = fma32(fma32(np.full(d.shape, _F(0.3027294874)), x2, _F(0.3996108174)), x2, _F(0.6666694880))
-    s = _add_dfs(s, (x[0] * 2, x[1] * 2))
-    tail = x2 * x[0] * t
-    high = s[0] + tail
-    r = high + (((s[0] - high) + tail) + s[1])
+    r = _log_of_mantissa(e, _div_dfs((m, np.zeros_like(m)), (two_plus_m, (_F(2) - two_plus_m) + m)))
     r = np.where(d > _F(1e38), _F(np.inf), r)
     r = np.where(d < -1, np.array(-1, np.int32).view(np.float32), r)
     r = np.where(d == -1, _F(-np.inf), r)
@@ -182,14 +187,7 @@ def sleef_logf(d: np.ndarray) -> np.ndarray:
     e = (((scaled * _F(1 / 0.75)).view(np.int32) >> 23) & 0xFF) - 0x7F
     m = (scaled.view(np.int32) - (e << 23)).view(np.float32)
     e = np.where(tiny, e - 64, e)
-    s = _mul_df((_F(0.69314718246459960938), _F(-1.904654323148236017e-09)), e.astype(np.float32))  # e log 2
-    x = _div_dfs(_add_exact(_F(-1), m), _add_exact(_F(1), m))
-    x2 = x[0] * x[0]
-    t = fma32(fma32(np.full(d.shape, _F(0.3027294874)), x2, _F(0.3996108174)), x2, _F(0.6666694880))
-    s = _add_dfs(s, (x[0] * 2, x[1] * 2))
-    tail = x2 * x[0] * t
-    high = s[0] + tail
-    r = high + (((s[0] - high) + tail) + s[1])
+    r = _log_of_mantissa(e, _div_dfs(_add_exact(_F(-1), m), _add_exact(_F(1), m)))
     r = np.where(np.isinf(d) & (d > 0), _F(np.inf), r)
     r = np.where((d < 0) | np.isnan(d), _F(np.nan), r)
     return np.where(d == 0, _F(-np.inf), r)

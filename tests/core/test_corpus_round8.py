@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import warnings
 
+from tests.core.test_forward_ad import _functions
 from tests.core.twin import outcome, record
 
 
@@ -51,15 +52,7 @@ def _jvp_functions(torch):
         def jvp(ctx, tangent):
             return 3 * ctx.x * tangent
 
-    class NoJvp(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad * 2
-    return Square, WrongJvp, NoJvp
+    return Square, WrongJvp, _functions(torch)[1]  # (a Function without jvp)
 
 
 def test_gradcheck_checks_forward_mode_too():
