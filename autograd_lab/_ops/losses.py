@@ -10,7 +10,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._fma import fma32
-from autograd_lab._ops import vectorized
+from autograd_lab._ops import _cascade_sum, vectorized
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays, ieee_silent, type_name
@@ -116,7 +116,9 @@ class SoftmaxBackwardData(Function):
         ctx.dim = dim
         g, o, axis = grad._data, out._data, wrap_dim(dim, grad.ndim)
         if _like_aten_lastdim(g, axis) and o.dtype == g.dtype:
-            dot = vectorized.lane_sums(np.ascontiguousarray(g * o).reshape(-1, g.shape[-1]))
+            rows, outputs = (np.ascontiguousarray(a).reshape(-1, g.shape[-1]) for a in (g, o))
+            inline = len(rows) == 1 or _cascade_sum.THREADS == 1  # (ATen's loop then runs without threads)
+            dot = vectorized.lane_sums(rows, outputs, fused_tail=inline)
             return Tensor._wrap((g - dot.reshape(g.shape[:-1] + (1,))) * o)
         return Tensor._wrap(o * (g - (g * o).sum(axis=axis, keepdims=True)))
 

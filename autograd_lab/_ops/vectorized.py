@@ -193,19 +193,25 @@ def sleef_logf(d: np.ndarray) -> np.ndarray:
     return np.where(d == 0, _F(-np.inf), r)
 
 
-def lane_sums(rows: np.ndarray) -> np.ndarray:
+def lane_sums(rows: np.ndarray, times: np.ndarray | None = None, fused_tail: bool = False) -> np.ndarray:
     """Each row's sum as ATen's ``vec::reduce_all`` adds a float32 row: below 8 numbers one by one; else into
     8 lanes (an AVX2 register), 8 numbers at a time, the last few into the first lanes, then the lanes
-    pairwise: (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then 0+1."""
+    pairwise: (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then 0+1. With ``times``, the sums of rows * times
+    (``map2_reduce_all``); ``fused_tail``: the last few products added with one rounding, as the compiler
+    fused them in the copy of the kernel that runs without threads."""
+    products = rows if times is None else rows * times
     m, n = rows.shape
     if n < 8:
-        total = rows[:, 0]
+        total = products[:, 0]
         for i in range(1, n):
-            total = total + rows[:, i]
+            total = total + products[:, i]
         return total
     full = n // 8 * 8
-    lanes = np.cumsum(rows[:, :full].reshape(m, -1, 8), axis=1, dtype=np.float32)[:, -1]  # (cumsum: in order)
-    lanes[:, :n - full] += rows[:, full:]
+    lanes = np.cumsum(products[:, :full].reshape(m, -1, 8), axis=1, dtype=np.float32)[:, -1]  # (cumsum: in order)
+    if fused_tail and times is not None:
+        lanes[:, :n - full] = fma32(rows[:, full:], times[:, full:], lanes[:, :n - full])
+    else:
+        lanes[:, :n - full] += products[:, full:]
     halves = lanes[:, :4] + lanes[:, 4:]
     quarters = halves[:, :2] + halves[:, 2:]
     return quarters[:, 0] + quarters[:, 1]
