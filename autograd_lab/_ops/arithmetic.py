@@ -330,9 +330,9 @@ def _float_power(x: np.ndarray, p: Number) -> np.ndarray:
 
 def _float_power_of(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     """x ** p for a float array and a number or array p, as PyTorch's kernel: float32 by a number through
-    SLEEF's powf where ATen uses vectors (up to 65536 elements); elsewhere rounded once from float64, what its
-    scalar loops (std::pow) give, and SLEEF about 98% of the time."""
-    def rounded(v: np.ndarray) -> np.ndarray:
+    SLEEF's powf where ATen uses vectors (up to 65536 elements); elsewhere rounded once from float64, as its
+    scalar loop's std::pow (of the float and a double exponent) gives."""
+    def rounded(v: np.ndarray) -> np.ndarray:  # (PyTorch's scalar loop: std::pow of the float and a double)
         return np.power(v.astype(np.float64), p).astype(v.dtype)
     if x.dtype == np.float32 and isinstance(p, float) and x.size <= ROUNDED_ONCE_UP_TO:
         return by_aten_lanes(x, lambda v: sleef_powf(v, p), rounded)

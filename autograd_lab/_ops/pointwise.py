@@ -11,9 +11,10 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
-from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, rounded_once, vml
+from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, vml
 from autograd_lab._ops.vectorized import (
     by_aten_lanes,
+    c_function,
     sleef_coshf,
     sleef_exp2f,
     sleef_expf,
@@ -120,15 +121,18 @@ class TanhBackward(Function):
         return TanhBackward.apply(grad, out), grad * (MulScalar.apply(out, -2) * grad_output)
 
 
+_c_expf = c_function("expf", np.exp)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) as PyTorch's kernel computes it: float32 through SLEEF's exp where ATen uses vectors
-    and the C library's (float64 rounded once, nearly always the same) elsewhere. float64, and float32 beyond
+    and the C library's elsewhere. float64, and float32 beyond
     65536 elements, take NumPy's exp (last-bit differences in about 3% of values)."""
     one = x.dtype.type(1)
     if x.dtype != np.float32 or x.size > ROUNDED_ONCE_UP_TO:  # (SLEEF's steps in NumPy cost ~40 ns an element)
         return (one / (one + np.exp(-x))).astype(x.dtype, copy=False)
     return by_aten_lanes(x, lambda v: one / (one + sleef_expf(np.float32(0) - v)),
-                         lambda v: one / (one + rounded_once(np.exp, -v)))
+                         lambda v: one / (one + _c_expf(-v)))
 
 
 class Sigmoid(Function):
@@ -489,7 +493,7 @@ class Log1p(_OfSelf):
     """out = log(1 + a), exact for small a.   d/da = 1 / (a + 1)."""
 
     node_name = "Log1PBackward0"
-    compute = staticmethod(sleef_or_rounded(sleef_log1pf, np.log1p))
+    compute = staticmethod(sleef_or_rounded(sleef_log1pf, np.log1p, None))
     derivative = staticmethod(lambda grad, a: grad / AddScalar.apply(a, 1))
 
 
@@ -497,7 +501,7 @@ class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 
     node_name = "SinhBackward0"
-    compute = staticmethod(sleef_or_rounded(sleef_sinhf, np.sinh))
+    compute = staticmethod(sleef_or_rounded(sleef_sinhf, np.sinh, "sinhf"))
     derivative = staticmethod(lambda grad, a: grad * a.cosh())
 
 
@@ -505,7 +509,7 @@ class Cosh(_OfSelf):
     """out = cosh(a).   d/da = sinh(a)."""
 
     node_name = "CoshBackward0"
-    compute = staticmethod(sleef_or_rounded(sleef_coshf, np.cosh))
+    compute = staticmethod(sleef_or_rounded(sleef_coshf, np.cosh, "coshf"))
     derivative = staticmethod(lambda grad, a: grad * a.sinh())
 
 
@@ -513,7 +517,7 @@ class Expm1(_OfResult):
     """out = exp(a) - 1, exact for small a.   d/da = out + 1."""
 
     node_name = "Expm1Backward0"
-    compute = staticmethod(sleef_or_rounded(sleef_expm1f, np.expm1))
+    compute = staticmethod(sleef_or_rounded(sleef_expm1f, np.expm1, None))
     derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out, 1))
 
 
@@ -521,7 +525,7 @@ class Exp2(_OfResult):
     """out = 2 ** a.   d/da = out ln 2."""
 
     node_name = "Exp2Backward0"
-    compute = staticmethod(sleef_or_rounded(sleef_exp2f, np.exp2))
+    compute = staticmethod(sleef_or_rounded(sleef_exp2f, np.exp2, "exp2f"))
     derivative = staticmethod(lambda grad, out: MulScalar.apply(grad * out, math.log(2)))
 
 
