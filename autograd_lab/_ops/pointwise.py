@@ -13,6 +13,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, vml
 from autograd_lab._ops.vectorized import (
+    aten_unary_kernel,
     by_aten_lanes,
     c_function,
     sleef_coshf,
@@ -20,7 +21,6 @@ from autograd_lab._ops.vectorized import (
     sleef_expf,
     sleef_expm1f,
     sleef_log1pf,
-    sleef_or_rounded,
     sleef_sinhf,
 )
 from autograd_lab._tensor import Tensor
@@ -493,7 +493,7 @@ class Log1p(_OfSelf):
     """out = log(1 + a), exact for small a.   d/da = 1 / (a + 1)."""
 
     node_name = "Log1PBackward0"
-    compute = staticmethod(sleef_or_rounded(sleef_log1pf, np.log1p, None))
+    compute = staticmethod(aten_unary_kernel(sleef_log1pf, np.log1p, None))
     derivative = staticmethod(lambda grad, a: grad / AddScalar.apply(a, 1))
 
 
@@ -501,7 +501,7 @@ class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 
     node_name = "SinhBackward0"
-    compute = staticmethod(sleef_or_rounded(sleef_sinhf, np.sinh, "sinhf"))
+    compute = staticmethod(aten_unary_kernel(sleef_sinhf, np.sinh, "sinhf"))
     derivative = staticmethod(lambda grad, a: grad * a.cosh())
 
 
@@ -509,7 +509,7 @@ class Cosh(_OfSelf):
     """out = cosh(a).   d/da = sinh(a)."""
 
     node_name = "CoshBackward0"
-    compute = staticmethod(sleef_or_rounded(sleef_coshf, np.cosh, "coshf"))
+    compute = staticmethod(aten_unary_kernel(sleef_coshf, np.cosh, "coshf"))
     derivative = staticmethod(lambda grad, a: grad * a.sinh())
 
 
@@ -517,7 +517,7 @@ class Expm1(_OfResult):
     """out = exp(a) - 1, exact for small a.   d/da = out + 1."""
 
     node_name = "Expm1Backward0"
-    compute = staticmethod(sleef_or_rounded(sleef_expm1f, np.expm1, None))
+    compute = staticmethod(aten_unary_kernel(sleef_expm1f, np.expm1, None))
     derivative = staticmethod(lambda grad, out: grad * AddScalar.apply(out, 1))
 
 
@@ -525,7 +525,7 @@ class Exp2(_OfResult):
     """out = 2 ** a.   d/da = out ln 2."""
 
     node_name = "Exp2Backward0"
-    compute = staticmethod(sleef_or_rounded(sleef_exp2f, np.exp2, "exp2f"))
+    compute = staticmethod(aten_unary_kernel(sleef_exp2f, np.exp2, "exp2f"))
     derivative = staticmethod(lambda grad, out: MulScalar.apply(grad * out, math.log(2)))
 
 

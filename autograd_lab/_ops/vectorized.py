@@ -345,7 +345,7 @@ def c_function(name: str, numpy: Callable[..., np.ndarray]) -> Callable[..., np.
     return compute
 
 
-def sleef_or_rounded(sleef: Callable[[np.ndarray], np.ndarray], numpy: Callable[[np.ndarray], np.ndarray],
+def aten_unary_kernel(sleef: Callable[[np.ndarray], np.ndarray], numpy: Callable[[np.ndarray], np.ndarray],
                      c_name: str | None) -> Callable[[np.ndarray], np.ndarray]:
     """A unary kernel as ATen runs it: float32 through ``sleef`` on the vector lanes and the C library's
     ``c_name`` on the rest (``c_name`` None: ``sleef`` everywhere, as for log1p and expm1, whose kernels
