@@ -13,7 +13,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.pointwise import MulScalar, log, where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
-from autograd_lab._ops.vectorized import by_aten_lanes, sleef_powf
+from autograd_lab._ops.vectorized import by_aten_lanes, c_function, sleef_powf
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -339,6 +339,24 @@ def _float_power_of(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     return rounded(x)
 
 
+_c_powf = c_function("powf", np.power)
+
+
+def _power_of_tensors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x ** y for float32 tensors as PyTorch's kernel: SLEEF's powf on the vector lanes, the C library's powf
+    (both floats) on the rest, where x has the result's shape and y is one number or of x's shape; otherwise
+    rounded once from float64."""
+    if y.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO and np.broadcast_shapes(x.shape, y.shape) == x.shape:
+        if y.size == 1:
+            p = y.reshape(())
+            return by_aten_lanes(x, lambda v: sleef_powf(v, p), lambda v: _c_powf(v, p))
+        if y.shape == x.shape and y.strides == x.strides:  # (laid out alike: ATen walks both in memory order)
+            return by_aten_lanes(x, sleef_powf, _c_powf, y)
+        if y.shape == x.shape:  # (laid out differently: ATen's scalar loop for every element)
+            return _c_powf(x, y)
+    return np.power(x.astype(np.float64), y).astype(x.dtype)
+
+
 class PowTensor(Function):
     """out = a ** b, both tensors.   d/da = b * a**(b-1),  d/db = out * log(a)."""
 
@@ -349,7 +367,7 @@ class PowTensor(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         x, y = arrays(a, b)
-        out = Tensor._wrap(_float_power_of(x, y) if x.dtype == np.float32 else np.power(x, y))
+        out = Tensor._wrap(_power_of_tensors(x, y) if x.dtype == np.float32 else np.power(x, y))
         ctx.save_for_backward(b, a, out)
         return out
 

@@ -303,10 +303,10 @@ def _with_sign_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x.view(np.int32) ^ (y.view(np.int32) & np.int32(-(2**31)))).view(np.float32)
 
 
-def sleef_powf(x: np.ndarray, p: float) -> np.ndarray:
+def sleef_powf(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     """x ** p for float32 as SLEEF's ``xpowf`` computes it: exp(p log|x|) in double-float, a sign for a
     negative x and an odd integer p, then C99's special cases (0, inf, nan, p = 0, x = 1)."""
-    y = np.full(x.shape, _F(p))
+    y = np.broadcast_to(np.asarray(p, np.float32), x.shape)
     integer = (np.trunc(y) == y) | (np.abs(y) > _F(1 << 24))
     odd = integer & (np.abs(y) < _F(1 << 24)) & (np.trunc(np.where(integer, y, 0)).astype(np.int64) % 2 == 1)
     result = _exp_df(_mul_df(_log_df(np.abs(x)), y))
@@ -335,13 +335,14 @@ def c_function(name: str, numpy: Callable[..., np.ndarray]) -> Callable[..., np.
     """The C library's float32 function ``name`` (``"expf"``, ``"powf"``) over an array, as PyTorch's scalar
     loop computes it (glibc's ``expf`` and float64 rounded once differ in 1 value in 7000, its ``sinhf`` in
     1 in 10); float64 ``numpy`` rounded once where there is no such library."""
-    def compute(x: np.ndarray, *more: float) -> np.ndarray:
+    def compute(x: np.ndarray, *more: Any) -> np.ndarray:
         library = _c_library()
         if library is None or x.size > ROUNDED_ONCE_UP_TO:  # (a ctypes call per element: ~0.5 µs each)
             return np.asarray(numpy(x.astype(np.float64), *more)).astype(np.float32)
         function = getattr(library, name)
         function.argtypes, function.restype = [ctypes.c_float] * (1 + len(more)), ctypes.c_float
-        return np.array([function(v, *more) for v in x.ravel().tolist()], np.float32).reshape(x.shape)
+        columns = [x.ravel().tolist()] + [np.broadcast_to(m, x.shape).ravel().tolist() for m in more]
+        return np.array([function(*args) for args in zip(*columns)], np.float32).reshape(x.shape)
     return compute
 
 
@@ -361,19 +362,22 @@ def aten_unary_kernel(sleef: Callable[[np.ndarray], np.ndarray], numpy: Callable
     return compute
 
 
-def by_aten_lanes(x: np.ndarray, vector: Callable[[np.ndarray], np.ndarray],
-                  scalar: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``vector`` where ATen's vectorised loop computes (whole blocks of 32 bytes x 2), ``scalar`` elsewhere."""
+def by_aten_lanes(x: np.ndarray, vector: Callable[..., np.ndarray], scalar: Callable[..., np.ndarray],
+                  *aligned: np.ndarray) -> np.ndarray:
+    """``vector`` where ATen's vectorised loop computes (whole blocks of 32 bytes x 2), ``scalar`` elsewhere;
+    each gets the matching elements of ``aligned`` (further operands of x's shape) too."""
     block = 2 * _cascade_sum.VECTOR_BYTES // x.itemsize
     out = np.empty(x.shape, x.dtype)
     if x.flags.c_contiguous and (x.size < _cascade_sum.GRAIN_SIZE or _cascade_sum.THREADS == 1):  # (the usual)
         flat, result, head = x.reshape(-1), out.reshape(-1), x.size // block * block
+        others = [a.reshape(-1) for a in aligned]
         if head:
-            result[:head] = vector(flat[:head])
-        result[head:] = scalar(flat[head:])
+            result[:head] = vector(flat[:head], *(o[:head] for o in others))
+        result[head:] = scalar(flat[head:], *(o[head:] for o in others))
         return out
     lanes = _vector_lanes(x, block)
-    out[lanes], out[~lanes] = vector(x[lanes]), scalar(x[~lanes])
+    out[lanes] = vector(x[lanes], *(a[lanes] for a in aligned))
+    out[~lanes] = scalar(x[~lanes], *(a[~lanes] for a in aligned))
     return out
 
 

@@ -166,3 +166,22 @@ def test_cross_entropy_sums_as_nll_loss_does(batch):
         total = module.nn.functional.cross_entropy(x, module.tensor(labels), reduction="sum")
         seen.append((repr(loss.item()), repr(total.item()), x.grad.numpy().tobytes()))
     assert seen[0] == seen[1]
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.integers(1, 100), st.sampled_from(["same", "one number",
+                                                                                            "transposed", "mixed"]))
+def test_float32_pow_of_two_tensors_is_bit_identical(seed, rows, cols, exponent):
+    """x ** y with y a tensor: SLEEF's powf on the vector lanes of operands laid out alike, the C library's powf
+    (of two floats) elsewhere."""
+    rng = np.random.default_rng(seed)
+    base = np.abs(rng.standard_normal((rows, cols)) * 3).astype(np.float32)
+    power = (rng.standard_normal((rows, cols)) * 2).astype(np.float32)
+    seen = []
+    for module in (torch, autograd_lab):
+        x, y = module.from_numpy(base), module.from_numpy(power)
+        pairs = {"same": (x, y), "one number": (x, y[0, 0].clone()), "transposed": (x.t(), y.t()),
+                 "mixed": (x.t(), y.t().contiguous())}
+        a, b = pairs[exponent]
+        seen.append((a ** b).numpy().tobytes())
+    assert seen[0] == seen[1]
