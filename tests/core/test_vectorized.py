@@ -185,3 +185,13 @@ def test_float32_pow_of_two_tensors_is_bit_identical(seed, rows, cols, exponent)
         a, b = pairs[exponent]
         seen.append((a ** b).numpy().tobytes())
     assert seen[0] == seen[1]
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.integers(1, 200), st.sampled_from(LAYOUTS))
+def test_float64_sigmoid_is_bit_identical(seed, rows, cols, layout):
+    """float64: SLEEF's double exp (Estrin's scheme, FMAs) on the vector lanes (blocks of 8), glibc's exp on
+    the rest."""
+    data = np.random.default_rng(seed).standard_normal((rows, cols)) * 8
+    theirs = _view(torch.from_numpy(data), layout).sigmoid().numpy()
+    assert _view(autograd_lab.from_numpy(data), layout).sigmoid().numpy().tobytes() == theirs.tobytes()
