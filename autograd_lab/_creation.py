@@ -15,18 +15,6 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._tensor import Tensor
 
 
-def argument_types(args: tuple, keywords: dict) -> str:
-    """What PyTorch's argument parser says it got, for its "invalid combination of arguments" error:
-    ``(str, requires_grad=bool)``; keywords last first, and a bare ``, `` after them when no positional came first."""
-    def kind(value: Any) -> str:
-        cls = type(value)
-        if isinstance(value, _dtype.dtype):
-            return "torch.dtype"
-        return cls.__name__ if cls.__module__ == "builtins" or cls is Tensor else f"{cls.__module__}.{cls.__qualname__}"
-    got = [kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in reversed(keywords.items())]
-    return f"({', '.join(got)}{', ' if keywords and not args else ''})"
-
-
 def accepts_out(factory: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """``torch.rand(2, 2, out=t)`` & co: make the values in ``t``'s dtype, write them into ``t``, return ``t``."""
     @functools.wraps(factory)

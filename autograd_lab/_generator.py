@@ -17,8 +17,9 @@ import numpy as np
 
 from autograd_lab import _device, _dtype
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._creation import accepts_out, argument_types, shape_of
+from autograd_lab._creation import accepts_out, shape_of
 from autograd_lab._fma import fma32, fma64
+from autograd_lab._ops.operands import argument_types
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import _check_inplace
 

@@ -328,15 +328,17 @@ def _float_power(x: np.ndarray, p: Number) -> np.ndarray:
     return _float_power_of(x, float(p))
 
 
-def _float_power_of(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
-    """x ** p for a float array and a number or array p, as PyTorch's kernel: float32 by a number through
-    SLEEF's powf where ATen uses vectors (up to 65536 elements); elsewhere rounded once from float64, as its
-    scalar loop's std::pow (of the float and a double exponent) gives."""
-    def rounded(v: np.ndarray) -> np.ndarray:  # (PyTorch's scalar loop: std::pow of the float and a double)
-        return np.power(v.astype(np.float64), p).astype(v.dtype)
-    if x.dtype == np.float32 and isinstance(p, float) and x.size <= ROUNDED_ONCE_UP_TO:
-        return by_aten_lanes(x, lambda v: sleef_powf(v, p), rounded)
-    return rounded(x)
+def _float_power_of(x: np.ndarray, p: float) -> np.ndarray:
+    """x ** p for a float array and a number, as PyTorch's kernel: float32 through SLEEF's powf where ATen uses
+    vectors (up to 65536 elements); elsewhere rounded once from float64, as its scalar loop's std::pow (of the
+    float and a double exponent) gives."""
+    if x.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO:
+        return by_aten_lanes(x, lambda v: sleef_powf(v, p), lambda v: _rounded_power(v, p))
+    return _rounded_power(x, p)
+
+
+def _rounded_power(x: np.ndarray, p: float | np.ndarray) -> np.ndarray:
+    return np.power(x.astype(np.float64), p).astype(x.dtype)
 
 
 _c_powf = c_function("powf", np.power)
@@ -354,7 +356,7 @@ def _power_of_tensors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             return by_aten_lanes(x, sleef_powf, _c_powf, y)
         if y.shape == x.shape:  # (laid out differently: ATen's scalar loop for every element)
             return _c_powf(x, y)
-    return np.power(x.astype(np.float64), y).astype(x.dtype)
+    return _rounded_power(x, y)
 
 
 class PowTensor(Function):

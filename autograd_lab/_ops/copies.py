@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _device, _dtype
-from autograd_lab._creation import argument_types
-from autograd_lab._ops.operands import ieee_silent
+from autograd_lab._ops.operands import argument_types, ieee_silent
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
 from autograd_lab.autograd.function import Function
 

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _device, _dtype
-from autograd_lab._creation import argument_types, tensor
+from autograd_lab._creation import tensor
+from autograd_lab._ops.operands import argument_types
 from autograd_lab._ops.views import Alias
 from autograd_lab._tensor import Size, Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once

@@ -38,11 +38,21 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
 
 
 def type_name(value: Any) -> str:
-    """A value's type as PyTorch's argument errors name it: ``NoneType``, ``Foo``, ``numpy.ndarray``."""
+    """A value's type as PyTorch's argument errors name it: ``NoneType``, ``Foo``, ``numpy.ndarray``,
+    ``torch.dtype``."""
+    if isinstance(value, _dtype.dtype):
+        return "torch.dtype"
     cls = type(value)
     if cls.__module__ == "builtins" or cls.__flags__ & _HEAP_TYPE:
         return cls.__name__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def argument_types(args: tuple, keywords: dict) -> str:
+    """What PyTorch's argument parser says it got, for its "invalid combination of arguments" error:
+    ``(str, requires_grad=bool)``; keywords last first, and a bare ``, `` after them when no positional came first."""
+    got = [type_name(a) for a in args] + [f"{k}={type_name(v)}" for k, v in reversed(keywords.items())]
+    return f"({', '.join(got)}{', ' if keywords and not args else ''})"
 
 
 def int_argument(function: str, name: str, position: int, value: Any) -> int:

@@ -5,8 +5,10 @@ the numerical Jacobian. Then ask backward for one row at a time: the analytical
 Jacobian (twice: the same question must get the same answer). They must agree
 (``allclose`` with ``atol``/``rtol``). Two more questions follow, as in PyTorch:
 a zero grad_output must give zero gradients (backward multiplies by it), and so
-must a missing one (backward copes with "no gradient here"). Use float64: in
-float32 the finite differences are too noisy to tell a bug from rounding.
+must a missing one (backward copes with "no gradient here"). With
+``check_forward_ad=True`` forward mode is asked too: a unit tangent on one input
+element at a time gives a column of the Jacobian. Use float64: in float32 the
+finite differences are too noisy to tell a bug from rounding.
 
 The checks run in PyTorch's order, with as many calls of ``func`` and of its
 backward, so what a student's forward or backward prints shows up as often.
@@ -236,7 +238,7 @@ def _refuse_unchecked(asked: dict[str, bool]) -> None:
     for name, value in asked.items():
         if value:
             raise NotImplementedError(f"gradcheck({name}=True) is not part of autograd_lab: it checks backward "
-                                      "mode against finite differences only")
+                                      "and forward mode against finite differences, one input element at a time")
 
 
 def _check_backward_multiplies_by_grad_output(outputs: list[Tensor], wrt: list[Tensor]) -> None:
