@@ -33,6 +33,11 @@ class DisableTorchFunctionSubclass:
         subclasses_disabled = self._before
 
 
+# Types that never take a call (a quick look first: this is the hot path). Tensor is added by overridable(),
+# a subclass that opts out (disabled_torch_function_impl) when it is first seen.
+_OPTED_OUT: set[type] = {int, float, bool, type(None), tuple, list, str}
+
+
 def disabled_torch_function_impl(cls: type, func: Callable, types: tuple, args: tuple = (),
                                  kwargs: dict | None = None) -> Any:
     """The ``__torch_function__`` of subclasses that opt out (``nn.Parameter``): they never dispatch."""
@@ -49,6 +54,8 @@ def overloaded(args: Iterable[Any], plain: type) -> list[Any]:
             continue
         impl = getattr(kind, "__torch_function__", None)
         if impl is None or getattr(impl, "__func__", impl) is disabled_torch_function_impl:
+            if impl is not None:
+                _OPTED_OUT.add(kind)  # (nn.Parameter: public functions skip this look from now on)
             continue
         if subclasses_disabled and isinstance(a, plain):
             continue
@@ -77,12 +84,12 @@ def handle_torch_function(public_api: Callable, overriding: list[Any], args: tup
 
 def overridable(function: Callable, plain: type) -> Callable:
     """``function`` as a public torch function: an argument with ``__torch_function__`` may take the call."""
-    never = frozenset({plain, int, float, bool, type(None), tuple, list, str})  # (a quick look first: the hot path)
+    _OPTED_OUT.add(plain)
 
     @functools.wraps(function)
     def public(*args: Any, **kwargs: Any) -> Any:
         for a in args:
-            if type(a) not in never and hasattr(type(a), "__torch_function__"):
+            if type(a) not in _OPTED_OUT and hasattr(type(a), "__torch_function__"):
                 overriding = overloaded(args, plain)
                 if overriding:
                     return handle_torch_function(public, overriding, args, kwargs or None)

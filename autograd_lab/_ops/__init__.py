@@ -121,6 +121,7 @@ from autograd_lab._ops.pointwise import (
     log2,
     log10,
     maximum,
+    minimum,
     relu,
     round,
     rsqrt,
@@ -186,12 +187,12 @@ __all__ = [
     "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div",
     "dot", "eq", "equal", "exp", "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt",
     "index_add", "index_select", "is_tensor", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10",
-    "log_", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "mm", "mul",
-    "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "reciprocal",
-    "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn",
-    "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
-    "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace", "transpose", "tril",
-    "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+    "log_", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mm", "mul", "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm", "numel", "outer", "permute", "pow", "prod",
+    "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "scatter",
+    "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_",
+    "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_", "topk", "trace",
+    "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
 ]
 
 
@@ -210,7 +211,8 @@ _METHODS = {
     "__rpow__": operator_method(_rpow), "__neg__": neg, "__matmul__": operator_method(matmul, (Tensor,)),
     "__rmatmul__": operator_method(lambda self, other: matmul(other, self), (Tensor,)), "__abs__": abs,
     "exp": exp, "log": log, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
-    "sqrt": sqrt, "clamp": clamp, "maximum": takes_operand(maximum, 1, (Tensor,)), "sum": sum, "mean": mean,
+    "sqrt": sqrt, "clamp": clamp, "maximum": takes_operand(maximum, 1, (Tensor,)),
+    "minimum": takes_operand(minimum, 1, (Tensor,)), "sum": sum, "mean": mean,
     "max": max, "min": min,
     "matmul": takes_operand(matmul, 1, (Tensor,)), "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
     "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T),
@@ -307,7 +309,7 @@ all, any = _function_form("all"), _function_form("any")  # (below every use of t
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))
 fmod, remainder = takes_operand(fmod, 2), takes_operand(remainder, 2)
 matmul, mm = takes_operand(with_out(matmul), 2, (Tensor,)), with_out(mm)
-maximum = takes_operand(maximum, 2, (Tensor,))
+maximum, minimum = takes_operand(maximum, 2, (Tensor,)), takes_operand(minimum, 2, (Tensor,))
 
 
 def pow(input: Any, exponent: Any) -> Tensor:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from autograd_lab._ops import vector_math
-from autograd_lab._ops.vector_math import routine
+from autograd_lab._ops.vector_math import address, routine
 
 _COLUMN_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT and CBLAS_TRANSPOSE values
 _INT, _PTR = ctypes.c_int, ctypes.c_void_p
@@ -47,6 +47,7 @@ def _elements(x: np.ndarray) -> tuple[int, ...]:
     return tuple(s // x.itemsize for s in x.strides)
 
 
+
 def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray | None:
     """a @ b for matrices, plus ``bias`` (broadcast) as addmm adds it: copied into the result, which BLAS
     then adds the product to (beta = 1)."""
@@ -72,16 +73,16 @@ def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarr
         lda = inner if ta else m
     if (tb and inner == 1) or (not tb and n == 1):
         ldb = n if tb else inner
-    gemm(_COLUMN_MAJOR, _T if ta else _N, _T if tb else _N, m, n, inner, 1.0, m1.ctypes.data, lda,
-         m2.ctypes.data, ldb, 0.0 if bias is None else 1.0, out.ctypes.data, ldc)
+    gemm(_COLUMN_MAJOR, _T if ta else _N, _T if tb else _N, m, n, inner, 1.0, address(m1), lda,
+         address(m2), ldb, 0.0 if bias is None else 1.0, address(out), ldc)
     return out
 
 
 def _as_operand(x: np.ndarray, swap: bool, rows: int, cols: int) -> tuple[bool, np.ndarray, int]:
     """(transposed?, the array, its leading dimension) for a column-major ``rows`` x ``cols`` operand,
     or a contiguous copy where the layout fits neither (ATen's rule, swapped along with the operands)."""
-    s = _elements(x)
-    first, second = (s[1], s[0]) if swap else (s[0], s[1])
+    (s0, s1), item = x.strides, x.itemsize
+    first, second = (s1 // item, s0 // item) if swap else (s0 // item, s1 // item)
     if first == 1 and second >= max(1, rows):
         return False, x, second
     if second == 1 and first >= max(1, cols):
@@ -111,8 +112,8 @@ def mv(a: np.ndarray, v: np.ndarray) -> np.ndarray | None:
         trans, m, n, lda = _T, cols, rows, s[0]
     if n == 1:
         lda = m
-    gemv(_COLUMN_MAJOR, trans, m, n, 1.0, a.ctypes.data, lda, v.ctypes.data, v.strides[0] // v.itemsize, 0.0,
-         out.ctypes.data, 1)
+    gemv(_COLUMN_MAJOR, trans, m, n, 1.0, address(a), lda, address(v), v.strides[0] // v.itemsize, 0.0,
+         address(out), 1)
     return out
 
 
@@ -125,4 +126,4 @@ def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         return np.zeros((), a.dtype)
     a, b = (x if x.strides[0] > 0 and x.strides[0] % x.itemsize == 0 else x.copy() for x in (a, b))
     step_a, step_b = (1, 1) if a.size == 1 else (a.strides[0] // a.itemsize, b.strides[0] // b.itemsize)
-    return np.array(dot_product(a.size, a.ctypes.data, step_a, b.ctypes.data, step_b), a.dtype)
+    return np.array(dot_product(a.size, address(a), step_a, address(b), step_b), a.dtype)

@@ -184,7 +184,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
-        out = Tensor._wrap(np.maximum(a._data, 0).astype(a._data.dtype, copy=False))
+        out = Tensor._wrap(_zero_where(a._data < 0, a._data))  # (relu(-0.0) is -0.0, as in PyTorch)
         ctx.save_for_backward(out)
         return out
 
@@ -205,13 +205,38 @@ class ThresholdBackward(Function):
     def forward(ctx: Any, grad: Tensor, a: Tensor, threshold: Number) -> Tensor:
         ctx.save_for_backward(a)
         ctx.threshold = threshold
-        g = grad._data
-        return Tensor._wrap(np.where(a._data <= threshold, g.dtype.type(0), g))
+        return Tensor._wrap(_zero_where(a._data <= threshold, grad._data))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
         (a,) = ctx._for_backward
         return ThresholdBackward.apply(grad, a, ctx.threshold), Tensor._wrap(np.zeros_like(grad._data)), None
+
+
+def _ties_keep(out: np.ndarray, x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """``out`` (max, min or clamp of x) with PyTorch's choice where x equals the other operand, which shows in
+    the sign of a zero: against a number (relu, ``clamp(min=0)``) x is kept, so relu(-0.0) is -0.0; between
+    two tensors ``y`` is kept on ATen's vector lanes (what AVX's max and min instructions return) and x on its
+    scalar tail. (NumPy's own choice differs between its loops.)"""
+    out = np.asarray(out)  # (NumPy gives a 0-d input's result as a scalar)
+    if out.dtype.kind != "f":  # (equal integers are the same integer)
+        return out
+    if y is None:
+        np.copyto(out, x, where=out == x)
+        return out
+    x, y = np.broadcast_to(x, out.shape), np.broadcast_to(y, out.shape)
+    return by_aten_lanes(out, lambda o, a, b: np.where(a == b, b, o), lambda o, a, b: np.where(a == b, a, o), x, y)
+
+
+def _zero_where(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g with +0.0 where ``drop``: its bits ANDed with a mask of all ones (keep) or all zeros (drop).
+    The same values as ``np.where(drop, 0, g)``, about twice as fast on ReLU's random masks (no branches)."""
+    if g.dtype.kind != "f":
+        return np.where(drop, g.dtype.type(0), g)
+    bits = np.dtype(f"u{g.itemsize}")
+    keep = drop.astype(bits)
+    keep -= 1  # 1 (drop) -> 0, 0 (keep) -> all ones
+    return np.bitwise_and(g.view(bits), keep).view(g.dtype)  # (a same-size view: any layout)
 
 
 class Abs(Function):
@@ -260,7 +285,7 @@ class Clamp(Function):
     def forward(ctx: Any, a: Tensor, lo: Number | None, hi: Number | None) -> Tensor:
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        return Tensor._wrap(np.clip(a._data, lo, hi).astype(a._data.dtype, copy=False))
+        return Tensor._wrap(_ties_keep(np.clip(a._data, lo, hi).astype(a._data.dtype, copy=False), a._data))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -286,7 +311,8 @@ class ClampTensor(Function):
         out = a
         for bound, limit in ((lo, np.maximum), (hi, np.minimum)):
             if bound is not None:
-                out = Tensor._wrap(limit(*arrays(out, bound)))
+                x, y = arrays(out, bound)
+                out = Tensor._wrap(_ties_keep(limit(x, y), x, y))
         return out
 
     @staticmethod
@@ -309,18 +335,28 @@ class Maximum(Function):
 
     node_name = "MaximumBackward0"
     saved_as: ClassVar = {"other": 0, "self": 1}
+    _pick = staticmethod(np.maximum)
 
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+    @classmethod
+    def forward(cls, ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(b, a)
         x, y = arrays(a, b)
-        return Tensor._wrap(np.maximum(x, y))
+        return Tensor._wrap(_ties_keep(cls._pick(x, y), x, y))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
         b, a = ctx._for_backward
         shared = where(a == b, grad / 2, grad)
-        return where(a < b, 0.0, shared), where(a > b, 0.0, shared)
+        smaller, larger = a < b, a > b
+        a_lost, b_lost = (smaller, larger) if ctx._forward_cls is Maximum else (larger, smaller)  # (Minimum)
+        return where(a_lost, 0.0, shared), where(b_lost, 0.0, shared)
+
+
+class Minimum(Maximum):
+    """out = min(a, b) elementwise.   The smaller input gets the gradient; a tie splits it in half."""
+
+    node_name = "MinimumBackward0"
+    _pick = staticmethod(np.minimum)
 
 
 class Where(Function):
@@ -616,6 +652,11 @@ def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise larger of two tensors."""
     return Maximum.apply(input, other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise smaller of two tensors."""
+    return Minimum.apply(input, other)
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:

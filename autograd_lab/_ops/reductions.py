@@ -14,7 +14,7 @@ from autograd_lab import _dtype
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut, masked_fill
 from autograd_lab._ops.operands import ieee_silent, reduced_dims
-from autograd_lab._ops.pointwise import Maximum, MulScalar
+from autograd_lab._ops.pointwise import Maximum, Minimum, MulScalar
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import Function
@@ -216,10 +216,12 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
     return MaxResult(*MaxDim.apply(input, wrap_dim(dim, input.ndim), keepdim))
 
 
-def min(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinResult:
-    """The smallest element; with ``dim``, (values, indices) along it."""
+def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Tensor | MinResult:
+    """The smallest element; with ``dim``, (values, indices) along it; with a tensor, minimum()."""
     if dim is None:
         return MinAll.apply(input)
+    if isinstance(dim, Tensor):
+        return Minimum.apply(input, dim)
     return MinResult(*MinDim.apply(input, wrap_dim(dim, input.ndim), keepdim))
 
 

@@ -112,3 +112,14 @@ def test_empty_products(backend, shapes):
 def test_addmm_with_a_bias_that_does_not_fit(backend):
     with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(4\) must match the existing size \(3\)"):
         backend.addmm(backend.ones(3), backend.ones(2, 3), backend.ones(3, 4))
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a, lambda a: a.T, lambda a: a[:, 1:], lambda a: a[::2], lambda a: a[1:, 2:].T,
+    lambda a: np.broadcast_to(a[0], a.shape), lambda a: a[:0], lambda a: np.frombuffer(a.tobytes(), a.dtype),
+], ids=["rows", "columns", "strided", "every other row", "offset columns", "read-only broadcast", "empty",
+        "read-only"])
+def test_address_is_where_the_first_element_lies_for_every_layout(make):
+    """The cheap pointer MKL gets (``vector_math.address``) is NumPy's own, whatever the array."""
+    x = make(np.arange(48, dtype=np.float32).reshape(6, 8))
+    assert vector_math.address(x) == x.ctypes.data

@@ -137,3 +137,25 @@ def test_the_overrides_helpers():
                 any(f is torch.add for f in overrides.get_overridable_functions()[torch])]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_a_parameter_subclass_with_its_own_torch_function_still_takes_over_after_parameters_were_used():
+    """Public functions remember that nn.Parameter opts out (a hot path): a subclass of it that opts back in
+    must still get its calls, before and after plain Parameters went through the same function."""
+    def program(torch):
+        seen = []
+
+        class Logged(torch.nn.Parameter):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                seen.append(func.__name__)
+                return "handled by Logged"
+
+        p = torch.nn.Parameter(torch.ones(2))
+        first = torch.add(p, 1).tolist()
+        logged = Logged(torch.ones(2))
+        second = torch.add(logged, 1)
+        third = torch.add(p, p).tolist()
+        return [first, second, third, seen]
+    torch_result, ours = record(program)
+    assert ours == torch_result

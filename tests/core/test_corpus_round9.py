@@ -1,0 +1,59 @@
+"""What a ninth look found: the sign of a zero that max, min, clamp and relu pass on; ``torch.min(a, b)``.
+
+Each program runs under torch and under autograd_lab (``tests/core/twin.py``); torch's result is the
+expected one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tests.core.twin import outcome, record
+
+
+def _signs(t):
+    """Each element's sign bit: tells -0.0 from 0.0 (which == does not)."""
+    return [math.copysign(1, v) for v in t.reshape(-1).tolist()]
+
+
+def _tie_results(torch, x, y, b):
+    """Every way of taking a max, min or clamp of x against y (a tensor) or b (the same number)."""
+    F = torch.nn.functional
+    return [torch.maximum(x, y), torch.minimum(x, y), torch.max(x, y), torch.min(x, y), x.clamp(min=b),
+            x.clamp(max=b), x.clamp(b, b), torch.clamp(x, min=y), torch.clamp(x, max=y), x.relu(), F.relu(x),
+            x.clone().relu_(), x.clone().clamp_(min=b), x.clip(min=b)]
+
+
+def test_ties_keep_pytorchs_operand_so_minus_zero_survives_relu_and_clamp():
+    """Against a number PyTorch keeps ``self`` on a tie: relu(-0.0) prints ``-0.``. Between two tensors its
+    vector lanes keep the other operand (AVX's max/min), its scalar tail ``self``. NumPy's loops chose
+    otherwise (0.0 for 9 elements, -0.0 for 1)."""
+    def program(torch):
+        results = []
+        for n in (1, 9, 40):
+            for a, b in ((-0.0, 0.0), (0.0, -0.0)):
+                results.append([_signs(t) for t in _tie_results(torch, torch.full((n,), a), torch.full((n,), b), b)])
+        x = torch.tensor([-0.0, 0.0, -1.0, math.nan, 2.0])
+        results.append([repr(x.relu()), repr(x.clamp(0, 1)), repr(torch.maximum(x, torch.zeros(5)))])
+        return results
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_min_of_two_tensors_is_minimum_with_its_gradient():
+    """``torch.min(a, b)`` / ``a.min(b)`` / ``torch.minimum``: the smaller element, a tie splitting the gradient."""
+    def program(torch):
+        a = torch.tensor([1.0, 5.0, 3.0, 2.0], requires_grad=True)
+        b = torch.tensor([2.0, 4.0, 3.0, 0.5], requires_grad=True)
+        outs = [torch.min(a, b), a.min(b), torch.minimum(a, b), a.minimum(b), torch.min(a, b.detach()[:1])]
+        shown = [repr(o) for o in outs] + [outs[0].grad_fn.name(), repr(outs[0].grad_fn._saved_other)]
+        (outs[0] * torch.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        shown += [repr(a.grad), repr(b.grad)]
+        shown.append(outcome(lambda: torch.minimum(a, 2.0)))
+        shown.append(outcome(lambda: torch.min(a, torch.ones(3))))
+        i = torch.tensor([3, 1])
+        shown.append(repr(torch.minimum(i, torch.tensor([2, 2]))))
+        shown.append(repr(torch.minimum(i, torch.tensor([2.5, 0.5]))))
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
