@@ -330,6 +330,34 @@ class ClampTensor(Function):
         return where(keep, grad, 0.0), to_lo, to_hi
 
 
+class ClampMin(Clamp):
+    """``x.clamp_min(lo)``: clamp with a lower bound only (PyTorch's own op, so its own node)."""
+
+    node_name = "ClampMinBackward0"
+    saved_as: ClassVar = {"self": 0, "min": "lo"}
+
+
+class ClampMax(Clamp):
+    """``x.clamp_max(hi)``: clamp with an upper bound only."""
+
+    node_name = "ClampMaxBackward0"
+    saved_as: ClassVar = {"self": 0, "max": "hi"}
+
+
+class ClampMinTensor(ClampTensor):
+    """``x.clamp_min(t)``: a lower bound per element."""
+
+    node_name = "ClampMinBackward1"
+    saved_as: ClassVar = {"self": 0, "min": 1}
+
+
+class ClampMaxTensor(ClampTensor):
+    """``x.clamp_max(t)``: an upper bound per element."""
+
+    node_name = "ClampMaxBackward1"
+    saved_as: ClassVar = {"self": 0, "max": 2}
+
+
 class Maximum(Function):
     """out = max(a, b) elementwise.   The larger input gets the gradient; a tie splits it in half."""
 
@@ -647,6 +675,16 @@ def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -
                             "= None, Number max = None, *, Tensor out = None)\n")
         return ClampTensor.apply(input, min, max)
     return Clamp.apply(input, min, max)
+
+
+def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:
+    """Every element at least ``min`` (a number, or a tensor that broadcasts)."""
+    return ClampMinTensor.apply(input, min, None) if isinstance(min, Tensor) else ClampMin.apply(input, min, None)
+
+
+def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:
+    """Every element at most ``max``."""
+    return ClampMaxTensor.apply(input, None, max) if isinstance(max, Tensor) else ClampMax.apply(input, None, max)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:

@@ -21,7 +21,8 @@ def _tie_results(torch, x, y, b):
     F = torch.nn.functional
     return [torch.maximum(x, y), torch.minimum(x, y), torch.max(x, y), torch.min(x, y), x.clamp(min=b),
             x.clamp(max=b), x.clamp(b, b), torch.clamp(x, min=y), torch.clamp(x, max=y), x.relu(), F.relu(x),
-            x.clone().relu_(), x.clone().clamp_(min=b), x.clip(min=b)]
+            x.clone().relu_(), x.clone().clamp_(min=b), x.clip(min=b), x.clamp_min(b), x.clamp_max(b),
+            torch.clamp_min(x, y), torch.clamp_max(x, y)]
 
 
 def test_ties_keep_pytorchs_operand_so_minus_zero_survives_relu_and_clamp():
@@ -54,6 +55,24 @@ def test_min_of_two_tensors_is_minimum_with_its_gradient():
         i = torch.tensor([3, 1])
         shown.append(repr(torch.minimum(i, torch.tensor([2, 2]))))
         shown.append(repr(torch.minimum(i, torch.tensor([2.5, 0.5]))))
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_clamp_min_and_clamp_max_are_their_own_ops():
+    """``x.clamp_min(0.5)`` is not ``clamp(min=0.5)`` to autograd: PyTorch records ClampMinBackward0 (a number)
+    or ClampMinBackward1 (a tensor), with ``_saved_min``."""
+    def program(torch):
+        x = torch.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        shown = []
+        for y in (x.clamp_min(0.5), torch.clamp_min(x, 0.5), x.clamp_max(0.5), x.clamp_min(torch.tensor(0.5)),
+                  torch.clamp_max(x, torch.tensor([0.0, 1.0, 3.0]))):
+            node = y.grad_fn
+            shown.append((repr(y), node.name(), repr(getattr(node, "_saved_min", None)),
+                          repr(getattr(node, "_saved_max", None)), repr(node._saved_self)))
+            shown.append(repr(torch.autograd.grad(y.sum(), x)[0]))
+        shown += [outcome(lambda: x.clamp_min(None)), outcome(lambda: x.clamp_max("a"))]
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
