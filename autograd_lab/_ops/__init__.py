@@ -141,6 +141,8 @@ from autograd_lab._ops.pointwise import (
 from autograd_lab._ops.reductions import (
     _sum_to_size,
     allclose,
+    amax,
+    amin,
     cumsum,
     dist,
     equal,
@@ -184,17 +186,18 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 # What ``autograd_lab`` re-exports as torch.* functions.
 __all__ = [
-    "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "any", "argmax", "argmin", "argsort", "asin",
-    "atan", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk", "clamp", "clamp_",
-    "clamp_max", "clamp_min", "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det", "diag", "diag_embed",
-    "diagonal", "dist", "div", "dot", "eq", "equal", "exp", "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod",
-    "gather", "ge", "gt", "index_add", "index_select", "is_tensor", "isfinite", "isinf", "isnan", "le", "log", "log1p",
-    "log2", "log10", "log_", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "mm", "mul", "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm", "numel", "outer",
-    "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round",
-    "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split",
-    "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan", "tanh", "tanh_",
-    "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "var_mean", "where",
+    "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
+    "argsort", "asin", "atan", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "chunk",
+    "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "cos", "cos_", "cosh", "cross", "cumsum", "det",
+    "diag", "diag_embed", "diagonal", "dist", "div", "dot", "eq", "equal", "exp", "exp2", "exp_", "expm1", "flatten",
+    "flip", "floor", "fmod", "gather", "ge", "gt", "index_add", "index_select", "is_tensor", "isfinite", "isinf",
+    "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logsumexp", "lt", "masked_fill", "masked_select", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mm", "mul", "mv", "ne", "neg", "neg_", "negative", "nonzero", "norm",
+    "numel", "outer", "permute", "pow", "prod", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape",
+    "roll", "round", "rsqrt", "scatter", "scatter_add", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh",
+    "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd", "t", "tan",
+    "tanh", "tanh_", "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var",
+    "var_mean", "where",
 ]
 
 
@@ -216,7 +219,7 @@ _METHODS = {
     "sqrt": sqrt, "clamp": clamp, "clamp_min": method_of("clamp_min", clamp_min, "min"),
     "clamp_max": method_of("clamp_max", clamp_max, "max"), "maximum": takes_operand(maximum, 1, (Tensor,)),
     "minimum": takes_operand(minimum, 1, (Tensor,)), "sum": sum, "mean": mean,
-    "max": max, "min": min,
+    "max": max, "min": min, "amax": amax, "amin": amin,
     "matmul": takes_operand(matmul, 1, (Tensor,)), "mm": mm, "mv": mv, "bmm": bmm, "dot": dot,
     "reshape": _reshape, "view": _view, "flatten": flatten, "view_as": _view_as, "t": _t, "T": property(_T),
     "mT": property(_matrix_transpose("mT")), "mH": property(_matrix_transpose("mH")),

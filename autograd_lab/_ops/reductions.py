@@ -114,6 +114,57 @@ class MinAll(MaxAll):
     _name = "min"
 
 
+class Amax(Function):
+    """out = the largest element over ``dims`` (no index).   d/da: the gradient shared equally between the
+    elements that are the largest (two tied halve it), as PyTorch's amax does."""
+
+    node_name = "AmaxBackward0"
+    saved_as: ClassVar = {"dim": "shown_dims", "keepdim": "keepdim", "result": 1, "self": 0}
+    _pick = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool, shown_dims: tuple[int, ...]) -> Tensor:
+        ctx.dims, ctx.keepdim, ctx.shown_dims = dims, keepdim, shown_dims
+        out = Tensor._wrap(np.asarray(cls._pick(a._data, axis=dims, keepdims=keepdim)))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        a, out = ctx._for_backward
+        if not ctx.keepdim:
+            for d in sorted(ctx.dims):
+                grad, out = grad.unsqueeze(d), out.unsqueeze(d)
+        chosen = a == out
+        return grad / chosen.sum(ctx.dims, keepdim=True) * chosen, None, None, None
+
+
+class Amin(Amax):
+    """out = the smallest element over ``dims``."""
+
+    node_name = "AminBackward0"
+    _pick = staticmethod(np.min)
+
+
+def _extreme(op: type[Amax], name: str) -> Any:
+    def function(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
+        given = [dim] if isinstance(dim, int) else list(dim)
+        dims = reduced_dims(dim, input.ndim)
+        if input.numel() == 0 and not given:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               "the reduction dim with the 'dim' argument.")
+        for d in given:
+            if input.shape[wrap_dim(d, input.ndim)] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        return op.apply(input, dims, keepdim, dims if given else ())
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"The {'largest' if op is Amax else 'smallest'} element over ``dim`` (all if none)."
+    return function
+
+
+amax, amin = _extreme(Amax, "amax"), _extreme(Amin, "amin")
+
+
 class MaxDim(Function):
     """(values, indices) = max of a along ``dim``.   The gradient goes to each chosen element."""
 

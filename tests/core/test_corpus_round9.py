@@ -76,3 +76,26 @@ def test_clamp_min_and_clamp_max_are_their_own_ops():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_amax_and_amin_share_the_gradient_between_ties():
+    """Unlike ``max(dim)`` (one index gets it all), amax/amin split the gradient equally between the tied
+    largest elements; ``_saved_dim`` is () when no dim was named (negative dims: see the README)."""
+    def program(torch):
+        x = torch.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True)
+        shown = []
+        for y in (x.amax(), x.amax(1), torch.amax(x, (0, 1), keepdim=True), torch.amin(x, 0),
+                  x.amax(dim=[1], keepdim=True), x.amin(1)):
+            node = y.grad_fn
+            shown.append((repr(y), node.name(), node._saved_keepdim, repr(node._saved_result),
+                          repr(node._saved_self)))
+            shown.append(repr(torch.autograd.grad(y.sum(), x)[0]))
+        shown.append(x.amax(1).grad_fn._saved_dim)
+        (g,) = torch.autograd.grad(x.amax(1).sum(), x, create_graph=True)
+        shown += [repr(g), repr(torch.tensor([1, 5, 2]).amax()), repr(torch.tensor(3.0).amax()),
+                  repr(torch.tensor([1.0, float("nan"), 2.0]).amax()), repr(torch.empty(0, 3).amax(1))]
+        shown += [outcome(lambda: torch.empty(0).amax()), outcome(lambda: torch.empty(0, 3).amax(0)),
+                  outcome(lambda: torch.empty(0, 3).amin(-2, True))]
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
