@@ -47,7 +47,6 @@ def _elements(x: np.ndarray) -> tuple[int, ...]:
     return tuple(s // x.itemsize for s in x.strides)
 
 
-
 def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray | None:
     """a @ b for matrices, plus ``bias`` (broadcast) as addmm adds it: copied into the result, which BLAS
     then adds the product to (beta = 1)."""

@@ -74,17 +74,21 @@ def operator_method(function: Callable[..., Tensor], accepts: tuple[type, ...] =
     return dunder
 
 
+_MISSING: Any = object()  # (an argument not given at all: ``x.lt()``)
+
+
 def invalid_arguments(name: str, value: Any, parameter: str) -> TypeError:
-    """PyTorch's TypeError for a method given neither a tensor nor a number: ``x.lt(None)``, ``x.pow("a")``."""
-    got = type_name(value)
-    mismatch = f"      didn't match because some of the arguments have invalid types: (!{got}!)\n"
+    """PyTorch's TypeError for a method given neither a tensor nor a number: ``x.lt(None)``, ``x.pow("a")``,
+    ``x.lt()``."""
+    got = "" if value is _MISSING else type_name(value)
+    mismatch = f"      didn't match because some of the arguments have invalid types: (!{got}!)\n" if got else ""
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
                      f" * (Tensor {parameter})\n{mismatch} * (Number {parameter})\n{mismatch}")
 
 
 def method_of(name: str, function: Callable[[Tensor, Any], Any], parameter: str = "other") -> Callable[..., Tensor]:
     """``x.lt(other)``, ``x.pow(exponent)``: ``function`` for a tensor or a number, else PyTorch's TypeError."""
-    def method(self: Tensor, other: Any) -> Tensor:
+    def method(self: Tensor, other: Any = _MISSING) -> Tensor:
         if isinstance(other, OPERANDS):
             return function(self, other)
         raise invalid_arguments(name, other, parameter)
@@ -180,6 +184,9 @@ def reduced_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if isinstance(dim, int):
         dim = (dim,)
     dims = tuple(range(ndim)) if dim is None or len(dim) == 0 else tuple(wrap_dim(d, ndim) for d in dim)
+    for i, d in enumerate(dims):
+        if d in dims[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return dims if ndim else ()
 
 

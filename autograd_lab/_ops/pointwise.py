@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import operator
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -234,9 +235,9 @@ def _zero_where(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
     if g.dtype.kind != "f":
         return np.where(drop, g.dtype.type(0), g)
     bits = np.dtype(f"u{g.itemsize}")
-    keep = drop.astype(bits)
+    keep = np.array(drop, dtype=bits)  # (an array even for a 0-d tensor: NumPy scalars warn on wrapping around)
     keep -= 1  # 1 (drop) -> 0, 0 (keep) -> all ones
-    return np.bitwise_and(g.view(bits), keep).view(g.dtype)  # (a same-size view: any layout)
+    return np.asarray(np.bitwise_and(g.view(bits), keep)).view(g.dtype)  # (a same-size view: any layout)
 
 
 class Abs(Function):
@@ -363,7 +364,7 @@ class Maximum(Function):
 
     node_name = "MaximumBackward0"
     saved_as: ClassVar = {"other": 0, "self": 1}
-    _pick = staticmethod(np.maximum)
+    _pick, _beats = staticmethod(np.maximum), staticmethod(operator.gt)  # (Minimum: np.minimum, <)
 
     @classmethod
     def forward(cls, ctx: Any, a: Tensor, b: Tensor) -> Tensor:
@@ -375,16 +376,15 @@ class Maximum(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
         b, a = ctx._for_backward
         shared = where(a == b, grad / 2, grad)
-        smaller, larger = a < b, a > b
-        a_lost, b_lost = (smaller, larger) if ctx._forward_cls is Maximum else (larger, smaller)  # (Minimum)
-        return where(a_lost, 0.0, shared), where(b_lost, 0.0, shared)
+        beats = ctx._forward_cls._beats
+        return where(beats(b, a), 0.0, shared), where(beats(a, b), 0.0, shared)
 
 
 class Minimum(Maximum):
     """out = min(a, b) elementwise.   The smaller input gets the gradient; a tie splits it in half."""
 
     node_name = "MinimumBackward0"
-    _pick = staticmethod(np.minimum)
+    _pick, _beats = staticmethod(np.minimum), staticmethod(operator.lt)
 
 
 class Where(Function):

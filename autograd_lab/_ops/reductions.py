@@ -147,6 +147,7 @@ class Amin(Amax):
 
 
 def _extreme(op: type[Amax], name: str) -> Any:
+    """``torch.amax`` / ``torch.amin``: PyTorch's checks on empty inputs, then the op."""
     def function(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
         given = [dim] if isinstance(dim, int) else list(dim)
         dims = reduced_dims(dim, input.ndim)

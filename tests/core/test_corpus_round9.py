@@ -7,6 +7,7 @@ expected one.
 from __future__ import annotations
 
 import math
+import warnings
 
 from tests.core.twin import outcome, record
 
@@ -96,6 +97,21 @@ def test_amax_and_amin_share_the_gradient_between_ties():
                   repr(torch.tensor([1.0, float("nan"), 2.0]).amax()), repr(torch.empty(0, 3).amax(1))]
         shown += [outcome(lambda: torch.empty(0).amax()), outcome(lambda: torch.empty(0, 3).amax(0)),
                   outcome(lambda: torch.empty(0, 3).amin(-2, True))]
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_what_a_student_trying_these_ops_runs_into():
+    """A 0-d relu (no NumPy warning on the way), a dim named twice, a method called without its argument."""
+    def program(torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a stray NumPy RuntimeWarning would fail here)
+            shown = [repr(torch.nn.ReLU()(torch.tensor(-0.0))), repr(torch.tensor(-3.0).relu()),
+                     repr(torch.tensor(2.0, requires_grad=True).relu())]
+        x = torch.ones(2, 3)
+        shown += [outcome(lambda: x.sum((0, 0))), outcome(lambda: x.mean((1, -1))), outcome(lambda: x.amax((0, 0))),
+                  outcome(x.lt), outcome(x.pow), outcome(x.clamp_min)]
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
