@@ -66,7 +66,8 @@ def iter_backward(
     """
     outputs = _tuple(tensors, 1)
     grads = _make_grads(outputs, _tuple(grad_tensors, len(outputs)))
-    steps = _run_nodes(_roots(outputs), grads, create_graph if retain_graph is None else retain_graph, create_graph)
+    steps = _run_nodes(_roots(outputs), grads, create_graph if retain_graph is None else retain_graph, create_graph,
+                       pause=True)
     while True:
         with np.errstate(**_IEEE_SILENT):  # only while a node runs: not around the caller's code between steps
             step = next(steps, None)
@@ -77,7 +78,7 @@ def iter_backward(
 
 
 def _run_to_end(steps: Generator[Any, None, list[Tensor | None]]) -> list[Tensor | None]:
-    """Drive the engine without pausing (backward() and grad()); return what it captured.
+    """Run an engine made without ``pause`` (backward() and grad()) in one go; return what it captured.
 
     NumPy's inf/nan warnings are off here, once for the whole backward pass (cheaper than per node).
     """
@@ -96,8 +97,12 @@ def _run_nodes(
     create_graph: bool,
     inputs: Sequence[Edge] | None = None,
     targets: set[Node] | None = None,
+    pause: bool = False,
 ) -> Generator[tuple[Node, list[Tensor | None], list[Tensor | None]], None, list[Tensor | None]]:
-    """The engine itself: after each node it yields (node, gradients received, gradients sent).
+    """The engine itself: with ``pause``, after each node it yields (node, gradients received, gradients sent).
+
+    Without ``pause`` (backward(), grad()) it runs to the end in one go, in the grad mode a
+    backward runs in; with it (the stepper), the caller's grad mode is back between steps.
 
     With ``inputs`` (autograd.grad), the gradients arriving at those edges are
     captured and returned instead of being accumulated into ``.grad``. With
@@ -127,14 +132,14 @@ def _run_nodes(
 
     task = graph._GraphTask(root_nodes, dependencies, needed, captures)  # for register_multi_grad_hook
     graph._graph_tasks.append(task)
+    previous, dual = grad_mode._enabled, grad_mode._dual_level
     try:
         while ready:
             node = heapq.heappop(ready)[2]
             grads = buffers.pop(node)
             if needed is not None and node not in needed and node not in captures:
                 continue  # on no path to the inputs: PyTorch skips it, hooks included
-            previous, dual = grad_mode._enabled, grad_mode._dual_level
-            grad_mode._enabled = create_graph  # only while the node runs: the stepper may pause between nodes
+            grad_mode._enabled = create_graph  # (the caller's mode comes back when the engine stops or pauses)
             grad_mode._dual_level = -1  # a backward computes gradients only (no forward-mode tangents)
             try:
                 if captures:  # autograd.grad's inputs, taken where PyTorch's engine takes them:
@@ -178,12 +183,14 @@ def _run_nodes(
                 if anomaly_mode._enabled:  # anything failing here (the node, its hooks): say where it was made
                     _warn_where_made(node)
                 raise
-            finally:
-                grad_mode._enabled, grad_mode._dual_level = previous, dual
             if not retain_graph:
                 node._release()
-            yield node, grads, sent
+            if pause:
+                grad_mode._enabled, grad_mode._dual_level = previous, dual
+                yield node, grads, sent
+                previous, dual = grad_mode._enabled, grad_mode._dual_level
     finally:
+        grad_mode._enabled, grad_mode._dual_level = previous, dual
         graph._graph_tasks.remove(task)
     return captured
 

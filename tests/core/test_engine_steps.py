@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import autograd_lab as torch
 from autograd_lab.autograd.engine import BackwardStep, iter_backward
 
@@ -50,6 +52,26 @@ def test_pausing_between_steps_leaves_grad_mode_alone():
     assert y.requires_grad
     for _ in steps:
         pass
+
+
+def test_grad_mode_is_the_callers_between_steps_and_after_a_failure():
+    w, x, b, loss = _graph()
+    steps = iter_backward(loss, retain_graph=True)
+    with torch.no_grad():
+        next(steps)
+        assert not torch.is_grad_enabled()  # the caller's mode, even though the engine sets its own per node
+    assert torch.is_grad_enabled()
+    for _ in steps:
+        pass
+    assert torch.is_grad_enabled()
+
+    def fail(grad):
+        raise ValueError("hook failed")
+
+    w.register_hook(fail)
+    with pytest.raises(ValueError, match="hook failed"):
+        loss.backward()
+    assert torch.is_grad_enabled()  # backward() ran the whole graph in one go, then gave the mode back
 
 
 def test_steps_equal_backward():
