@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._ops import blas
 from autograd_lab._ops.arithmetic import Mul
 from autograd_lab._ops.operands import broadcast_shape
@@ -51,15 +53,31 @@ def _column_major(sizes: tuple[int, ...], strides: tuple[int, ...]) -> bool:
 
 
 def _mm_backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-    """d/da = grad @ b.T,  d/db = a.T @ grad, each computed as PyTorch's mm_mat1/mm_mat2_backward do."""
+    """d/da = grad @ b.T,  d/db = a.T @ grad, each computed as PyTorch's mm_mat1/mm_mat2_backward do.
+
+    With create_graph the products are recorded ops (for a second derivative); in a plain backward
+    the very same formulas run on the arrays: no nodes, no views to keep track of.
+    """
     a, b = ctx._for_backward
+    if grad_mode._enabled:
+        return _mm_grads(ctx, a, b, grad, Tensor.mm, Tensor.t)
+    arrays = _mm_grads(ctx, *(None if x is None else x._data for x in (a, b, grad)), _array_mm, np.transpose)
+    return tuple(None if x is None else Tensor._wrap(x) for x in arrays)
+
+
+def _mm_grads(ctx: Any, a: Any, b: Any, grad: Any, mm: Callable, t: Callable) -> tuple[Any, Any]:
     need_a, need_b = ctx.needs_input_grad[-2:]
     grad_a = grad_b = None
     if need_a:
-        grad_a = b.mm(grad.t()).t() if _column_major(ctx.a_sizes, ctx.a_strides) else grad.mm(b.t())
+        grad_a = t(mm(b, t(grad))) if _column_major(ctx.a_sizes, ctx.a_strides) else mm(grad, t(b))
     if need_b:
-        grad_b = grad.t().mm(a).t() if _column_major(ctx.b_sizes, ctx.b_strides) else a.t().mm(grad)
+        grad_b = t(mm(t(grad), a)) if _column_major(ctx.b_sizes, ctx.b_strides) else mm(t(a), grad)
     return grad_a, grad_b
+
+
+def _array_mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    out = blas.mm(x, y)
+    return x @ y if out is None else out
 
 
 class Dot(Mul):
