@@ -10,6 +10,7 @@ torch, so lessons can show both side by side.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from autograd_lab._creation import accepts_out, shape_of
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import argument_types
 from autograd_lab._tensor import Tensor
+from autograd_lab._torch_warnings import triggered_at
 from autograd_lab.autograd.function import _check_inplace
 
 _DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator()
@@ -360,13 +362,109 @@ def randint(*bounds_and_size: Any, low: int | None = None, high: int | None = No
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     _device.check(device)
-    shape, span = tuple(size), high - low
-    n = math.prod(shape)
-    gen = generator or default_generator
-    if span >= 1 << 28:
-        raw = gen._uint32(2 * n)
-        draws = (raw[0::2] << np.uint64(32)) | raw[1::2]
-    else:
-        draws = gen._uint32(n)
-    values = (draws % np.uint64(span)).astype(np.int64) + low
+    shape = tuple(size)
+    values = _from_to(generator or default_generator, math.prod(shape), low, high - low)
     return Tensor._wrap(values.reshape(shape).astype(dtype.numpy), requires_grad=requires_grad)
+
+
+def _uint64(gen: Generator, n: int) -> np.ndarray:
+    """n 64-bit draws, each made of two 32-bit ones (the first gives the high bits), as PyTorch's random64()."""
+    raw = gen._uint32(2 * n)
+    return (raw[0::2] << np.uint64(32)) | raw[1::2]
+
+
+def _from_to(gen: Generator, n: int, low: int, span: int) -> np.ndarray:
+    """n integers in [low, low + span) as int64: PyTorch's CPU kernel takes one 32-bit draw each, or one 64-bit
+    draw for a span of 2**28 or more, modulo the span."""
+    draws = _uint64(gen, n) if span >= 1 << 28 else gen._uint32(n)
+    return (draws % np.uint64(span)).astype(np.int64) + low
+
+
+_RANDOM_SIGNATURES = ("random_() received an invalid combination of arguments - got {}, but expected one of:\n"
+                      " * (*, torch.Generator generator = None)\n"
+                      " * (int from, int to, *, torch.Generator generator = None)\n"
+                      " * (int to, *, torch.Generator generator = None)\n")
+
+
+def random_(self: Tensor, *bounds: Any, generator: Generator | None = None, **keywords: Any) -> Tensor:
+    """Fill self with integers: ``random_(to)`` from [0, to), ``random_(from, to)``, ``random_()`` from
+    [0, the dtype's largest integer] (2**mantissa bits for floats), with PyTorch's draws and bounds checks."""
+    if "to" in keywords and len(bounds) < 2:
+        bounds = (*bounds, keywords.pop("to"))
+    if keywords or len(bounds) > 2 or not all(isinstance(b, (int, np.integer)) or b is None for b in bounds) or (
+            bounds and bounds[-1] is None and len(bounds) == 1):
+        raise TypeError(_RANDOM_SIGNATURES.format(argument_types(bounds, keywords)))
+    gen, dtype = generator or default_generator, self.dtype
+    if not bounds:
+        return _fill_(self, lambda shape: _full_range(gen, math.prod(shape), dtype).reshape(shape))
+    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+    floating = dtype.is_floating_point
+    if high is None:  # [from, the dtype's largest integer]
+        high = (1 << np.finfo(dtype.numpy).nmant + 1 if floating else 1 if dtype is _dtype.bool
+                else int(np.iinfo(dtype.numpy).max)) + 1
+        if floating:
+            low = _exactly_representable(low, dtype, +1)
+    else:
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        if floating:
+            low, high = _exactly_representable(low, dtype, +1), _exactly_representable(high, dtype, -1)
+    _check_bounds(low, high - 1, dtype)
+    return _fill_(self, lambda shape: _from_to(gen, math.prod(shape), low, high - low).reshape(shape))
+
+
+def _full_range(gen: Generator, n: int, dtype: _dtype.dtype) -> np.ndarray:
+    """random_() without bounds: 64-bit draws for int64 and float64, 32-bit ones otherwise, modulo the dtype's
+    largest integer + 1 (2**mantissa bits + 1 for floats); a bool takes the draw's lowest bit."""
+    draws = _uint64(gen, n) if dtype in (_dtype.int64, _dtype.float64) else gen._uint32(n)
+    if dtype is _dtype.bool:
+        return draws & np.uint64(1)
+    top = (1 << np.finfo(dtype.numpy).nmant + 1) + 1 if dtype.is_floating_point else int(np.iinfo(dtype.numpy).max) + 1
+    return draws % np.uint64(top)
+
+
+def _exactly_representable(bound: int, dtype: _dtype.dtype, direction: int) -> int:
+    """A bound moved inward to where the float dtype still holds neighbouring integers, so that no draw rounds to
+    outside [from, to) (PyTorch's update_from / update_to)."""
+    neighbour = bound + direction
+    stored = int(dtype.numpy.type(neighbour))
+    if (stored >= bound) if direction < 0 else (stored < bound):
+        n = abs(neighbour).bit_length() - 1
+        return stored + direction * (1 << (n - np.finfo(dtype.numpy).nmant))
+    return bound
+
+
+def _check_bounds(low: int, top: int, dtype: _dtype.dtype) -> None:
+    """PyTorch's checks of [low, top] against what the dtype holds (and, for floats, holds exactly)."""
+    info = np.finfo(dtype.numpy) if dtype.is_floating_point else np.iinfo(dtype.numpy) if dtype is not _dtype.bool \
+        else None
+    lowest, highest = (0, 1) if info is None else (float(info.min), float(info.max))
+    for value, name in ((low, "from"), (top, "to - 1")):
+        if not lowest <= value <= highest:
+            raise RuntimeError(f"{name} is out of bounds for {dtype._c_name}")
+    if dtype.is_floating_point:
+        digits = np.finfo(dtype.numpy).nmant + 1
+        for value, name, line in ((low, "from", 110), (top, "to - 1", 111)):
+            if not -(1 << digits) <= value <= 1 << digits:
+                warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                              f"{dtype._c_name} can support discrete uniform distribution only within this range. "
+                              "This warning will become an error in version 1.7 release, please fix the code in "
+                              "advance" + triggered_at(f"aten/src/ATen/native/DistributionTemplates.h:{line}"),
+                              UserWarning, stacklevel=3)
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    """Fill self with exponential numbers of rate ``lambd``: -log(1 - u) / lambd from one uniform double each,
+    computed in double (the C library's log1p, as PyTorch's CPU kernel) and then rounded to self's dtype."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {self.dtype._scalar_name}")
+    gen = generator or default_generator
+    return _fill_(self, lambda shape: (-1.0 / lambd) * _libm(math.log1p, -gen._unit(math.prod(shape), _dtype.float64))
+                  .reshape(shape))
+
+
+Tensor.random_ = random_  # type: ignore[attr-defined]
+Tensor.exponential_ = exponential_  # type: ignore[attr-defined]

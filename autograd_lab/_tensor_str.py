@@ -21,16 +21,24 @@ class _PrinterOptions:
 PRINT_OPTS = _PrinterOptions()
 
 
+# set_printoptions(profile=...): precision, threshold, edgeitems, linewidth (an unknown name changes nothing).
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
 def set_printoptions(
     precision: int | None = None,
     threshold: float | None = None,
     edgeitems: int | None = None,
     linewidth: int | None = None,
+    profile: str | None = None,
     sci_mode: bool | None = None,
 ) -> None:
-    """Change how tensors print (torch.set_printoptions)."""
-    for name, value in (("precision", precision), ("threshold", threshold),
-                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+    """Change how tensors print (torch.set_printoptions); a ``profile`` first, then the options given."""
+    names = ("precision", "threshold", "edgeitems", "linewidth")
+    for name, value in zip(names, _PROFILES.get(profile, (None,) * 4)):
+        if value is not None:
+            setattr(PRINT_OPTS, name, value)
+    for name, value in zip(names, (precision, threshold, edgeitems, linewidth)):
         if value is not None:
             setattr(PRINT_OPTS, name, value)
     PRINT_OPTS.sci_mode = sci_mode

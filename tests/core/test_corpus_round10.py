@@ -1,0 +1,83 @@
+"""What a tenth look found, running the examples of PyTorch's own docstrings under both engines: ``random_``
+and ``exponential_`` (the loss functions' examples draw their targets with them), ``set_printoptions(profile=)``.
+
+Each program runs under torch and under autograd_lab (``tests/core/twin.py``); torch's result is the
+expected one.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from tests.core.twin import outcome, record
+
+_DTYPES = ("int64", "int32", "int16", "uint8", "int8", "float32", "float64", "bool")
+_BOUNDS = ((), (5,), (2, 7), (-3, 2**30), (0, 2**40), (2,), (-200, 3), (0, 300), (5, 3), (1.5,), (3, None),
+           (-3, 2**28 - 1), (0, 2**28))
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+def test_random_draws_checks_and_warnings_match_torch(dtype):
+    """The same draws (32- or 64-bit, modulo the range), bounds moved inward for floats, PyTorch's errors and its
+    precision warning; then the generator is in the same state (the next rand agrees)."""
+    def program(torch):
+        t = torch.empty(20, dtype=getattr(torch, dtype))
+        results = []
+        for bounds in _BOUNDS:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                results.append(outcome(lambda bounds=bounds: t.random_(*bounds).tolist()))
+            results.append([str(w.message) for w in caught])
+        results.append(outcome(lambda: t.random_(to=4).tolist()))
+        results.append(outcome(lambda: t.random_(from_=4)))
+        results.append(torch.rand(2).tolist())
+        return results
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_random_fills_a_strided_tensor_in_memory_order_and_refuses_a_leaf_that_requires_grad():
+    def program(torch):
+        x = torch.zeros(3, requires_grad=True)
+        return (repr(torch.empty(2, 3).t().random_(10)), outcome(x.random_),
+                repr(torch.empty(3, dtype=torch.long).random_(5)))
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_exponential_draws_and_errors_match_torch():
+    def program(torch):
+        results = [outcome(lambda lam=lam: torch.empty(3).exponential_(lam)) for lam in (0.0, -1.0)]
+        results += [outcome(lambda dt=dt: torch.empty(3, dtype=dt).exponential_()) for dt in (torch.int64, torch.int32)]
+        for dt in (torch.float32, torch.float64):
+            results.append(torch.empty(2, 3, dtype=dt).exponential_(lambd=2).tolist())
+            results.append(torch.empty(1000, dtype=dt).exponential_(0.3).tolist())
+            results.append(repr(torch.empty(3, 2, dtype=dt).t().exponential_(0.5)))
+        results.append(torch.rand(2).tolist())
+        return results
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_set_printoptions_profile_then_the_options_given():
+    def program(torch):
+        shown = []
+        try:
+            torch.set_printoptions(precision=2, threshold=5)
+            shown.append(repr(torch.arange(10.0)))
+            for profile in ("default", "short", "full", "unknown"):
+                torch.set_printoptions(profile=profile)
+                shown.append(repr(torch.arange(1200.0) / 3))
+            torch.set_printoptions(profile="short", precision=6)
+            shown.append(repr(torch.tensor([1.123456789, 2.0])))
+        finally:
+            torch.set_printoptions(profile="default")
+        return shown
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
