@@ -303,7 +303,8 @@ class LinalgVectorNorm(Function):
     node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, p: float, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+    def forward(ctx: Any, a: Tensor, p: float, dims: tuple[int, ...], keepdim: bool, dtype: _dtype.dtype) -> Tensor:
+        """(``dtype``: the result's, at least a's; the gradient goes back to a's dtype, as any gradient does.)"""
         x = np.abs(a._data).astype(np.float64)  # in double: squares of tiny float32 numbers would underflow
         if p == 2:
             values = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
@@ -317,44 +318,45 @@ class LinalgVectorNorm(Function):
             values = np.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
         else:
             values = np.sum(x ** p, axis=dims, keepdims=keepdim) ** (1 / p)
-        out = Tensor._wrap(np.asarray(values, a._data.dtype))
+        out = Tensor._wrap(np.asarray(values, dtype.numpy))
         ctx.p, ctx.shape, ctx.dims, ctx.keepdim = p, a.shape, dims, keepdim
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None, None]:
         a, out = ctx._for_backward
         p = ctx.p
         if p == 0:
-            return a * 0, None, None, None
+            return a * 0, None, None, None, None
         if abs(p) == math.inf:  # the gradient goes to the largest (smallest) |a|, split between ties
             grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
             chosen = a.abs() == out
             ties = Sum.apply(chosen.to(a.dtype), ctx.dims, True)
-            return a.sgn() * chosen * grad / ties, None, None, None
+            return a.sgn() * chosen * grad / ties, None, None, None, None
         if not ctx.keepdim and a.ndim and len(ctx.dims) < a.ndim:  # (PyTorch's norm_backward from here on)
             for d in sorted(ctx.dims):
                 grad, out = grad.unsqueeze(d), out.unsqueeze(d)
         if p == 1:
-            return a.sgn() * grad, None, None, None
+            return a.sgn() * grad, None, None, None, None
         if p == 2:
-            return grad * masked_fill(a / out, out == 0, 0), None, None, None
+            return grad * masked_fill(a / out, out == 0, 0), None, None, None, None
         if p < 1:
-            return a.sgn() * masked_fill(a.abs() ** (p - 1), a == 0, 0) * grad * out ** (1 - p), None, None, None
+            return a.sgn() * masked_fill(a.abs() ** (p - 1), a == 0, 0) * grad * out ** (1 - p), None, None, None, None
         scaled = a.sgn() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)
-        return scaled * masked_fill(grad / out ** (p - 1), out == 0, 0), None, None, None
+        return scaled * masked_fill(grad / out ** (p - 1), out == 0, 0), None, None, None, None
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
                 dtype: _dtype.dtype | None = None) -> Tensor:
     """The p-norm of all elements, or along ``dim`` (torch.linalg.vector_norm)."""
-    if dtype is not None:
-        x = x.to(dtype)
     if not x.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {x.dtype._scalar_name}")
-    return LinalgVectorNorm.apply(x, float(ord), reduced_dims(dim, x.ndim), keepdim)
+    if dtype is not None and _dtype.promote_types(x.dtype, dtype) is not dtype:
+        raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({x.dtype._scalar_name}) should be "
+                           f"convertible without narrowing to the specified dtype ({dtype._scalar_name})")
+    return LinalgVectorNorm.apply(x, float(ord), reduced_dims(dim, x.ndim), keepdim, dtype or x.dtype)
 
 
 def norm(input: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] | None = None, keepdim: bool = False,

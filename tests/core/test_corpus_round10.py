@@ -7,6 +7,8 @@ expected one.
 
 from __future__ import annotations
 
+import functools
+import math
 import warnings
 
 import pytest
@@ -81,3 +83,48 @@ def test_set_printoptions_profile_then_the_options_given():
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def _norm_results(torch, ords):
+    """linalg.norm and matrix_norm of a matrix and a batch, along pairs of dims, keepdim, dtype, and backward."""
+    B = (torch.arange(9, dtype=torch.float) .reshape(3, 3) - 4).requires_grad_()
+    A = torch.randn(2, 3, 4, requires_grad=True)
+    norms = (lambda o: torch.linalg.norm(B, o), lambda o: torch.linalg.norm(A, o, dim=(0, 2)),
+             lambda o: torch.linalg.norm(A, o, dim=(2, 0), keepdim=True), lambda o: torch.linalg.norm(A, o),
+             lambda o: torch.linalg.norm(A[0, 0], o), lambda o: torch.linalg.matrix_norm(A, o),
+             lambda o: torch.linalg.norm(A, o, dim=1), lambda o: torch.linalg.norm(A, o, dim=(0, 1, 2)),
+             lambda o: torch.linalg.norm(B, o, dtype=torch.float64))
+    results = []
+    for ord in ords:
+        for norm in norms[:5] + norms[6:] if ord is None else norms:  # (matrix_norm(A, None): an argument error)
+            r = outcome(functools.partial(norm, ord))
+            results.append(r if isinstance(r, str) else (repr(r), [n.name() for n, _ in r.grad_fn.next_functions]))
+    return results
+
+
+def test_matrix_norms_made_of_sums_compose_as_pytorch_composes_them():
+    """ord 1, -1, inf, -inf: a vector 1-norm along one dim, then amax or amin along the other (the nodes torch
+    shows); 'fro' and None; PyTorch's errors for dims and ranks; a dtype= inside the norm's node."""
+    def program(torch):
+        results = _norm_results(torch, (math.inf, -math.inf, 1, -1, "fro", 3, None, 0))
+        A = torch.randn(2, 3, 4, requires_grad=True)
+        torch.linalg.norm(A, 1, dim=(0, 2)).sum().backward()
+        x = torch.randn(5, requires_grad=True)
+        torch.linalg.vector_norm(x, dtype=torch.float64).backward()
+        B = torch.ones(3, 3)
+        results += [repr(A.grad), str(x.grad.dtype), outcome(lambda: torch.linalg.matrix_norm(B, 1, dim=(0, 0))),
+                    outcome(lambda: torch.linalg.matrix_norm(B, 1, dim=(0, 5))),
+                    outcome(lambda: torch.linalg.vector_norm(x.double(), dtype=torch.float32)),
+                    outcome(lambda: torch.linalg.vector_norm(torch.arange(3), dtype=torch.float64))]
+        return results
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+@pytest.mark.parametrize("ord", [2, -2, "nuc"])
+def test_matrix_norms_of_singular_values_say_they_are_left_out(ord):
+    import autograd_lab
+
+    with pytest.raises(RuntimeError, match=f"has no ord={ord!r}: it is made of singular values"):
+        autograd_lab.linalg.norm(autograd_lab.ones(3, 3), ord)
