@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import collections
 import os
+import warnings
 from typing import IO, Any
 
 from autograd_lab import _device, _dtype
@@ -61,10 +62,23 @@ def save(obj: object, f: FileLike, pickle_protocol: int = 2) -> None:
         dump(f)
 
 
-def load(f: FileLike, map_location: Any = None, *, weights_only: bool | None = None) -> Any:
-    """Read back what ``save`` wrote. ``weights_only`` (the default) refuses anything but tensors and containers."""
+def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args: Any) -> Any:
+    """Read back what ``save`` wrote. ``weights_only`` (the default) refuses anything but tensors and containers.
+
+    ``pickle_module`` and ``pickle_load_args`` (``encoding=``, ...) are for a full load (weights_only=False), as
+    in PyTorch. Every tensor here lives on the CPU, so ``map_location`` has nothing to move, and ``mmap``
+    changes nothing but memory use: both are accepted and the file is read as it is.
+    """
     import pickle
 
+    if weights_only is None:  # the default: a weights-only load, unless a pickle module is named
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if weights_only and pickle_load_args:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", UserWarning, stacklevel=2)
+    pickle_load_args.setdefault("encoding", "utf-8")
     safe = _default_safe_globals() + _safe_globals
 
     class WeightsUnpickler(pickle.Unpickler):
@@ -74,11 +88,15 @@ def load(f: FileLike, map_location: Any = None, *, weights_only: bool | None = N
                 return found
             raise pickle.UnpicklingError(_refusal(f"{module}.{name}"))
 
-    unpickler = WeightsUnpickler if weights_only is None or weights_only else pickle.Unpickler
+    def read(file: IO[bytes]) -> Any:
+        if weights_only:
+            return WeightsUnpickler(file, encoding=pickle_load_args["encoding"]).load()
+        return (pickle_module or pickle).Unpickler(file, **pickle_load_args).load()
+
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:
-            return unpickler(file).load()
-    return unpickler(f).load()
+            return read(file)
+    return read(f)
 
 
 def _refusal(name: str) -> str:

@@ -128,3 +128,26 @@ def test_matrix_norms_of_singular_values_say_they_are_left_out(ord):
 
     with pytest.raises(RuntimeError, match=f"has no ord={ord!r}: it is made of singular values"):
         autograd_lab.linalg.norm(autograd_lab.ones(3, 3), ord)
+
+
+def test_load_takes_pytorchs_pickle_arguments(tmp_path):
+    """``torch.load(f, encoding="ascii", weights_only=False)`` (its docstring), ``pickle_module=`` and ``mmap=``;
+    PyTorch's error and warning when they meet weights_only."""
+    import pickle
+
+    def program(torch):
+        path = tmp_path / f"{torch.__name__}.pt"
+        torch.save({"w": torch.ones(2), "layer": torch.nn.Linear(2, 1)}, path)
+        results = [repr(torch.load(path, encoding="ascii", weights_only=False)["w"]),
+                   repr(torch.load(path, pickle_module=pickle, weights_only=False, mmap=False)["layer"]),
+                   repr(outcome(lambda: torch.load(path, pickle_module=pickle))),
+                   outcome(lambda: torch.load(path, pickle_module=pickle, weights_only=True)),
+                   repr(torch.load(path, map_location="cpu", weights_only=False)["w"])]
+        torch.save([torch.zeros(1)], path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results.append(repr(torch.load(path, encoding="latin1")))
+        return results, [str(w.message) for w in caught]
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
