@@ -114,8 +114,28 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None, req
             raise ValueError(f"expected sequence of equal lengths; {error}") from None
         if values.dtype == object:
             raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        if values.dtype.kind == "c":
+            raise _dtype.no_complex(data)
         dtype = dtype or _inferred(values)
     return _leaf(values.astype(dtype.numpy, copy=False), requires_grad, device)
+
+
+# The C++ type each dtype's "cannot be converted" error names.
+_CPP_TYPES = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+              "float32": "float", "float64": "double"}
+
+
+def check_real(value: Any, dtype: _dtype.dtype) -> Any:
+    """``value`` as a number of a real tensor: PyTorch's error for a complex one with an imaginary part (NumPy
+    would silently drop it); into a bool tensor a complex number counts as nonzero or not."""
+    if not isinstance(value, (complex, np.complexfloating)):
+        return value
+    if dtype is _dtype.bool:
+        return bool(value)
+    if value.imag == 0:
+        return value.real
+    raise RuntimeError(f"value cannot be converted to type {_CPP_TYPES[str(dtype).removeprefix('torch.')]} "
+                       "without overflow")
 
 
 def _unwrap(data: Any) -> Any:
@@ -176,6 +196,7 @@ def full(size: Any, fill_value: Any, *, dtype: _dtype.dtype | None = None, devic
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = dtype or _dtype.scalar_dtype(fill_value)
+    fill_value = check_real(fill_value, dtype)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     return _leaf(np.full(shape_of((size,), None, "full"), fill_value, dtype.numpy), requires_grad, device)

@@ -93,7 +93,14 @@ def scalar_dtype(value: object) -> dtype:
         return bool
     if isinstance(value, (int, np.integer)):
         return int64
+    if isinstance(value, (complex, np.complexfloating)):
+        raise no_complex(value)
     return _default_float
+
+
+def no_complex(value: object) -> TypeError:
+    """The error for a complex number: NumPy would silently keep its real part."""
+    return TypeError(f"autograd_lab has no complex dtypes (PyTorch would make a complex tensor): got {value!r}")
 
 
 def result_type(a: dtype, a_dim: int, b: dtype, b_dim: int) -> dtype:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._creation import zeros_like
+from autograd_lab._creation import check_real, zeros_like
 from autograd_lab._ops.arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
 from autograd_lab._ops.copies import Clone
 from autograd_lab._ops.indexing import (
@@ -367,7 +367,8 @@ def div_(self: Tensor, other: Any) -> Tensor:
 
 def fill_(self: Tensor, value: Number | Tensor) -> Tensor:
     """Every element becomes ``value``."""
-    return _modify(self, Fill, value.item() if isinstance(value, Tensor) else value)
+    value = value.item() if isinstance(value, Tensor) else value
+    return _modify(self, Fill, check_real(value, self.dtype))
 
 
 def zero_(self: Tensor) -> Tensor:

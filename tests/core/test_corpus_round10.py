@@ -151,3 +151,27 @@ def test_load_takes_pytorchs_pickle_arguments(tmp_path):
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_a_complex_number_put_into_a_real_tensor_fails_as_in_pytorch():
+    def program(torch):
+        results = []
+        for dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool, torch.float64,
+                      torch.float32):
+            for put in (lambda t: t.fill_(1j), lambda t: t.new_full((2,), 2j), lambda t: t.new_full((2,), 0j)):
+                results.append(outcome(functools.partial(lambda p, d: repr(p(torch.zeros(2, dtype=d))), put, dtype)))
+        return results
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+@pytest.mark.parametrize("make", [lambda t: t.tensor([1.2, 3j]), lambda t: t.tensor(3j), lambda t: t.full((2,), 1j),
+                                  lambda t: t.ones(2) * __import__("numpy").complex64(1j),
+                                  lambda t: t.tensor([[1, 2j]])])
+def test_complex_data_is_refused_not_silently_made_real(make):
+    """PyTorch makes a complex tensor; NumPy would keep only the real part (with a ComplexWarning at best)."""
+    import autograd_lab
+
+    with pytest.raises(TypeError, match="autograd_lab has no complex dtypes"):
+        make(autograd_lab)
