@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._fma import fma32
 from autograd_lab._ops import _cascade_sum, vectorized
 from autograd_lab._ops._cascade_sum import add_up
-from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import arrays, ieee_silent, type_name
-from autograd_lab._ops.pointwise import where
+from autograd_lab._ops.pointwise import AddScalar, DivScalar, MulScalar, where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
@@ -165,54 +164,279 @@ def softmax(input: Tensor, dim: int = _REQUIRED, dtype: _dtype.dtype | None = No
 
 
 class NllLoss(Function):
-    """out = -mean(logp[i, target[i]]).   d/dlogp = -1/N at each target position, 0 elsewhere."""
+    """out = -sum(w[t] logp[t]) over the items whose target t is not ``ignore_index`` (a mean: over sum(w[t])).
+
+    d/dlogp = -w[t] (over that sum for a mean) at each target position, 0 elsewhere. The input is (C,), (N, C),
+    or, for NllLoss2d, (N, C, H, W); w is 1 without ``weight``.
+    """
 
     node_name = "NllLossBackward0"
-    saved_as: ClassVar = {"ignore_index": lambda ctx: -100, "reduction": lambda ctx: _REDUCTIONS[ctx.reduction],
-                          "self": 0, "target": 1, "total_weight": "total_weight", "weight": lambda ctx: None}
+    saved_as: ClassVar = {"ignore_index": lambda ctx: ctx.ignore_index % 2**64,  # (PyTorch shows it unsigned)
+                          "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1,
+                          "total_weight": "total_weight", "weight": 2}
+    gradient: ClassVar[type[Function]]  # NllLossBackward (set below)
 
     @staticmethod
-    def forward(ctx: Any, logp: Tensor, target: Tensor, reduction: str) -> Tensor:
-        classes = logp.shape[-1]
-        bad = target._data[(target._data < 0) | (target._data >= classes)]
-        if bad.size:
-            raise IndexError(f"Target {int(bad.flat[0])} is out of bounds.")
-        key = (np.arange(logp.shape[0]), target._data) if logp.ndim == 2 else (target._data,)
-        picked = -logp._data[key]
-        ctx.shape, ctx.key, ctx.reduction, ctx.picked_shape = logp.shape, key, reduction, picked.shape
-        ctx.save_for_backward(logp, target)  # (only for y.grad_fn._saved_self / _saved_target, as in PyTorch)
-        ctx.total_weight = Tensor._wrap(np.array(0 if reduction == "none" else picked.size, logp._data.dtype))
-        if reduction == "none":
-            return Tensor._wrap(picked)
-        total = _cascade_subtract(logp._data[key].ravel())
-        return Tensor._wrap(np.asarray(total / total.dtype.type(picked.size) if reduction == "mean" else total))
+    def forward(ctx: Any, logp: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                ignore_index: int) -> Tensor:
+        ctx.save_for_backward(logp, target, weight)
+        ctx.reduction, ctx.ignore_index = reduction, ignore_index
+        items, classes, weights = _targets(logp, target, weight, ignore_index)
+        picked = _by_class(logp._data)[items, classes]
+        ctx.total_weight = Tensor._wrap(np.array(0, logp._data.dtype))
+        if reduction == "none" and logp.ndim > 1:
+            out = np.zeros(target.shape, logp._data.dtype)
+            out.reshape(-1)[items] = -picked if weights is None else -picked * weights
+            return Tensor._wrap(out)
+        if target.numel() == 0:
+            return Tensor._wrap(np.array(np.nan if reduction == "mean" else 0, logp._data.dtype))
+        total, total_weight = _cascade_subtract(picked, weights, items, target.numel())
+        if weights is None:
+            total_weight = logp._data.dtype.type(len(items))
+        ctx.total_weight._data[...] = total_weight
+        with np.errstate(invalid="ignore", divide="ignore"):  # (every target ignored: 0 / 0, NaN as in PyTorch)
+            return Tensor._wrap(np.asarray(total / total_weight if reduction == "mean" else total))
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        per_item = -grad
-        if ctx.reduction == "mean":
-            per_item = per_item / builtins.max(1, math.prod(ctx.picked_shape))
-        if ctx.reduction != "none":
-            per_item = per_item.expand(ctx.picked_shape)
-        return IndexPut.apply(per_item, ctx.shape, ctx.key), None, None
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None, None]:
+        logp, target, weight = ctx._for_backward
+        gradient = type(ctx)._forward_cls.gradient
+        total_weight = ctx.total_weight._data[()]
+        return gradient.apply(grad, logp, target, weight, total_weight, ctx.reduction, ctx.ignore_index), \
+            None, None, None, None
 
 
-def _cascade_subtract(values: np.ndarray) -> np.generic:
-    """-sum(values) in nll_loss's order: subtracted one by one into a first partial sum, which every 16 items
-    moves into the next of 8 levels (every 256 into the third, ...), the levels added up at the end."""
-    zero = values.dtype.type(0)
-    power = max(4, (max(values.size, 1) - 1).bit_length() // 8)  # (log2 of the batch, rounded up, / 8)
-    partial = [zero] * 8
-    for b, value in enumerate(values):
-        partial[0] = partial[0] - value
+class NllLossBackward(Function):
+    """nll_loss's gradient as one node, so it can be differentiated again: -w[t] * grad (a mean: grad over
+    the total weight) at each target position.   d/dgrad = nll_loss of the incoming gradient, d/dlogp = 0."""
+
+    node_name = "NllLossBackwardBackward0"
+    saved_as: ClassVar = {"ignore_index": lambda ctx: ctx.ignore_index % 2**64,
+                          "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "target": 0, "weight": 1}
+    loss: ClassVar[type[Function]] = NllLoss
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, logp: Tensor, target: Tensor, weight: Tensor | None,
+                total_weight: np.generic, reduction: str, ignore_index: int) -> Tensor:
+        ctx.save_for_backward(target, weight)
+        ctx.reduction, ctx.ignore_index, ctx.shape = reduction, ignore_index, logp.shape
+        if logp.ndim == 1 and target.ndim == 1:  # (a (C,) input with a 1-item target: PyTorch's forward takes it)
+            raise RuntimeError(f"size mismatch (got input: {list(logp.shape)}, target: {list(target.shape)})")
+        items, classes, weights = _targets(logp, target, weight, ignore_index)
+        g = grad._data
+        if reduction == "none" and logp.ndim > 1:
+            per_item = -g.reshape(-1)[items]
+        else:  # (PyTorch's order: grad over the total weight, negated, then times the class's weight)
+            per_item = -(g / total_weight if reduction == "mean" else g).reshape(())
+        out = np.zeros(logp.shape if logp.ndim < 4 else _pixels_last(logp.shape), g.dtype)
+        out.reshape(-1, out.shape[-1])[items, classes] = per_item if weights is None else weights * per_item
+        return Tensor._wrap(out if logp.ndim < 4 else np.ascontiguousarray(out.transpose(0, 3, 1, 2)))
+
+    @staticmethod
+    def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, ...]:
+        target, weight = ctx._for_backward
+        need_grad, need_logp = ctx.needs_input_grad[:2]
+        loss = type(ctx)._forward_cls.loss
+        d_grad = loss.apply(g2, target, weight, ctx.reduction, ctx.ignore_index) if need_grad else None
+        d_logp = Tensor._wrap(np.zeros(ctx.shape, g2._data.dtype)) if need_logp else None
+        return d_grad, d_logp, None, None, None, None, None
+
+
+class NllLoss2d(NllLoss):
+    """NllLoss of an (N, C, H, W) input, recorded as PyTorch records it (each pixel is an item)."""
+
+    node_name = "NllLoss2DBackward0"
+
+
+class NllLoss2dBackward(NllLossBackward):
+    """NllLossBackward, recorded as PyTorch records the gradient of nll_loss2d."""
+
+    node_name = "NllLoss2DBackwardBackward0"
+    loss = NllLoss2d
+
+
+NllLoss.gradient, NllLoss2d.gradient = NllLossBackward, NllLoss2dBackward
+
+
+def _by_class(x: np.ndarray) -> np.ndarray:
+    """nll_loss's input with one row per item, in PyTorch's loop order (batch, then pixels)."""
+    if x.ndim == 4:
+        return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    return x.reshape(-1, x.shape[-1])
+
+
+def _pixels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """(N, C, H, W) -> (N, H, W, C): nll_loss2d's items, each with its classes in a row."""
+    n, c, h, w = shape
+    return n, h, w, c
+
+
+def _targets(logp: Tensor, target: Tensor, weight: Tensor | None,
+             ignore_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The items not ignored (positions in the flattened target), their classes and their weights (None:
+    no ``weight``), with PyTorch's IndexError for the first target out of range."""
+    t = target._data.reshape(-1).astype(np.int64)
+    items = np.flatnonzero(t != ignore_index)
+    classes = t[items]
+    bad = classes[(classes < 0) | (classes >= logp.shape[-1 if logp.ndim == 1 else 1])]
+    if bad.size:
+        raise IndexError(f"Target {bad[0]} is out of bounds.")
+    return items, classes, None if weight is None else weight._data[classes]
+
+
+def _cascade_subtract(picked: np.ndarray, weights: np.ndarray | None, items: np.ndarray,
+                      count: int) -> tuple[np.generic, np.generic]:
+    """-sum(weights * picked) and sum(weights), in nll_loss's order: each item subtracted into a first partial sum,
+    which every 16 items (of all ``count``) moves into the next of 8 levels (every 256 into the third, ...), the
+    levels added up at the end. An ignored item is skipped before it could move a level."""
+    zero = picked.dtype.type(0)
+    power = max(4, (count - 1).bit_length() // 8)  # (log2 of the batch, rounded up, / 8)
+    loss, weight = [zero] * 8, [zero] * 8
+    for k, b in enumerate(items.tolist()):
+        if weights is None:
+            loss[0] = loss[0] - picked[k]
+        else:
+            loss[0], weight[0] = loss[0] - picked[k] * weights[k], weight[0] + weights[k]
         for j in range(7):
             if b & (((1 << power) - 1) << (j * power)):
                 break
-            partial[j + 1], partial[j] = partial[j + 1] + partial[j], zero
-    total = zero
+            loss[j + 1], loss[j] = loss[j + 1] + loss[j], zero
+            weight[j + 1], weight[j] = weight[j + 1] + weight[j], zero
+    return _accumulate(loss), _accumulate(weight)
+
+
+def _accumulate(partial: list[np.generic]) -> np.generic:
+    """((0 + p0) + p1) + ...: the levels of a cascade added up, in order."""
+    total = partial[0].dtype.type(0)
     for p in partial:
         total = total + p
     return total
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int) -> Tensor:
+    """PyTorch's nll_loss_nd: the input is (C,), (N, C) or (N, C, d1, ...), the target one class per item; an
+    input above 2-d goes to nll_loss2d (3-d and 5-d or more through a view, as PyTorch does)."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    if input.ndim != 1 and input.shape[0] != (target.shape[0] if target.ndim else 0):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
+    if input.ndim <= 2:
+        return _checked_nll_loss(NllLoss, input, target, weight, reduction, ignore_index)
+    if input.ndim == 4:
+        return _checked_nll_loss(NllLoss2d, input, target, weight, reduction, ignore_index)
+    n, c, pixels = input.shape[0], input.shape[1], input.shape[2:]
+    if target.shape[1:] != pixels:
+        raise RuntimeError(f"Expected target size {[n, *pixels]}, got {list(target.shape)}")
+    flat, flat_target = ((input.contiguous().view(n, c, 1, -1), target.contiguous().view(n, 1, -1)) if input.numel()
+                         else (input.view(n, c, 0, 0), target.view(n, 0, 0)))
+    out = _checked_nll_loss(NllLoss2d, flat, flat_target, weight, reduction, ignore_index)
+    return out.view(n, *pixels) if reduction == "none" else out
+
+
+def _checked_nll_loss(op: type[NllLoss], input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                      ignore_index: int) -> Tensor:
+    """nll_loss or nll_loss2d, after PyTorch's checks of their arguments (in its order)."""
+    name = "nll_loss2d" if op is NllLoss2d else "nll_loss"
+    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(f"The function '{name}_forward' is not differentiable with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.")
+    if op is NllLoss2d and target.ndim != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                           f"{target.ndim}")
+    if op is NllLoss and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype._scalar_name}")
+    classes = input.shape[-1 if input.ndim == 1 else 1]
+    if op is NllLoss2d:
+        if weight is not None and weight.numel() != classes:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        if input.shape[0] != target.shape[0] or input.shape[2:] != target.shape[1:]:
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
+    elif weight is not None and (weight.ndim != 1 or weight.numel() != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
+                               f"got weight tensor of shape: {list(weight.shape)}")
+    if not input.dtype.is_floating_point:
+        kernel = "nll_loss2d_forward_out_frame" if op is NllLoss2d else "nll_loss_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype._scalar_name}\'')
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._scalar_name} but found {weight.dtype._scalar_name}")
+    return op.apply(input, target, weight, reduction, ignore_index)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int,
+                  label_smoothing: float) -> Tensor:
+    """PyTorch's cross_entropy_loss: log_softmax over the classes (dim 1, or 0 for one unbatched item), then
+    nll_loss for class indices, or -sum(target * log_softmax) for class probabilities (a target of the
+    input's shape); ``label_smoothing`` mixes the target with the uniform distribution."""
+    class_dim = 0 if input.ndim == 1 else 1
+    if label_smoothing > 1:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    if input.shape == target.shape:
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                               f"{target.dtype._scalar_name}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_of_probabilities(input, target, weight, reduction, label_smoothing, class_dim)
+    logp = log_softmax(input, class_dim)
+    loss = nll_loss(logp, target, weight, reduction, ignore_index)
+    if label_smoothing <= 0:
+        return loss
+    return MulScalar.apply(loss, 1 - label_smoothing) + MulScalar.apply(
+        _uniform_target_loss(logp, target, weight, reduction, ignore_index, class_dim),
+        label_smoothing / input.shape[class_dim])
+
+
+def _per_class(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    """``weight`` viewed to broadcast along the class dimension of an ``ndim``-d input."""
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
+def _cross_entropy_of_probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                                    label_smoothing: float, class_dim: int) -> Tensor:
+    """-sum(target * w * log_softmax(input)) over the classes; a mean is over the items (not the weights)."""
+    classes = input.shape[class_dim]
+    if weight is not None and (weight.ndim != 1 or weight.numel() != classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {classes} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    logp = log_softmax(input, class_dim)
+    if label_smoothing > 0:
+        target = AddScalar.apply(MulScalar.apply(target, 1 - label_smoothing), label_smoothing / classes)
+    products = logp * target
+    if weight is not None:
+        products = products * _per_class(weight, input.ndim, class_dim)
+    if reduction == "none":
+        return -products.sum(class_dim)
+    if reduction == "sum":
+        return -products.sum()
+    if input.numel() == 0:
+        return -products.sum().fill_(math.nan)
+    return DivScalar.apply(-products.sum(), input.numel() // classes)
+
+
+def _uniform_target_loss(logp: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int,
+                         class_dim: int) -> Tensor:
+    """The cross entropy against a uniform target, times the number of classes: -sum(w * logp) per item (0 for
+    an ignored one); a mean is over the items' weights, as nll_loss's is."""
+    ignored = target == ignore_index
+    if weight is None:
+        loss = -logp.sum(class_dim)
+    else:
+        loss = -(logp * _per_class(weight, logp.ndim, class_dim)).sum(class_dim)
+    loss.masked_fill_(ignored, 0.0)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if weight is None:
+        return loss.sum() / (~ignored).sum()
+    return loss.sum() / weight.gather(0, target.masked_select(~ignored).flatten()).sum()
 
 
 class MseLoss(Function):

@@ -525,6 +525,22 @@ class MulScalar(Function):
         return MulScalar.apply(grad, ctx.number), None
 
 
+class DivScalar(Function):
+    """out = a / number, the form PyTorch's C++ code uses (a mean over a count).   d/da = 1 / number."""
+
+    node_name = "DivBackward1"
+    saved_as: ClassVar = {"other": "number"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
+        ctx.number = number
+        return Tensor._wrap(a._data / number)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return DivScalar.apply(grad, ctx.number), None
+
+
 class AddScalar(Function):
     """out = a + number, the form PyTorch's derivative formulas use.   d/da = 1."""
 

@@ -10,7 +10,7 @@ import numpy as np
 from autograd_lab import _dtype, _ops
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops import _cascade_sum, addmm, losses, sigmoid, tanh
-from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss, NllLoss
+from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss
 from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor
 from autograd_lab._torch_function import overridable
@@ -25,9 +25,15 @@ __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logi
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _check_reduction(reduction: str) -> None:
+def _check_reduction(reduction: str) -> str:
+    """``reduction`` as PyTorch reads it: the 0.4 name 'elementwise_mean' is 'mean' (with PyTorch's warning)."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=3)  # (names the loss function's line, as PyTorch's does)
+        return "mean"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
 
 
 def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
@@ -248,7 +254,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean (or sum) absolute error: |input - target|, recorded as PyTorch records it (sub, abs, mean)."""
     _warn_if_broadcast(input, target)
-    _check_reduction(reduction)
+    reduction = _check_reduction(reduction)
     loss = (input - target).abs()
     return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
@@ -259,7 +265,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     if size_average is not None or reduce is not None:
         reduction = _Reduction.legacy_get_string(size_average, reduce)
     _warn_if_broadcast(input, target)
-    _check_reduction(reduction)
+    reduction = _check_reduction(reduction)
     return MseLoss.apply(input, target, reduction)
 
 
@@ -282,17 +288,23 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     return losses.softmax(input, _softmax_dim("softmax", input, dim), dtype)
 
 
-def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of the target classes, given log-probabilities."""
-    _check_reduction(reduction)
-    if target.dtype.is_floating_point:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
-    return NllLoss.apply(input, target, reduction)
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes, given log-probabilities (``weight``: per class; targets
+    equal to ``ignore_index`` count for nothing, not even in a mean)."""
+    if size_average is not None or reduce is not None:
+        reduction = _Reduction.legacy_get_string(size_average, reduce)
+    return losses.nll_loss(input, target, weight, _check_reduction(reduction), ignore_index)
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """nll_loss(log_softmax(input)): the loss for classification with class indices as targets."""
-    return nll_loss(log_softmax(input, 1 if input.ndim > 1 else 0), target, reduction)
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """nll_loss(log_softmax(input)) for class indices; also takes class probabilities (a target of the input's
+    shape) and ``label_smoothing``, which mixes the target with the uniform distribution."""
+    if size_average is not None or reduce is not None:
+        reduction = _Reduction.legacy_get_string(size_average, reduce)
+    return losses.cross_entropy(input, target, weight, _check_reduction(reduction), ignore_index, label_smoothing)
 
 
 class BinaryCrossEntropy(Function):
@@ -341,7 +353,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
-    _check_reduction(reduction)
+    reduction = _check_reduction(reduction)
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
@@ -354,7 +366,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    _check_reduction(reduction)
+    reduction = _check_reduction(reduction)
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type Float can't be cast to the desired output type {target.dtype._scalar_name}")
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)

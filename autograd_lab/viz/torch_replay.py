@@ -131,6 +131,9 @@ def torch_ops() -> dict[str, Callable[..., Any]]:
     def index(a: Any, key: Any) -> Any:
         return a[key]
 
+    def nll_loss(logp: Any, target: Any, weight: Any, reduction: str, ignore_index: int) -> Any:
+        return functional.nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+
     def reduce(fn: Callable) -> Callable:  # autograd_lab records (a, dims, keepdim); an empty dims means "all"
         return lambda a, dims, keepdim: fn(a, dims, keepdim) if dims else fn(a)
 
@@ -149,7 +152,8 @@ def torch_ops() -> dict[str, Callable[..., Any]]:
         "CatBackward0": lambda dim, *tensors: torch.cat(tensors, dim),
         "StackBackward0": lambda dim, *tensors: torch.stack(tensors, dim),
         "LogSoftmaxBackward0": torch.log_softmax,
-        "NllLossBackward0": lambda logp, target, reduction: functional.nll_loss(logp, target, reduction=reduction),
+        "NllLossBackward0": nll_loss, "NllLoss2DBackward0": nll_loss,
+        "DivBackward1": lambda a, number: a / number,
         "MseLossBackward0": lambda a, b, reduction: functional.mse_loss(a, b, reduction=reduction),
         "SoftmaxBackward0": torch.softmax,
         "LogSoftmaxBackwardDataBackward0": lambda g, out, dim: torch._log_softmax_backward_data(g, out, dim, out.dtype),

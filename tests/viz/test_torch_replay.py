@@ -33,7 +33,9 @@ BUILT_INS = {
     "products": lambda a, p, v, m: lab.dot(v, v) + lab.mm(a, m).sum() + lab.mv(a, v).sum()
     + lab.bmm(a.unsqueeze(0), m.unsqueeze(0)).sum() + lab.addmm(v, a.t(), a).sum() + (v @ m).sum()
     + (a.unsqueeze(0).expand(2, 2, 3) @ m).sum(),
-    "losses": lambda a, p, v, m: F.cross_entropy(a, lab.tensor([0, 2])) + F.mse_loss(a, p),
+    "losses": lambda a, p, v, m: F.cross_entropy(a, lab.tensor([0, 2])) + F.mse_loss(a, p)
+    + F.cross_entropy(a, lab.tensor([1, 2]), weight=v.detach().abs(), ignore_index=2)
+    + F.cross_entropy(a, p.detach().softmax(1)) + F.nll_loss(a.view(1, 2, 3, 1), lab.tensor([[[0], [1], [-100]]])),
     "tutorial_ops": lambda a, p, v, m: F.softmax(a, 1).sum() + a.norm() + a.norm(p=1, dim=0).sum() + a.std()
     + a.var(1).sum() + a.sort().values.sum() + a.sort(dim=0, stable=True).values.sum()
     + a.index_select(1, lab.tensor([2, 0])).sum() + a.index_add(1, lab.tensor([0, 0]), p[:, :2], alpha=2).sum()
