@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -106,8 +107,7 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None, req
         values = np.array(data)
         dtype = dtype or _dtype.from_numpy_dtype(values.dtype)
     else:
-        if isinstance(data, (list, tuple)):
-            data = _unwrap(data)
+        data = _unwrap(data)
         try:
             values = np.array(data)
         except ValueError as error:
@@ -117,7 +117,8 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None, req
         if values.dtype.kind == "c":
             raise _dtype.no_complex(data)
         dtype = dtype or _inferred(values)
-    return _leaf(values.astype(dtype.numpy, copy=False), requires_grad, device)
+    with np.errstate(over="ignore"):  # (1e300 into float32: inf, silently as in PyTorch)
+        return _leaf(values.astype(dtype.numpy, copy=False), requires_grad, device)
 
 
 # The C++ type each dtype's "cannot be converted" error names.
@@ -125,25 +126,48 @@ _CPP_TYPES = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "i
               "float32": "float", "float64": "double"}
 
 
-def check_real(value: Any, dtype: _dtype.dtype) -> Any:
-    """``value`` as a number of a real tensor: PyTorch's error for a complex one with an imaginary part (NumPy
-    would silently drop it); into a bool tensor a complex number counts as nonzero or not."""
-    if not isinstance(value, (complex, np.complexfloating)):
-        return value
+def scalar_for(value: Any, dtype: _dtype.dtype) -> np.generic:
+    """A number converted to ``dtype`` as PyTorch converts a fill value (c10's checked_convert): truncated toward
+    zero into integers, any value into bool, but its error where the value does not fit (NumPy would wrap it
+    around, or silently drop an imaginary part)."""
+    np_type = dtype.numpy.type
     if dtype is _dtype.bool:
-        return bool(value)
-    if value.imag == 0:
-        return value.real
-    raise RuntimeError(f"value cannot be converted to type {_CPP_TYPES[str(dtype).removeprefix('torch.')]} "
-                       "without overflow")
+        return np_type(bool(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        if value.imag:
+            raise _overflow(dtype)
+        value = value.real
+    if dtype.is_floating_point:
+        magnitude = abs(float(value)) if isinstance(value, (float, np.floating)) else 0.0
+        if math.isfinite(magnitude) and magnitude > float(np.finfo(np_type).max):
+            raise _overflow(dtype)
+        return np_type(value)
+    info = np.iinfo(np_type)
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value) or not info.min <= value <= float(info.max):
+            raise _overflow(dtype)
+        whole = math.trunc(float(value))
+        return np_type(info.min) if whole > info.max else np_type(whole)  # (2.0**63 into int64 wraps, as in C++)
+    value = int(value)
+    fits = -info.max <= value <= info.max if info.min == 0 else info.min <= value <= info.max  # (-1 fits uint8)
+    if not fits:
+        raise _overflow(dtype)
+    return np.array(value).astype(np_type)[()]  # (-1 into uint8: 255)
+
+
+def _overflow(dtype: _dtype.dtype) -> RuntimeError:
+    return RuntimeError(f"value cannot be converted to type {_CPP_TYPES[str(dtype).removeprefix('torch.')]} "
+                        "without overflow")
 
 
 def _unwrap(data: Any) -> Any:
-    """Nested lists may hold one-element tensors (PyTorch reads their values)."""
+    """Nested lists may hold one-element tensors (PyTorch reads their values); an int must fit in 64 bits."""
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
+    if type(data) is int and not -2**63 <= data < 2**63:  # (NumPy would make it a float, or an object)
+        raise ValueError("Overflow when unpacking long long")
     return data
 
 
@@ -196,7 +220,7 @@ def full(size: Any, fill_value: Any, *, dtype: _dtype.dtype | None = None, devic
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = dtype or _dtype.scalar_dtype(fill_value)
-    fill_value = check_real(fill_value, dtype)
+    fill_value = scalar_for(fill_value, dtype)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     return _leaf(np.full(shape_of((size,), None, "full"), fill_value, dtype.numpy), requires_grad, device)

@@ -374,6 +374,7 @@ class ScatterReduce(Function):
     PyTorch has no derivative for this old form (``scatter_reduce`` is the one with a gradient): backward refuses."""
 
     node_name = "torch::autograd::NotImplemented"
+    inputs_without_gradient: ClassVar = frozenset({3})  # (src: PyTorch keeps only self's)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, dim: int, index: np.ndarray, src: Any, reduce: str) -> Tensor:
@@ -428,6 +429,7 @@ class MaskedSelect(Function):
     """out = the elements of a where mask is True, as a 1-d tensor.   d/da: the gradient put back there."""
 
     node_name = "MaskedSelectBackward0"
+    inputs_without_gradient: ClassVar = frozenset({1})  # (the mask)
     saved_as: ClassVar = {"mask": "mask"}
 
     @staticmethod
@@ -453,6 +455,7 @@ class MaskedFill(Function):
     """out = a, with ``value`` where mask is True.   d/da = the gradient where mask is False."""
 
     node_name = "MaskedFillBackward0"
+    inputs_without_gradient: ClassVar = frozenset({1})  # (the mask)
     saved_as: ClassVar = {"mask": 0}
 
     @staticmethod

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._creation import check_real, zeros_like
+from autograd_lab._creation import scalar_for, zeros_like
 from autograd_lab._ops.arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
 from autograd_lab._ops.copies import Clone
 from autograd_lab._ops.indexing import (
@@ -267,6 +267,24 @@ class Fill(Function):
         return zeros_like(grad), None
 
 
+class FillTensor(Fill):
+    """a[...] = value, a 0-d tensor (in place).   d/dvalue = the sum of the gradient (it went everywhere)."""
+
+    node_name = "FillBackward3"
+    writes_one_value = False  # (PyTorch refuses a tensor value for memory shared by several elements)
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, value: Tensor) -> Tensor:
+        with np.errstate(invalid="ignore", over="ignore"):  # (a tensor's value is cast unchecked, as in C++)
+            _write(a, value._data.astype(a._data.dtype))
+        _changed(ctx, a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+        return zeros_like(grad), grad.sum() if ctx.needs_input_grad[1] else None
+
+
 class Zero(Fill):
     """a[...] = 0 (in place)."""
 
@@ -335,6 +353,8 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                f"{self.dtype._scalar_name} for the destination and {value.dtype._scalar_name} for the "
                                "source.")
+        if not isinstance(value, Tensor):  # (a number becomes a tensor of self's dtype: an input of the node)
+            value = Tensor._wrap(np.asarray(scalar_for(value, self.dtype)))
         _modify(self, IndexPutInplace, value, np_key)
     else:  # PyTorch makes the view x[key] (its last step a select or a slice), then copies into it
         steps = [k for k in keys if isinstance(k, (slice, int, np.integer))]
@@ -366,9 +386,13 @@ def div_(self: Tensor, other: Any) -> Tensor:
 
 
 def fill_(self: Tensor, value: Number | Tensor) -> Tensor:
-    """Every element becomes ``value``."""
-    value = value.item() if isinstance(value, Tensor) else value
-    return _modify(self, Fill, check_real(value, self.dtype))
+    """Every element becomes ``value`` (a number, or a 0-d tensor: then a gradient flows to it too)."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               "dimensions.")
+        return _modify(self, FillTensor, value)
+    return _modify(self, Fill, scalar_for(value, self.dtype))
 
 
 def zero_(self: Tensor) -> Tensor:

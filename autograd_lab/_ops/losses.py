@@ -171,6 +171,7 @@ class NllLoss(Function):
     """
 
     node_name = "NllLossBackward0"
+    inputs_without_gradient: ClassVar = frozenset({1, 2})  # (target, weight)
     saved_as: ClassVar = {"ignore_index": lambda ctx: ctx.ignore_index % 2**64,  # (PyTorch shows it unsigned)
                           "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1,
                           "total_weight": "total_weight", "weight": 2}
@@ -211,6 +212,7 @@ class NllLossBackward(Function):
     the total weight) at each target position.   d/dgrad = nll_loss of the incoming gradient, d/dlogp = 0."""
 
     node_name = "NllLossBackwardBackward0"
+    inputs_without_gradient: ClassVar = frozenset({2, 3})  # (target, weight)
     saved_as: ClassVar = {"ignore_index": lambda ctx: ctx.ignore_index % 2**64,
                           "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "target": 0, "weight": 1}
     loss: ClassVar[type[Function]] = NllLoss
@@ -480,6 +482,7 @@ class BinaryCrossEntropyWithLogits(Function):
     """
 
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
+    inputs_without_gradient: ClassVar = frozenset({2, 3})  # (weight, pos_weight)
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, t: Tensor, weight: Tensor | None, pos_weight: Tensor | None,

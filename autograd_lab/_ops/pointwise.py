@@ -391,6 +391,7 @@ class Where(Function):
     """out = a where condition else b.   Each input gets the gradient where it was chosen."""
 
     node_name = "WhereBackward0"
+    inputs_without_gradient: ClassVar = frozenset({0})  # (the condition)
     saved_as: ClassVar = {"condition": 0}
 
     @staticmethod

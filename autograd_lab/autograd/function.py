@@ -378,6 +378,9 @@ class Function:
     # Built-in ops: what the node keeps, under PyTorch's names, read as ``y.grad_fn._saved_<name>``: an int
     # is a position among the tensors given to save_for_backward, a str an attribute of ctx, or ctx -> value.
     saved_as: ClassVar[dict[str, int | str | Callable[[Any], Any]]] = {}
+    # Built-in ops: positions of tensor inputs PyTorch never differentiates (an index, a mask, a target, a
+    # class weight): like its nodes, ours keeps no edge for them in next_functions.
+    inputs_without_gradient: ClassVar[frozenset[int]] = frozenset()
     # Set True in a subclass: saved_tensors can be read once, then the node lets go of them (less memory).
     clear_saved_tensors_on_access: ClassVar[bool] = False
     # Set True in a subclass: backward(ctx, grads) gets one list it may empty as it goes (less memory).
@@ -531,8 +534,9 @@ def _forward_trace(fn: type[Function]) -> list[str]:
 def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     """Make ``ctx`` the outputs' grad_fn, with edges to where the inputs' gradients go."""
     edges = []
-    for a in args:
-        if isinstance(a, Tensor):
+    skipped = type(ctx)._forward_cls.inputs_without_gradient
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and i not in skipped:
             if a._grad_fn is not None:
                 edges.append((a._grad_fn, a._output_nr))
             else:
@@ -541,7 +545,7 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     if grad_mode._inference_used:
         _refuse_inference_tensors(ctx._saved)
     if len(edges) != len(args):
-        ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and i not in skipped]
     ctx._sequence_nr = next(_sequence)
     if anomaly_mode._enabled:
         ctx.metadata["traceback_"] = _forward_trace(type(ctx)._forward_cls)

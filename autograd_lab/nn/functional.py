@@ -92,6 +92,7 @@ class NativeBatchNorm(Function):
     so is the backward itself)."""
 
     node_name = "NativeBatchNormBackward0"
+    inputs_without_gradient: ClassVar = frozenset({3, 4})  # (the running statistics)
     saved_as: ClassVar = {"eps": "eps", "input": 0, "running_mean": 2, "running_var": 3, "training": "training",
                           "weight": 1}
 
@@ -218,6 +219,7 @@ class Embedding(Function):
     """out = the rows of weight picked by indices.   d/dweight: each row's gradients summed into it."""
 
     node_name = "EmbeddingBackward0"
+    inputs_without_gradient: ClassVar = frozenset({1})  # (the indices)
     saved_as: ClassVar = {"indices": 0, "padding_idx": "padding_idx", "scale_grad_by_freq": lambda ctx: False,
                           "sparse": lambda ctx: False, "weight_sym_argsize_0": "rows"}
 
@@ -314,6 +316,7 @@ class BinaryCrossEntropy(Function):
     """
 
     node_name = "BinaryCrossEntropyBackward0"
+    inputs_without_gradient: ClassVar = frozenset({2})  # (the weight)
     saved_as: ClassVar = {"reduction": lambda ctx: losses._REDUCTIONS[ctx.reduction], "self": 0, "target": 1,
                           "weight": 2}
 

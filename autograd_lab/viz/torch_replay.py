@@ -72,10 +72,11 @@ def torch_gradients(node: Any, grad_outputs: Sequence[np.ndarray | None]) -> tup
     if args is None:
         raise ReplayError(MISSING_INPUTS.format(name=node.name()))
     needs = iter([child is not None for child, _ in node.next_functions])
-    torch_args, inputs = [], []  # inputs: one per tensor argument, a torch leaf if it needs a gradient
-    for a in args:
+    torch_args, inputs = [], []  # inputs: one per edge (tensor argument), a torch leaf if it needs a gradient
+    without_edge = node._forward_cls.inputs_without_gradient
+    for i, a in enumerate(args):
         converted = to_torch(a)
-        if isinstance(a, Tensor):
+        if isinstance(a, Tensor) and i not in without_edge:
             if next(needs):
                 converted.requires_grad_(True)
                 inputs.append(converted)

@@ -175,3 +175,74 @@ def test_complex_data_is_refused_not_silently_made_real(make):
 
     with pytest.raises(TypeError, match="autograd_lab has no complex dtypes"):
         make(autograd_lab)
+
+
+def _edges(y):
+    """A result's node and the names along its next_functions (None where an input needs no gradient)."""
+    return y.grad_fn.name(), [None if n is None else n.name() for n, _ in y.grad_fn.next_functions]
+
+
+def test_next_functions_keep_no_edge_for_inputs_pytorch_never_differentiates():
+    """An index, a mask, a condition, a target, a class weight, running statistics: PyTorch's nodes keep no edge for
+    them (an input it can differentiate keeps one, (None, 0) when it needs no gradient); a number written by
+    index_put_ or a 0-d tensor given to fill_ is an input of the node."""
+    def program(torch):
+        F = torch.nn.functional
+        x = torch.randn(3, 4, requires_grad=True)
+        w, t = torch.randn(4), torch.tensor([0, 1, 2])
+        m = torch.tensor([[True, False, True, False]] * 3)
+        idx, src = torch.tensor([[0, 1], [1, 2], [2, 3]]), torch.randn(3, 2)
+
+        def put(y, key, value):
+            y[key] = value
+            return y
+
+        results = [_edges(y) for y in (
+            torch.where(m, x, 0.0), torch.where(m, x, w), x.masked_fill(m, 0.0), x.masked_fill(m, torch.tensor(1.0)),
+            x.masked_select(m), x[m], x[t], x.gather(1, idx), x.scatter(1, idx, src), x.scatter_add(1, idx, src),
+            x.index_add(0, t, torch.ones(3, 4)), x.index_select(1, t), F.embedding(t, x), F.nll_loss(x, t),
+            F.nll_loss(x, t, weight=w), F.cross_entropy(x, t, weight=w.abs()),
+            F.binary_cross_entropy(x.sigmoid(), torch.rand(3, 4), weight=torch.rand(3, 4)),
+            F.binary_cross_entropy_with_logits(x, torch.rand(3, 4), weight=torch.rand(3, 4), pos_weight=torch.rand(4)),
+            F.mse_loss(x, torch.rand(3, 4)), x.clamp(min=w, max=w + 1), x * t.view(3, 1),
+            put(x.clone(), m, 0.0), put(x.clone(), t, torch.ones(4)), x.clone().fill_(torch.tensor(1.0)),
+            x.clone().masked_fill_(m, 1.0),
+            F.batch_norm(x, torch.zeros(4), torch.ones(4), torch.ones(4, requires_grad=True), torch.zeros(4),
+                         training=True))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (scatter's reduce= is deprecated)
+            results.append(_edges(x.scatter(1, idx, src, reduce="add")))
+        v = torch.tensor(2.0, requires_grad=True)
+        y = torch.zeros(3, requires_grad=True).clone()
+        y.fill_(v)
+        y.sum().backward()
+        results.append(repr(v.grad))
+        results.append(outcome(lambda: torch.zeros(3, 1).expand(3, 4).fill_(torch.tensor(1.0))))
+        results.append(repr(torch.zeros(3, 1).expand(3, 4).fill_(1.0)))
+        return results
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+_FILL_VALUES = (300, -1, -255, -256, 127.9, 127.0, 128.5, -128.9, -129.0, 2.0**63, 2**63 - 1, 2**63, math.nan, 1e300,
+                -1e300, 5, True, math.inf, -0.0, 3.7, -3.7, 1 + 0j, 2j)
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+def test_fill_values_convert_or_overflow_as_in_pytorch(dtype):
+    """fill_ and full check that a number fits the dtype (c10's checked conversion: -1 fits uint8, 127.9 does not fit
+    int8, a float's overflow is an error but inf is not); a 0-d tensor given to fill_ is cast unchecked; a Python
+    int beyond 64 bits is refused by torch.tensor."""
+    def program(torch):
+        d = getattr(torch, dtype)
+        results = []
+        for v in _FILL_VALUES:
+            results.append(outcome(lambda v=v: str(torch.zeros(2, dtype=d).fill_(v).tolist())))
+            results.append(outcome(lambda v=v: str(torch.full((2,), v, dtype=d).tolist())))
+            if not isinstance(v, complex):
+                results.append(outcome(lambda v=v: str(torch.zeros(2, dtype=d).fill_(torch.tensor(v)).tolist())))
+        return results
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
