@@ -19,6 +19,7 @@ from autograd_lab import (
     optim,
     overrides,  # noqa: F401  (torch.overrides is there after import torch)
 )
+from autograd_lab._aten import ops
 from autograd_lab._creation import (
     arange,
     as_tensor,
@@ -256,12 +257,12 @@ __all__ = [
     "is_inference_mode_enabled", "is_tensor", "isfinite", "isinf", "isnan", "le", "linalg", "linspace", "load", "log",
     "log1p", "log2", "log10", "log_", "log_softmax", "logsumexp", "long", "lt", "manual_seed", "masked_fill",
     "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "mv", "nan", "ne", "neg",
-    "neg_", "negative", "newaxis", "nn", "no_grad", "nonzero", "norm", "numel", "ones", "ones_like", "optim", "outer",
-    "permute", "pi", "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "reciprocal",
-    "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "save", "scatter", "scatter_add",
-    "seed", "serialization", "set_default_device", "set_default_dtype", "set_default_tensor_type", "set_grad_enabled",
-    "set_num_threads", "set_printoptions", "sgn", "short", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh",
-    "softmax", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "sum", "svd",
-    "t", "tan", "tanh", "tanh_", "tensor", "topk", "trace", "transpose", "tril", "triu", "trunc", "uint8", "unbind",
-    "unique", "unsqueeze", "var", "var_mean", "where", "zeros", "zeros_like",
+    "neg_", "negative", "newaxis", "nn", "no_grad", "nonzero", "norm", "numel", "ones", "ones_like", "ops", "optim",
+    "outer", "permute", "pi", "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "rsqrt", "save", "scatter",
+    "scatter_add", "seed", "serialization", "set_default_device", "set_default_dtype", "set_default_tensor_type",
+    "set_grad_enabled", "set_num_threads", "set_printoptions", "sgn", "short", "sigmoid", "sigmoid_", "sign", "sin",
+    "sin_", "sinh", "softmax", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub",
+    "sum", "svd", "t", "tan", "tanh", "tanh_", "tensor", "topk", "trace", "transpose", "tril", "triu", "trunc", "uint8",
+    "unbind", "unique", "unsqueeze", "var", "var_mean", "where", "zeros", "zeros_like",
 ]

@@ -433,6 +433,8 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward; if any input requires grad, record the node that will run backward."""
+        if op_watcher is not None and cls.node_name is not None:
+            return _watched(cls, args, kwargs)
         if grad_mode._dual_level >= 0 and _carries_tangent(args):
             return apply_with_tangents(cls, args, kwargs)
         if not grad_mode._enabled and cls.node_name is not None:
@@ -470,6 +472,26 @@ class Function:
             return _alias(output)  # a custom forward returned an input: PyTorch gives a new tensor object (for
             # one it changed, only with grad mode off)
         return output
+
+
+# Shown every built-in op while set (selective checkpointing's policy: utils/checkpoint.py): called as
+# op_watcher(cls, args, kwargs), before the op runs. Ops run inside a watched op (its own parts) are not shown.
+op_watcher: Callable[[type[Function], tuple, dict], None] | None = None
+
+
+def _watched(cls: type[Function], args: tuple, kwargs: dict) -> Any:
+    global op_watcher
+    watcher, op_watcher = op_watcher, None
+    try:
+        watcher(cls, args, kwargs)
+        return cls.apply(*args, **kwargs)
+    finally:
+        op_watcher = watcher
+
+
+def set_op_watcher(watcher: Callable[[type[Function], tuple, dict], None] | None) -> None:
+    global op_watcher
+    op_watcher = watcher
 
 
 _NO_EDGE = (None, 0)

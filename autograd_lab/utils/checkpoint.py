@@ -8,25 +8,35 @@ them back. Memory for compute: useful when a graph's saved tensors would not fit
   backward asks for one, run fn again to get them all (the graph is fn's own: ``AddmmBackward0`` ...);
 - ``use_reentrant=True``: fn runs under no_grad inside one custom Function, whose backward runs fn again
   with grad on and calls backward on that (the graph shows one ``CheckpointFunctionBackward`` node).
+
+The second run stops as soon as it has given back every saved tensor ("early stop", on by default), so
+fn's code after its last op that saves something runs once. Selective checkpointing (``context_fn=``, made
+by ``create_selective_checkpoint_contexts``) asks a policy about each op of the first run, as PyTorch does;
+PyTorch then keeps the outputs of the ops it says to save instead of computing them again. Here every op
+is computed again: the values, gradients and calls of the policy are the same, only memory and time differ.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import enum
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from autograd_lab import _aten
 from autograd_lab._generator import default_generator
 from autograd_lab._grad_mode import enable_grad, no_grad
 from autograd_lab._tensor import Tensor
+from autograd_lab.autograd import function as autograd_function
 from autograd_lab.autograd import graph
 from autograd_lab.autograd.engine import backward
 from autograd_lab.autograd.function import Function
 from autograd_lab.autograd.graph import saved_tensors_hooks
 
-__all__ = ["CheckpointFunction", "checkpoint", "checkpoint_sequential"]
+__all__ = ["CheckpointFunction", "CheckpointPolicy", "SelectiveCheckpointContext", "checkpoint",
+           "checkpoint_sequential", "create_selective_checkpoint_contexts", "set_checkpoint_early_stop"]
 
 _CHOOSE = ("torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in PyTorch "
            "2.9, calling checkpoint without use_reentrant will raise an exception. use_reentrant=False is "
@@ -41,13 +51,17 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     if use_reentrant is None:
         warnings.warn(_CHOOSE, UserWarning, stacklevel=2)
         use_reentrant = True
-    if context_fn is not None or debug:
-        raise NotImplementedError("checkpoint's context_fn and debug are not part of autograd_lab")
     if use_reentrant:
+        if context_fn is not None or debug:
+            raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
-    return _checkpoint_without_reentry(function, preserve_rng_state, args, kwargs)
+    if debug:
+        raise NotImplementedError("checkpoint's debug=True (a trace of PyTorch's ATen ops) is not part of autograd_lab")
+    contexts = (contextlib.nullcontext(), contextlib.nullcontext()) if context_fn is None else context_fn()
+    stop_early = early_stop if _early_stop is None else _early_stop
+    return _checkpoint_without_reentry(function, preserve_rng_state, args, kwargs, contexts, stop_early)
 
 
 def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]], segments: int, input: Any,
@@ -137,31 +151,109 @@ def _detached(t: Tensor) -> Tensor:
 
 
 def _checkpoint_without_reentry(function: Callable[..., Any], preserve_rng_state: bool, args: tuple,
-                                kwargs: dict) -> Any:
+                                kwargs: dict, contexts: tuple[Any, Any], stop_early: bool) -> Any:
     """fn runs with saved-tensor hooks that keep only a number for each saved tensor; the first unpack runs fn
-    again (same inputs, same random numbers), collecting what its ops save, in the same order."""
+    again (same inputs, same random numbers), collecting what its ops save, in the same order (with
+    ``stop_early``, only until it has them all). ``contexts``: entered around the first run and the second."""
     random = _random_state(preserve_rng_state)
     again: list[Tensor] = []
     count = 0
+    first_run, second_run = contexts
 
     def pack(t: Tensor) -> int:
         nonlocal count
         count += 1
         return count - 1
 
+    def keep(t: Tensor) -> Tensor:
+        again.append(t)
+        if stop_early and len(again) == count:
+            raise _Recomputed
+        return t
+
     def unpack(position: int) -> Tensor:
         if not again:
             inputs = [_detached(a) if isinstance(a, Tensor) else a for a in args]
-            with saved_tensors_hooks(_keep_in(again), lambda t: t), _random_numbers_as_at(random), enable_grad():
+            with contextlib.suppress(_Recomputed), second_run, saved_tensors_hooks(keep, lambda t: t), \
+                    _random_numbers_as_at(random), enable_grad():
                 function(*inputs, **kwargs)
         return again[position]
 
-    with saved_tensors_hooks(pack, unpack):
+    with first_run, saved_tensors_hooks(pack, unpack):
         return function(*args, **kwargs)
 
 
-def _keep_in(kept: list[Tensor]) -> Callable[[Tensor], Tensor]:
-    def keep(t: Tensor) -> Tensor:
-        kept.append(t)
-        return t
-    return keep
+class _Recomputed(Exception):  # noqa: N818  (not an error: the second run has given back every saved tensor)
+    pass
+
+
+_early_stop: bool | None = None  # set_checkpoint_early_stop's choice, over checkpoint's early_stop argument
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
+    """Inside, checkpoints made (without reentry) stop their second run early, or not, whatever their argument."""
+    global _early_stop
+    before, _early_stop = _early_stop, enable
+    try:
+        yield
+    finally:
+        _early_stop = before
+
+
+class CheckpointPolicy(enum.Enum):
+    """What selective checkpointing does with an op's output: keep it, or compute it again in backward."""
+
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+class SelectiveCheckpointContext:
+    """The ``ctx`` a selective checkpointing policy gets: ``ctx.is_recompute`` says which run this is."""
+
+    def __init__(self, *, is_recompute: bool, op_output: Any = None) -> None:
+        self.is_recompute, self.op_output = is_recompute, op_output
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list: Callable[..., Any] | list,
+                                         allow_cache_entry_mutation: bool = False) -> tuple[Any, Any]:
+    """``context_fn`` for checkpoint: a policy ``policy_fn(ctx, op, *args, **kwargs) -> CheckpointPolicy`` asked
+    about each op (``torch.ops.aten.mm.default`` ...) of the first run, or the list of ops to save."""
+    if isinstance(policy_fn_or_list, list):
+        for op in policy_fn_or_list:
+            if not isinstance(op, _aten.OpOverload):
+                raise ValueError(f"Expected op in `op_list` to be an OpOverload but got: {op} of type {type(op)}. ")
+        ops_to_save = policy_fn_or_list
+
+        def policy_fn(ctx: SelectiveCheckpointContext, op: Any, *args: Any, **kwargs: Any) -> CheckpointPolicy:
+            return CheckpointPolicy.MUST_SAVE if op in ops_to_save else CheckpointPolicy.PREFER_RECOMPUTE
+    elif callable(policy_fn_or_list):
+        policy_fn = policy_fn_or_list
+    else:
+        raise TypeError("policy_fn_or_list must be either a function or a list of ops.")
+
+    def ask(cls: type[Function], args: tuple, kwargs: dict) -> None:
+        """(The policy gets the op's tensor arguments: the others are autograd_lab's own, not ATen's.)"""
+        if _aten.is_aten(cls):
+            tensors = [a for a in args if isinstance(a, Tensor)]
+            policy_fn(SelectiveCheckpointContext(is_recompute=False), _aten.op_of(cls), *tensors)
+
+    return _Watching(ask), contextlib.nullcontext()  # (the second run recomputes every op: nothing to ask)
+
+
+class _Watching:
+    """Inside: ``watcher`` is shown every built-in op (autograd/function.py's op_watcher)."""
+
+    def __init__(self, watcher: Callable[[type[Function], tuple, dict], None]) -> None:
+        self._watcher = watcher
+
+    def __enter__(self) -> None:
+        self._before = autograd_function.op_watcher
+        autograd_function.set_op_watcher(self._watcher)
+
+    def __exit__(self, *exc: object) -> None:
+        autograd_function.set_op_watcher(self._before)

@@ -246,3 +246,74 @@ def test_fill_values_convert_or_overflow_as_in_pytorch(dtype):
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_selective_checkpointing_asks_the_policy_about_each_op_of_the_first_run():
+    """``create_selective_checkpoint_contexts`` (its docstring's example): the policy sees each ATen op of the
+    forward (``torch.ops.aten.mm.default``, ``aten.mul.Tensor`` ...) once, not the recomputation; gradients as
+    without it; PyTorch's errors for a list that is not of ops and for a context_fn with use_reentrant=True."""
+    def program(torch):
+        cp = torch.utils.checkpoint
+
+        seen = []
+
+        def policy_fn(ctx, op, *args, **kwargs):
+            seen.append((ctx.is_recompute, str(op), repr(op), len(args), sorted(kwargs)))
+            mm = torch.ops.aten.mm.default
+            return cp.CheckpointPolicy.MUST_SAVE if op == mm else cp.CheckpointPolicy.PREFER_RECOMPUTE
+
+        def fn(x, y):
+            return torch.sigmoid(torch.matmul(torch.matmul(x, y), y)) * y + 2.0 * x.sum()
+
+        x, y = torch.rand(3, 3, requires_grad=True), torch.rand(3, 3, requires_grad=True)
+        out = cp.checkpoint(fn, x, y, use_reentrant=False,
+                            context_fn=functools.partial(cp.create_selective_checkpoint_contexts, policy_fn))
+        out.sum().backward()
+        grads = [repr(x.grad), repr(y.grad)]
+        x.grad = y.grad = None
+        out = cp.checkpoint(fn, x, y, use_reentrant=False, context_fn=functools.partial(
+            cp.create_selective_checkpoint_contexts, [torch.ops.aten.mm.default]))
+        out.sum().backward()
+        return (seen, grads, [repr(x.grad), repr(y.grad)], [str(p) for p in cp.CheckpointPolicy],
+                outcome(lambda: cp.create_selective_checkpoint_contexts(["mm"])),
+                outcome(lambda: cp.checkpoint(fn, x, y, use_reentrant=True, context_fn=lambda: None)),
+                outcome(lambda: torch.ops.aten.foo), outcome(lambda: torch.ops.aten.mm.bar),
+                repr(torch.ops.aten.mm), repr(torch.ops.aten.mm.default(torch.ones(2, 2), torch.ones(2, 2))))
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_checkpoint_stops_recomputing_once_it_has_every_saved_tensor(capsys):
+    """Early stop (on by default): fn's code after its last op that saves something runs once;
+    ``set_checkpoint_early_stop(False)`` around the checkpoint (not around backward) makes it run again."""
+    def program(torch):
+        cp = torch.utils.checkpoint
+
+        def fn(x):
+            print("start")
+            y = x.sin()
+            print("mid")
+            z = y * y
+            print("end")
+            return z + 1
+
+        x = torch.ones(2, requires_grad=True)
+        out = cp.checkpoint(fn, x, use_reentrant=False)
+        print("backward")
+        out.sum().backward()
+        out = cp.checkpoint(fn, x, use_reentrant=False, early_stop=False)
+        print("backward")
+        out.sum().backward()
+        with cp.set_checkpoint_early_stop(False):
+            out = cp.checkpoint(fn, x, use_reentrant=False)
+        print("backward")
+        out.sum().backward()
+        out = cp.checkpoint(fn, x, use_reentrant=False)
+        with cp.set_checkpoint_early_stop(False):
+            print("backward")
+            out.sum().backward()
+        return capsys.readouterr().out, repr(x.grad)
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
