@@ -515,31 +515,23 @@ class MulScalar(Function):
 
     node_name = "MulBackward1"
     saved_as: ClassVar = {"other": "number"}
+    operation = staticmethod(operator.mul)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
         ctx.number = number
-        return Tensor._wrap(a._data * number)
+        return Tensor._wrap(ctx._forward_cls.operation(a._data, number))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        return MulScalar.apply(grad, ctx.number), None
+        return ctx._forward_cls.apply(grad, ctx.number), None
 
 
-class DivScalar(Function):
+class DivScalar(MulScalar):
     """out = a / number, the form PyTorch's C++ code uses (a mean over a count).   d/da = 1 / number."""
 
     node_name = "DivBackward1"
-    saved_as: ClassVar = {"other": "number"}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
-        ctx.number = number
-        return Tensor._wrap(a._data / number)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        return DivScalar.apply(grad, ctx.number), None
+    operation = staticmethod(operator.truediv)
 
 
 class AddScalar(Function):
