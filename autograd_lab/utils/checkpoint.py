@@ -60,7 +60,7 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     if debug:
         raise NotImplementedError("checkpoint's debug=True (a trace of PyTorch's ATen ops) is not part of autograd_lab")
     contexts = (contextlib.nullcontext(), contextlib.nullcontext()) if context_fn is None else context_fn()
-    stop_early = early_stop if _early_stop is None else _early_stop
+    stop_early = _early_stop[-1] if _early_stop else early_stop
     return _checkpoint_without_reentry(function, preserve_rng_state, args, kwargs, contexts, stop_early)
 
 
@@ -187,18 +187,17 @@ class _Recomputed(Exception):  # noqa: N818  (not an error: the second run has g
     pass
 
 
-_early_stop: bool | None = None  # set_checkpoint_early_stop's choice, over checkpoint's early_stop argument
+_early_stop: list[bool] = []  # set_checkpoint_early_stop's choices, the innermost last: over checkpoint's argument
 
 
 @contextlib.contextmanager
 def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
     """Inside, checkpoints made (without reentry) stop their second run early, or not, whatever their argument."""
-    global _early_stop
-    before, _early_stop = _early_stop, enable
+    _early_stop.append(enable)
     try:
         yield
     finally:
-        _early_stop = before
+        _early_stop.pop()
 
 
 class CheckpointPolicy(enum.Enum):
