@@ -557,8 +557,10 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     """Make ``ctx`` the outputs' grad_fn, with edges to where the inputs' gradients go."""
     edges = []
     skipped = type(ctx)._forward_cls.inputs_without_gradient
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and i not in skipped:
+    # (the inputs without an edge count as no tensors)
+    with_edges = tuple(None if i in skipped else a for i, a in enumerate(args)) if skipped else args
+    for a in with_edges:
+        if isinstance(a, Tensor):
             if a._grad_fn is not None:
                 edges.append((a._grad_fn, a._output_nr))
             else:
@@ -567,7 +569,7 @@ def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     if grad_mode._inference_used:
         _refuse_inference_tensors(ctx._saved)
     if len(edges) != len(args):
-        ctx._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and i not in skipped]
+        ctx._tensor_positions = [i for i, a in enumerate(with_edges) if isinstance(a, Tensor)]
     ctx._sequence_nr = next(_sequence)
     if anomaly_mode._enabled:
         ctx.metadata["traceback_"] = _forward_trace(type(ctx)._forward_cls)
