@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd_lab._ops import _std_sort
 from autograd_lab._ops.indexing import IndexPut
 from autograd_lab._ops.operands import int_argument
 from autograd_lab._ops.reductions import ReturnType
@@ -13,13 +14,28 @@ from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab.autograd.function import Function
 
 
-def _order(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
-    """Stable sort order along ``dim``; descending keeps equal elements in their original order too (NaN first)."""
+def _order(x: np.ndarray, dim: int, descending: bool, stable: bool = True) -> np.ndarray:
+    """Sort order along ``dim`` (NaN last, or first when descending); equal elements in their original order
+    (``stable``), or in the order PyTorch's unstable sort leaves them (_std_sort.py)."""
     if not descending:
-        return np.argsort(x, axis=dim, kind="stable")
-    n = x.shape[dim]
-    reversed_order = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
-    return n - 1 - np.flip(reversed_order, dim)
+        order = np.argsort(x, axis=dim, kind="stable")
+    else:
+        reversed_order = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
+        order = x.shape[dim] - 1 - np.flip(reversed_order, dim)
+    if stable or x.shape[dim] <= _std_sort.THRESHOLD or _radix_sorted(x, descending):
+        return order
+    rows, orders = np.moveaxis(x, dim, -1).reshape(-1, x.shape[dim]), np.moveaxis(order, dim, -1).copy()
+    flat = orders.reshape(rows.shape)
+    for r, row in enumerate(rows):
+        distinct, ranks = np.unique(row, return_inverse=True)  # (NaNs are one rank, the last; -0.0 ties 0.0)
+        if distinct.size < row.size:  # ties: std::sort orders them its own way
+            flat[r] = _std_sort.order((-ranks if descending else ranks).tolist())
+    return np.moveaxis(orders, -1, dim)
+
+
+def _radix_sorted(x: np.ndarray, descending: bool) -> bool:
+    """Does PyTorch sort this with its (stable) radix sort: a long 1-d integer tensor, ascending?"""
+    return x.ndim == 1 and x.size >= 32768 and x.dtype.kind in "iu" and not descending
 
 
 class Sort(Function):
@@ -28,9 +44,9 @@ class Sort(Function):
     node_name = "SortBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, dim: int, descending: bool) -> tuple[Tensor, Tensor]:
+    def forward(ctx: Any, a: Tensor, dim: int, descending: bool, stable: bool) -> tuple[Tensor, Tensor]:
         x = a._data if a.ndim else a._data.reshape(1)
-        order = _order(x, dim, descending)
+        order = _order(x, dim, descending, stable)
         values = np.take_along_axis(x, order, dim).reshape(a.shape)
         indices = Tensor._wrap(order.astype(np.int64).reshape(a.shape))
         ctx.mark_non_differentiable(indices)
@@ -39,13 +55,13 @@ class Sort(Function):
         return Tensor._wrap(values), indices
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None]:
+    def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None, None]:
         (indices,) = ctx._for_backward
         if not ctx.shape:
-            return grad, None, None
+            return grad, None, None, None
         grid = list(np.ix_(*[np.arange(n) for n in ctx.shape]))
         grid[ctx.dim] = indices._data
-        return IndexPut.apply(grad, ctx.shape, tuple(grid)), None, None
+        return IndexPut.apply(grad, ctx.shape, tuple(grid)), None, None, None
 
 
 class StableSort(Sort):
@@ -106,15 +122,17 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = None) -> SortResult:
-    """The elements in order along ``dim``, and where each one was (equal elements keep their order)."""
+    """The elements in order along ``dim``, and where each one was (equal elements keep their order only with
+    ``stable=True``: otherwise they come out as PyTorch's CPU sort leaves them)."""
     op = Sort if stable is None else StableSort
-    return SortResult(*op.apply(input, wrap_dim(dim, input.ndim), descending))
+    return SortResult(*op.apply(input, wrap_dim(dim, input.ndim), descending, bool(stable)))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Where each element of the sorted ``input`` came from (``sort(...).indices``)."""
     x = input._data if input.ndim else input._data.reshape(1)
-    return Tensor._wrap(_order(x, wrap_dim(dim, input.ndim), descending).astype(np.int64).reshape(input.shape))
+    order = _order(x, wrap_dim(dim, input.ndim), descending, stable)
+    return Tensor._wrap(order.astype(np.int64).reshape(input.shape))
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,

@@ -317,3 +317,35 @@ def test_checkpoint_stops_recomputing_once_it_has_every_saved_tensor(capsys):
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_unstable_sort_orders_equal_elements_as_pytorch_does():
+    """``sort()``/``argsort()`` without ``stable=True`` leave equal elements in the order of libstdc++'s
+    std::sort (torch.sort's docstring: ``tensor([0, 1] * 9)``), for every dtype, both directions, NaN and -0.0,
+    along any dim; a long 1-d integer tensor sorted ascending is radix-sorted (stable) by PyTorch."""
+    import random
+
+    def program(torch):
+        rng = random.Random(0)
+        shown = [torch.tensor([0, 1] * 9).sort().indices.tolist(), torch.tensor([0, 1] * 9).argsort().tolist()]
+        for _ in range(60):
+            n = rng.choice([rng.randint(1, 40), rng.randint(17, 1500)])
+            dtype = rng.choice(["int64", "int32", "int16", "uint8", "int8", "float32", "float64", "bool"])
+            values = [rng.randint(0, rng.randint(1, 6)) for _ in range(n)]
+            if dtype.startswith("float") and rng.random() < 0.5:
+                values = [math.nan if rng.random() < 0.2 else -0.0 if v == 0 and rng.random() < 0.5 else v
+                          for v in values]
+            t = torch.tensor(values).to(getattr(torch, dtype))
+            descending = rng.random() < 0.4
+            shown += [t.sort(descending=descending).indices.tolist(), t.argsort(descending=descending).tolist(),
+                      t.sort(descending=descending, stable=False).indices.tolist(),
+                      t.sort(descending=descending, stable=True).indices.tolist()]
+        m = torch.randint(0, 3, (3, 20, 4))
+        for dim in (0, 1, 2):
+            shown += [m.sort(dim=dim).indices.tolist(), m.float().sort(dim=dim, descending=True).indices.tolist()]
+        long = torch.randint(0, 3, (40000,))
+        shown += [long.sort().indices[:50].tolist(), long.sort(descending=True).indices[:50].tolist()]
+        return shown
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
