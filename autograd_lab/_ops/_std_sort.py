@@ -6,6 +6,8 @@ to heapsort if that goes too deep), then finishes with one insertion sort. It pu
 order of its own, which ``x.sort().indices`` shows (``tensor([0, 1] * 9).sort()`` starts with index 2, not
 0). ``order`` replays those steps on a row's ranks; only the comparisons decide anything, so replaying
 them on the same keys gives the same permutation. Rows of 16 elements or fewer come out stable anyway.
+``top`` does the same for ``topk``, which uses ``std::partial_sort`` (k small next to the row) or
+``std::nth_element`` followed by ``std::sort`` of the first k - 1.
 """
 
 from __future__ import annotations
@@ -16,13 +18,45 @@ THRESHOLD = 16  # libstdc++'s _S_threshold: pieces this small are left for the f
 def order(keys: list[int]) -> list[int]:
     """The positions of ``keys`` in the order ``std::sort`` puts them, comparing with ``<`` only."""
     a = list(range(len(keys)))
-    n = len(a)
-    if n > 1:
-        _introsort_loop(a, keys, 0, n, 2 * (n.bit_length() - 1))
-        _insertion_sort(a, keys, 0, min(n, THRESHOLD))
-        for i in range(THRESHOLD, n):  # (unguarded: the first 16 already hold the smallest element)
-            _insert(a, keys, i, 0)
+    _sort(a, keys, 0, len(a))
     return a
+
+
+def top(keys: list[int], k: int) -> list[int]:
+    """The positions of the k smallest ``keys``, in the order topk's CPU kernel leaves them (1 <= k <= n)."""
+    a, n = list(range(len(keys))), len(keys)
+    if k * 64 <= n:  # std::partial_sort: a heap of the first k, the others pushed through it, then sorted
+        _heap_select(a, keys, 0, k, n)
+        _sort_heap(a, keys, 0, k)
+    else:  # std::nth_element (introselect) for the k-th, then std::sort of the k - 1 before it
+        _introselect(a, keys, 0, k - 1, n, 2 * (n.bit_length() - 1))
+        _sort(a, keys, 0, k - 1)
+    return a[:k]
+
+
+def _sort(a: list[int], keys: list[int], first: int, last: int) -> None:
+    """std::sort of a[first:last]."""
+    n = last - first
+    if n > 1:
+        _introsort_loop(a, keys, first, last, 2 * (n.bit_length() - 1))
+        _insertion_sort(a, keys, first, first + min(n, THRESHOLD))
+        for i in range(first + THRESHOLD, last):  # (unguarded: the first 16 already hold the smallest element)
+            _insert(a, keys, i, first)
+
+
+def _introselect(a: list[int], keys: list[int], first: int, nth: int, last: int, depth: int) -> None:
+    while last - first > 3:
+        if depth == 0:
+            _heap_select(a, keys, first, nth + 1, last)
+            a[first], a[nth] = a[nth], a[first]
+            return
+        depth -= 1
+        cut = _partition_around_median(a, keys, first, last)
+        if cut <= nth:
+            first = cut
+        else:
+            last = cut
+    _insertion_sort(a, keys, first, last)
 
 
 def _introsort_loop(a: list[int], keys: list[int], first: int, last: int, depth: int) -> None:
@@ -78,12 +112,27 @@ def _insert(a: list[int], keys: list[int], i: int, first: int) -> None:
 
 
 def _heap_sort(a: list[int], keys: list[int], first: int, last: int) -> None:
-    """libstdc++'s make_heap then sort_heap on a[first:last] (its partial_sort of the whole piece)."""
-    heap = a[first:last]
+    """libstdc++'s partial_sort of the whole piece: make_heap then sort_heap."""
+    _heap_select(a, keys, first, last, last)
+    _sort_heap(a, keys, first, last)
+
+
+def _heap_select(a: list[int], keys: list[int], first: int, middle: int, last: int) -> None:
+    """A max-heap of a[first:middle]; each later element smaller than its top replaces the top."""
+    heap = a[first:middle]
     n = len(heap)
     for parent in range((n - 2) // 2, -1, -1):
         _sift(heap, keys, parent, n, heap[parent])
-    for end in range(n - 1, 0, -1):
+    for i in range(middle, last):
+        if keys[a[i]] < keys[heap[0]]:
+            value, a[i] = a[i], heap[0]
+            _sift(heap, keys, 0, n, value)
+    a[first:middle] = heap
+
+
+def _sort_heap(a: list[int], keys: list[int], first: int, last: int) -> None:
+    heap = a[first:last]
+    for end in range(len(heap) - 1, 0, -1):
         value, heap[end] = heap[end], heap[0]
         _sift(heap, keys, 0, end, value)
     a[first:last] = heap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,12 +25,19 @@ def _order(x: np.ndarray, dim: int, descending: bool, stable: bool = True) -> np
         order = x.shape[dim] - 1 - np.flip(reversed_order, dim)
     if stable or x.shape[dim] <= _std_sort.THRESHOLD or _radix_sorted(x, descending):
         return order
+    return _with_ties_as_in_pytorch(x, order, dim, descending, _std_sort.order)
+
+
+def _with_ties_as_in_pytorch(x: np.ndarray, order: np.ndarray, dim: int, descending: bool,
+                             replay: Callable[[list[int]], list[int]]) -> np.ndarray:
+    """``order`` (k positions per row along ``dim``), where a row has equal elements replaced by ``replay`` of its
+    ranks (the C++ library's steps, _std_sort.py): only then can two correct orders differ."""
     rows, orders = np.moveaxis(x, dim, -1).reshape(-1, x.shape[dim]), np.moveaxis(order, dim, -1).copy()
-    flat = orders.reshape(rows.shape)
+    flat = orders.reshape(rows.shape[0], -1)
     for r, row in enumerate(rows):
         distinct, ranks = np.unique(row, return_inverse=True)  # (NaNs are one rank, the last; -0.0 ties 0.0)
-        if distinct.size < row.size:  # ties: std::sort orders them its own way
-            flat[r] = _std_sort.order((-ranks if descending else ranks).tolist())
+        if distinct.size < row.size:
+            flat[r] = replay((-ranks if descending else ranks).tolist())
     return np.moveaxis(orders, -1, dim)
 
 
@@ -88,6 +96,8 @@ class Topk(Function):
     def forward(ctx: Any, a: Tensor, k: int, dim: int, largest: bool) -> tuple[Tensor, Tensor]:
         x = a._data if a.ndim else a._data.reshape(1)
         order = np.take(_order(x, dim, largest), np.arange(k), axis=dim)
+        if k:
+            order = _with_ties_as_in_pytorch(x, order, dim, largest, lambda keys: _std_sort.top(keys, k))
         shape = x.shape[:dim] + (k,) + x.shape[dim + 1:] if a.ndim else ()
         values = np.take_along_axis(x, order, dim).reshape(shape)
         indices = Tensor._wrap(order.astype(np.int64).reshape(shape))

@@ -322,7 +322,8 @@ def test_checkpoint_stops_recomputing_once_it_has_every_saved_tensor(capsys):
 def test_unstable_sort_orders_equal_elements_as_pytorch_does():
     """``sort()``/``argsort()`` without ``stable=True`` leave equal elements in the order of libstdc++'s
     std::sort (torch.sort's docstring: ``tensor([0, 1] * 9)``), for every dtype, both directions, NaN and -0.0,
-    along any dim; a long 1-d integer tensor sorted ascending is radix-sorted (stable) by PyTorch."""
+    along any dim; a long 1-d integer tensor sorted ascending is radix-sorted (stable) by PyTorch. topk picks
+    and orders equal elements as its kernel's partial_sort / nth_element do."""
     import random
 
     def program(torch):
@@ -345,6 +346,13 @@ def test_unstable_sort_orders_equal_elements_as_pytorch_does():
             shown += [m.sort(dim=dim).indices.tolist(), m.float().sort(dim=dim, descending=True).indices.tolist()]
         long = torch.randint(0, 3, (40000,))
         shown += [long.sort().indices[:50].tolist(), long.sort(descending=True).indices[:50].tolist()]
+        for _ in range(40):  # topk: std::partial_sort when k * 64 <= n, else nth_element and sort
+            n = rng.choice([rng.randint(1, 40), rng.randint(40, 700)])
+            k = rng.choice([rng.randint(0, n), rng.randint(0, max(1, n // 64))])
+            values = [rng.randint(0, rng.randint(1, 5)) for _ in range(n)]
+            t = torch.tensor([math.nan if rng.random() < 0.1 else v for v in values]).float()
+            shown += [t.topk(k).indices.tolist(), t.topk(k, largest=False).indices.tolist()]
+        shown += [m.double().topk(2, dim=dim).indices.tolist() for dim in (0, 1, 2)]
         return shown
 
     torch_result, ours = record(program)
