@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _device, _dtype
-from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import accepts_out, shape_of
 from autograd_lab._fma import fma32, fma64
+from autograd_lab._ops.inplace import _modify, refill
 from autograd_lab._ops.operands import argument_types
 from autograd_lab._tensor import Tensor
 from autograd_lab._torch_warnings import triggered_at
-from autograd_lab.autograd.function import _check_inplace
 
 _DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator()
 
@@ -272,32 +271,22 @@ def randn_like(input: Tensor, *, dtype: _dtype.dtype | None = None, device: Any 
     return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def _in_memory_order(data: np.ndarray) -> np.ndarray:
-    """A view of data whose row-major order is its memory order: PyTorch fills a strided tensor that way."""
-    axes = sorted(range(data.ndim), key=lambda axis: -abs(data.strides[axis]))
-    return data.transpose(axes)
-
-
-def _fill_(self: Tensor, draw: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
-    """Fill self in place with ``draw(shape)``, in memory order (what the in-place random ops share)."""
-    if grad_mode.is_grad_enabled():
-        _check_inplace(self)
-    target = _in_memory_order(self._data)
-    target[...] = draw(target.shape)
-    self._version_counter[0] += 1
-    return self
+def _fill_(self: Tensor, node_name: str, draw: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
+    """Fill self in place with ``draw(shape)``, in memory order (what the in-place random ops share): an in-place
+    op like any other, recorded (gradient zero) when self is part of a graph, under ``node_name``."""
+    return _modify(self, refill(node_name), draw)
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill self with uniform numbers in [a, b) (used to initialize layers)."""
     gen = generator or default_generator
-    return _fill_(self, lambda shape: gen.uniform(shape, a, b, self.dtype))
+    return _fill_(self, "UniformBackward0", lambda shape: gen.uniform(shape, a, b, self.dtype))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill self with normal numbers of the given mean and standard deviation."""
     gen, contiguous = generator or default_generator, self._data.flags.c_contiguous
-    return _fill_(self, lambda shape: gen.normal(shape, self.dtype, mean, std, contiguous))
+    return _fill_(self, "NormalBackward0", lambda shape: gen.normal(shape, self.dtype, mean, std, contiguous))
 
 
 def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -306,7 +295,8 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Generator | None = No
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     gen = generator or default_generator
-    return _fill_(self, lambda shape: gen._unit(math.prod(shape), _dtype.float64).reshape(shape) < p)
+    return _fill_(self, "BernoulliBackward2",
+                  lambda shape: gen._unit(math.prod(shape), _dtype.float64).reshape(shape) < p)
 
 
 Tensor.uniform_ = uniform_  # type: ignore[attr-defined]
@@ -396,7 +386,7 @@ def random_(self: Tensor, *bounds: Any, generator: Generator | None = None, **ke
         raise TypeError(_RANDOM_SIGNATURES.format(argument_types(bounds, keywords)))
     gen, dtype = generator or default_generator, self.dtype
     if not bounds:
-        return _fill_(self, lambda shape: _full_range(gen, math.prod(shape), dtype).reshape(shape))
+        return _fill_(self, "RandomBackward2", lambda shape: _full_range(gen, math.prod(shape), dtype).reshape(shape))
     low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
     floating = dtype.is_floating_point
     if high is None:  # [from, the dtype's largest integer]
@@ -410,7 +400,8 @@ def random_(self: Tensor, *bounds: Any, generator: Generator | None = None, **ke
         if floating:
             low, high = _exactly_representable(low, dtype, +1), _exactly_representable(high, dtype, -1)
     _check_bounds(low, high - 1, dtype)
-    return _fill_(self, lambda shape: _from_to(gen, math.prod(shape), low, high - low).reshape(shape))
+    node = "RandomBackward1" if len(bounds) == 1 and bounds[0] is not None else "RandomBackward0"
+    return _fill_(self, node, lambda shape: _from_to(gen, math.prod(shape), low, high - low).reshape(shape))
 
 
 def _full_range(gen: Generator, n: int, dtype: _dtype.dtype) -> np.ndarray:
@@ -462,8 +453,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
         raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {self.dtype._scalar_name}")
     gen = generator or default_generator
-    return _fill_(self, lambda shape: (-1.0 / lambd) * _libm(math.log1p, -gen._unit(math.prod(shape), _dtype.float64))
-                  .reshape(shape))
+    return _fill_(self, "ExponentialBackward0", lambda shape: (-1.0 / lambd) * _libm(
+        math.log1p, -gen._unit(math.prod(shape), _dtype.float64)).reshape(shape))
 
 
 Tensor.random_ = random_  # type: ignore[attr-defined]

@@ -250,6 +250,31 @@ def _in_place(op: type[Function]) -> type[Function]:
 AddInplace, SubInplace, MulInplace, DivInplace = (_in_place(op) for op in (Add, Sub, Mul, Div))
 
 
+class Refill(Function):
+    """a's values replaced by ``draw(shape)``, written in a's memory order (the in-place random fills).
+    d/da = 0: the old values no longer matter. Each fill has its own node name (``refill``)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, draw: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
+        axes = sorted(range(a.ndim), key=lambda axis: -abs(a._data.strides[axis]))  # memory order, outermost first
+        values = np.empty(a._data.transpose(axes).shape, a._data.dtype)
+        values[...] = draw(values.shape)
+        _write(a, values.transpose(np.argsort(axes)))
+        _changed(ctx, a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return zeros_like(grad), None
+
+
+@functools.cache
+def refill(node_name: str) -> type[Refill]:
+    """The Refill op recorded under ``node_name`` (RandomBackward0, NormalBackward0, ...)."""
+    return type(node_name.removesuffix("Backward0").removesuffix("Backward1").removesuffix("Backward2"),
+                (Refill,), {"node_name": node_name, "__module__": __name__})
+
+
 class Fill(Function):
     """a[...] = value (in place).   The old values no longer matter: their gradient is zero."""
 

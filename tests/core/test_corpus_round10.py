@@ -357,3 +357,31 @@ def test_unstable_sort_orders_equal_elements_as_pytorch_does():
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_random_fills_are_in_place_ops_of_the_graph():
+    """random_, exponential_, uniform_, normal_, bernoulli_ on a tensor of a graph: a node of their own (gradient
+    zero), through a view too (CopySlices); refused on a leaf that requires grad and on an inference tensor."""
+    def program(torch):
+        shown = []
+        for fill in (lambda b: b.random_(), lambda b: b.random_(5), lambda b: b.random_(1, 5),
+                     lambda b: b.random_(3, None), lambda b: b.exponential_(), lambda b: b.uniform_(),
+                     lambda b: b.normal_(), lambda b: b.bernoulli_(0.3)):
+            a = torch.ones(4, requires_grad=True)
+            b = a * 2
+            fill(b)
+            b.sum().backward()
+            shown.append((b.grad_fn.name(), b._version, repr(a.grad)))
+            a = torch.ones(4, requires_grad=True)
+            b = a * 2
+            fill(b[1:3])
+            b.sum().backward()
+            shown.append((b.grad_fn.name(), repr(a.grad)))
+            shown.append(outcome(lambda fill=fill: fill(torch.ones(2, requires_grad=True))))
+            with torch.inference_mode():
+                t = torch.ones(2)
+            shown.append(outcome(lambda fill=fill, t=t: fill(t)))
+        return shown
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
