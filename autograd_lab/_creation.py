@@ -112,13 +112,44 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None, req
             values = np.array(data)
         except ValueError as error:
             raise ValueError(f"expected sequence of equal lengths; {error}") from None
-        if values.dtype == object:
-            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
         if values.dtype.kind == "c":
             raise _dtype.no_complex(data)
+        if not (dtype or _dtype.int64).is_floating_point and _holds(data, _big_int) and not _holds(data, _float):
+            raise ValueError("Overflow when unpacking long long")  # (an int beyond 64 bits in integer data)
+        if values.dtype == object and not (dtype and dtype.is_floating_point):
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
         dtype = dtype or _inferred(values)
+        if values.dtype == object:  # (ints beyond 64 bits, asked for as floats)
+            values = np.array(data, np.float64)
+        if dtype.numpy.kind in "iu":  # each number converted exactly (2**63 - 1 stays), or PyTorch's overflow error
+            values = np.array(_integers(data, dtype), dtype.numpy)
     with np.errstate(over="ignore"):  # (1e300 into float32: inf, silently as in PyTorch)
         return _leaf(values.astype(dtype.numpy, copy=False), requires_grad, device)
+
+
+def _holds(data: Any, test: Callable[[Any], bool]) -> bool:
+    """Does nested Python data hold a number that passes ``test``?"""
+    return any(_holds(d, test) for d in data) if isinstance(data, list) else test(data)
+
+
+def _big_int(x: Any) -> bool:
+    return type(x) is int and not -2**63 <= x < 2**63
+
+
+def _float(x: Any) -> bool:
+    return isinstance(x, (float, np.floating))
+
+
+def _integers(data: Any, dtype: _dtype.dtype) -> Any:
+    """Python data with each number converted into the integer dtype as PyTorch converts it, or its error."""
+    if isinstance(data, list):
+        return [_integers(d, dtype) for d in data]
+    if isinstance(data, np.ndarray):  # (a one-element tensor's values)
+        return data.astype(dtype.numpy)
+    whole = _integer(data, dtype.numpy.type)
+    if whole is None:
+        raise RuntimeError(f"value cannot be converted to type {str(dtype).removeprefix('torch.')} without overflow")
+    return whole
 
 
 # The C++ type each dtype's "cannot be converted" error names.
@@ -142,17 +173,24 @@ def scalar_for(value: Any, dtype: _dtype.dtype) -> np.generic:
         if math.isfinite(magnitude) and magnitude > float(np.finfo(np_type).max):
             raise _overflow(dtype)
         return np_type(value)
+    whole = _integer(value, np_type)
+    if whole is None:
+        raise _overflow(dtype)
+    return np_type(whole)
+
+
+def _integer(value: Any, np_type: type) -> int | None:
+    """A number as c10 converts it into an integer type: truncated toward zero; -1 into uint8 is 255; 2.0**63 into
+    int64 wraps, as in C++. None where it does not fit (PyTorch's overflow error)."""
     info = np.iinfo(np_type)
     if isinstance(value, (float, np.floating)):
         if math.isnan(value) or not info.min <= value <= float(info.max):
-            raise _overflow(dtype)
+            return None
         whole = math.trunc(float(value))
-        return np_type(info.min) if whole > info.max else np_type(whole)  # (2.0**63 into int64 wraps, as in C++)
+        return int(info.min) if whole > info.max else whole
     value = int(value)
-    fits = -info.max <= value <= info.max if info.min == 0 else info.min <= value <= info.max  # (-1 fits uint8)
-    if not fits:
-        raise _overflow(dtype)
-    return np.array(value).astype(np_type)[()]  # (-1 into uint8: 255)
+    fits = -info.max <= value <= info.max if info.min == 0 else info.min <= value <= info.max
+    return (value % (int(info.max) + 1) if value < 0 and info.min == 0 else value) if fits else None
 
 
 def _overflow(dtype: _dtype.dtype) -> RuntimeError:
@@ -161,13 +199,11 @@ def _overflow(dtype: _dtype.dtype) -> RuntimeError:
 
 
 def _unwrap(data: Any) -> Any:
-    """Nested lists may hold one-element tensors (PyTorch reads their values); an int must fit in 64 bits."""
+    """Nested lists may hold one-element tensors (PyTorch reads their values)."""
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
-    if type(data) is int and not -2**63 <= data < 2**63:  # (NumPy would make it a float, or an object)
-        raise ValueError("Overflow when unpacking long long")
     return data
 
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._creation import scalar_for
 from autograd_lab._ops.operands import Number, broadcast_shape, view_of
 from autograd_lab._ops.pointwise import where
 from autograd_lab._ops.views import Alias, Unsqueeze
@@ -497,7 +498,8 @@ def masked_fill_op(mask: Tensor, value: Number | Tensor) -> type[MaskedFill]:
 
 def masked_fill(input: Tensor, mask: Tensor, value: Number | Tensor) -> Tensor:
     """input with ``value`` where mask (broadcast to it) is True: ``scores.masked_fill(~allowed, -inf)``."""
-    return masked_fill_op(mask, value).apply(input, mask, value)
+    op = masked_fill_op(mask, value)
+    return op.apply(input, mask, value if isinstance(value, Tensor) else scalar_for(value, input.dtype))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:

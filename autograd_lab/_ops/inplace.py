@@ -368,6 +368,8 @@ class IndexPutInplace(CopySlices):
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if isinstance(value, (list, np.ndarray)):
         value = Tensor._wrap(np.asarray(value))
+    elif not isinstance(value, Tensor):  # a number: a tensor of self's dtype (converted as PyTorch converts it),
+        value = Tensor._wrap(np.asarray(scalar_for(value, self.dtype)))  # an input of the node that writes it
     keys = numpy_key(key) if isinstance(key, tuple) else (numpy_key(key),)
     keys = tuple(int(k) if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" else k for k in keys)
     np_key = keys if isinstance(key, tuple) else keys[0]  # (a 0-d integer tensor indexes as an int does)
@@ -378,8 +380,6 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                f"{self.dtype._scalar_name} for the destination and {value.dtype._scalar_name} for the "
                                "source.")
-        if not isinstance(value, Tensor):  # (a number becomes a tensor of self's dtype: an input of the node)
-            value = Tensor._wrap(np.asarray(scalar_for(value, self.dtype)))
         _modify(self, IndexPutInplace, value, np_key)
     else:  # PyTorch makes the view x[key] (its last step a select or a slice), then copies into it
         steps = [k for k in keys if isinstance(k, (slice, int, np.integer))]
@@ -478,7 +478,8 @@ _MASKED_FILL_INPLACE = {op: _in_place_of(op) for op in (MaskedFill, MaskedFillTe
 
 def masked_fill_(self: Tensor, mask: Tensor, value: Number | Tensor) -> Tensor:
     """Write ``value`` where mask (broadcast to self) is True, in place."""
-    return _modify(self, _MASKED_FILL_INPLACE[masked_fill_op(mask, value)], mask, value)
+    op = _MASKED_FILL_INPLACE[masked_fill_op(mask, value)]
+    return _modify(self, op, mask, value if isinstance(value, Tensor) else scalar_for(value, self.dtype))
 
 
 def tril_(self: Tensor, diagonal: int = 0) -> Tensor:

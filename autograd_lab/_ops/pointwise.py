@@ -304,6 +304,7 @@ class ClampTensor(Function):
     """
 
     node_name = "ClampBackward0"
+    optional_inputs: ClassVar = frozenset({1, 2})  # (min, max)
     saved_as: ClassVar = {"self": 0, "min": 1, "max": 2}
 
     @staticmethod

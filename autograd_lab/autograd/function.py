@@ -381,6 +381,9 @@ class Function:
     # Built-in ops: positions of tensor inputs PyTorch never differentiates (an index, a mask, a target, a
     # class weight): like its nodes, ours keeps no edge for them in next_functions.
     inputs_without_gradient: ClassVar[frozenset[int]] = frozenset()
+    # Built-in ops: positions of optional tensor inputs (batch_norm's weight, clamp's min): given as None, they
+    # still have their edge, (None, 0), as in PyTorch's nodes.
+    optional_inputs: ClassVar[frozenset[int]] = frozenset()
     # Set True in a subclass: saved_tensors can be read once, then the node lets go of them (less memory).
     clear_saved_tensors_on_access: ClassVar[bool] = False
     # Set True in a subclass: backward(ctx, grads) gets one list it may empty as it goes (less memory).
@@ -495,6 +498,7 @@ def set_op_watcher(watcher: Callable[[type[Function], tuple, dict], None] | None
 
 
 _NO_EDGE = (None, 0)
+_ABSENT = Tensor._wrap(np.zeros(0))  # (stands for an optional input given as None: an input needing no gradient)
 # After an in-place change, re-make the grad_fn of the changed memory's other views: _ops/stale_views.py
 # (which imports this module) sets it.
 rebase_views: Callable[[Tensor], None] | None = None
@@ -556,9 +560,11 @@ def _forward_trace(fn: type[Function]) -> list[str]:
 def _connect(ctx: BackwardNode, args: tuple, output: Any) -> Any:
     """Make ``ctx`` the outputs' grad_fn, with edges to where the inputs' gradients go."""
     edges = []
-    skipped = type(ctx)._forward_cls.inputs_without_gradient
-    # (the inputs without an edge count as no tensors)
-    with_edges = tuple(None if i in skipped else a for i, a in enumerate(args)) if skipped else args
+    op = type(ctx)._forward_cls
+    with_edges = args
+    if op.inputs_without_gradient or op.optional_inputs:  # (as if the first were no tensors, the second tensors)
+        with_edges = tuple(None if i in op.inputs_without_gradient else
+                           _ABSENT if a is None and i in op.optional_inputs else a for i, a in enumerate(args))
     for a in with_edges:
         if isinstance(a, Tensor):
             if a._grad_fn is not None:

@@ -92,6 +92,7 @@ class NativeBatchNorm(Function):
     so is the backward itself)."""
 
     node_name = "NativeBatchNormBackward0"
+    optional_inputs: ClassVar = frozenset({1, 2})  # (weight, bias)
     inputs_without_gradient: ClassVar = frozenset({3, 4})  # (the running statistics)
     saved_as: ClassVar = {"eps": "eps", "input": 0, "running_mean": 2, "running_var": 3, "training": "training",
                           "weight": 1}

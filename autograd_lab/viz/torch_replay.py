@@ -73,10 +73,13 @@ def torch_gradients(node: Any, grad_outputs: Sequence[np.ndarray | None]) -> tup
         raise ReplayError(MISSING_INPUTS.format(name=node.name()))
     needs = iter([child is not None for child, _ in node.next_functions])
     torch_args, inputs = [], []  # inputs: one per edge (tensor argument), a torch leaf if it needs a gradient
-    without_edge = node._forward_cls.inputs_without_gradient
+    op = node._forward_cls
     for i, a in enumerate(args):
         converted = to_torch(a)
-        if isinstance(a, Tensor) and i not in without_edge:
+        if a is None and i in op.optional_inputs:  # (an absent optional tensor: its edge needs nothing)
+            next(needs)
+            inputs.append(None)
+        elif isinstance(a, Tensor) and i not in op.inputs_without_gradient:
             if next(needs):
                 converted.requires_grad_(True)
                 inputs.append(converted)

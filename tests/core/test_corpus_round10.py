@@ -385,3 +385,47 @@ def test_random_fills_are_in_place_ops_of_the_graph():
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_numbers_written_into_tensors_convert_as_in_pytorch_and_are_inputs_of_the_node():
+    """x[key] = number, masked_fill(_), torch.tensor(data, dtype=): PyTorch's checked conversion (truncated into
+    integers, -1 into uint8 is 255, its overflow error otherwise); the number written is an input of the node
+    ((None, 0) in next_functions), as are batch_norm's and clamp's absent optional tensors."""
+    def program(torch):
+        F = torch.nn.functional
+
+        def edges(t):
+            return [None if n is None else n.name() for n, _ in t.grad_fn.next_functions]
+
+        def put(dtype, value, key):
+            t = torch.zeros(3, dtype=getattr(torch, dtype))
+            t[key] = value
+            return repr(t)
+
+        x = torch.randn(3, 4, requires_grad=True) * 1
+        shown = [edges(F.batch_norm(x, None, None, training=True)),
+                 edges(F.batch_norm(x, torch.zeros(4), torch.ones(4), training=True)),
+                 edges(x.clamp(min=torch.zeros(4))), edges(x.clamp(min=torch.zeros(4), max=torch.ones(4)))]
+        for key in ((0, 1), 0, (slice(None), slice(1, 3))):
+            z = x.clone()
+            z[key] = 5.0
+            shown.append(edges(z))
+        mask = torch.tensor([True, False, True])
+        for dtype in ("int64", "int32", "uint8", "int8", "bool", "float32"):
+            for value in (2.7, 5, -1, 300, math.nan, 1 + 0j):
+                shown += [outcome(lambda d=dtype, v=value: put(d, v, 0)),
+                          outcome(lambda d=dtype, v=value: put(d, v, slice(1, None))),
+                          outcome(lambda d=dtype, v=value: put(d, v, torch.tensor([0, 2]))),
+                          outcome(lambda d=dtype, v=value: repr(torch.zeros(3, dtype=getattr(torch, d))
+                                                                .masked_fill_(mask, v))),
+                          outcome(lambda d=dtype, v=value: repr(torch.zeros(3, dtype=getattr(torch, d))
+                                                                .masked_fill(mask, v)))]
+        for data, dtype in ((300, "uint8"), (-1, "uint8"), (2.7, "int64"), (1e300, "int64"), (math.nan, "int32"),
+                            ([2**63 - 1, 1.0], "int64"), ([1, 300], "uint8"), (1e300, "float32"), (2.5, "bool"),
+                            ([2**63, 1.0], None), (2**64, "float32"), ([1, 2**63], None), (-2**63, None),
+                            ([[1, 2], [3, 2**70]], None)):
+            shown.append(outcome(lambda v=data, d=dtype: repr(torch.tensor(v, dtype=d and getattr(torch, d)))))
+        return shown
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
