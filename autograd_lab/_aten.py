@@ -13,8 +13,8 @@ from typing import Any
 
 # The overloads autograd_lab's ops stand for; any other name is an AttributeError, as for an overload
 # PyTorch does not have.
-_OVERLOADS = ("default", "Tensor", "Scalar", "Tensor_Scalar", "Tensor_Tensor", "dim", "dim_IntList", "int", "self",
-              "Scalar_Tensor", "out")
+_OVERLOADS = ("default", "Tensor", "Scalar", "Tensor_Scalar", "Tensor_Tensor", "dim", "dims", "dim_IntList", "int",
+              "self", "Scalar_Tensor", "Tensor_mode", "correction", "stable", "out")
 # Nodes whose op is not their name in snake case with the overload "default".
 _NOT_DEFAULT = {"AddBackward0": ("add", "Tensor"), "SubBackward0": ("sub", "Tensor"), "MulBackward0": ("mul", "Tensor"),
                 "DivBackward0": ("div", "Tensor"), "PowBackward0": ("pow", "Tensor_Scalar"),
@@ -25,7 +25,15 @@ _NOT_DEFAULT = {"AddBackward0": ("add", "Tensor"), "SubBackward0": ("sub", "Tens
                 "ToCopyBackward0": ("_to_copy", "default"), "SelectBackward0": ("select", "int"),
                 "SliceBackward0": ("slice", "Tensor"), "IndexBackward0": ("index", "Tensor"),
                 "WhereBackward0": ("where", "self"), "ClampBackward1": ("clamp", "default"),
-                "RsubBackward1": ("rsub", "Scalar")}
+                "ClampBackward0": ("clamp", "Tensor"), "RsubBackward1": ("rsub", "Scalar"),
+                "AddBackward1": ("add", "Scalar"), "MulBackward1": ("mul", "Scalar"), "DivBackward1": ("div", "Scalar"),
+                "DivBackward2": ("div", "Tensor_mode"), "SqueezeBackward1": ("squeeze", "dim"),
+                "SqueezeBackward3": ("squeeze", "dim"), "SqueezeBackward4": ("squeeze", "dims"),
+                "TransposeBackward0": ("transpose", "int"), "MaxBackward0": ("max", "dim"),
+                "MinBackward0": ("min", "dim"), "MaskedFillBackward0": ("masked_fill", "Scalar"),
+                "MaskedFillBackward1": ("masked_fill", "Tensor"), "StdBackward0": ("std", "correction"),
+                "VarBackward0": ("var", "correction"), "SortBackward1": ("sort", "stable"),
+                "SplitBackward0": ("split", "Tensor"), "UnbindBackward0": ("unbind", "int")}
 
 
 class OpOverload:
@@ -71,6 +79,9 @@ class OpOverloadPacket:
 
     def __repr__(self) -> str:
         return f"<OpOverloadPacket(op='aten.{self._name}')>"
+
+    def __str__(self) -> str:
+        return f"aten.{self._name}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.default(*args, **kwargs)

@@ -162,6 +162,8 @@ def scalar_for(value: Any, dtype: _dtype.dtype) -> np.generic:
     zero into integers, any value into bool, but its error where the value does not fit (NumPy would wrap it
     around, or silently drop an imaginary part)."""
     np_type = dtype.numpy.type
+    if type(value) is int and not -2**63 <= value < 2**64:  # (what a PyTorch Scalar holds: int64, or uint64)
+        raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
     if dtype is _dtype.bool:
         return np_type(bool(value))
     if isinstance(value, (complex, np.complexfloating)):

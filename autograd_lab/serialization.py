@@ -90,9 +90,14 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
 
     def read(file: IO[bytes]) -> Any:
         if weights_only:
+            for name in pickle_load_args:  # (PyTorch's weights-only unpickler takes an encoding only)
+                if name != "encoding":
+                    raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument '{name}'")
             return WeightsUnpickler(file, encoding=pickle_load_args["encoding"]).load()
         return (pickle_module or pickle).Unpickler(file, **pickle_load_args).load()
 
+    if mmap and not isinstance(f, (str, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:
             return read(file)

@@ -435,7 +435,7 @@ class MaskedSelect(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, mask: Tensor) -> Tensor:
-        ctx.shape = np.broadcast_shapes(a.shape, mask.shape)
+        ctx.shape = np.broadcast_shapes(a.shape, mask.shape) or (1,)  # (0-d: one element, selected or not)
         ctx.mask, ctx.key = mask, np.nonzero(np.broadcast_to(mask._data, ctx.shape))
         return Tensor._wrap(np.broadcast_to(a._data, ctx.shape)[ctx.key])
 

@@ -25,8 +25,12 @@ __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logi
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _check_reduction(reduction: str) -> str:
-    """``reduction`` as PyTorch reads it: the 0.4 name 'elementwise_mean' is 'mean' (with PyTorch's warning)."""
+def _check_reduction(reduction: str, size_average: bool | None = None, reduce: bool | None = None) -> str:
+    """``reduction`` as PyTorch reads it: the 0.4 name 'elementwise_mean' is 'mean' (with PyTorch's warning);
+    the older ``size_average``/``reduce``, when given, decide instead (with theirs)."""
+    if size_average is not None or reduce is not None:  # (the warning shows this line: PyTorch's has the same text)
+        reduction = _Reduction.legacy_get_string(size_average, reduce)
+        return reduction
     if reduction == "elementwise_mean":
         warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
                       stacklevel=3)  # (names the loss function's line, as PyTorch's does)
@@ -254,10 +258,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     return Embedding.apply(weight, input, -1 if padding_idx is None else padding_idx)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean") -> Tensor:
     """Mean (or sum) absolute error: |input - target|, recorded as PyTorch records it (sub, abs, mean)."""
     _warn_if_broadcast(input, target)
-    reduction = _check_reduction(reduction)
+    reduction = _check_reduction(reduction, size_average, reduce)
     loss = (input - target).abs()
     return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
@@ -265,10 +270,8 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
              reduction: str = "mean") -> Tensor:
     """Mean squared error; warns, as PyTorch does, when broadcasting would pair the wrong elements."""
-    if size_average is not None or reduce is not None:
-        reduction = _Reduction.legacy_get_string(size_average, reduce)
     _warn_if_broadcast(input, target)
-    reduction = _check_reduction(reduction)
+    reduction = _check_reduction(reduction, size_average, reduce)
     return MseLoss.apply(input, target, reduction)
 
 
@@ -295,9 +298,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
              ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of the target classes, given log-probabilities (``weight``: per class; targets
     equal to ``ignore_index`` count for nothing, not even in a mean)."""
-    if size_average is not None or reduce is not None:
-        reduction = _Reduction.legacy_get_string(size_average, reduce)
-    return losses.nll_loss(input, target, weight, _check_reduction(reduction), ignore_index)
+    return losses.nll_loss(input, target, weight, _check_reduction(reduction, size_average, reduce), ignore_index)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
@@ -305,9 +306,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                   label_smoothing: float = 0.0) -> Tensor:
     """nll_loss(log_softmax(input)) for class indices; also takes class probabilities (a target of the input's
     shape) and ``label_smoothing``, which mixes the target with the uniform distribution."""
-    if size_average is not None or reduce is not None:
-        reduction = _Reduction.legacy_get_string(size_average, reduce)
-    return losses.cross_entropy(input, target, weight, _check_reduction(reduction), ignore_index, label_smoothing)
+    if not isinstance(target, Tensor):
+        raise TypeError(f"cross_entropy_loss(): argument 'target' (position 2) must be Tensor, not "
+                        f"{type(target).__name__}")
+    return losses.cross_entropy(input, target, weight, _check_reduction(reduction, size_average, reduce),
+                                ignore_index, float(label_smoothing))
 
 
 class BinaryCrossEntropy(Function):
@@ -351,18 +354,20 @@ class BinaryCrossEntropy(Function):
         return grad_x, grad_t, None, None
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: None = None,
-                         reduce: None = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
     """Binary cross entropy of probabilities (after a sigmoid); prefer the logits form, which is stable."""
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
-    reduction = _check_reduction(reduction)
+    reduction = _check_reduction(reduction, size_average, reduce)
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     size_average: None = None, reduce: None = None, reduction: str = "mean",
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Binary cross entropy of sigmoid(input) against target, in one numerically stable step.
 
@@ -370,7 +375,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    reduction = _check_reduction(reduction)
+    reduction = _check_reduction(reduction, size_average, reduce)
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type Float can't be cast to the desired output type {target.dtype._scalar_name}")
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)

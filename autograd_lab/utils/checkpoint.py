@@ -36,7 +36,8 @@ from autograd_lab.autograd.function import Function
 from autograd_lab.autograd.graph import saved_tensors_hooks
 
 __all__ = ["CheckpointFunction", "CheckpointPolicy", "SelectiveCheckpointContext", "checkpoint",
-           "checkpoint_sequential", "create_selective_checkpoint_contexts", "set_checkpoint_early_stop"]
+           "checkpoint_sequential", "create_selective_checkpoint_contexts", "noop_context_fn",
+           "set_checkpoint_early_stop"]
 
 _CHOOSE = ("torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in PyTorch "
            "2.9, calling checkpoint without use_reentrant will raise an exception. use_reentrant=False is "
@@ -59,9 +60,14 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
     if debug:
         raise NotImplementedError("checkpoint's debug=True (a trace of PyTorch's ATen ops) is not part of autograd_lab")
-    contexts = (contextlib.nullcontext(), contextlib.nullcontext()) if context_fn is None else context_fn()
+    contexts = (context_fn or noop_context_fn)()
     stop_early = _early_stop[-1] if _early_stop else early_stop
     return _checkpoint_without_reentry(function, preserve_rng_state, args, kwargs, contexts, stop_early)
+
+
+def noop_context_fn() -> tuple[contextlib.nullcontext, contextlib.nullcontext]:
+    """checkpoint's default ``context_fn``: nothing around either run."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
 
 
 def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]], segments: int, input: Any,

@@ -429,3 +429,52 @@ def test_numbers_written_into_tensors_convert_as_in_pytorch_and_are_inputs_of_th
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_review_findings_on_losses_load_and_checkpoint(tmp_path):
+    """size_average/reduce on every loss (with the warning); cross_entropy of one unbatched item with weight and
+    label smoothing (masked_select of a 0-d tensor); a tensor label_smoothing, a list target; load's mmap and
+    pickle arguments; fill_ with ints beyond 64 bits; noop_context_fn; ATen names of transpose and squeeze."""
+    import io
+
+    def program(torch):
+        F, cp = torch.nn.functional, torch.utils.checkpoint
+        shown = []
+        x, t = torch.tensor([[0.5, -1.0], [2.0, 0.1]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+        for loss in (F.binary_cross_entropy_with_logits, lambda a, b, **k: F.binary_cross_entropy(a.sigmoid(), b, **k),
+                     F.l1_loss, F.mse_loss):
+            for legacy in ({"size_average": False}, {"reduce": False}, {"size_average": True, "reduce": True}):
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    shown.append((repr(loss(x, t, **legacy)), [str(w.message) for w in caught]))
+        v, w = torch.tensor([0.5, -1.0, 2.0, 0.1], requires_grad=True), torch.tensor([0.2, 0.5, 1.0, 0.7])
+        for extra in ({}, {"ignore_index": 2}, {"reduction": "none"}):
+            shown.append(repr(F.cross_entropy(v, torch.tensor(2), weight=w, label_smoothing=0.3, **extra)))
+        a = torch.tensor(3.0, requires_grad=True)
+        picked = a.masked_select(torch.tensor(True))
+        picked.sum().backward()
+        shown += [repr(picked), repr(a.grad), repr(torch.tensor(5.0).masked_select(torch.tensor([True, False, True])))]
+        y = torch.randn(3, 4, requires_grad=True)
+        shown += [repr(F.cross_entropy(y, torch.tensor([0, 1, 1]), label_smoothing=torch.tensor(0.1))),
+                  outcome(lambda: F.cross_entropy(y, [0, 1, 1]))]
+        path = tmp_path / f"{torch.__name__}.pt"
+        torch.save({"a": torch.arange(3.0)}, path)
+        shown += [outcome(lambda: torch.load(io.BytesIO(path.read_bytes()), mmap=True)),
+                  outcome(lambda: torch.load(path, foo=1)), outcome(lambda: torch.load(path, errors="strict")),
+                  repr(torch.load(path, errors="strict", weights_only=False))]
+        shown += [outcome(lambda: torch.zeros(2).fill_(2**64)), outcome(lambda: torch.full((2,), -2**63 - 1)),
+                  repr(torch.zeros(2).fill_(2**63)), outcome(lambda: torch.zeros(2, dtype=torch.int64).fill_(2**63))]
+        shown += [[type(c).__name__ for c in cp.noop_context_fn()], str(torch.ops.aten.mm)]
+        seen = []
+
+        def policy(ctx, op, *args, **kwargs):
+            seen.append(str(op))
+            return cp.CheckpointPolicy.PREFER_RECOMPUTE
+
+        out = cp.checkpoint(lambda z: z.t().unsqueeze(0).squeeze(0).sum(), y, use_reentrant=False,
+                            context_fn=lambda: cp.create_selective_checkpoint_contexts(policy))
+        out.backward()
+        return shown, seen
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
