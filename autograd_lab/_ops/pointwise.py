@@ -684,6 +684,9 @@ def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -
                             "Tensor min = None, Tensor max = None, *, Tensor out = None)\n * (Tensor input, Number min "
                             "= None, Number max = None, *, Tensor out = None)\n")
         return ClampTensor.apply(input, min, max)
+    for bound in (min, max):
+        if isinstance(bound, (complex, np.complexfloating)):  # (NumPy would keep the real part)
+            raise RuntimeError("value cannot be converted to type double without overflow")
     return Clamp.apply(input, min, max)
 
 

@@ -160,6 +160,7 @@ def test_a_complex_number_put_into_a_real_tensor_fails_as_in_pytorch():
                       torch.float32):
             for put in (lambda t: t.fill_(1j), lambda t: t.new_full((2,), 2j), lambda t: t.new_full((2,), 0j)):
                 results.append(outcome(functools.partial(lambda p, d: repr(p(torch.zeros(2, dtype=d))), put, dtype)))
+        results += [outcome(lambda: torch.ones(2).clamp(min=1j)), outcome(lambda: torch.ones(2).clamp(max=2j))]
         return results
 
     torch_result, ours = record(program)
