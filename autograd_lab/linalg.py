@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from autograd_lab import _dtype
+from autograd_lab._creation import zeros
 from autograd_lab._ops.linear_algebra import det, linalg_cross
 from autograd_lab._ops.reductions import vector_norm
 from autograd_lab._tensor import Tensor, wrap_dim
@@ -55,6 +56,9 @@ def matrix_norm(A: Tensor,  # noqa: N803  (PyTorch's name)
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if abs(ord) == math.inf:  # along rows: sum over the second dim, then the extreme over the first
         d0, d1 = d1, d0
+    if ord > 0 and A.shape[d1] == 0:  # the largest of no sums: 0, made outside the graph (as PyTorch does)
+        shape = [1 if i in (d0, d1) else n for i, n in enumerate(A.shape) if keepdim or i not in (d0, d1)]
+        return zeros(shape, dtype=dtype or A.dtype)
     if not keepdim and d0 < d1:  # (the sum took d0 away)
         d1 -= 1
     sums = vector_norm(A, 1, d0, keepdim, dtype=dtype)
