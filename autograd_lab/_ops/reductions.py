@@ -327,8 +327,8 @@ class LinalgVectorNorm(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None, None]:
         a, out = ctx._for_backward
         p = ctx.p
-        if p == 0:
-            return a * 0, None, None, None, None
+        if p == 0:  # (a count of nonzeros: PyTorch sends no gradient at all, not zeros)
+            return None, None, None, None, None
         if abs(p) == math.inf:  # the gradient goes to the largest (smallest) |a|, split between ties
             grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
             chosen = a.abs() == out

@@ -116,6 +116,9 @@ def test_matrix_norms_made_of_sums_compose_as_pytorch_composes_them():
                     outcome(lambda: torch.linalg.matrix_norm(B, 1, dim=(0, 5))),
                     outcome(lambda: torch.linalg.vector_norm(x.double(), dtype=torch.float32)),
                     outcome(lambda: torch.linalg.vector_norm(torch.arange(3), dtype=torch.float64))]
+        z = torch.tensor([0.0, 2.0, -1.0], requires_grad=True)
+        torch.linalg.vector_norm(z, 0).backward()  # (a count of nonzeros: no gradient at all)
+        results += [repr(z.grad), outcome(lambda: torch.autograd.grad(torch.linalg.vector_norm(z, 0), z))]
         for shape, ord in (((3, 0), 1), ((0, 3), math.inf), ((0, 3), 1), ((3, 0), math.inf), ((0, 0), 1),
                            ((2, 3, 0), 1), ((3, 0), -1)):  # empty matrices: a largest of no sums is 0
             results.append(outcome(lambda s=shape, o=ord: repr(torch.linalg.matrix_norm(
