@@ -177,8 +177,13 @@ def _checkpoint_without_reentry(function: Callable[..., Any], preserve_rng_state
             raise _Recomputed
         return t
 
+    recomputed_for: list[Any] = []  # the backward pass that ran fn again (each pass runs it again, as PyTorch)
+
     def unpack(position: int) -> Tensor:
-        if not again:
+        task = graph._graph_tasks[-1] if graph._graph_tasks else None
+        if not recomputed_for or recomputed_for[0] is not task:
+            recomputed_for[:] = [task]
+            again.clear()
             inputs = [_detached(a) if isinstance(a, Tensor) else a for a in args]
             with contextlib.suppress(_Recomputed), second_run, saved_tensors_hooks(keep, lambda t: t), \
                     _random_numbers_as_at(random), enable_grad():

@@ -486,3 +486,26 @@ def test_review_findings_on_losses_load_and_checkpoint(tmp_path):
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_checkpoint_recomputes_in_each_backward_pass():
+    """backward(retain_graph=True) twice through a checkpoint: PyTorch runs fn again in each pass."""
+    def program(torch):
+        log = []
+
+        def fn(x):
+            log.append("run")
+            a = x.sin()
+            log.append("sin")
+            b = a * a
+            log.append("mul")
+            return b.exp().sum()
+
+        x = torch.randn(4, requires_grad=True)
+        out = torch.utils.checkpoint.checkpoint(fn, x, use_reentrant=False)
+        out.backward(retain_graph=True)
+        out.backward()
+        return log, repr(x.grad)
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
