@@ -277,14 +277,25 @@ def _fill_(self: Tensor, node_name: str, draw: Callable[[tuple[int, ...]], np.nd
     return _modify(self, refill(node_name), draw)
 
 
+def _floating_only(self: Tensor, kernel: str) -> None:
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{self.dtype._scalar_name}\'')
+
+
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill self with uniform numbers in [a, b) (used to initialize layers)."""
+    _floating_only(self, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     gen = generator or default_generator
     return _fill_(self, "UniformBackward0", lambda shape: gen.uniform(shape, a, b, self.dtype))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill self with normal numbers of the given mean and standard deviation."""
+    _floating_only(self, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     gen, contiguous = generator or default_generator, self._data.flags.c_contiguous
     return _fill_(self, "NormalBackward0", lambda shape: gen.normal(shape, self.dtype, mean, std, contiguous))
 

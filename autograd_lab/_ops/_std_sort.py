@@ -22,15 +22,16 @@ def order(keys: list[int]) -> list[int]:
     return a
 
 
-def top(keys: list[int], k: int) -> list[int]:
+def top(keys: list[int], k: int, sorted: bool = True) -> list[int]:
     """The positions of the k smallest ``keys``, in the order topk's CPU kernel leaves them (1 <= k <= n)."""
     a, n = list(range(len(keys))), len(keys)
     if k * 64 <= n:  # std::partial_sort: a heap of the first k, the others pushed through it, then sorted
         _heap_select(a, keys, 0, k, n)
         _sort_heap(a, keys, 0, k)
-    else:  # std::nth_element (introselect) for the k-th, then std::sort of the k - 1 before it
+    else:  # std::nth_element (introselect) for the k-th, then (sorted) std::sort of the k - 1 before it
         _introselect(a, keys, 0, k - 1, n, 2 * (n.bit_length() - 1))
-        _sort(a, keys, 0, k - 1)
+        if sorted:
+            _sort(a, keys, 0, k - 1)
     return a[:k]
 
 

@@ -52,7 +52,7 @@ PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and
 def overlaps_itself(x: np.ndarray) -> bool:
     """PyTorch's internal-overlap check: a dimension of size > 1 with stride 0 (an expand) would have one
     element written several times. (``fill_`` and ``zero_`` may: every write is the same value.)"""
-    return any(stride == 0 and size > 1 for stride, size in zip(x.strides, x.shape))
+    return x.size > 0 and any(stride == 0 and size > 1 for stride, size in zip(x.strides, x.shape))
 
 
 def _refuse_partial_overlap(out: np.ndarray, args: tuple) -> None:
@@ -256,6 +256,8 @@ class Refill(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, draw: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
+        if overlaps_itself(a._data):  # (refused before drawing: the generator stays where it was)
+            raise RuntimeError(OVERLAP)
         axes = sorted(range(a.ndim), key=lambda axis: -abs(a._data.strides[axis]))  # memory order, outermost first
         values = np.empty(a._data.transpose(axes).shape, a._data.dtype)
         values[...] = draw(values.shape)

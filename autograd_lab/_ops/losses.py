@@ -342,9 +342,7 @@ def _checked_nll_loss(op: type[NllLoss], input: Tensor, target: Tensor, weight: 
                       ignore_index: int) -> Tensor:
     """nll_loss or nll_loss2d, after PyTorch's checks of their arguments (in its order)."""
     name = "nll_loss2d" if op is NllLoss2d else "nll_loss"
-    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
-        raise RuntimeError(f"The function '{name}_forward' is not differentiable with respect to argument 'weight'. "
-                           "This input cannot have requires_grad True.")
+    refuse_gradient(f"{name}_forward", weight=weight)
     if op is NllLoss2d and target.ndim != 3:
         raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: "
                            f"{target.ndim}")
@@ -367,6 +365,14 @@ def _checked_nll_loss(op: type[NllLoss], input: Tensor, target: Tensor, weight: 
     if weight is not None and weight.dtype != input.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype._scalar_name} but found {weight.dtype._scalar_name}")
     return op.apply(input, target, weight, reduction, ignore_index)
+
+
+def refuse_gradient(function: str, **inputs: Tensor | None) -> None:
+    """PyTorch's error for an input a loss never differentiates that requires grad (a silent None otherwise)."""
+    for name, t in inputs.items():
+        if t is not None and t.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{name}'. "
+                               "This input cannot have requires_grad True.")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, ignore_index: int,

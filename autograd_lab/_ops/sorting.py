@@ -29,14 +29,15 @@ def _order(x: np.ndarray, dim: int, descending: bool, stable: bool = True) -> np
 
 
 def _with_ties_as_in_pytorch(x: np.ndarray, order: np.ndarray, dim: int, descending: bool,
-                             replay: Callable[[list[int]], list[int]]) -> np.ndarray:
+                             replay: Callable[[list[int]], list[int]], every_row: bool = False) -> np.ndarray:
     """``order`` (k positions per row along ``dim``), where a row has equal elements replaced by ``replay`` of its
-    ranks (the C++ library's steps, _std_sort.py): only then can two correct orders differ."""
+    ranks (the C++ library's steps, _std_sort.py): only then can two correct orders differ (unless the order
+    is not sorted at all: ``every_row``)."""
     rows, orders = np.moveaxis(x, dim, -1).reshape(-1, x.shape[dim]), np.moveaxis(order, dim, -1).copy()
     flat = orders.reshape(rows.shape[0], -1)
     for r, row in enumerate(rows):
         distinct, ranks = np.unique(row, return_inverse=True)  # (NaNs are one rank, the last; -0.0 ties 0.0)
-        if distinct.size < row.size:
+        if every_row or distinct.size < row.size:
             flat[r] = replay((-ranks if descending else ranks).tolist())
     return np.moveaxis(orders, -1, dim)
 
@@ -93,11 +94,12 @@ class Topk(Function):
     saved_as: ClassVar = {"dim": "dim", "indices": 0, "self_sym_sizes": "shape"}
 
     @staticmethod
-    def forward(ctx: Any, a: Tensor, k: int, dim: int, largest: bool) -> tuple[Tensor, Tensor]:
+    def forward(ctx: Any, a: Tensor, k: int, dim: int, largest: bool, sorted: bool) -> tuple[Tensor, Tensor]:
         x = a._data if a.ndim else a._data.reshape(1)
         order = np.take(_order(x, dim, largest), np.arange(k), axis=dim)
         if k:
-            order = _with_ties_as_in_pytorch(x, order, dim, largest, lambda keys: _std_sort.top(keys, k))
+            order = _with_ties_as_in_pytorch(x, order, dim, largest, lambda keys: _std_sort.top(keys, k, sorted),
+                                             every_row=not sorted)
         shape = x.shape[:dim] + (k,) + x.shape[dim + 1:] if a.ndim else ()
         values = np.take_along_axis(x, order, dim).reshape(shape)
         indices = Tensor._wrap(order.astype(np.int64).reshape(shape))
@@ -107,13 +109,13 @@ class Topk(Function):
         return Tensor._wrap(values), indices
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None, None]:
+    def backward(ctx: Any, grad: Tensor, _: Tensor | None) -> tuple[Tensor, None, None, None, None]:
         (indices,) = ctx._for_backward
         if not ctx.shape:
-            return grad, None, None, None
+            return grad, None, None, None, None
         grid = list(np.ix_(*[np.arange(n) for n in indices.shape]))
         grid[ctx.dim] = indices._data
-        return IndexPut.apply(grad, ctx.shape, tuple(grid)), None, None, None
+        return IndexPut.apply(grad, ctx.shape, tuple(grid)), None, None, None, None
 
 
 class TopkResult(ReturnType):
@@ -128,7 +130,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     k, dim = int_argument("topk", "k", 1, k), wrap_dim(dim, input.ndim)
     if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
         raise RuntimeError("selected index k out of range")
-    return TopkResult(*Topk.apply(input, k, dim, largest))
+    return TopkResult(*Topk.apply(input, k, dim, largest, bool(sorted)))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = None) -> SortResult:

@@ -362,6 +362,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
     reduction = _check_reduction(reduction, size_average, reduce)
+    losses.refuse_gradient("binary_cross_entropy", weight=weight)
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
@@ -378,7 +379,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _check_reduction(reduction, size_average, reduce)
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type Float can't be cast to the desired output type {target.dtype._scalar_name}")
+    losses.refuse_gradient("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
 
 
 # Public, as in PyTorch: an argument whose type defines __torch_function__ may take the call (Tensor subclasses,

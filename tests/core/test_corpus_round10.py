@@ -509,3 +509,40 @@ def test_checkpoint_recomputes_in_each_backward_pass():
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_second_review_findings_on_fills_topk_and_losses():
+    """Empty tensors fill and initialize (He initialization warns it does nothing); a refused fill draws nothing;
+    fills check their dtype and bounds; topk(sorted=False) leaves the order nth_element leaves; a BCE weight that
+    requires grad is refused."""
+    import random
+
+    def program(torch):
+        F = torch.nn.functional
+        shown = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            shown += [tuple(torch.nn.Linear(4, 0).weight.shape), tuple(torch.nn.Linear(0, 4).weight.shape),
+                      repr(torch.nn.init.kaiming_normal_(torch.empty(0, 3))), repr(torch.zeros(0, 3).normal_()),
+                      repr(torch.zeros(0, 3).add_(1))]
+        shown.append([str(w.message) for w in caught])
+        for fill in (lambda t: t.uniform_(), lambda t: t.normal_(), lambda t: t.random_(), lambda t: t.bernoulli_(),
+                     lambda t: t.exponential_()):
+            shown += [outcome(lambda f=fill: f(torch.zeros(3, 1).expand(3, 4))), torch.rand(2).tolist()]
+        shown += [outcome(lambda: torch.zeros(3, dtype=torch.int64).normal_()),
+                  outcome(lambda: torch.zeros(3, dtype=torch.int64).uniform_()),
+                  outcome(lambda: torch.zeros(3).uniform_(2, 1)), outcome(lambda: torch.zeros(3).normal_(0, -1))]
+        rng = random.Random(3)
+        for _ in range(60):
+            n = rng.choice([rng.randint(1, 40), rng.randint(40, 700)])
+            k = rng.choice([rng.randint(0, n), rng.randint(0, max(1, n // 64))])
+            t = torch.tensor([rng.randint(0, rng.randint(1, 50)) for _ in range(n)]).float()
+            shown += [t.topk(k, sorted=False).indices.tolist(), t.topk(k, largest=False, sorted=False).indices.tolist()]
+        w = torch.ones(2, requires_grad=True)
+        shown += [outcome(lambda: F.binary_cross_entropy_with_logits(torch.zeros(2), torch.zeros(2), weight=w)),
+                  outcome(lambda: F.binary_cross_entropy_with_logits(torch.zeros(2), torch.zeros(2), pos_weight=w)),
+                  outcome(lambda: F.binary_cross_entropy(torch.zeros(2) + 0.5, torch.zeros(2), weight=w))]
+        return shown
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
