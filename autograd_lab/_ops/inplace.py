@@ -258,10 +258,13 @@ class Refill(Function):
     def forward(ctx: Any, a: Tensor, draw: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
         if overlaps_itself(a._data):  # (refused before drawing: the generator stays where it was)
             raise RuntimeError(OVERLAP)
-        axes = sorted(range(a.ndim), key=lambda axis: -abs(a._data.strides[axis]))  # memory order, outermost first
-        values = np.empty(a._data.transpose(axes).shape, a._data.dtype)
-        values[...] = draw(values.shape)
-        _write(a, values.transpose(np.argsort(axes)))
+        if a._data.flags.c_contiguous:  # (memory order is the order of the elements)
+            _write(a, np.asarray(draw(a._data.shape)).astype(a._data.dtype, copy=False))
+        else:
+            axes = sorted(range(a.ndim), key=lambda axis: -abs(a._data.strides[axis]))  # memory order, outermost first
+            values = np.empty(a._data.transpose(axes).shape, a._data.dtype)
+            values[...] = draw(values.shape)
+            _write(a, values.transpose(np.argsort(axes)))
         _changed(ctx, a)
         return a
 
