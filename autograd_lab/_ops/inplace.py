@@ -346,7 +346,7 @@ class CopySlices(Function):
     def forward(ctx: Any, a: Tensor, value: Tensor | Number, key: Any) -> Tensor:
         mask = np.zeros(a.shape, bool)
         mask[key] = True
-        values = value._data if isinstance(value, Tensor) else value
+        values = value._data.astype(a._data.dtype, copy=False) if isinstance(value, Tensor) else value  # (copy_'s cast)
         ctx.mask, ctx.key, ctx.value_ndim = Tensor._wrap(mask), key, np.ndim(values)
         _write(a, values, key)
         _changed(ctx, a)
@@ -381,7 +381,8 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if any(isinstance(k, np.ndarray) and k.dtype.kind == "f" for k in keys):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if any(isinstance(k, np.ndarray) for k in keys):
-        if isinstance(value, Tensor) and value.dtype is not self.dtype:
+        one_mask = len(keys) == 1 and keys[0].dtype == bool  # (x[mask] = a 0-d tensor: a masked fill, which casts)
+        if isinstance(value, Tensor) and value.dtype is not self.dtype and not (one_mask and value.ndim == 0):
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                f"{self.dtype._scalar_name} for the destination and {value.dtype._scalar_name} for the "
                                "source.")

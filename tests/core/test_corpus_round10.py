@@ -546,3 +546,28 @@ def test_second_review_findings_on_fills_topk_and_losses():
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_setitem_casts_a_tensor_value_as_copy_does():
+    """x[key] = tensor of another dtype: cast as copy_ casts for basic indexing and for a 0-d value under a bool
+    mask (a masked fill); PyTorch's dtype error for index_put_ otherwise; the gradient goes back in v's dtype."""
+    def program(torch):
+        def put(dtype, key, value):
+            x = torch.zeros(3, dtype=dtype)
+            x[key] = value
+            return repr(x)
+
+        mask = torch.tensor([True, False, True])
+        shown = [outcome(lambda d=d, k=k, v=v: put(d, k, v)) for d, k, v in (
+            (torch.int64, torch.tensor([0, 2]), torch.tensor([1.5, 2.5])), (torch.int64, mask, torch.tensor(2.5)),
+            (torch.int64, mask, torch.tensor([1.5, 2.5])), (torch.float32, torch.tensor([0, 2]), torch.tensor([1, 2])),
+            (torch.uint8, 0, torch.tensor(7)), (torch.bool, 0, torch.tensor(1)),
+            (torch.int64, slice(0, 2), torch.tensor([1.7, 2.2])), (torch.float32, slice(0, 2), torch.tensor([1, 2])))]
+        x = torch.zeros(3, requires_grad=True).clone()
+        v = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+        x[0:2] = v
+        x.sum().backward()
+        return shown, repr(v.grad)
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
