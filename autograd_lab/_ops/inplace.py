@@ -30,7 +30,7 @@ from autograd_lab._ops.indexing import (
 )
 from autograd_lab._ops.linear_algebra import Tril, Triu
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
-from autograd_lab._ops.pointwise import Abs, Clamp, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
+from autograd_lab._ops.pointwise import Abs, Clamp, ClampTensor, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
 from autograd_lab._ops.stale_views import rebase_views
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
@@ -473,8 +473,8 @@ def _method(op: type[Function], name: str) -> Any:
 exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_, abs_, sqrt_, neg_, reciprocal_ = (
     _method(op, op.__name__.lower() + "_")
     for op in (Exp, Log, Sin, Cos, Tanh, Sigmoid, Relu, Abs, Sqrt, Neg, Reciprocal))
-ClampInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
-    _in_place_of(op) for op in (Clamp, Pow, PowTensor, IndexAdd, ScatterAdd))
+ClampInplace, ClampTensorInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
+    _in_place_of(op) for op in (Clamp, ClampTensor, Pow, PowTensor, IndexAdd, ScatterAdd))
 _SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue, ScatterReduce)}
 
 
@@ -502,6 +502,8 @@ def clamp_(self: Tensor, min: Number | None = None, max: Number | None = None) -
     """Limit every element to [min, max], in place."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: clamp's other form (ClampBackward0)
+        return _modify(self, ClampTensorInplace, min, max)
     return _modify(self, ClampInplace, min, max)
 
 

@@ -571,3 +571,18 @@ def test_setitem_casts_a_tensor_value_as_copy_does():
 
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_in_place_clamp_with_tensor_bounds_is_clamps_tensor_form():
+    def program(torch):
+        x, lo = torch.randn(5, requires_grad=True), torch.zeros(5, requires_grad=True)
+        y = (x * 1).clamp_(lo, torch.ones(5))
+        y.sum().backward()
+        z = torch.randn(2, 3)
+        z.clamp_(max=torch.zeros(3))
+        edges = [None if n is None else n.name() for n, _ in (x * 1).clamp_(None, torch.ones(5)).grad_fn.next_functions]
+        return (repr(y), repr(x.grad), repr(lo.grad), y._version, repr(z), edges,
+                outcome(lambda: torch.randn(3, requires_grad=True).clamp_(min=torch.zeros(3))))
+
+    torch_result, ours = record(program)
+    assert ours == torch_result
