@@ -10,7 +10,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab._creation import scalar_for
-from autograd_lab._ops.operands import Number, broadcast_shape, view_of
+from autograd_lab._ops.operands import OPERANDS, Number, broadcast_shape, type_name, view_of
 from autograd_lab._ops.pointwise import where
 from autograd_lab._ops.views import Alias, Unsqueeze
 from autograd_lab._tensor import Tensor, wrap_dim
@@ -463,7 +463,9 @@ class MaskedFill(Function):
     def forward(ctx: Any, a: Tensor, mask: Tensor, value: Number | Tensor) -> Tensor:
         ctx.save_for_backward(mask)
         out = np.broadcast_to(a._data, np.broadcast_shapes(a.shape, mask.shape)).copy()
-        out[np.broadcast_to(mask._data, out.shape)] = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):  # (its one value, converted as a number would be)
+            value = scalar_for(value.item(), a.dtype)
+        out[np.broadcast_to(mask._data, out.shape)] = value
         return Tensor._wrap(out)
 
     @staticmethod
@@ -489,6 +491,12 @@ def masked_fill_op(mask: Tensor, value: Number | Tensor) -> type[MaskedFill]:
         got = mask.dtype._c_name if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
     if not isinstance(value, Tensor):
+        if not isinstance(value, (*OPERANDS, complex)):  # (NumPy would write None as NaN)
+            got = f"(Tensor, !{type_name(value)}!)"
+            raise TypeError(f"masked_fill() received an invalid combination of arguments - got (Tensor, "
+                            f"{type_name(value)}), but expected one of:\n * (Tensor mask, Tensor value)\n      didn't "
+                            f"match because some of the arguments have invalid types: {got}\n * (Tensor mask, Number "
+                            f"value)\n      didn't match because some of the arguments have invalid types: {got}\n")
         return MaskedFill
     if value.ndim:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "

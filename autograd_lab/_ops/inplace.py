@@ -374,6 +374,8 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if isinstance(value, (list, np.ndarray)):
         value = Tensor._wrap(np.asarray(value))
     elif not isinstance(value, Tensor):  # a number: a tensor of self's dtype (converted as PyTorch converts it),
+        if type(value) is int and not -2**63 <= value < 2**63:  # (x[i] = v reads an int as a C long long)
+            raise ValueError("Overflow when unpacking long long")
         value = Tensor._wrap(np.asarray(scalar_for(value, self.dtype)))  # an input of the node that writes it
     keys = numpy_key(key) if isinstance(key, tuple) else (numpy_key(key),)
     keys = tuple(int(k) if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu" else k for k in keys)

@@ -567,6 +567,10 @@ def test_setitem_casts_a_tensor_value_as_copy_does():
         v = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
         x[0:2] = v
         x.sum().backward()
+        mask2 = torch.tensor([True, False])
+        shown += [outcome(lambda: torch.zeros(2, dtype=torch.uint8).masked_fill(mask2, torch.tensor(300))),
+                  outcome(lambda: torch.zeros(2).masked_fill(mask2, None)),
+                  outcome(lambda: put(torch.float32, 0, 2**63)), outcome(lambda: put(torch.float32, 0, 2**64))]
         return shown, repr(v.grad)
 
     torch_result, ours = record(program)
