@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
@@ -93,7 +94,13 @@ class Mul(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad
-        return (grad * b if need_a else None), (grad * a if need_b else None)
+        times = Mul.apply if grad_mode._enabled else _product  # (a plain backward: the product, no op around it)
+        return (times(grad, b) if need_a else None), (times(grad, a) if need_b else None)
+
+
+def _product(x: Tensor, y: Tensor) -> Tensor:
+    """x * y as Mul's forward computes it, for a backward that records nothing."""
+    return Tensor._wrap(np.multiply(*arrays(x, y)))
 
 
 class Div(Function):

@@ -53,3 +53,23 @@ def test_zero_where_is_np_where_to_the_bit(data, dtype, transposed):
     got = _zero_where(drop, g)
     assert got.dtype == expected.dtype and got.strides == expected.strides
     assert got.tobytes() == expected.tobytes()
+
+
+def test_mul_backward_without_create_graph_gives_the_bits_of_a_recorded_one():
+    """A plain backward multiplies the arrays (no op around the product); create_graph records Mul: same bits,
+    dtypes and shapes, broadcasting and a float64 0-d operand included."""
+    import warnings
+
+    import autograd_lab as torch
+
+    def grads(create_graph):
+        torch.manual_seed(0)
+        x = torch.randn(4, 3, requires_grad=True)
+        y = torch.randn(3, requires_grad=True)
+        s = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # create_graph=True's reference-cycle warning
+            (x * y * s * 0.3).sum().backward(create_graph=create_graph)
+        return [(g._data.tobytes(), g.dtype, tuple(g.shape)) for g in (x.grad, y.grad, s.grad)]
+
+    assert grads(False) == grads(True)
