@@ -8,6 +8,7 @@ node's name (``MmBackward0`` -> ``aten.mm.default``), and calling an op calls au
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -118,10 +119,9 @@ ops = _Ops()
 def _is_known(name: str) -> bool:
     """An op autograd_lab runs: one of its functions, or the op of one of its nodes."""
     import autograd_lab
-    from autograd_lab.autograd.function import Function
 
     return hasattr(autograd_lab, name.lstrip("_")) or any(_split(cls.node_name)[0] == name
-                                                         for cls in _built_in_ops(Function) if is_aten(cls))
+                                                         for cls in _built_in_ops() if is_aten(cls))
 
 
 def is_aten(cls: type) -> bool:
@@ -129,8 +129,11 @@ def is_aten(cls: type) -> bool:
     return "::" not in cls.node_name
 
 
-def _built_in_ops(root: type) -> list[type]:
-    found, stack = [], [root]
+def _built_in_ops() -> list[type]:
+    """Every Function subclass that names its node (the built-in ops)."""
+    from autograd_lab.autograd.function import Function
+
+    found, stack = [], [Function]
     while stack:
         for sub in stack.pop().__subclasses__():
             stack.append(sub)
@@ -145,13 +148,8 @@ def _split(node: str) -> tuple[str, str]:
                                       "default")
 
 
-_by_class: dict[type, OpOverload] = {}
-
-
+@functools.cache
 def op_of(cls: type) -> OpOverload:
     """The ATen operator a built-in Function stands for (from its node's name: ``MmBackward0`` -> aten.mm.default)."""
-    op = _by_class.get(cls)
-    if op is None:
-        packet, overload = _split(cls.node_name)
-        op = _by_class[cls] = getattr(getattr(ops.aten, packet), overload)
-    return op
+    packet, overload = _split(cls.node_name)
+    return getattr(getattr(ops.aten, packet), overload)

@@ -114,7 +114,7 @@ def tensor(data: Any, dtype: _dtype.dtype | None = None, device: Any = None, req
             raise ValueError(f"expected sequence of equal lengths; {error}") from None
         if values.dtype.kind == "c":
             raise _dtype.no_complex(data)
-        if not (dtype or _dtype.int64).is_floating_point and _holds(data, _big_int) and not _holds(data, _float):
+        if not (dtype or _dtype.int64).is_floating_point and _holds(data, beyond_int64) and not _holds(data, _float):
             raise ValueError("Overflow when unpacking long long")  # (an int beyond 64 bits in integer data)
         if values.dtype == object and not (dtype and dtype.is_floating_point):
             raise TypeError(f"Could not infer dtype of {type(data).__name__}")
@@ -132,7 +132,8 @@ def _holds(data: Any, test: Callable[[Any], bool]) -> bool:
     return any(_holds(d, test) for d in data) if isinstance(data, list) else test(data)
 
 
-def _big_int(x: Any) -> bool:
+def beyond_int64(x: Any) -> bool:
+    """A Python int no C long long holds (PyTorch's "Overflow when unpacking long long")."""
     return type(x) is int and not -2**63 <= x < 2**63
 
 

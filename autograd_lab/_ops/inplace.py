@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
-from autograd_lab._creation import scalar_for, zeros_like
+from autograd_lab._creation import beyond_int64, scalar_for, zeros_like
 from autograd_lab._ops.arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
 from autograd_lab._ops.copies import Clone
 from autograd_lab._ops.indexing import (
@@ -276,8 +277,7 @@ class Refill(Function):
 @functools.cache
 def refill(node_name: str) -> type[Refill]:
     """The Refill op recorded under ``node_name`` (RandomBackward0, NormalBackward0, ...)."""
-    return type(node_name.removesuffix("Backward0").removesuffix("Backward1").removesuffix("Backward2"),
-                (Refill,), {"node_name": node_name, "__module__": __name__})
+    return type(re.sub(r"Backward\d$", "", node_name), (Refill,), {"node_name": node_name, "__module__": __name__})
 
 
 class Fill(Function):
@@ -374,7 +374,7 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
     if isinstance(value, (list, np.ndarray)):
         value = Tensor._wrap(np.asarray(value))
     elif not isinstance(value, Tensor):  # a number: a tensor of self's dtype (converted as PyTorch converts it),
-        if type(value) is int and not -2**63 <= value < 2**63:  # (x[i] = v reads an int as a C long long)
+        if beyond_int64(value):  # (x[i] = v reads an int as a C long long)
             raise ValueError("Overflow when unpacking long long")
         value = Tensor._wrap(np.asarray(scalar_for(value, self.dtype)))  # an input of the node that writes it
     keys = numpy_key(key) if isinstance(key, tuple) else (numpy_key(key),)

@@ -11,9 +11,9 @@ them back. Memory for compute: useful when a graph's saved tensors would not fit
 
 The second run stops as soon as it has given back every saved tensor ("early stop", on by default), so
 fn's code after its last op that saves something runs once. Selective checkpointing (``context_fn=``, made
-by ``create_selective_checkpoint_contexts``) asks a policy about each op of the first run, as PyTorch does;
-PyTorch then keeps the outputs of the ops it says to save instead of computing them again. Here every op
-is computed again: the values, gradients and calls of the policy are the same, only memory and time differ.
+by ``create_selective_checkpoint_contexts``) asks a policy about each op of the first run that makes a node,
+named as PyTorch names it; PyTorch then keeps the outputs of the ops it says to save instead of computing
+them again. Here every op is computed again: values and gradients are the same, memory and time differ.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import copy
 import enum
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -177,12 +178,12 @@ def _checkpoint_without_reentry(function: Callable[..., Any], preserve_rng_state
             raise _Recomputed
         return t
 
-    recomputed_for: list[Any] = []  # the backward pass that ran fn again (each pass runs it again, as PyTorch)
+    recomputed_for: list[Any] = []  # (a weak reference to) the backward pass that ran fn again: each pass does
 
     def unpack(position: int) -> Tensor:
         task = graph._graph_tasks[-1] if graph._graph_tasks else None
-        if not recomputed_for or recomputed_for[0] is not task:
-            recomputed_for[:] = [task]
+        if not recomputed_for or recomputed_for[0]() is not task:
+            recomputed_for[:] = [weakref.ref(task) if task is not None else lambda: None]
             again.clear()
             inputs = [_detached(a) if isinstance(a, Tensor) else a for a in args]
             with contextlib.suppress(_Recomputed), second_run, saved_tensors_hooks(keep, lambda t: t), \
