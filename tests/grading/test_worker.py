@@ -22,14 +22,22 @@ from tests.grading.crafting import SOLUTIONS, save, submission
 
 MASTER = SOLUTIONS / "02_mul.ipynb"
 LEAVE = """
-import builtins, os, subprocess, sys
+import builtins, os, subprocess, sys, time
 for path in ("/scratch/left-behind", "/tmp/left-behind"):
     with open(path, "w") as f:
         f.write(TOKEN)
 builtins.left_behind = sys.left_behind = TOKEN
 os.environ["LEFT_BEHIND"] = TOKEN
 left_behind = TOKEN
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "left-behind-" + TOKEN], start_new_session=True)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "left-behind-" + TOKEN],
+                         start_new_session=True)
+# Popen returns once exec has begun, but /proc/<pid>/cmdline is empty until the kernel has set up the
+# new program's arguments: wait for them, so a look from this kernel cannot race the exec
+for _ in range(1000):
+    with open(f"/proc/{child.pid}/cmdline", "rb") as f:
+        if b"left-behind-" in f.read():
+            break
+    time.sleep(0.01)
 """
 LOOK = """
 import builtins, json, os, sys
