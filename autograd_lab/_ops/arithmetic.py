@@ -104,7 +104,7 @@ def _product(x: Tensor, y: Tensor) -> Tensor:
 
 
 class Div(Function):
-    """out = a / b.   d/da = 1/b,  d/db = -a/b**2."""
+    """out = a / b.   d/da = 1/b,  d/db = -a/b**2, computed as PyTorch does: -grad * ((a / b) / b)."""
 
     node_name = "DivBackward0"
     saved_as: ClassVar = {"other": 0, "self": 1}
@@ -122,7 +122,7 @@ class Div(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad[:2]  # (DivMode has a third input)
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        return (grad / b if need_a else None), (-grad * ((a / b) / b) if need_b else None)
 
 
 class DivMode(Div):

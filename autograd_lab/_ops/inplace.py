@@ -36,6 +36,7 @@ from autograd_lab._ops.stale_views import rebase_views
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import (
+    BACKWARD_TWICE,
     Function,
     _check_inplace,
     op_name,
@@ -182,7 +183,19 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
     changed = op.apply(Clone.apply(a._view_fn(base)), *args)
     # base: its view's part replaced by `changed` (writes the memory)
     ViewCopy.apply(base, changed, a._view_fn, getattr(op, "writes_one_value", False))
+    if changed._grad_fn is not None and base._grad_fn is not None:
+        _embed(base._grad_fn, changed._grad_fn)
     return a  # (and a, as every view of base, now looks at base's new history: see _ops/stale_views.py)
+
+
+def _embed(node: Any, op_node: Any) -> None:
+    """Make the CopySlices ``node`` run the in-place op's node itself, as PyTorch's CopySlices does: its edges
+    become the base's and the op's other inputs' (the op's own node, and the clone of the view it changed,
+    leave the graph), and its backward calls the op's backward on the view's part of the gradient."""
+    node.op_node = op_node
+    node.next_functions = (node.next_functions[0], *op_node.next_functions[1:])
+    node.needs_input_grad = (node.needs_input_grad[0], *(child is not None for child, _ in op_node.next_functions[1:]))
+    node._tensor_positions = None  # (backward returns one gradient per edge)
 
 
 class ViewCopy(Function):
@@ -201,15 +214,24 @@ class ViewCopy(Function):
             raise RuntimeError(OVERLAP)
         mask = Tensor._wrap(np.zeros(base.shape, bool))
         view_fn(mask)._data[...] = True  # the view's elements, marked through the same view
-        ctx.mask, ctx.view_fn = mask, view_fn
+        ctx.mask, ctx.view_fn, ctx.op_node, ctx.may_overlap = mask, view_fn, None, may_overlap
         target._data[...] = values._data
         base._version_counter[0] += 1
         _changed(ctx, base)
         return base
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None, None]:
-        return where(ctx.mask, 0.0, grad), ctx.view_fn(grad), None, None
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if ctx.op_node is None:  # (an op whose result has no gradient: nothing was embedded)
+            return where(ctx.mask, 0.0, grad), ctx.view_fn(grad), None, None
+        if ctx._freed:  # a second backward without retain_graph (PyTorch's CopySlices drops its op)
+            raise RuntimeError(BACKWARD_TWICE)
+        part, *others = ctx.op_node._run([ctx.view_fn(grad).clone()])  # the op's backward, on the view's part
+        if part is None or ctx.may_overlap:  # (a fill's own gradient is zero)
+            return where(ctx.mask, 0.0, grad), *others
+        result = grad.clone()
+        ctx.view_fn(result).copy_(part.to(grad.dtype))  # the view's part: what the op sends back to its input
+        return result, *others
 
 
 def _snapshot(a: Tensor) -> Tensor:
