@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, vml
@@ -192,6 +193,8 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx._for_backward
+        if not grad_mode._enabled:  # a plain backward: ThresholdBackward's mask on the arrays, no op around it
+            return Tensor._wrap(_zero_where(out._data <= 0, grad._data))
         return ThresholdBackward.apply(grad, out, 0)
 
 

@@ -73,3 +73,20 @@ def test_mul_backward_without_create_graph_gives_the_bits_of_a_recorded_one():
         return [(g._data.tobytes(), g.dtype, tuple(g.shape)) for g in (x.grad, y.grad, s.grad)]
 
     assert grads(False) == grads(True)
+
+
+def test_relu_backward_without_create_graph_gives_the_bits_of_a_recorded_one():
+    """A plain backward masks the arrays; create_graph records ThresholdBackward: the same bits (specials too)."""
+    import warnings
+
+    import autograd_lab as torch
+
+    def grads(create_graph):
+        x = torch.tensor([[1.5, -0.0, 0.0, -2.0], [math.nan, math.inf, -math.inf, 1e-45]], requires_grad=True)
+        g = torch.tensor([[-0.0, 2.0, 3.0, 4.0], [5.0, math.nan, 7.0, -8.0]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # create_graph=True's reference-cycle warning
+            x.t().relu().t().backward(g, create_graph=create_graph)
+        return x.grad._data.tobytes(), x.grad.dtype, tuple(x.grad.shape)
+
+    assert grads(False) == grads(True)
