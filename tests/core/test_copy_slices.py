@@ -89,3 +89,48 @@ def test_copy_slices_on_a_base_that_needs_no_gradient_and_mixed_dtypes():
         return graph, str(x.dtype), b.grad.tolist(), str(b.grad.dtype)
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_chained_changes_through_views_of_views_with_hooks_and_retain_grad():
+    def program(torch):
+        leaf = torch.arange(1.0, 13.0, requires_grad=True)
+        b = torch.tensor([0.5, -2.0, 1.5], requires_grad=True)
+        x = leaf * 1.0
+        m = x.view(3, 4)
+        col = m[:, 1]
+        col.retain_grad()
+        seen = []
+        col.register_hook(lambda g: seen.append(g.tolist()))
+        col.mul_(b)  # a view's change: col's own history is now CopySlices' (through AsStrided)
+        m[1:, 2:].add_(b[1:].unsqueeze(1) * col[1:].unsqueeze(1))
+        m.t()[3].sub_(b, alpha=0.5)
+        graph = _tree(x.grad_fn)
+        refused = outcome(lambda: (x.pow(2) * torch.arange(12.0)).sum().backward())  # (b * col saved col's part)
+        y = leaf * 1.0
+        n = y.view(3, 4)
+        row = n[1]
+        row.retain_grad()
+        row.register_hook(lambda g: seen.append(g.tolist()))
+        row.mul_(torch.cat([b, b[:1]]))
+        n[:, 2:].add_(b.unsqueeze(1))
+        n.t()[3].sub_(b, alpha=0.5)
+        (y.pow(2) * torch.arange(12.0)).sum().backward()
+        return graph, refused, _tree(y.grad_fn), y.tolist(), leaf.grad.tolist(), b.grad.tolist(), row.grad, seen
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_a_change_through_a_view_under_anomaly_mode_and_a_nan_check():
+    def program(torch):
+        import warnings
+        leaf = torch.tensor([1.0, 0.0, 2.0], requires_grad=True)
+        b = torch.tensor([0.0, 1.0], requires_grad=True)
+        x = leaf.clone()
+        x[:2].div_(b)  # 1 / 0 and 0 / 1: inf and nan in the divisor's gradient
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            with torch.autograd.detect_anomaly():
+                error = outcome(lambda: x.sum().backward())
+        return error.splitlines()[0] if isinstance(error, str) else error
+    torch_result, ours = record(program)
+    assert ours == torch_result
