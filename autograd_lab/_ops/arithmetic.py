@@ -12,7 +12,7 @@ from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import zeros_like
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import Number, arrays, as_tensor, floating, ieee_silent, math_function
-from autograd_lab._ops.pointwise import MulScalar, log, where
+from autograd_lab._ops.pointwise import MulScalar, _sqrt, log, where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
 from autograd_lab._ops.vectorized import by_aten_lanes, c_function, sleef_powf
 from autograd_lab._tensor import Tensor
@@ -277,15 +277,15 @@ class Reciprocal(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx._for_backward
-        return -grad * out * out
+        return -grad * (out * out)  # (PyTorch's order: out * out first)
 
 
 class Pow(Function):
     """out = a ** p for a number p.   d/da = p * a**(p-1).
 
     Float powers are computed as PyTorch's CPU kernel does, so results match it bit for bit:
-    x**2 is x*x, x**3 is x*x*x, x**-2 is 1/(x*x), x**-1 is 1/x, x**0.5 is sqrt(x), x**-0.5 is
-    1/sqrt(x) (PyTorch's sqrt is MKL's, which is not always correctly rounded: NumPy's is). Other
+    x**2 is x*x, x**3 is x*x*x, x**-2 is 1/(x*x), x**-1 is 1/x, x**0.5 is torch.sqrt (MKL's, which is
+    not always correctly rounded), x**-0.5 is 1/sqrt(x) with a correctly rounded sqrt (NumPy's). Other
     float32 exponents go through SLEEF's powf where PyTorch's vector loop does (``_ops/vectorized.py``),
     and are rounded once from float64 elsewhere, as its scalar loop's std::pow.
     """
@@ -329,7 +329,7 @@ def _float_power(x: np.ndarray, p: Number) -> np.ndarray:
     if p == -2:
         return one / (x * x)
     if p == 0.5:
-        return np.sqrt(x)
+        return _sqrt(x)  # (torch.sqrt's own kernel: MKL's, not always correctly rounded)
     if p == -0.5:
         return one / np.sqrt(x)
     return _float_power_of(x, float(p))
@@ -400,7 +400,14 @@ class RPow(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
         x = floating(a) if isinstance(number, float) else a._data
-        out = Tensor._wrap(np.power(np.asarray(number, dtype=x.dtype), x))
+        base = np.asarray(number, dtype=x.dtype)
+        if x.dtype == np.float32 and 0 < x.size <= ROUNDED_ONCE_UP_TO and x.flags.c_contiguous:
+            # PyTorch's tensor ** tensor kernel with the number as a tensor: SLEEF's powf on the vector lanes,
+            # the C library's powf on the rest
+            out = Tensor._wrap(by_aten_lanes(x, lambda v: sleef_powf(np.full_like(v, base), v),
+                                             lambda v: _c_powf(np.full_like(v, base), v)))
+        else:
+            out = Tensor._wrap(np.power(base, x))
         ctx.save_for_backward(a, out)
         ctx.number = number
         return out
@@ -410,7 +417,7 @@ class RPow(Function):
         a, out = ctx._for_backward
         if ctx.number == 0:  # 0 ** a: flat for a >= 0 (PyTorch's convention), -inf slope below
             return where(a >= 0, 0.0, grad * out * -math.inf), None
-        return grad * out * math.log(ctx.number), None
+        return grad * (out * math.log(ctx.number)), None  # (PyTorch's order: out * log(number) first)
 
 
 def add(input: Tensor, other: Any, *, alpha: Number = 1) -> Tensor:

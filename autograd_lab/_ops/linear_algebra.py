@@ -7,6 +7,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from autograd_lab._ops.operands import view_of
+from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel, warn_once
 from autograd_lab.autograd.function import Function
@@ -272,7 +273,7 @@ class Trace(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Tensor._wrap(np.eye(*ctx.shape, dtype=grad._data.dtype)) * grad  # (differentiable again)
+        return where(Tensor._wrap(np.eye(*ctx.shape, dtype=bool)), grad, 0.0)  # (+0 off the diagonal, as PyTorch)
 
 
 def trace(input: Tensor) -> Tensor:

@@ -49,7 +49,8 @@ class LogSoftmax(Function):
 class LogSoftmaxBackwardData(Function):
     """log_softmax's backward as one node, so it can be differentiated again: out = g - exp(o) * sum(g).
 
-    d/dg = G - sum(G * exp(o)),   d/do = -G * exp(o) * sum(g)   (sums along ``dim``, G the incoming gradient).
+    d/dg = G - sum(G * exp(o)),   d/do = -sum(g) * exp(o) * G   (sums along ``dim``, G the incoming gradient;
+    multiplied in PyTorch's order).
     """
 
     node_name = "LogSoftmaxBackwardDataBackward0"
@@ -71,7 +72,7 @@ class LogSoftmaxBackwardData(Function):
         need_grad, need_out, _ = ctx.needs_input_grad
         e = out.exp()
         d_grad = g2 - (g2 * e).sum(ctx.dim, keepdim=True) if need_grad else None
-        d_out = -g2 * e * grad.sum(ctx.dim, keepdim=True) if need_out else None
+        d_out = -grad.sum(ctx.dim, keepdim=True) * e * g2 if need_out else None
         return d_grad, d_out, None
 
 
@@ -103,7 +104,8 @@ class Softmax(Function):
 class SoftmaxBackwardData(Function):
     """softmax's backward as one node, so it can be differentiated again: out = o * (g - sum(g * o)).
 
-    d/dg = o * (G - sum(G * o)),   d/do = G * (g - sum(g * o)) - g * sum(G * o)   (sums along ``dim``).
+    d/dg = o * (G - sum(G * o)) (this same node),   d/do = g * G - sum(o * g) * G - g * sum(o * G)   (sums along
+    ``dim``; PyTorch's softmax_double_backward, in its order).
     """
 
     node_name = "SoftmaxBackwardDataBackward0"
@@ -125,9 +127,9 @@ class SoftmaxBackwardData(Function):
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         grad, out = ctx._for_backward
         need_grad, need_out, _ = ctx.needs_input_grad
-        g2_out = (g2 * out).sum(ctx.dim, keepdim=True)
-        d_grad = out * g2 - out * g2_out if need_grad else None
-        d_out = g2 * (grad - (grad * out).sum(ctx.dim, keepdim=True)) - grad * g2_out if need_out else None
+        d_grad = SoftmaxBackwardData.apply(g2, out, ctx.dim) if need_grad else None
+        d_out = (grad * g2 - (out * grad).sum(ctx.dim, keepdim=True) * g2
+                 - grad * (out * g2).sum(ctx.dim, keepdim=True)) if need_out else None
         return d_grad, d_out, None
 
 
@@ -475,9 +477,37 @@ class MseLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         a, b = ctx._for_backward
         need_a, need_b, _ = ctx.needs_input_grad
-        scale = 2 / ctx.count if ctx.reduction == "mean" else 2.0  # (a Python float: rounded once to the dtype)
-        diff = ((a - b) * scale) * grad
-        return (diff if need_a else None), (-diff if need_b else None), None
+        return (MseLossBackward.apply(grad, a, b, ctx.reduction, ctx.count) if need_a else None), \
+            (MseLossBackward.apply(grad, b, a, ctx.reduction, ctx.count) if need_b else None), None
+
+
+class MseLossBackward(Function):
+    """mse_loss's backward as one node (PyTorch's mse_loss_backward), so it can be differentiated again:
+    out = (scale * (a - b)) * grad, scale = 2/n for a mean, else 2 (the target's gradient swaps a and b).
+
+    d/dgrad = this same node on G,   d/da = 2 * (G * grad) / n (no division without a mean),   d/db = minus that.
+    """
+
+    node_name = "MseLossBackwardBackward0"
+    saved_as: ClassVar = {"grad_output": 0, "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 1,
+                          "target": 2}
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, a: Tensor, b: Tensor, reduction: str, count: int) -> Tensor:
+        ctx.save_for_backward(grad, a, b)
+        ctx.reduction, ctx.count = reduction, count
+        scale = 2 / count if reduction == "mean" else 2.0  # (a Python float: rounded once to the dtype)
+        return ((a - b) * scale) * grad
+
+    @staticmethod
+    def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, None, None]:
+        grad, a, b = ctx._for_backward
+        need_grad, need_a, need_b = ctx.needs_input_grad[:3]
+        d_grad = MseLossBackward.apply(g2, a, b, ctx.reduction, ctx.count) if need_grad else None
+        d_a = 2 * (g2 * grad)
+        if ctx.reduction == "mean":
+            d_a = d_a / ctx.count
+        return d_grad, (d_a if need_a else None), (-d_a if need_b else None), None, None
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -411,7 +411,7 @@ class Where(Function):
 
 
 class Asin(Function):
-    """out = asin(a).   d/da = 1 / sqrt(1 - a^2)."""
+    """out = asin(a).   d/da = 1 / sqrt(1 - a^2), as PyTorch computes it: rsqrt(-a * a + 1)."""
 
     node_name = "AsinBackward0"
     saved_as: ClassVar = {"self": 0}
@@ -426,7 +426,8 @@ class Asin(Function):
     @classmethod
     def backward(cls, ctx: Any, grad: Tensor) -> Tensor:
         (a,) = ctx._for_backward
-        return cls.slope_sign * grad * (1 - a * a) ** -0.5
+        slope = (-a * a + 1).rsqrt()
+        return grad * slope if cls.slope_sign == 1 else grad * -slope
 
 
 class Acos(Asin):

@@ -14,7 +14,7 @@ from autograd_lab import _dtype
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut, masked_fill
 from autograd_lab._ops.operands import ieee_silent, reduced_dims
-from autograd_lab._ops.pointwise import Maximum, Minimum, MulScalar
+from autograd_lab._ops.pointwise import Maximum, Minimum, MulScalar, where
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import Function
@@ -102,8 +102,8 @@ class MaxAll(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx._for_backward
-        chosen = a == out
-        return grad * chosen / chosen.sum()
+        chosen = a == out  # (grad / count put there, +0 elsewhere: PyTorch's evenly_distribute_backward)
+        return where(chosen, grad / chosen.sum(), 0.0)
 
 
 class MinAll(MaxAll):
@@ -490,7 +490,7 @@ class Prod(Function):
         a, out = ctx._for_backward
         grad, out = (_unreduce(t, ctx.shape, ctx.dims, ctx.keepdim) for t in (grad, out))
         if not (a._data == 0).any():
-            return grad * out / a, None, None
+            return grad * (out / a), None, None  # (PyTorch's order: out / a first)
         # A zero among the factors: divide nothing, multiply the others (the products before and after each one)
         return grad * Tensor._wrap(_product_of_others(a._data, ctx.dims)), None, None
 

@@ -12,6 +12,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops import _cascade_sum, addmm, losses, sigmoid, tanh
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss
 from autograd_lab._ops.pointwise import where
+from autograd_lab._ops.vectorized import c_function
 from autograd_lab._tensor import Tensor
 from autograd_lab._torch_function import overridable
 from autograd_lab._torch_warnings import user_stacklevel
@@ -313,6 +314,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                                 ignore_index, float(label_smoothing))
 
 
+_logf, _log1pf = c_function("logf", np.log), c_function("log1pf", np.log1p)
+
+
 class BinaryCrossEntropy(Function):
     """out = -w (t log(x) + (1 - t) log(1 - x)), each log at least -100 (so x = 0 or 1 stays finite).
 
@@ -332,26 +336,34 @@ class BinaryCrossEntropy(Function):
             raise RuntimeError("all elements of target should be between 0 and 1")
         ctx.save_for_backward(x, t, weight)
         ctx.reduction = reduction
-        one = x._data.dtype.type(1)
+        a, b = x._data, t._data
+        one, floor = a.dtype.type(1), a.dtype.type(-100)
+        log, log1p = (_logf, _log1pf) if a.dtype == np.float32 else (np.log, np.log1p)  # (ATen's scalar loop: C's)
         with np.errstate(divide="ignore"):
-            loss = (t._data - one) * np.maximum(np.log1p(-x._data), -100) - t._data * np.maximum(np.log(x._data), -100)
+            loss = (b - one) * np.maximum(log1p(-a), floor) - b * np.maximum(log(a), floor)
         if weight is not None:
             loss = loss * weight._data
         if reduction == "none":
             return Tensor._wrap(loss)
-        return Tensor._wrap(loss.mean(dtype=loss.dtype) if reduction == "mean" else loss.sum(dtype=loss.dtype))
+        total = _cascade_sum.add_up(loss, tuple(range(loss.ndim)), False)  # (PyTorch's order of the sum)
+        return Tensor._wrap(np.true_divide(total, loss.size, dtype=total.dtype) if reduction == "mean" else total)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """In PyTorch's order: grad * (x - t) / max((1 - x) x, 1e-12) and -logit(x) * grad, each then times the
+        weight, then divided by n for a mean."""
         x, t, weight = ctx._for_backward
-        scale = grad / x.numel() if ctx.reduction == "mean" else grad
-        if weight is not None:
-            scale = scale * weight
         need_x, need_t = ctx.needs_input_grad[:2]
-        grad_x = scale * (x - t) / (x * (1 - x)).clamp(min=1e-12) if need_x else None
-        with np.errstate(divide="ignore"):  # log(0) = -inf, silently, as in PyTorch
-            grad_t = scale * ((1 - x).log() - x.log()) if need_t else None
-        return grad_x, grad_t, None, None
+        grads = []
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, silently, as in PyTorch
+            for g in (grad * (x - t) / ((1 - x) * x).clamp(min=1e-12) if need_x else None,
+                      -(x / (1 - x)).log() * grad if need_t else None):
+                if g is not None and weight is not None:
+                    g = g * weight
+                if g is not None and ctx.reduction == "mean":
+                    g = g / x.numel()
+                grads.append(g)
+        return *grads, None, None
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.twin import record
+from tests.core.twin import outcome, record
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -21,5 +21,80 @@ def test_divisor_gradient_is_rounded_as_pytorch_computes_it(dtype):
         c.div_(b)
         c.backward(g)
         return grad_b.tolist(), [s.tolist() for s in second], b.grad.tolist(), grad_b.grad_fn.name()
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+# (op, input domain, second derivatives too?): each op's forward, gradient and second derivative must be PyTorch's
+# to the bit. (Left out, as they still differ, see the README: float64 powers of a number and float64 softmax,
+# whose forward values differ; binary_cross_entropy's second derivative.)
+_F32, _BOTH = ("float32",), ("float32", "float64")
+_OPS = {
+    "reciprocal": (lambda torch, x: x.reciprocal(), "nonzero", True, _BOTH),
+    "3 / x": (lambda torch, x: 3.0 / x, "nonzero", True, _BOTH),
+    "2 ** x": (lambda torch, x: 2.0 ** x, "any", True, _F32),
+    "0.7 ** x": (lambda torch, x: 0.7 ** x, "any", True, _F32),
+    "x ** 0.5": (lambda torch, x: x ** 0.5, "positive", True, _F32),
+    "asin": (lambda torch, x: x.asin(), "unit", True, _BOTH),
+    "acos": (lambda torch, x: x.acos(), "unit", True, _BOTH),
+    "softmax": (lambda torch, x: x.reshape(-1, 50).softmax(-1), "any", True, _F32),
+    "log_softmax": (lambda torch, x: x.reshape(-1, 50).log_softmax(-1), "any", True, _F32),
+    "prod(0)": (lambda torch, x: x.reshape(50, -1).prod(0), "near one", True, _BOTH),
+    "max()": (lambda torch, x: x.max(), "ties", True, _BOTH),
+    "min()": (lambda torch, x: x.min(), "ties", True, _BOTH),
+    "trace (backward)": (lambda torch, x: x.reshape(50, -1).trace() * 0, "any", True, _BOTH),
+    "mse_loss": (lambda torch, x: torch.nn.functional.mse_loss(x, x.detach().flip(0) * 0.3), "any", True, _BOTH),
+    "mse_loss sum": (lambda torch, x: torch.nn.functional.mse_loss(x, x.detach().flip(0), reduction="sum"), "any",
+                     True, _BOTH),
+    "binary_cross_entropy": (lambda torch, x: torch.nn.functional.binary_cross_entropy(x, x.detach().flip(0)),
+                             "probability", False, _BOTH),
+    "binary_cross_entropy weighted": (lambda torch, x: torch.nn.functional.binary_cross_entropy(
+        x, x.detach().flip(0), weight=x.detach() + 0.5, reduction="sum"), "probability", False, _BOTH),
+}
+
+
+def _domain(np, rng, kind, dtype):
+    x = rng.standard_normal(2000)
+    x = {"nonzero": np.where(np.abs(x) < 0.05, 0.5, x), "positive": np.abs(x) + 0.01, "unit": np.tanh(x) * 0.99,
+         "near one": 1 + x * 0.01, "ties": np.round(x, 1), "probability": 1 / (1 + np.exp(-x)), "any": x}[kind]
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize(("name", "dtype"), [(name, dtype) for name, (*_, dtypes) in _OPS.items() for dtype in dtypes])
+def test_gradients_and_second_derivatives_are_pytorchs_to_the_bit(name, dtype):
+    import warnings
+
+    import numpy as np
+    op, kind, second_too, _ = _OPS[name]
+    data = _domain(np, np.random.default_rng(len(name)), kind, dtype)
+    grad_out = np.random.default_rng(1).standard_normal(2000).astype(dtype)
+
+    def program(torch):
+        x = torch.tensor(data, requires_grad=True)
+        out = op(torch, x)
+        g = torch.tensor(grad_out[:out.numel()].reshape(tuple(out.shape)))
+        (first,) = torch.autograd.grad(out, x, g, create_graph=True)
+        def second_derivative():
+            return torch.autograd.grad((first * torch.tensor(grad_out)).sum(), x)[0].tolist()
+        second = None
+        if second_too:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                second = outcome(second_derivative)
+        named = second_too and first.grad_fn is not None  # (binary_cross_entropy's backward is no node of its own)
+        return out.tolist(), first.tolist(), second, first.grad_fn.name() if named else None
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_mse_loss_backward_is_one_node_as_in_pytorch():
+    def program(torch):
+        a = torch.tensor([0.5, -1.25, 2.0], requires_grad=True)
+        b = torch.tensor([1.0, 0.25, -0.5], requires_grad=True)
+        ga, gb = torch.autograd.grad(torch.nn.functional.mse_loss(a, b), (a, b), create_graph=True)
+        node = ga.grad_fn
+        return (node.name(), [n.name() if n else None for n, _ in node.next_functions], node._saved_reduction,
+                node._saved_self.tolist(), node._saved_target.tolist(), node._saved_grad_output.tolist(),
+                [n.name() if n else None for n, _ in gb.grad_fn.next_functions], gb.grad_fn._saved_self.tolist())
     torch_result, ours = record(program)
     assert ours == torch_result
