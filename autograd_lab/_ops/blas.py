@@ -23,7 +23,8 @@ _COLUMN_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT and CBLAS_TRANSPOSE values
 _INT, _PTR = ctypes.c_int, ctypes.c_void_p
 
 
-_ARGUMENTS = {"gemm": "iiiiiirpipirpi", "gemv": "iiiirpipirpi", "dot": "ipipi"}  # int, real, pointer
+_ARGUMENTS = {"gemm": "iiiiiirpipirpi", "gemv": "iiiirpipirpi", "dot": "ipipi",  # int, real, pointer
+              "gemm_batch": "ipppppppppppppip"}
 
 
 def _typed(name: str, dtype: np.dtype) -> Callable[..., object] | None:
@@ -38,7 +39,7 @@ def _typed(name: str, dtype: np.dtype) -> Callable[..., object] | None:
     known = vector_math._TYPED.get(symbol)  # (the common case, kept short: a product costs a few µs more in Python)
     if known is not None:
         return known
-    arguments = [{"i": _INT, "r": real, "p": _PTR}[kind] for kind in _ARGUMENTS[name]]
+    arguments = [{"i": _INT, "r": real, "p": _PTR}[kind] for kind in _ARGUMENTS[name]]  # (gemm_batch: by pointer)
     return routine(symbol, arguments, real if name == "dot" else None)
 
 
@@ -126,3 +127,49 @@ def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     a, b = (x if x.strides[0] > 0 and x.strides[0] % x.itemsize == 0 else x.copy() for x in (a, b))
     step_a, step_b = (1, 1) if a.size == 1 else (a.strides[0] // a.itemsize, b.strides[0] // b.itemsize)
     return np.array(dot_product(a.size, address(a), step_a, address(b), step_b), a.dtype)
+
+
+_ROW_MAJOR = 101
+_NAIVE_BELOW = 400  # ATen multiplies batches of products with fewer multiply-adds per item than this in a plain loop
+
+
+def bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """a[i] @ b[i] for batches of matrices, as ATen's bmm computes them: tiny products in a plain loop (sums
+    from 0, in order), others with one MKL ``gemm_batch`` call (row-major, each item's layout a transpose flag)
+    where every item is stored by rows or by columns, else one ``mm`` per item."""
+    if a.dtype not in (np.float32, np.float64) or b.dtype != a.dtype:
+        return None
+    (batch, rows, inner), cols = a.shape, b.shape[2]
+    if batch * rows * cols == 0 or inner == 0:
+        return np.zeros((batch, rows, cols), a.dtype)
+    if inner * rows * cols < _NAIVE_BELOW:
+        out = np.zeros((batch, rows, cols), a.dtype)
+        for k in range(inner):
+            out += a[:, :, k, None] * b[:, None, k, :]
+        return out
+    gemm_batch = _typed("gemm_batch", a.dtype)
+    layouts = [_row_major_layout(x[0]) for x in (a, b)]
+    if gemm_batch is None or None in layouts:
+        items = [mm(a[i], b[i]) for i in range(batch)]
+        return None if items[0] is None else np.stack(items)
+    out = np.empty((batch, rows, cols), a.dtype)
+    real = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
+    (ta, lda), (tb, ldb) = layouts
+    pointers = [(ctypes.c_void_p * batch)(*(x.ctypes.data + i * x.strides[0] for i in range(batch)))
+                for x in (a, b, out)]  # (each item's first element)
+    numbers = [ctypes.byref(_INT(v)) for v in (ta, tb, rows, cols, inner)]
+    gemm_batch(_ROW_MAJOR, *numbers, ctypes.byref(real(1)), pointers[0], ctypes.byref(_INT(lda)), pointers[1],
+               ctypes.byref(_INT(ldb)), ctypes.byref(real(0)), pointers[2], ctypes.byref(_INT(cols)), 1,
+               ctypes.byref(_INT(batch)))
+    return out
+
+
+def _row_major_layout(item: np.ndarray) -> tuple[int, int] | None:
+    """(transpose flag, leading dimension) of a matrix stored by rows or by columns, as ATen's _baddbmm_mkl_ reads
+    them; None for any other layout."""
+    (s0, s1), (rows, cols) = _elements(item), item.shape
+    if s0 == 1 and s1 >= max(1, rows):  # stored by columns: the transpose of a row-major matrix
+        return _T, s1
+    if s1 == 1 and s0 >= max(1, cols):
+        return _N, s0
+    return None

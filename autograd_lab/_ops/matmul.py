@@ -154,7 +154,8 @@ class Bmm(Function):
         _check_same_dtype(a, b)
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return Tensor._wrap(np.matmul(a._data, b._data))
+        out = blas.bmm(a._data, b._data)  # (None: NumPy's sum order)
+        return Tensor._wrap(np.matmul(a._data, b._data) if out is None else out)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

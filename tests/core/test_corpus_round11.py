@@ -98,3 +98,24 @@ def test_mse_loss_backward_is_one_node_as_in_pytorch():
                 [n.name() if n else None for n, _ in gb.grad_fn.next_functions], gb.grad_fn._saved_self.tolist())
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(5, 13, 17, 19), (3, 64, 128, 32), (1, 9, 21, 13), (4, 3, 5, 7), (2, 1, 30, 1)])
+def test_bmm_sums_as_pytorchs_kernels_do(shape, dtype):
+    """torch.bmm: tiny items in a plain loop, the rest in one MKL gemm_batch call (a transposed operand as a flag);
+    its gradients run the same kernel on transposed views. np.matmul's sums differed in the last bit."""
+    import numpy as np
+    batch, rows, inner, cols = shape
+    rng = np.random.default_rng(sum(shape))
+    a, b, g = (rng.standard_normal(s).astype(dtype) for s in ((batch, rows, inner), (batch, cols, inner),
+                                                             (batch, rows, cols)))
+
+    def program(torch):
+        x = torch.tensor(a, requires_grad=True)
+        y = torch.tensor(b).transpose(1, 2).requires_grad_()  # (each item stored by columns)
+        out = torch.bmm(x, y)
+        gx, gy = torch.autograd.grad(out, (x, y), torch.tensor(g))
+        return out.tolist(), gx.tolist(), gy.tolist(), (x @ y).tolist()
+    torch_result, ours = record(program)
+    assert ours == torch_result
