@@ -193,7 +193,8 @@ def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    """Matrix product with PyTorch's rules for 1-d, 2-d and batched operands."""
+    """Matrix product with PyTorch's rules for 1-d, 2-d and batched operands (ATen's _matmul_impl, step by step,
+    so the same products are summed and the same nodes recorded)."""
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -205,19 +206,51 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         return SqueezeAfterMatmul.apply(Mm.apply(a.unsqueeze(0), b), (0,))
     if a.ndim == 2 and b.ndim == 2:
         return Mm.apply(a, b)
-    if a.ndim >= 3 and b.ndim <= 2:  # fold the batch into the rows: one big mm
-        rows = a.reshape(-1, a.shape[-1])
-        out = Mm.apply(rows, b) if b.ndim == 2 else Mv.apply(rows, b)
-        return UnsafeView.apply(out, a.shape[:-1] + b.shape[1:])
+    if _should_fold(a, b):  # the batch folded into the rows of one matrix: one mm (or mv)
+        transpose = b.ndim > a.ndim  # (then the product is computed transposed: b.mT @ a.mT)
+        t1 = b.mT if transpose else a
+        t2 = (a.t() if a.ndim == 2 else a) if transpose else b
+        shape = tuple(t1.shape[:-1])
+        folded = t1.reshape(-1, t1.shape[-1])
+        if t2.ndim == 1:
+            return UnsafeView.apply(Mv.apply(folded, t2), shape)
+        out = UnsafeView.apply(Mm.apply(folded, t2), shape + (t2.shape[1],))
+        return out.mT.contiguous() if transpose else out
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] != b.shape[0]:  # a batch of 1 that needs a gradient: squeezed
+        if a.shape[0] == 1 and a.requires_grad:
+            return matmul(a.squeeze(0), b)
+        if b.shape[0] == 1 and b.requires_grad:
+            return matmul(a, b.squeeze(0))
     # batched: broadcast the batch dimensions, then one bmm
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    batch = broadcast_shape(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
-    n, k, m = a2.shape[-2], a2.shape[-1], b2.shape[-1]
-    a3 = a2.expand(batch + (n, k)).reshape(-1, n, k)
-    b3 = b2.expand(batch + (b2.shape[-2], m)).reshape(-1, b2.shape[-2], m)
-    out_shape = batch + ((n,) if a.ndim > 1 else ()) + ((m,) if b.ndim > 1 else ())
-    return UnsafeView.apply(Bmm.apply(a3, b3), out_shape)
+    n, k = (a.shape[-2] if a.ndim > 1 else 1), a.shape[-1]
+    m, p = (b.shape[-2], b.shape[-1]) if b.ndim > 1 else (b.shape[0], 1)
+    batch = broadcast_shape(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    a3 = a.expand(batch + (n, k)).reshape(-1, n, k)
+    if b.ndim == 1:
+        b3 = b.expand(batch + (m,)).reshape(-1, m).unsqueeze(2)
+    else:
+        b3 = b.expand(batch + (m, p)).reshape(-1, m, p)
+    out_shape = batch + ((n,) if a.ndim > 1 else ()) + ((p,) if b.ndim > 1 else ())
+    product = Bmm.apply(a3, b3)
+    return UnsafeView.apply(product.squeeze(-1) if b.ndim == 1 else product, out_shape)
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """ATen's should_fold: may the larger operand (or b transposed, when b is the larger) become one matrix, the
+    other being at most a matrix? Always when that other operand needs a gradient (no large expanded gradient);
+    otherwise when the larger's batch dimensions lie in memory as one (no copy), never for a 2-d ``a``."""
+    larger = a.ndim >= b.ndim
+    t1 = a._data if larger else np.swapaxes(b._data, -1, -2)
+    if not (t1.ndim >= 3 and (b if larger else a).ndim <= 2):
+        return False
+    if (b if larger else a).requires_grad:
+        return True
+    if a.ndim == 2:
+        return False
+    if t1.size == 0:
+        return True
+    strides = [s // t1.itemsize for s in t1.strides]
+    return all(strides[i] == strides[i + 1] * t1.shape[i + 1] for i in range(t1.ndim - 2))
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 
 from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
+from autograd_lab._ops.copies import Contiguous
 from autograd_lab._ops.operands import reduced_dims, view_of
 from autograd_lab._tensor import Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
@@ -37,20 +38,23 @@ class View(Function):
         return grad.reshape(ctx.shape), None
 
 
-class Reshape(View):
-    """out = a with a new shape (a view when possible, else a copy)."""
+class ReshapeAlias(View):
+    """``x.reshape(shape)`` of a tensor that is not contiguous yet can be seen in that shape: a view, which
+    PyTorch records as _reshape_alias."""
+
+    node_name = "ReshapeAliasBackward0"
+
+
+class UnsafeView(View):
+    """out = a fresh contiguous result (a product, a reshape's copy) with a new shape, sharing its memory without
+    being a view of it (PyTorch's _unsafe_view: nothing else will ever see that result).   d/da: reshape back."""
+
+    node_name = "UnsafeViewBackward0"
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, shape: tuple[int, ...]) -> Tensor:
         ctx.shape = a.shape
-        new = a._data.reshape(_infer_shape(shape, a.numel()))
-        return view_of(a, new, lambda t: View.apply(t, shape)) if np.shares_memory(new, a._data) else Tensor._wrap(new)
-
-
-class UnsafeView(Reshape):
-    """The reshape at the end of a batched matmul (PyTorch names it _unsafe_view)."""
-
-    node_name = "UnsafeViewBackward0"
+        return Tensor._wrap(a._data.reshape(_infer_shape(shape, a.numel())))
 
 
 def _infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
@@ -216,7 +220,16 @@ def _expand_shape(old: tuple[int, ...], sizes: Sequence[int]) -> tuple[int, ...]
 
 
 def _reshape(self: Tensor, *shape: Any) -> Tensor:
-    return Reshape.apply(self, size_args(shape))
+    """A view when the memory allows one (``view`` for a contiguous tensor, else _reshape_alias), otherwise a
+    contiguous copy given the shape (clone, then _unsafe_view): the nodes PyTorch records."""
+    size = size_args(shape)
+    if self._data.flags.c_contiguous:
+        return View.apply(self, size)
+    try:
+        self._data.reshape(_infer_shape(size, self.numel()), copy=False)
+    except ValueError:  # (no view fits: the copy)
+        return UnsafeView.apply(Contiguous.apply(self), size)
+    return ReshapeAlias.apply(self, size)
 
 
 def _view(self: Tensor, *shape: Any) -> Tensor:

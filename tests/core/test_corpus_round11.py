@@ -119,3 +119,63 @@ def test_bmm_sums_as_pytorchs_kernels_do(shape, dtype):
         return out.tolist(), gx.tolist(), gy.tolist(), (x @ y).tolist()
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+_RESHAPES = {
+    "contiguous": lambda x: x.reshape(24),
+    "transposed, viewable": lambda x: x.t().reshape(3, 2, 4),
+    "transposed, copied": lambda x: x.t().reshape(24),
+    "expanded, viewable": lambda x: x[0].expand(3, 6).reshape(3, 6),
+    "expanded, copied": lambda x: x.expand(2, 4, 6).reshape(8, 6),
+    "sliced, copied": lambda x: x[::2].reshape(12),
+    "flatten of a transpose": lambda x: x.t().flatten(),
+    "a column": lambda x: x[:, 0].reshape(2, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(_RESHAPES))
+def test_reshape_records_a_view_an_alias_or_a_copy_as_pytorch(name):
+    """reshape: ViewBackward0 for a contiguous tensor, ReshapeAliasBackward0 for another one the memory allows, else
+    a clone and an UnsafeViewBackward0 (not a view: no _base)."""
+    def program(torch):
+        x = torch.arange(24.0).reshape(4, 6).requires_grad_()
+        y = _RESHAPES[name](x)
+        (y * torch.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+        return (y.grad_fn.name(), [n.name() if n else None for n, _ in y.grad_fn.next_functions], y._base is None,
+                y.tolist(), x.grad.tolist())
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+_MATMULS = [((5, 13, 17), (17, 19)), ((5, 13, 17), (1, 17, 19)), ((1, 13, 17), (5, 17, 19)), ((13, 17), (5, 17, 19)),
+            ((17,), (5, 17, 19)), ((5, 13, 17), (17,)), ((2, 1, 13, 17), (3, 17, 19)), ((3, 5, 13, 17), (17, 19))]
+
+
+@pytest.mark.parametrize(("shapes", "needs", "permuted"), [(s, n, p) for s in _MATMULS
+                                                         for n in ((True, True), (True, False), (False, True))
+                                                         for p in (False, True)])
+def test_matmul_folds_squeezes_and_batches_as_aten(shapes, needs, permuted):
+    """matmul follows ATen's _matmul_impl: fold the batch into one mm when the other operand needs a gradient or the
+    batch lies in memory as one (b.mT @ a.mT when b is the larger), squeeze a batch of 1 that needs a gradient,
+    else expand and bmm: the same sums, the same nodes."""
+    import numpy as np
+    rng = np.random.default_rng(len(str(shapes)))
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+
+    def program(torch):
+        x, y = torch.tensor(a), torch.tensor(b)
+        if permuted and x.ndim >= 3:  # batch dims that are not one block of memory
+            x = torch.tensor(np.ascontiguousarray(np.swapaxes(a, 0, 1))).transpose(0, 1)
+        x.requires_grad_(needs[0])
+        y.requires_grad_(needs[1])
+        out = x @ y
+        g = torch.tensor(np.random.default_rng(7).standard_normal(tuple(out.shape)).astype(np.float32))
+        grads = torch.autograd.grad(out, [t for t, n in zip((x, y), needs) if n], g)
+        graph, stack = [], [out.grad_fn]
+        while stack:
+            node = stack.pop()
+            graph.append(node.name())
+            stack.extend(n for n, _ in node.next_functions if n is not None)
+        return out.tolist(), [t.tolist() for t in grads], graph
+    torch_result, ours = record(program)
+    assert ours == torch_result
