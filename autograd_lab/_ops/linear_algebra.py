@@ -6,6 +6,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.operands import view_of
 from autograd_lab._ops.pointwise import where
 from autograd_lab._tensor import Tensor, wrap_dim
@@ -24,7 +25,13 @@ class Cross(Function):
         ctx.save_for_backward(a, b)
         ctx.dim = dim
         x, y = np.broadcast_arrays(a._data, b._data)
-        return Tensor._wrap(np.cross(x, y, axis=dim))
+        if x.dtype.kind != "f" or x.dtype != y.dtype or x.dtype.itemsize < 4:
+            return Tensor._wrap(np.cross(x, y, axis=dim))
+        # ATen's loop, whose a1 * b2 - a2 * b1 the compiler fuses: fma(a1, b2, -(a2 * b1))
+        fma = fma32 if x.dtype == np.float32 else fma64
+        (x0, x1, x2), (y0, y1, y2) = np.moveaxis(x, dim, 0), np.moveaxis(y, dim, 0)
+        parts = [fma(x1, y2, -(x2 * y1)), fma(x2, y0, -(x0 * y2)), fma(x0, y1, -(x1 * y0))]
+        return Tensor._wrap(np.stack(parts, axis=dim).astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, None]:
@@ -269,7 +276,12 @@ class Trace(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor) -> Tensor:
         ctx.shape = tuple(a.shape)
-        return Tensor._wrap(np.asarray(np.trace(a._data), np.int64 if a._data.dtype.kind in "biu" else a._data.dtype))
+        if a._data.dtype.kind != "f":
+            return Tensor._wrap(np.asarray(np.trace(a._data), np.int64))
+        total = 0.0  # ATen's loop: the diagonal in order, added up in double
+        for value in np.diagonal(a._data).tolist():
+            total += value
+        return Tensor._wrap(np.asarray(total, a._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

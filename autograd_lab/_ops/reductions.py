@@ -14,7 +14,7 @@ from autograd_lab import _dtype
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut, masked_fill
 from autograd_lab._ops.operands import ieee_silent, reduced_dims
-from autograd_lab._ops.pointwise import Maximum, Minimum, MulScalar, where
+from autograd_lab._ops.pointwise import Exp, Log, Maximum, Minimum, MulScalar, where
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
 from autograd_lab.autograd.function import Function
@@ -583,8 +583,8 @@ class Logsumexp(Function):
             return out
         maxes = np.array(np.amax(x, axis=dims, keepdims=True))
         maxes[np.abs(maxes) == np.inf] = 0  # (an all -inf row stays -inf, an inf stays inf)
-        total = add_up(np.exp(x - maxes), dims, keepdim)
-        out = Tensor._wrap(np.log(total) + (maxes if keepdim else maxes.reshape(total.shape)))
+        total = add_up(Exp.compute(x - maxes), dims, keepdim)  # (torch.exp's and torch.log's own kernels)
+        out = Tensor._wrap(Log.compute(total) + (maxes if keepdim else maxes.reshape(total.shape)))
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(a, out)
         return out

@@ -179,3 +179,25 @@ def test_matmul_folds_squeezes_and_batches_as_aten(shapes, needs, permuted):
         return out.tolist(), [t.tolist() for t in grads], graph
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_logsumexp_and_trace_are_summed_as_aten(dtype):
+    """cross: ATen's fused fma(a1, b2, -(a2 * b1)); logsumexp: torch.exp's and torch.log's kernels; trace: the
+    diagonal added in order in double (np.cross, np.exp and np.trace differed in the last bit)."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    a, b, g = (rng.standard_normal((400, 3)).astype(dtype) for _ in range(3))
+    m = rng.standard_normal((37, 53)).astype(dtype)
+
+    def program(torch):
+        x, y = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        out = torch.linalg.cross(x, y)
+        gx, gy = torch.autograd.grad(out, (x, y), torch.tensor(g))
+        w = torch.tensor(m, requires_grad=True)
+        lse = torch.logsumexp(w, 1)
+        (gw,) = torch.autograd.grad(lse, w, torch.ones(37, dtype=w.dtype))
+        return (out.tolist(), gx.tolist(), gy.tolist(), lse.tolist(), gw.tolist(), torch.trace(w).item(),
+                [torch.trace(w[:k, :j]).item() for k, j in ((1, 1), (5, 30), (37, 37), (37, 2))])
+    torch_result, ours = record(program)
+    assert ours == torch_result
