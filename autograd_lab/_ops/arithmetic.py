@@ -95,7 +95,8 @@ class Mul(Function):
         b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad
         times = Mul.apply if grad_mode._enabled else _product  # (a plain backward: the product, no op around it)
-        return (times(grad, b) if need_a else None), (times(grad, a) if need_b else None)
+        grad_b = times(grad, a) if need_b else None  # (b's first, as PyTorch's node: the order its ops are recorded
+        return (times(grad, b) if need_a else None), grad_b  # in decides how a second backward adds them up)
 
 
 def _product(x: Tensor, y: Tensor) -> Tensor:
@@ -122,7 +123,8 @@ class Div(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad[:2]  # (DivMode has a third input)
-        return (grad / b if need_a else None), (-grad * ((a / b) / b) if need_b else None)
+        grad_b = -grad * ((a / b) / b) if need_b else None  # (b's first, as in PyTorch: see Mul)
+        return (grad / b if need_a else None), grad_b
 
 
 class DivMode(Div):

@@ -9,7 +9,6 @@ import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._ops import blas
-from autograd_lab._ops.arithmetic import Mul
 from autograd_lab._ops.operands import broadcast_shape
 from autograd_lab._ops.views import SqueezeAfterMatmul, UnsafeView
 from autograd_lab._tensor import Tensor
@@ -80,11 +79,11 @@ def _array_mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return x @ y if out is None else out
 
 
-class Dot(Mul):
-    """out = sum(a * b) for vectors.   Each element's derivative is Mul's: d/da = grad * b,  d/db = grad * a."""
+class Dot(Function):
+    """out = sum(a * b) for vectors.   d/da = grad * b,  d/db = grad * a."""
 
     node_name = "DotBackward0"
-    saved_as: ClassVar = {"tensor": 0, "self": 1}  # (laid out as Mul's, whose backward it uses)
+    saved_as: ClassVar = {"tensor": 0, "self": 1}  # (laid out as Mul's)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
@@ -97,6 +96,12 @@ class Dot(Mul):
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
         out = blas.dot(a._data, b._data)
         return Tensor._wrap(np.dot(a._data, b._data) if out is None else out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        b, a = ctx._for_backward
+        need_a, need_b = ctx.needs_input_grad  # (a's first: PyTorch's DotBackward0 records them in this order)
+        return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Mm(Function):

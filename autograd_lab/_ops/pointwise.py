@@ -379,9 +379,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
         b, a = ctx._for_backward
-        shared = where(a == b, grad / 2, grad)
         beats = ctx._forward_cls._beats
-        return where(beats(b, a), 0.0, shared), where(beats(a, b), 0.0, shared)
+
+        def share(loses: Tensor) -> Tensor:  # PyTorch's formula for each input, b's first (see Mul)
+            return where(a == b, grad / 2, grad).masked_fill(loses, 0)
+        grad_b = share(beats(a, b))
+        return share(beats(b, a)), grad_b
 
 
 class Minimum(Maximum):
@@ -407,7 +410,8 @@ class Where(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor, Tensor]:
         (condition,) = ctx._for_backward
-        return None, where(condition, grad, 0.0), where(condition, 0.0, grad)
+        grad_b = where(condition, 0.0, grad)  # (b's first, in PyTorch's order: see Mul)
+        return None, where(condition, grad, 0.0), grad_b
 
 
 class Asin(Function):

@@ -96,6 +96,7 @@ def vml(name: str, fallback: Callable[[np.ndarray], np.ndarray]) -> Callable[[np
     """The elementwise function VML calls ``name`` (``"Sin"``, ``"Ln"``), NumPy's ``fallback`` where MKL
     is missing."""
     def compute(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)  # (NumPy gives the result of arithmetic on 0-d arrays as a scalar)
         if x.dtype in (np.float32, np.float64) and 0 < x.size <= _MAX_N:
             vector = routine(("vms" if x.dtype == np.float32 else "vmd") + name, _VML_ARGUMENTS)
             if vector is not None:

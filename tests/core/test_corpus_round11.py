@@ -201,3 +201,32 @@ def test_cross_logsumexp_and_trace_are_summed_as_aten(dtype):
                 [torch.trace(w[:k, :j]).item() for k, j in ((1, 1), (5, 30), (37, 37), (37, 2))])
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+_MEETING = {  # each uses slices of one input three or more times: in a second backward, their terms meet
+    "lstm cell": lambda torch, x, c: x[:, 57:].sigmoid() * (x[:, 19:38].sigmoid() * c
+                                                          + x[:, :19].sigmoid() * x[:, 38:57].tanh()).tanh(),
+    "div": lambda torch, x, c: (x[:, 19:38] + x[:, :19] / (x[:, 38:57].abs() + 1)).tanh(),
+    "maximum": lambda torch, x, c: (x[:, 19:38] + torch.maximum(x[:, :19], x[:, 38:57]) * c).tanh(),
+    "where": lambda torch, x, c: (x[:, 19:38] * torch.where(c > 0, x[:, :19], x[:, 38:57])).tanh(),
+    "dot": lambda torch, x, c: (x[0, 19:38] + torch.dot(x[0, :19], x[0, 38:57]) * x[1, :19]).tanh(),
+}
+
+
+@pytest.mark.parametrize("name", list(_MEETING))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_second_derivatives_where_three_terms_meet_add_up_in_pytorchs_order(name, dtype):
+    """A node's gradients are recorded in PyTorch's order (Mul, Div, maximum and where: b's first; dot: a's first),
+    so a second backward runs them, and adds their terms up, in PyTorch's order (an LSTM cell differed)."""
+    import numpy as np
+    rng = np.random.default_rng(11)
+    x0, c0, r = (rng.standard_normal(s).astype(dtype) for s in ((13, 76), (13, 19), (13, 76)))
+
+    def program(torch):
+        x = torch.tensor(x0, requires_grad=True)
+        out = _MEETING[name](torch, x, torch.tensor(c0))
+        (first,) = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)
+        (second,) = torch.autograd.grad((first * torch.tensor(r)).sum(), x)
+        return first.tolist(), second.tolist()
+    torch_result, ours = record(program)
+    assert ours == torch_result
