@@ -33,6 +33,8 @@ class LogSoftmax(Function):
         x, axis = a._data, wrap_dim(dim, a.ndim)
         if _like_aten_lastdim(x, axis):
             out = Tensor._wrap(vectorized.softmax_lastdim(x, log=True))
+        elif _like_aten_other_dim(x, axis):
+            out = Tensor._wrap(vectorized.softmax_along(x, axis, log=True))
         else:
             shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)  # exp of at most 0: no overflow
             out = Tensor._wrap(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
@@ -88,6 +90,8 @@ class Softmax(Function):
         x, axis = a._data, wrap_dim(dim, a.ndim)
         if _like_aten_lastdim(x, axis):
             out = Tensor._wrap(vectorized.softmax_lastdim(x, log=False))
+        elif _like_aten_other_dim(x, axis):
+            out = Tensor._wrap(vectorized.softmax_along(x, axis, log=False))
         else:
             e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # (initial: an empty dim is fine)
             out = Tensor._wrap(e / e.sum(axis=axis, keepdims=True))
@@ -131,6 +135,11 @@ class SoftmaxBackwardData(Function):
         d_out = (grad * g2 - (out * grad).sum(ctx.dim, keepdim=True) * g2
                  - grad * (out * g2).sum(ctx.dim, keepdim=True)) if need_out else None
         return d_grad, d_out, None
+
+
+def _like_aten_other_dim(x: np.ndarray, axis: int) -> bool:
+    """Does PyTorch's float32 kernel for another dimension apply (reproduced in ``vectorized``)?"""
+    return x.dtype == np.float32 and 0 <= axis < x.ndim - 1 and 0 < x.size <= ROUNDED_ONCE_UP_TO
 
 
 def _like_aten_lastdim(x: np.ndarray, axis: int) -> bool:

@@ -451,3 +451,46 @@ def softmax_lastdim(x: np.ndarray, log: bool) -> np.ndarray:
         total = lane_sums(sleef_expf(rows - top))[:, None]
         out = (rows - top) - sleef_logf(total) if log else sleef_expf(rows - top) * (_F(1) / total)
     return out.reshape(x.shape)
+
+
+_expf, _logf = c_function("expf", np.exp), c_function("logf", np.log)
+
+
+def softmax_along(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
+    """(log_)softmax of a float32 array along a dimension other than the last, as ATen's ``_vec_softmax`` and
+    ``_vec_log_softmax``: for each position of the other dims, the max along ``axis``, then exp(x - max) added
+    up in order from 0; softmax divides by that sum, log_softmax subtracts the max, then log(sum). ATen walks
+    the positions 8 at a time with SLEEF's ``expf``/``logf``; positions left over take the C library's (for
+    softmax, those at the end of each thread's share or of a row; for log_softmax, a row's last ``n % 8``)."""
+    shape = x.shape
+    outer, size = int(np.prod(shape[:axis])), shape[axis]
+    inner = x.size // max(outer * size, 1)
+    v = np.ascontiguousarray(x).reshape(outer, size, inner)
+    vector = _vector_positions(outer, inner, log).reshape(outer, 1, inner)
+    top = v.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        exps = [np.where(vector, sleef_expf(v[:, d:d + 1] - top), _expf(v[:, d:d + 1] - top)) for d in range(size)]
+        total = np.zeros_like(top)
+        for e in exps:
+            total = total + e
+        if log:
+            return (v - top - np.where(vector, sleef_logf(total), _logf(total))).reshape(shape)
+        return (np.concatenate(exps, axis=1) / total).reshape(shape)
+
+
+def _vector_positions(outer: int, inner: int, log: bool) -> np.ndarray:
+    """Which of the outer * inner positions ATen's loop computes with vectors (8 float32 lanes)."""
+    if log:
+        return np.tile(np.arange(inner) < inner // 8 * 8, outer)
+    total = outer * inner
+    vector = np.zeros(total, bool)
+    share = -(-total // _cascade_sum.THREADS)  # (parallel_for: one share of the positions per thread)
+    for begin in range(0, total, max(share, 1)):
+        end, idx = min(total, begin + share), begin
+        while idx < end:
+            if idx % inner + 8 <= inner and idx + 8 <= end:
+                vector[idx:idx + 8] = True
+                idx += 8
+            else:  # the rest of this row, or of this thread's share
+                idx += end - idx if idx + 8 > end else inner - idx % inner
+    return vector
