@@ -66,6 +66,8 @@ class LogSoftmaxBackwardData(Function):
         if _like_aten_lastdim(g, axis) and o.dtype == g.dtype:
             total = vectorized.lane_sums(np.ascontiguousarray(g).reshape(-1, g.shape[-1])).reshape(g.shape[:-1] + (1,))
             return Tensor._wrap(fma32(-vectorized.sleef_expf(o), total, g))  # (the compiler fuses g - e * total)
+        if _like_aten_other_dim(g, axis) and o.dtype == g.dtype:
+            return Tensor._wrap(vectorized.softmax_backward_along(g, o, axis, log=True))
         return Tensor._wrap(g - np.exp(o) * g.sum(axis=axis, keepdims=True))
 
     @staticmethod
@@ -125,6 +127,8 @@ class SoftmaxBackwardData(Function):
             inline = len(rows) == 1 or _cascade_sum.THREADS == 1  # (ATen's loop then runs without threads)
             dot = vectorized.lane_sums(rows, outputs, fused_tail=inline)
             return Tensor._wrap((g - dot.reshape(g.shape[:-1] + (1,))) * o)
+        if _like_aten_other_dim(g, axis) and o.dtype == g.dtype:
+            return Tensor._wrap(vectorized.softmax_backward_along(g, o, axis, log=False))
         return Tensor._wrap(o * (g - (g * o).sum(axis=axis, keepdims=True)))
 
     @staticmethod

@@ -453,20 +453,21 @@ def softmax_lastdim(x: np.ndarray, log: bool) -> np.ndarray:
     return out.reshape(x.shape)
 
 
-_expf, _logf = c_function("expf", np.exp), c_function("logf", np.log)
+_expf = c_function("expf", np.exp)
 
 
 def softmax_along(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
     """(log_)softmax of a float32 array along a dimension other than the last, as ATen's ``_vec_softmax`` and
     ``_vec_log_softmax``: for each position of the other dims, the max along ``axis``, then exp(x - max) added
     up in order from 0; softmax divides by that sum, log_softmax subtracts the max, then log(sum). ATen walks
-    the positions 8 at a time with SLEEF's ``expf``/``logf``; positions left over take the C library's (for
-    softmax, those at the end of each thread's share or of a row; for log_softmax, a row's last ``n % 8``)."""
+    the positions 8 at a time with SLEEF's ``expf``; positions left over take the C library's ``expf`` (for
+    softmax, those at the end of each thread's share or of a row; for log_softmax, the last ``n % 8`` of each
+    chunk of a row), and log_softmax takes every log from SLEEF's ``logf``."""
     shape = x.shape
     outer, size = int(np.prod(shape[:axis])), shape[axis]
     inner = x.size // max(outer * size, 1)
     v = np.ascontiguousarray(x).reshape(outer, size, inner)
-    vector = _vector_positions(outer, inner, log).reshape(outer, 1, inner)
+    vector = _vector_positions(outer, inner, size, log).reshape(outer, 1, inner)
     top = v.max(axis=1, keepdims=True)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         exps = [np.where(vector, sleef_expf(v[:, d:d + 1] - top), _expf(v[:, d:d + 1] - top)) for d in range(size)]
@@ -474,14 +475,17 @@ def softmax_along(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
         for e in exps:
             total = total + e
         if log:
-            return (v - top - np.where(vector, sleef_logf(total), _logf(total))).reshape(shape)
+            return (v - top - sleef_logf(total)).reshape(shape)
         return (np.concatenate(exps, axis=1) / total).reshape(shape)
 
 
-def _vector_positions(outer: int, inner: int, log: bool) -> np.ndarray:
+def _vector_positions(outer: int, inner: int, size: int, log: bool) -> np.ndarray:
     """Which of the outer * inner positions ATen's loop computes with vectors (8 float32 lanes)."""
-    if log:
-        return np.tile(np.arange(inner) < inner // 8 * 8, outer)
+    if log:  # rows cut in chunks of 128 KB over the softmax dim (a multiple of 8), each ending in its rest
+        chunk = min(max(128 * 1024 // size // 4, 8) // 8 * 8, inner)
+        at = np.arange(inner) % chunk
+        length = np.minimum(chunk, inner - np.arange(inner) // chunk * chunk)
+        return np.tile(at < length - length % 8, outer)
     total = outer * inner
     vector = np.zeros(total, bool)
     share = -(-total // _cascade_sum.THREADS)  # (parallel_for: one share of the positions per thread)
@@ -494,3 +498,24 @@ def _vector_positions(outer: int, inner: int, log: bool) -> np.ndarray:
             else:  # the rest of this row, or of this thread's share
                 idx += end - idx if idx + 8 > end else inner - idx % inner
     return vector
+
+
+def softmax_backward_along(grad: np.ndarray, out: np.ndarray, axis: int, log: bool) -> np.ndarray:
+    """The gradient of (log_)softmax along a dimension other than the last, float32, as ATen's
+    ``_vec_(log_)softmax_backward``: for each position of the other dims a sum along ``axis`` in order from 0
+    (of grad, or of grad * out, each product fused into the sum as the compiler fuses it), then
+    ``grad - exp(out) * sum`` (one fused multiply-add; SLEEF's ``expf`` on the vector lanes, the C library's
+    on each chunk's rest) or ``out * (grad - sum)``."""
+    shape = grad.shape
+    outer, size = int(np.prod(shape[:axis])), shape[axis]
+    inner = grad.size // max(outer * size, 1)
+    g, o = (np.ascontiguousarray(a).reshape(outer, size, inner) for a in (grad, out))
+    total = np.zeros((outer, 1, inner), grad.dtype)
+    for d in range(size):
+        total = total + g[:, d:d + 1] if log else fma32(g[:, d:d + 1], o[:, d:d + 1], total)
+    if not log:
+        return (o * (g - total)).reshape(shape)
+    vector = _vector_positions(outer, inner, size, True).reshape(outer, 1, inner)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.where(vector, sleef_expf(o), _expf(o))
+    return fma32(-e, np.broadcast_to(total, g.shape), g).reshape(shape)

@@ -232,21 +232,30 @@ def test_second_derivatives_where_three_terms_meet_add_up_in_pytorchs_order(name
     assert ours == torch_result
 
 
-@pytest.mark.parametrize(("shape", "dim"), [((37, 53), 0), ((5, 7, 19), 1), ((4, 6, 8, 9), 2), ((64, 10), 0)])
+@pytest.mark.parametrize(("shape", "dim"), [((37, 53), 0), ((5, 7, 19), 1), ((4, 6, 8, 9), 2), ((64, 10), 0),
+                                           ((1, 300, 205), 1)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_softmax_along_another_dim_is_atens_vec_softmax(shape, dim, threads):
-    """softmax along a dim other than the last: ATen's _vec_softmax (8 positions at a time through SLEEF's expf,
-    the rest through the C library's, per thread's share), each sum from 0 in order, then a division. (NumPy's
-    exp differed in about a third of the values.) log_softmax there, on rows whose length is a multiple of 8."""
+    """(log_)softmax along a dim other than the last: ATen's _vec_softmax (8 positions at a time through SLEEF's
+    expf, the rest through the C library's, per thread's share) and _vec_logsoftmax (chunks of rows, SLEEF's logf),
+    each sum from 0 in order; their backward kernels with the compiler's fused multiply-adds; second derivatives
+    too. (NumPy's exp and sums differed in about a third of the values.)"""
     import numpy as np
     x = np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32) * 3
-    y = np.random.default_rng(1).standard_normal((3, 12, 16)).astype(np.float32) * 3
+    g, r = (np.random.default_rng(k).standard_normal(shape).astype(np.float32) for k in (1, 2))
 
     def program(torch):
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
-            return torch.softmax(torch.tensor(x), dim).tolist(), torch.log_softmax(torch.tensor(y), 1).tolist()
+            results = []
+            for name in ("softmax", "log_softmax"):
+                t = torch.tensor(x, requires_grad=True)
+                out = getattr(torch, name)(t, dim)
+                (first,) = torch.autograd.grad(out, t, torch.tensor(g), create_graph=True)
+                (second,) = torch.autograd.grad((first * torch.tensor(r)).sum(), t)
+                results.append((out.tolist(), first.tolist(), second.tolist()))
+            return results
         finally:
             torch.set_num_threads(before)
     torch_result, ours = record(program)
