@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype, _ops
+from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops import _cascade_sum, addmm, losses, sigmoid, tanh
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss
@@ -94,7 +95,7 @@ class NativeBatchNorm(Function):
     """out = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1), with the batch's statistics
     (training: the running ones, if any, move toward them) or the running ones (eval).   The backward
     recomputes the statistics from x with tensor ops, so their dependence on x is differentiated too (and
-    so is the backward itself)."""
+    so is the backward itself); a plain backward of an (N, C) float32 input runs PyTorch's kernel instead."""
 
     node_name = "NativeBatchNormBackward0"
     optional_inputs: ClassVar = frozenset({1, 2})  # (weight, bias)
@@ -112,6 +113,7 @@ class NativeBatchNorm(Function):
             mu, var_sum = _batch_stats(x._data)
             variance = var_sum / dtype.type(n)  # (in x's dtype, then 1/sqrt in double)
             invstd = (1 / np.sqrt(variance.astype(np.float64) + eps)).astype(dtype)
+            ctx.saved_stats = (mu, invstd)  # (PyTorch's save_mean and save_invstd, which its kernel reads)
             if mean is not None:
                 _move_running_stats(mean, var, mu, var_sum, n, momentum)
         else:
@@ -125,6 +127,13 @@ class NativeBatchNorm(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight, mean, var = ctx._for_backward
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if not grad_mode._enabled and x.ndim == 2 and x._data.dtype == grad._data.dtype == np.float32 and \
+                (weight is None or weight._data.dtype == np.float32):
+            stats = ctx.saved_stats if ctx.training else (mean._data, var._data)
+            grads = _batch_norm_backward_rows(x._data, grad._data, *stats, weight, ctx.training, ctx.eps)
+            return (*(Tensor._wrap(g) if need else None for g, need in zip(grads, (need_x, need_w, need_b))),
+                    None, None, None, None, None)
         dims = (0, *range(2, x.ndim))
         if ctx.training:
             mean = x.mean(dims, keepdim=True)
@@ -132,7 +141,6 @@ class NativeBatchNorm(Function):
         else:
             mean, invstd = _channels(mean, x.ndim), (_channels(var, x.ndim) + ctx.eps) ** -0.5
         xhat = (x - mean) * invstd
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         scale = invstd if weight is None else invstd * _channels(weight, x.ndim)
         grad_w = (grad * xhat).sum(dims) if need_w or (need_x and ctx.training) else None
         if not need_x:
@@ -143,6 +151,36 @@ class NativeBatchNorm(Function):
         else:
             grad_x = grad * scale
         return grad_x, grad_w if need_w else None, grad.sum(dims) if need_b else None, None, None, None, None, None
+
+
+def _batch_norm_backward_rows(x: np.ndarray, dy: np.ndarray, mean: np.ndarray, stat: np.ndarray,
+                              weight: Tensor | None, training: bool, eps: float) -> tuple[np.ndarray, ...]:
+    """(grad_x, grad_weight, grad_bias) of an (N, C) float32 batch norm as PyTorch's CPU kernel computes them
+    (batch_norm_cpu_backward_channels_last_impl): each thread adds up its block of rows per channel in float32
+    (sum of dy; (x - mean) * dy fused into the running sum), the blocks' totals are added in double; then
+    dx = (dy - sum / N - (x - mean) * k) * invstd * w with k = dotp * invstd * invstd / N, fused on the full
+    8-lane vectors, not on the channels left over. ``stat``: the saved invstd (training) or running_var (eval)."""
+    rows, channels = x.shape
+    invstd = stat if training else (1 / np.sqrt(stat.astype(np.float64) + eps)).astype(np.float32)
+    w = np.ones(channels, np.float32) if weight is None else weight._data
+    share = -(-rows // min(_cascade_sum.THREADS, rows))  # (parallel_for over the rows, grain 1)
+    sums, dots = np.zeros(channels), np.zeros(channels)
+    for begin in range(0, rows, share):
+        block_sum, block_dot = np.zeros(channels, np.float32), np.zeros(channels, np.float32)
+        for i in range(begin, min(rows, begin + share)):
+            block_sum = block_sum + dy[i]
+            block_dot = fma32(x[i] - mean, dy[i], block_dot)
+        sums, dots = sums + block_sum, dots + block_dot  # (float32 into double)
+    total, dotp = sums.astype(np.float32), dots.astype(np.float32)
+    if training:
+        n = np.float32(rows)
+        k, centered = dotp * invstd * invstd / n, x - mean
+        fused = fma32(-centered, k, dy - total / n) * invstd * w
+        plain = (dy - total / n - centered * k) * invstd * w
+        dx = np.where(np.arange(channels) < channels - channels % 8, fused, plain)
+    else:
+        dx = dy * invstd * w
+    return dx, dotp * invstd, total
 
 
 def _move_running_stats(mean: Tensor, var: Tensor, mu: np.ndarray, var_sum: np.ndarray, n: int,
