@@ -201,7 +201,9 @@ def _embed(node: Any, op_node: Any) -> None:
 class ViewCopy(Function):
     """base's values seen through a view replaced by ``values`` (in place; a's view was changed).
 
-    d/d(old base) = grad with zeros where the view looks,  d/d(values) = the view of grad.
+    d/d(old base) = grad with zeros where the view looks,  d/d(values) = the view of grad. Once ``_embed``
+    has given it the op that made ``values``, it runs that op's backward on the view of grad instead: the
+    base gets grad with the op's gradient for its input where the view looks, the op's other inputs theirs.
     """
 
     node_name = "torch::autograd::CopySlices"
