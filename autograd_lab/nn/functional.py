@@ -201,7 +201,8 @@ def _batch_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sum per thread, (N, C, L) inputs channel by channel."""
     n = x.size // x.shape[1]
     if x.ndim == 2:  # each thread adds its block of rows in x's dtype; the blocks' sums are added in double
-        blocks = np.array_split(x, min(_cascade_sum.THREADS, x.shape[0]))
+        share = -(-x.shape[0] // min(_cascade_sum.THREADS, x.shape[0]))  # (parallel_for: divup(N, threads) each)
+        blocks = [x[i:i + share] for i in range(0, x.shape[0], share)]
         mu = (sum(_cascade_sum.sequential(b).astype(np.float64) for b in blocks) / n).astype(x.dtype)
         var_sum = sum(_squares_summed(b, mu).astype(np.float64) for b in blocks)
         return mu, var_sum.astype(x.dtype)

@@ -290,3 +290,26 @@ def test_batch_norm_gradients_of_rows_are_pytorchs_kernel(rows, channels, traini
         return results
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+@pytest.mark.parametrize("threads", [3, 4])
+def test_batch_norm_splits_rows_between_threads_as_parallel_for(threads):
+    """With more threads (a student's 4-core laptop), ATen's parallel_for gives each thread divup(N, threads) rows
+    (5 rows on 4 threads: 2, 2, 1, 0), not NumPy's array_split (2, 1, 1, 1): the statistics' sums follow."""
+    import numpy as np
+    rng = np.random.default_rng(threads)
+    inputs = [rng.standard_normal((rows, 11)).astype(np.float32) * 2 + 1 for rows in (5, 6, 7, 10, 13)]
+
+    def program(torch):
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            results = []
+            for x in inputs:
+                bn = torch.nn.BatchNorm1d(11)
+                results.append((bn(torch.tensor(x)).tolist(), bn.running_var.tolist()))
+            return results
+        finally:
+            torch.set_num_threads(before)
+    torch_result, ours = record(program)
+    assert ours == torch_result
