@@ -95,8 +95,10 @@ class Mul(Function):
         b, a = ctx._for_backward
         need_a, need_b = ctx.needs_input_grad
         times = Mul.apply if grad_mode._enabled else _product  # (a plain backward: the product, no op around it)
-        grad_b = times(grad, a) if need_b else None  # (b's first, as PyTorch's node: the order its ops are recorded
-        return (times(grad, b) if need_a else None), grad_b  # in decides how a second backward adds them up)
+        # b's gradient first, as PyTorch's MulBackward0: a second backward runs recorded ops newest first, so this
+        # order decides how terms that meet at one tensor are added up
+        grad_b = times(grad, a) if need_b else None
+        return (times(grad, b) if need_a else None), grad_b
 
 
 def _product(x: Tensor, y: Tensor) -> Tensor:

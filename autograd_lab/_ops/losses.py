@@ -490,8 +490,9 @@ class MseLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         a, b = ctx._for_backward
         need_a, need_b, _ = ctx.needs_input_grad
-        return (MseLossBackward.apply(grad, a, b, ctx.reduction, ctx.count) if need_a else None), \
-            (MseLossBackward.apply(grad, b, a, ctx.reduction, ctx.count) if need_b else None), None
+        grad_a = MseLossBackward.apply(grad, a, b, ctx.reduction, ctx.count) if need_a else None
+        grad_b = MseLossBackward.apply(grad, b, a, ctx.reduction, ctx.count) if need_b else None  # (a, b swapped)
+        return grad_a, grad_b, None
 
 
 class MseLossBackward(Function):
@@ -568,10 +569,10 @@ class BinaryCrossEntropyWithLogits(Function):
         elif need_t:
             log_sigmoid = where(x < 0, x, 0.0) - (1 + (-x.abs()).exp()).log()
             grad_t = (-x - (pos_weight - 1) * log_sigmoid) * grad
-        return _weighted_mean(grad_x, weight, ctx), _weighted_mean(grad_t, weight, ctx), None, None, None
+        return weighted_mean(grad_x, weight, ctx), weighted_mean(grad_t, weight, ctx), None, None, None
 
 
-def _weighted_mean(g: Tensor | None, weight: Tensor | None, ctx: Any) -> Tensor | None:
+def weighted_mean(g: Tensor | None, weight: Tensor | None, ctx: Any) -> Tensor | None:
     """A loss gradient times ``weight``, then over the count for a mean."""
     if g is None:
         return None

@@ -18,6 +18,7 @@ from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, vml
 from autograd_lab._ops.vectorized import (
     aten_unary_kernel,
     by_aten_lanes,
+    c_expf,
     c_function,
     sleef_coshf,
     sleef_exp,
@@ -126,7 +127,7 @@ class TanhBackward(Function):
 
 
 # exp on ATen's vector lanes (SLEEF's) and on its scalar rest (the C library's), by dtype
-_EXPS = {np.float32: (sleef_expf, c_function("expf", np.exp)),
+_EXPS = {np.float32: (sleef_expf, c_expf),
          np.float64: (sleef_exp, c_function("exp", np.exp, ctypes.c_double))}
 
 

@@ -453,7 +453,7 @@ def softmax_lastdim(x: np.ndarray, log: bool) -> np.ndarray:
     return out.reshape(x.shape)
 
 
-_expf = c_function("expf", np.exp)
+c_expf = c_function("expf", np.exp)  # (the C library's, where ATen's loops leave the vector lanes)
 
 
 def softmax_along(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
@@ -470,13 +470,23 @@ def softmax_along(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
     vector = _vector_positions(outer, inner, size, log).reshape(outer, 1, inner)
     top = v.max(axis=1, keepdims=True)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        exps = [np.where(vector, sleef_expf(v[:, d:d + 1] - top), _expf(v[:, d:d + 1] - top)) for d in range(size)]
+        shifted = v - top
+        exps = _lane_exp(shifted, vector)
         total = np.zeros_like(top)
-        for e in exps:
-            total = total + e
+        for d in range(size):
+            total = total + exps[:, d:d + 1]
         if log:
-            return (v - top - sleef_logf(total)).reshape(shape)
-        return (np.concatenate(exps, axis=1) / total).reshape(shape)
+            return (shifted - sleef_logf(total)).reshape(shape)
+        return (exps / total).reshape(shape)
+
+
+def _lane_exp(x: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """exp as ATen's loop computes it: SLEEF's ``expf`` where ``vector`` (broadcast to x) is set, the C
+    library's on the rest (one call per element: only there)."""
+    out = sleef_expf(x)
+    rest = ~np.broadcast_to(vector, x.shape)
+    out[rest] = c_expf(x[rest])
+    return out
 
 
 def _vector_positions(outer: int, inner: int, size: int, log: bool) -> np.ndarray:
@@ -517,5 +527,5 @@ def softmax_backward_along(grad: np.ndarray, out: np.ndarray, axis: int, log: bo
         return (o * (g - total)).reshape(shape)
     vector = _vector_positions(outer, inner, size, True).reshape(outer, 1, inner)
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.where(vector, sleef_expf(o), _expf(o))
+        e = _lane_exp(o, vector)
     return fma32(-e, np.broadcast_to(total, g.shape), g).reshape(shape)

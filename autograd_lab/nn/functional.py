@@ -163,11 +163,10 @@ def _batch_norm_backward_rows(x: np.ndarray, dy: np.ndarray, mean: np.ndarray, s
     rows, channels = x.shape
     invstd = stat if training else (1 / np.sqrt(stat.astype(np.float64) + eps)).astype(np.float32)
     w = np.ones(channels, np.float32) if weight is None else weight._data
-    share = -(-rows // min(_cascade_sum.THREADS, rows))  # (parallel_for over the rows, grain 1)
     sums, dots = np.zeros(channels), np.zeros(channels)
-    for begin in range(0, rows, share):
+    for block in _thread_blocks(rows):
         block_sum, block_dot = np.zeros(channels, np.float32), np.zeros(channels, np.float32)
-        for i in range(begin, min(rows, begin + share)):
+        for i in block:
             block_sum = block_sum + dy[i]
             block_dot = fma32(x[i] - mean, dy[i], block_dot)
         sums, dots = sums + block_sum, dots + block_dot  # (float32 into double)
@@ -181,6 +180,13 @@ def _batch_norm_backward_rows(x: np.ndarray, dy: np.ndarray, mean: np.ndarray, s
     else:
         dx = dy * invstd * w
     return dx, dotp * invstd, total
+
+
+def _thread_blocks(rows: int) -> list[range]:
+    """The rows each thread takes in ATen's parallel_for (grain 1): divup(rows, threads) each, in order (5 rows
+    on 4 threads: 2, 2, 1 and none)."""
+    share = -(-rows // min(_cascade_sum.THREADS, rows))
+    return [range(begin, min(rows, begin + share)) for begin in range(0, rows, share)]
 
 
 def _move_running_stats(mean: Tensor, var: Tensor, mu: np.ndarray, var_sum: np.ndarray, n: int,
@@ -201,8 +207,7 @@ def _batch_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sum per thread, (N, C, L) inputs channel by channel."""
     n = x.size // x.shape[1]
     if x.ndim == 2:  # each thread adds its block of rows in x's dtype; the blocks' sums are added in double
-        share = -(-x.shape[0] // min(_cascade_sum.THREADS, x.shape[0]))  # (parallel_for: divup(N, threads) each)
-        blocks = [x[i:i + share] for i in range(0, x.shape[0], share)]
+        blocks = [x[block.start:block.stop] for block in _thread_blocks(x.shape[0])]
         mu = (sum(_cascade_sum.sequential(b).astype(np.float64) for b in blocks) / n).astype(x.dtype)
         var_sum = sum(_squares_summed(b, mu).astype(np.float64) for b in blocks)
         return mu, var_sum.astype(x.dtype)
@@ -374,7 +379,7 @@ class BinaryCrossEntropy(Function):
         if ((t._data < 0) | (t._data > 1)).any():
             raise RuntimeError("all elements of target should be between 0 and 1")
         ctx.save_for_backward(x, t, weight)
-        ctx.reduction = reduction
+        ctx.reduction, ctx.count = reduction, x.numel()
         a, b = x._data, t._data
         one, floor = a.dtype.type(1), a.dtype.type(-100)
         log, log1p = (_logf, _log1pf) if a.dtype == np.float32 else (np.log, np.log1p)  # (ATen's scalar loop: C's)
@@ -393,16 +398,10 @@ class BinaryCrossEntropy(Function):
         weight, then divided by n for a mean."""
         x, t, weight = ctx._for_backward
         need_x, need_t = ctx.needs_input_grad[:2]
-        grads = []
         with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, silently, as in PyTorch
-            for g in (grad * (x - t) / ((1 - x) * x).clamp(min=1e-12) if need_x else None,
-                      -(x / (1 - x)).log() * grad if need_t else None):
-                if g is not None and weight is not None:
-                    g = g * weight
-                if g is not None and ctx.reduction == "mean":
-                    g = g / x.numel()
-                grads.append(g)
-        return *grads, None, None
+            grad_x = grad * (x - t) / ((1 - x) * x).clamp(min=1e-12) if need_x else None
+            grad_t = -(x / (1 - x)).log() * grad if need_t else None
+        return losses.weighted_mean(grad_x, weight, ctx), losses.weighted_mean(grad_t, weight, ctx), None, None
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
