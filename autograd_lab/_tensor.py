@@ -262,6 +262,10 @@ class Tensor:
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
+    def _is_view(self) -> bool:
+        """Is this a view of another tensor (``_base`` set)? Private in PyTorch too; torchviz's make_dot calls it."""
+        return self._base is not None
+
     def detach(self) -> Tensor:
         """The same values, cut from the graph; shares memory and version counter with ``self``."""
         out = Tensor._wrap(self._data)

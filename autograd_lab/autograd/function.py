@@ -150,6 +150,23 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        """What save_for_backward kept. A saved output comes back as a new tensor object at every look, as in
+        PyTorch (the node can't hold its own output: a reference cycle); torchviz's drawing shows the difference."""
+        saved = self._for_backward
+        for t in saved:
+            if t is not None and t._grad_fn is self:
+                return tuple(None if t is None else self._alias_of_output(t) if t._grad_fn is self else t
+                             for t in saved)
+        return saved
+
+    def _alias_of_output(self, t: Tensor) -> Tensor:
+        alias = Tensor._wrap(t._data, True)
+        alias._grad_fn, alias._output_nr, alias._version_counter = self, t._output_nr, t._version_counter
+        return alias
+
+    @property
+    def _for_backward(self) -> tuple[Tensor | None, ...]:
+        """The saved tensors as a built-in op's backward reads them (checked, not copied)."""
         if self._freed:
             raise RuntimeError(BACKWARD_TWICE)
         if self._clear_on_access:  # the Function asked to let go of them after one look
@@ -173,7 +190,6 @@ class FunctionCtx:
         warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
         return self.saved_tensors
 
-    _for_backward = saved_tensors  # the name built-in ops use: their nodes have no public saved_tensors
 
     def mark_dirty(self, *tensors: Tensor) -> None:
         """Say that forward modified these inputs in place (and returns them).
@@ -252,13 +268,7 @@ class BackwardNode(FunctionCtx, Node):
         if self._save_versions[i] is None:  # nothing was saved there: None, even after backward freed the rest
             return None
         t = self._for_backward[i]
-        if t is None or t._grad_fn is not self:
-            return t
-        # One of this node's own outputs: PyTorch hands back a new tensor object for it (keeping the
-        # output itself would be a reference cycle), with the same values, version and grad_fn.
-        alias = Tensor._wrap(t._data, True)
-        alias._grad_fn, alias._output_nr, alias._version_counter = self, t._output_nr, t._version_counter
-        return alias
+        return t if t is None or t._grad_fn is not self else self._alias_of_output(t)
 
     def _release(self) -> None:
         self._freed = True
