@@ -420,10 +420,11 @@ class Tensor:
                                "Use tensor.detach().numpy() instead.")
         return self._data
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """For NumPy: ``np.asarray(x)`` shares memory, ``np.array(x)`` copies (as with PyTorch's tensors)."""
-        array = self.numpy() if dtype is None else self.numpy().astype(dtype, copy=False)
-        return array.copy() if copy else array
+    def __array__(self, dtype: Any = None) -> np.ndarray:
+        """For NumPy: ``np.asarray(x)`` shares memory, ``np.array(x)`` copies. No ``copy`` parameter, as in
+        PyTorch 2.13: NumPy 2 then warns (DeprecationWarning) and makes the copy itself, and refuses
+        ``np.array(x, copy=False)``, for both libraries alike."""
+        return self.numpy() if dtype is None else self.numpy().astype(dtype, copy=False)
 
     def item(self) -> float | int | bool:
         if self._data.size != 1:

@@ -99,3 +99,24 @@ def test_which_tensors_are_views():
                 for code in made}
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_numpy_conversion_warns_and_refuses_as_pytorch():
+    """PyTorch 2.13's ``Tensor.__array__`` takes no ``copy``: NumPy 2 warns on ``np.array(t)`` (Jupyter shows it)
+    and refuses ``np.array(t, copy=False)``; ``np.asarray(t)`` shares memory silently (ours accepted ``copy``)."""
+    import warnings
+
+    import numpy as np
+
+    def program(torch):
+        t = torch.arange(3.0)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            copied = np.array(t)
+            shared = np.asarray(t)
+            typed = np.asarray(t, dtype=np.float64)
+        shared[0] = 5
+        return ([f"{w.category.__name__}: {w.message}" for w in seen], copied.tolist(), t.tolist(), typed.dtype.name,
+                outcome(lambda: np.array(t, copy=False)))
+    torch_result, ours = record(program)
+    assert ours == torch_result
