@@ -442,7 +442,8 @@ class Tensor:
                       + triggered_at("torch/csrc/autograd/generated/python_variable_methods.cpp:822"), stacklevel=3)
         if self._data.size != 1:
             if kind == "bool":
-                raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+                how_many = "no values" if self._data.size == 0 else "more than one value"
+                raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
             raise ValueError("only one element tensors can be converted to Python scalars")
         return self._data.item()
 

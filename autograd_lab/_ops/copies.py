@@ -47,10 +47,21 @@ class Repeat(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        padded = (1,) * (len(ctx.repeats) - len(ctx.shape)) + tuple(ctx.shape)
-        tiles = [n for pair in zip(ctx.repeats, padded) for n in pair]  # (r0, d0, r1, d1, ...)
-        summed = grad.reshape(tiles).sum(dim=tuple(range(0, len(tiles), 2))) if tiles else grad
-        return summed.reshape(ctx.shape), None
+        """PyTorch's steps (so the sums add in its order): the new leading dims summed away one at a time, then
+        each tiled dim split into (repeats, size) and all the repeats summed at once."""
+        if 0 in ctx.repeats:
+            return grad.new_zeros(ctx.shape), None
+        added = len(ctx.repeats) - len(ctx.shape)
+        for _ in range(added):
+            grad = grad.sum(0)
+        sizes, dims = [], []
+        for r, n in zip(ctx.repeats[added:], ctx.shape):
+            if r != 1:
+                sizes.append(r)
+                dims.append(len(sizes) - 1)
+            sizes.append(n)
+        grad = grad.reshape(sizes)
+        return (grad.sum(tuple(dims)) if dims else grad), None
 
 
 def repeat(self: Tensor, *repeats: Any) -> Tensor:
@@ -66,6 +77,12 @@ def repeat(self: Tensor, *repeats: Any) -> Tensor:
         raise RuntimeError(f"Trying to create tensor with negative dimension {next(n for n in shape if n < 0)}: "
                            f"{shape}")
     return Repeat.apply(self, repeats)
+
+
+def tile(input: Tensor, dims: Any) -> Tensor:
+    """``repeat`` with ``dims`` padded with 1s in front when shorter than the tensor's dims (NumPy's tile)."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
 class ToCopy(Function):

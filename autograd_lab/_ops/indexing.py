@@ -178,6 +178,35 @@ def _getitem(self: Tensor, key: Any) -> Tensor:
     return Index.apply(out, tuple(key))
 
 
+def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
+    """``length`` positions along ``dim`` from ``start`` (negative: from the end): a view, as ``x[..., a:b]``."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, Tensor):  # (a 0-d integer tensor, as PyTorch allows)
+        start = int(start.item())
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    dim = wrap_dim(dim, input.ndim)
+    size = input.shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Slice.apply(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The position ``index`` along ``dim`` (that dimension goes): a view, as ``x[:, index]``."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, input.ndim)
+    if not -input.shape[dim] <= index < input.shape[dim]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {dim}")
+    return Select.apply(input, (slice(None),) * dim + (int(index),))
+
+
 def _check_index_bounds(x: Tensor, advanced: dict[int, Tensor]) -> None:
     for d, idx in advanced.items():
         if idx.dtype is _dtype.bool:

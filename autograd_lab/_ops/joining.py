@@ -1,4 +1,4 @@
-"""Joining and splitting: cat, stack, unbind, split, chunk."""
+"""Joining and splitting: cat, stack (and hstack, vstack, ...), unbind, split, chunk, meshgrid."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._ops.indexing import Select, Slice
 from autograd_lab._ops.operands import int_argument, type_name, view_of
+from autograd_lab._ops.views import broadcast_shapes
 from autograd_lab._tensor import Tensor, wrap_dim
+from autograd_lab._torch_warnings import triggered_at, user_stacklevel, warn_once
 from autograd_lab.autograd.function import Function
 
 
@@ -24,7 +26,7 @@ class Cat(Function):
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
         ctx.dim = dim
         ctx.sizes = [t.shape[dim] for t in tensors]
-        return Tensor._wrap(np.concatenate([t._data for t in tensors], axis=dim))
+        return Tensor._wrap(np.concatenate(_common_arrays(tensors), axis=dim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -43,7 +45,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
         ctx.dim = dim
-        return Tensor._wrap(np.stack([t._data for t in tensors], axis=dim))
+        return Tensor._wrap(np.stack(_common_arrays(tensors), axis=dim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -157,10 +159,16 @@ def _joinable(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return tensors
+
+
+def _common_arrays(tensors: Sequence[Tensor]) -> list[np.ndarray]:
+    """The tensors' arrays in their common dtype: joined tensors of several dtypes are converted inside the op
+    (no ToCopy nodes: each input's gradient is converted back to its dtype by the engine, as in PyTorch)."""
     common = tensors[0].dtype
     for t in tensors[1:]:
         common = _dtype.promote_types(common, t.dtype)
-    return [t if t.dtype is common else t.to(common) for t in tensors]
+    return [t._data.astype(common.numpy, copy=False) for t in tensors]
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -187,3 +195,83 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
     return Stack.apply(wrap_dim(dim, tensors[0].ndim + 1), *tensors)
+
+
+def _at_least(ndim: int) -> Any:
+    """``atleast_1d``/``2d``/``3d``: each tensor given more dims, as PyTorch adds them (a tensor that has enough is
+    returned as is; one tensor gives a tensor, several a tuple)."""
+    def function(*tensors: Any) -> Any:
+        ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+        out = tuple(_grown(t, ndim) for t in ts)
+        return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+    function.__name__ = function.__qualname__ = f"atleast_{ndim}d"
+    return function
+
+
+def _grown(t: Tensor, ndim: int) -> Tensor:
+    if t.ndim == 0:
+        return t.reshape((1,) * ndim)
+    if t.ndim == 1 and ndim >= 2:
+        t = t.unsqueeze(0)
+        return t.unsqueeze(-1) if ndim == 3 else t
+    return t.unsqueeze(-1) if t.ndim == 2 and ndim == 3 else t
+
+
+atleast_1d, atleast_2d, atleast_3d = _at_least(1), _at_least(2), _at_least(3)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Joined along the columns (1-d tensors end to end)."""
+    tensors = atleast_1d(tuple(_joinable(tensors, "hstack")))
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Joined along the rows (a 1-d tensor is one row)."""
+    return cat(atleast_2d(tuple(_joinable(tensors, "vstack"))), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Joined along the third dimension."""
+    return cat(atleast_3d(tuple(_joinable(tensors, "dstack"))), 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Side by side as columns (a 1-d or 0-d tensor is one column)."""
+    return hstack([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in _joinable(tensors, "column_stack")])
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids: the i-th output varies along dim i (``indexing="ij"``) with the i-th input's values;
+    ``"xy"`` swaps the first two dims (as NumPy's default)."""
+    ts = list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+    if indexing is None:
+        warn_once("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument."
+                  + triggered_at("aten/src/ATen/native/TensorShape.cpp:4215"), stacklevel=user_stacklevel())
+        indexing = "ij"
+    if not ts:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if any(t.dtype is not ts[0].dtype for t in ts):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if indexing not in ("xy", "ij"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    for t in ts:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+    shape = tuple(t.numel() for t in ts)
+    grids = [t.view(tuple(-1 if j == i else 1 for j in range(len(ts)))).expand(shape) for i, t in enumerate(ts)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """Each tensor expanded to the shape they broadcast to (one already of that shape is returned as is)."""
+    shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(t if tuple(t.shape) == shape else t.expand(shape) for t in tensors)

@@ -287,9 +287,35 @@ def _sum_to_size(self: Tensor, *size: Any) -> Tensor:
     return out.reshape(shape) if self.ndim != len(shape) else out
 
 
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Where ``|input - other| <= atol + |rtol * other|`` (or equal), computed in the tensors' dtype as PyTorch
+    does (NumPy's isclose computes in float64 and would call other pairs of float32 numbers close)."""
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype._scalar_name} did not match {other.dtype._scalar_name}")
+    a, b = input._data, other._data
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.asarray(a == b)
+        if equal_nan and a.dtype.kind == "f":
+            close = close | (np.isnan(a) & np.isnan(b))
+        if rtol == 0 and atol == 0:
+            return Tensor._wrap(close)
+        if a.dtype == np.bool_:
+            a, b = (x.astype(_dtype.get_default_dtype().numpy) for x in (a, b))
+        real = a.dtype if a.dtype.kind == "f" else _dtype.get_default_dtype().numpy  # (an integer times rtol)
+        allowed = real.type(atol) + np.abs(real.type(rtol) * b.astype(real))
+        actual = np.abs(a - b).astype(np.result_type(a.dtype, real) if a.dtype.kind == "f" else real)
+        return Tensor._wrap(np.asarray(close | (np.isfinite(actual) & (actual <= allowed))))
+
+
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
-    """All elements equal within ``atol + rtol * |other|``."""
-    return builtins.bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """All elements equal within ``atol + |rtol * other|`` (``isclose`` everywhere)."""
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """How many elements are not zero (over ``dim``, else all): an int64 tensor."""
+    dims = None if dim is None else reduced_dims(dim, input.ndim)
+    return Tensor._wrap(np.asarray(np.count_nonzero(input._data, axis=dims), np.int64))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

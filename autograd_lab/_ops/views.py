@@ -12,7 +12,7 @@ from autograd_lab import _dtype
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._ops.copies import Contiguous
 from autograd_lab._ops.operands import reduced_dims, view_of
-from autograd_lab._tensor import Tensor, size_args, wrap_dim
+from autograd_lab._tensor import Size, Tensor, size_args, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, warn_once
 from autograd_lab.autograd.function import Function, _check_inplace, refuse_view_made_without_grad
 
@@ -378,3 +378,64 @@ def _expand_as(self: Tensor, other: Tensor) -> Tensor:
 
 def _view_as(self: Tensor, other: Tensor) -> Tensor:
     return View.apply(self, tuple(other.shape))
+
+
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """The dims ``source`` moved to positions ``destination``, the others keeping their order (a permute)."""
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    wrapped_src = [wrap_dim(d, input.ndim) for d in src]
+    wrapped_dst = [wrap_dim(d, input.ndim) for d in dst]
+    for name, given, wrapped in (("source", src, wrapped_src), ("destination", dst, wrapped_dst)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    order = [-1] * input.ndim
+    for s, d in zip(wrapped_src, wrapped_dst):
+        order[d] = s
+    rest = iter(d for d in range(input.ndim) if d not in wrapped_src)
+    return Permute.apply(input, tuple(o if o >= 0 else next(rest) for o in order))
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dimension ``dim`` split into ``sizes`` (one of them may be -1): a view."""
+    dim = wrap_dim(dim, input.ndim)
+    sizes = list(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    size = input.shape[dim]
+    known = math.prod(n for n in sizes if n != -1)
+    if -1 in sizes and known and size % known == 0:
+        sizes = [size // known if n == -1 else n for n in sizes]
+    if math.prod(sizes) != size:
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} ({size}) "
+                           "in the input tensor")
+    return View.apply(input, tuple(input.shape[:dim]) + tuple(sizes) + tuple(input.shape[dim + 1:]))
+
+
+def ravel(input: Tensor) -> Tensor:
+    """All elements in one dimension: a view of a contiguous tensor, else a view of a contiguous copy."""
+    return View.apply(input if input._data.flags.c_contiguous else Contiguous.apply(input), (-1,))
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    return _expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes: int | Sequence[int]) -> Size:
+    """The shape tensors of these shapes broadcast to (no tensors made)."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    result = [1] * max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for j in range(-1, -len(shape) - 1, -1):
+            if shape[j] < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension ({shape[j]}): ({shape[j]})")
+            if shape[j] != 1 and result[j] not in (1, shape[j]):
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[j]} at {j}! Mismatching "
+                                   f"argument at index {i} had {shape}; but expected shape should be broadcastable "
+                                   f"to {result}")
+            if shape[j] != 1:
+                result[j] = shape[j]
+    return Size(result)

@@ -120,3 +120,75 @@ def test_numpy_conversion_warns_and_refuses_as_pytorch():
                 outcome(lambda: np.array(t, copy=False)))
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+# PyTorch functions and methods a student meets early that were missing (narrow, select, movedim, ...): each
+# expression's result (its repr, dtype, node and the nodes it leads to, view or not) or its error, under both.
+_SHAPE_OPS = [
+    "x.narrow(0, 1, 2)", "x.narrow(1, -2, 2)", "x.narrow(0, 2, 2)", "x.narrow(0, 5, 1)", "x.narrow(0, -4, 1)",
+    "x.narrow(0, 0, -1)", "x.narrow(2, 0, 1)", "x.narrow(0, torch.tensor(1), 2)", "torch.narrow(x, 0, 0, 3)",
+    "x.select(0, 1)", "x.select(1, -1)", "x.select(0, 3)", "x.select(0, -4)", "x.select(2, 0)", "torch.select(x, 1, 0)",
+    "x.movedim(0, 1)", "x.movedim((0, 1), (1, 0))", "x.movedim(0, 2)", "x.movedim((0,), (1, 0))", "x.movedim(0, 0)",
+    "x.moveaxis(1, 0)", "torch.movedim(x, 1, 0)", "x.movedim((0, 0), (1, 0))", "z.movedim((0, 2), (2, 0))",
+    "z.movedim(-1, 0)", "z.movedim((1,), (0,))", "x.swapaxes(0, 1)", "x.swapdims(0, 1)", "torch.swapaxes(x, 0, 1)",
+    "x.unflatten(1, (2, 2))", "x.unflatten(1, (-1, 2))", "x.unflatten(1, (3, 2))", "x.unflatten(-1, [2, 2])",
+    "torch.unflatten(x, 0, (3, 1))", "x.unflatten(1, ())", "x.ravel()", "x.t().ravel()", "torch.ravel(x)",
+    "x.broadcast_to((2, 3, 4))", "x.broadcast_to(2, 3, 4)", "torch.broadcast_to(x, (2, 3, 4))",
+    "x.broadcast_to((3, 5))",
+    "x.tile((2,))", "x.tile(2, 1)", "torch.tile(x, (2, 2, 1))", "x.tile(())", "x.where(x > 3, 0.)",
+    "x.where(x > 3, torch.zeros(4))", "torch.logical_and(x > 1, x < 5)", "(x > 1).logical_or(x < 0)",
+    "torch.logical_xor(x, x > 5)", "torch.logical_not(x)", "x.logical_not()", "torch.logical_and(x, torch.ones(2))",
+    "torch.isclose(x, x + 1e-6)", "x.isclose(x)", "torch.isclose(x, torch.tensor(1.))",
+    "torch.isclose(x.detach().long(), x.detach().long() + 1, rtol=0.1)", "torch.isclose(x, x.double())",
+    "torch.isclose(torch.tensor([1., float('nan'), 3.0000001]), torch.tensor([1., float('nan'), 3.]), equal_nan=True)",
+    "torch.allclose(x, x + 1e-6)", "torch.allclose(x, x.double())",
+    "torch.is_floating_point(x)", "torch.is_complex(x)", "torch.is_nonzero(torch.tensor([1.]))", "torch.is_nonzero(x)",
+    "torch.is_nonzero(torch.tensor([]))", "x[0, 0].is_nonzero()", "torch.count_nonzero(x)", "x.count_nonzero(0)",
+    "x.count_nonzero((0, 1))", "x.count_nonzero(dim=1)", "torch.hstack([x, x])", "torch.vstack([x, x])",
+    "torch.hstack([torch.ones(2), torch.ones(3)])", "torch.vstack([torch.ones(2), torch.ones(2)])",
+    "torch.column_stack([torch.ones(2), torch.ones(2)])", "torch.dstack([x, x])", "torch.row_stack([x, x])",
+    "torch.column_stack([x[0], torch.ones(4, 2)])", "torch.hstack((x, torch.ones(3, 1, dtype=torch.float64)))",
+    "torch.cat([x, x.double()])", "torch.stack([x, x.double()])",
+    "torch.meshgrid(torch.arange(3), torch.arange(2), indexing='ij')",
+    "torch.meshgrid(torch.arange(3), torch.arange(2), indexing='xy')",
+    "torch.meshgrid([torch.arange(3), torch.arange(2)], indexing='ij')", "torch.meshgrid(x[0], x[1], indexing='ij')",
+    "torch.meshgrid(x[0], indexing='ab')", "torch.broadcast_tensors(x, torch.ones(4))",
+    "torch.broadcast_shapes((3, 1), (4,))", "torch.broadcast_shapes((3, 2), (4,))", "torch.broadcast_shapes(3, (2, 1))",
+    "torch.broadcast_shapes()", "torch.atleast_1d(torch.tensor(1.))", "torch.atleast_2d(x[0])", "torch.atleast_3d(x)",
+    "torch.atleast_1d(torch.ones(2), torch.tensor(3.))", "torch.atleast_2d([torch.ones(2)])",
+]
+
+
+def _shown(value):
+    if isinstance(value, tuple):
+        return tuple(_shown(v) for v in value)
+    if not hasattr(value, "grad_fn"):
+        return repr(value)
+    fn = value.grad_fn
+    return (repr(value), str(value.dtype), value._is_view(), value.is_contiguous(), fn and fn.name(),
+            fn and [child and child.name() for child, _ in fn.next_functions])
+
+
+def test_shape_functions_a_student_meets_early():
+    def program(torch):
+        scope = {"torch": torch, "x": torch.arange(12.0).reshape(3, 4).requires_grad_(), "z": torch.ones(2, 3, 4)}
+        return [outcome(lambda code=code: _shown(eval(code, scope))) for code in _SHAPE_OPS]
+    torch_result, ours = record(program)
+    assert ours == torch_result
+
+
+def test_shape_functions_send_gradients_back():
+    """Each gradient summed as PyTorch sums it (repeat's backward: leading dims one at a time, then the repeats of
+    every tiled dim at once; ours summed them in another order and differed in the last bits)."""
+    def program(torch):
+        x = torch.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        outs = [x.narrow(2, 1, 2), x.select(1, 0), x.movedim(0, 2), x.swapaxes(0, 2), x.unflatten(2, (2, 2)),
+                x.transpose(0, 1).ravel(), x.broadcast_to(5, 2, 3, 4), x.tile(2, 1, 1, 3),
+                torch.hstack([x, x]), torch.vstack([x, x]), torch.dstack([x, x]),
+                torch.column_stack([x[0, 0], x[1, 1]]),
+                *torch.meshgrid(x[0, 0], x[1, 1], indexing="xy"), x.repeat(3, 2, 1, 2, 5), x.repeat(1, 0, 2)]
+        weights = [torch.linspace(-1, 1, o.numel()).reshape(o.shape) for o in outs]
+        grads = torch.autograd.grad(outs, x, weights)
+        return [g.tolist() for g in grads]
+    torch_result, ours = record(program)
+    assert ours == torch_result
