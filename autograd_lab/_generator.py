@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from autograd_lab import _device, _dtype
-from autograd_lab._creation import accepts_out, shape_of
+from autograd_lab._creation import accepts_out, empty, shape_of, zeros_like
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.inplace import _modify, refill
-from autograd_lab._ops.operands import argument_types
+from autograd_lab._ops.operands import argument_types, broadcast_shape
 from autograd_lab._tensor import Tensor
 from autograd_lab._torch_warnings import triggered_at
+from autograd_lab.autograd.function import Function
 
 _DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator()
 
@@ -313,6 +314,76 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Generator | None = No
 Tensor.uniform_ = uniform_  # type: ignore[attr-defined]
 Tensor.normal_ = normal_  # type: ignore[attr-defined]
 Tensor.bernoulli_ = bernoulli_  # type: ignore[attr-defined]
+
+
+class _Normal(Function):
+    """out = normal numbers around ``mean`` with spread ``std`` (either a tensor).   d/dmean = d/dstd = 0: PyTorch
+    treats the draws as constants, so a tensor argument gets a zero gradient (and the node), never a slope."""
+
+    @staticmethod
+    def forward(ctx: Any, mean: Any, std: Any, generator: Generator | None) -> Tensor:
+        gen = generator or default_generator
+        shape = np.broadcast_shapes(np.shape(_values(mean)), np.shape(_values(std)))
+        dtype = mean.dtype if isinstance(mean, Tensor) else std.dtype
+        if not isinstance(std, Tensor):  # PyTorch's steps, so the roundings are its own: normal_(0, std), add_(mean)
+            return Tensor._wrap(np.asarray(gen.normal(shape, dtype, 0.0, std) + mean._data))
+        draws = gen.normal(shape, dtype)  # normal_(0, 1), then mul_(std), add_(mean)
+        return Tensor._wrap(np.asarray(draws * std._data.astype(draws.dtype) + _values(mean, draws.dtype)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        return tuple(zeros_like(grad) if need else None for need in ctx.needs_input_grad)
+
+
+class NormalTensorFloat(_Normal):
+    node_name = "NormalBackward1"
+    inputs_without_gradient = frozenset({1})
+
+
+class NormalFloatTensor(_Normal):
+    node_name = "NormalBackward2"
+    inputs_without_gradient = frozenset({0})
+
+
+class NormalTensorTensor(_Normal):
+    node_name = "NormalBackward3"
+
+
+def _values(x: Any, dtype: np.dtype | None = None) -> Any:
+    return x._data if isinstance(x, Tensor) else x if dtype is None else np.asarray(x, dtype)
+
+
+_NORMAL_SIGNATURES = (
+    " * (Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, "
+    "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False)\n")
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None,
+           dtype: _dtype.dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal numbers: around a tensor ``mean`` and/or with a tensor ``std`` (one draw per element of their
+    broadcast shape), or with two numbers and a ``size``, as ``empty(size).normal_(mean, std)``."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if isinstance(std, Tensor):
+            if std.numel() and bool((std._data < 0).any()):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
+            broadcast_shape(tuple(mean.shape), tuple(std.shape))  # (PyTorch's error for shapes that don't fit)
+            return NormalTensorTensor.apply(mean, std, generator)
+        if isinstance(mean, Tensor):
+            return NormalTensorFloat.apply(mean, float(std), generator)
+        return NormalFloatTensor.apply(float(mean), std, generator)
+    if size is None:
+        raise TypeError(f"normal() received an invalid combination of arguments - got "
+                        f"{argument_types((mean, std), {})}, but expected one of:\n{_NORMAL_SIGNATURES}")
+    out = empty(size, dtype=dtype, device=device)
+    normal_(out, mean, std, generator=generator)
+    return out.requires_grad_(requires_grad)
 
 
 @accepts_out

@@ -192,3 +192,24 @@ def test_shape_functions_send_gradients_back():
         return [g.tolist() for g in grads]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_normal_draws_as_pytorch():
+    """``torch.normal`` (d2l's data): the same numbers bit for bit from the same seed, whether mean and/or std are
+    tensors or numbers and a size; zero gradients through NormalBackward1/2/3; PyTorch's errors."""
+    def program(torch):
+        m, s = torch.zeros(3, requires_grad=True), torch.ones(3, requires_grad=True)
+        made = [lambda: torch.normal(m, 1.5), lambda: torch.normal(0.5, s), lambda: torch.normal(m, s * 2),
+                lambda: torch.normal(2.0, 3.0, (2, 2)), lambda: torch.normal(2.0, 3.0, size=(20,)),
+                lambda: torch.normal(torch.zeros(20) + 1, torch.ones(20) * 2),
+                lambda: torch.normal(torch.ones(40), 2.5),
+                lambda: torch.normal(0.3, torch.ones(40, dtype=torch.float64) * 2),
+                lambda: torch.normal(torch.zeros(2, dtype=torch.float64), torch.ones(2)),
+                lambda: torch.normal(torch.zeros(2, 1), torch.ones(3)), lambda: torch.normal(m, -1.0),
+                lambda: torch.normal(1.0, 2.0), lambda: torch.normal(torch.zeros(2), torch.ones(3)),
+                lambda: torch.normal(torch.zeros(2), -torch.ones(2)), lambda: torch.normal(-1.0, -2.0, (2,)),
+                lambda: torch.normal(0, 1, (2,), dtype=torch.float64, requires_grad=True),
+                lambda: torch.autograd.grad(torch.normal(m, s).sum(), (m, s))]
+        return [outcome(lambda f=f: _shown(f())) for f in made]
+    torch_result, ours = record(program)
+    assert ours == torch_result
