@@ -141,6 +141,9 @@ from autograd_lab._ops.pointwise import (
     clamp_min,
     cos,
     cosh,
+    erf,
+    erfc,
+    erfinv,
     exp,
     exp2,
     expm1,
@@ -224,17 +227,18 @@ __all__ = [
     "argsort", "asin", "atan", "atleast_1d", "atleast_2d", "atleast_3d", "bitwise_and", "bitwise_not", "bitwise_or",
     "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp",
     "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "cos", "cos_", "cosh", "count_nonzero",
-    "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div", "dot", "dstack", "eq", "equal", "exp",
-    "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt", "hstack", "index_add",
-    "index_select", "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf",
-    "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not", "logical_or", "logical_xor",
-    "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum",
-    "mm", "moveaxis", "movedim", "mul", "mv", "narrow", "ne", "neg", "neg_", "negative", "nonzero", "norm", "numel",
-    "outer", "permute", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape",
-    "roll", "round", "row_stack", "rsqrt", "scatter", "scatter_add", "select", "sgn", "sigmoid", "sigmoid_", "sign",
-    "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub",
-    "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_", "tile", "topk", "trace", "transpose", "tril",
-    "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where",
+    "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div", "dot", "dstack", "eq", "equal", "erf",
+    "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt",
+    "hstack", "index_add", "index_select", "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose",
+    "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
+    "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "mv", "narrow", "ne", "neg", "neg_", "negative",
+    "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu",
+    "relu_", "remainder", "reshape", "roll", "round", "row_stack", "rsqrt", "scatter", "scatter_add", "select", "sgn",
+    "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
+    "stack", "std", "std_mean", "sub", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_", "tile",
+    "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var",
+    "var_mean", "vstack", "where",
 ]
 
 
@@ -309,7 +313,7 @@ _METHODS = {
     "where": lambda self, condition, other: where(condition, self, other),
     "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor, "logical_not": logical_not,
     "isclose": isclose, "count_nonzero": count_nonzero, "is_nonzero": Tensor.__bool__,
-    "is_complex": lambda self: False,
+    "is_complex": lambda self: False, "erf": erf, "erfc": erfc, "erfinv": erfinv,
 }
 
 

@@ -583,6 +583,41 @@ class Log1p(_OfSelf):
     derivative = staticmethod(lambda grad, a: grad / AddScalar.apply(a, 1))
 
 
+class Erf(_OfSelf):
+    """out = erf(a) = 2/sqrt(pi) * integral of exp(-t**2) from 0 to a.   d/da = 2/sqrt(pi) * exp(-a**2)."""
+
+    node_name = "ErfBackward0"
+    compute = staticmethod(vml("Erf", np.vectorize(math.erf, otypes=[np.float64])))
+    derivative = staticmethod(lambda grad, a: MulScalar.apply((-(a ** 2)).exp(), 2 / math.sqrt(math.pi)) * grad)
+
+
+class Erfc(_OfSelf):
+    """out = 1 - erf(a) (accurate where erf(a) is near 1).   d/da = -2/sqrt(pi) * exp(-a**2)."""
+
+    node_name = "ErfcBackward0"
+    compute = staticmethod(vml("Erfc", np.vectorize(math.erfc, otypes=[np.float64])))
+    derivative = staticmethod(lambda grad, a: MulScalar.apply((-(a ** 2)).exp(), -2 / math.sqrt(math.pi)) * grad)
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """erf's inverse without MKL: a first guess, then Newton steps on erf (float64)."""
+    x = np.arctanh(np.clip(y, -1, 1)) * math.sqrt(math.pi) / 2
+    erf, two_over_root_pi = np.vectorize(math.erf, otypes=[np.float64]), 2 / math.sqrt(math.pi)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for _ in range(40):
+            x = np.where(np.isfinite(x), x - (erf(x) - y) / (two_over_root_pi * np.exp(-x * x)), x)
+    return x
+
+
+class Erfinv(_OfSelf):
+    """out = x such that erf(x) = a.   d/da = sqrt(pi)/2 * exp(out**2)."""
+
+    node_name = "ErfinvBackward0"
+    compute = staticmethod(vml("ErfInv", _erfinv))
+    derivative = staticmethod(
+        lambda grad, a: MulScalar.apply((a.erfinv() ** 2).exp(), 0.5 * math.sqrt(math.pi)) * grad)
+
+
 class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 
@@ -680,6 +715,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqrt))
 log2, log10, log1p, sinh, cosh, expm1, exp2, tan, rsqrt, sign, sgn = (
     math_function(op) for op in (Log2, Log10, Log1p, Sinh, Cosh, Expm1, Exp2, Tan, Rsqrt, Sign, Sgn))
+erf, erfc, erfinv = (math_function(op) for op in (Erf, Erfc, Erfinv))
 
 
 def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:

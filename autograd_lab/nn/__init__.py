@@ -2,7 +2,12 @@
 
 from autograd_lab.nn import functional, init, utils
 from autograd_lab.nn.modules import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
     LSTM,
+    SELU,
     BatchNorm1d,
     BCELoss,
     BCEWithLogitsLoss,
@@ -10,12 +15,18 @@ from autograd_lab.nn.modules import (
     Dropout,
     Embedding,
     Flatten,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     Identity,
     L1Loss,
     LeakyReLU,
     Linear,
+    LogSigmoid,
     LogSoftmax,
     LSTMCell,
+    Mish,
     Module,
     ModuleDict,
     ModuleList,
@@ -24,17 +35,27 @@ from autograd_lab.nn.modules import (
     ParameterDict,
     ParameterList,
     ReLU,
+    ReLU6,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from autograd_lab.nn.parallel import DataParallel
 from autograd_lab.nn.parameter import Parameter
 
 __all__ = [
-    "LSTM", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "DataParallel", "Dropout", "Embedding",
-    "Flatten", "Identity", "L1Loss", "LSTMCell", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh", "functional", "init", "utils",
+    "CELU", "ELU", "GELU", "GLU", "LSTM", "SELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss",
+    "DataParallel", "Dropout", "Embedding", "Flatten", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "Identity",
+    "L1Loss", "LSTMCell", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "Mish", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "ReLU6", "Sequential", "SiLU",
+    "Sigmoid", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
+    "functional", "init", "utils",
 ]

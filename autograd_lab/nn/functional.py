@@ -10,19 +10,22 @@ import numpy as np
 from autograd_lab import _dtype, _ops
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._fma import fma32, fma64
-from autograd_lab._ops import _cascade_sum, addmm, losses, sigmoid, tanh
+from autograd_lab._ops import _cascade_sum, activations, addmm, losses, sigmoid, tanh
+from autograd_lab._ops.inplace import _modify
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss
 from autograd_lab._ops.pointwise import where
 from autograd_lab._ops.vectorized import c_function
-from autograd_lab._tensor import Tensor
+from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_function import overridable
 from autograd_lab._torch_warnings import user_stacklevel
 from autograd_lab.autograd.function import Function
 from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 
-__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-           "embedding", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-           "softmax", "tanh"]
+__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "cross_entropy", "dropout",
+           "elu", "embedding", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "l1_loss",
+           "leaky_relu", "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss", "relu", "relu6",
+           "relu_", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
+           "tanhshrink", "threshold"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -89,6 +92,124 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     if inplace:
         raise NotImplementedError("leaky_relu(inplace=True) is not part of autograd_lab")
     return LeakyRelu.apply(input, negative_slope)
+
+
+def _activation(op: type[Function], input: Tensor, inplace: bool, *args: Any) -> Tensor:
+    """op applied to input, or with ``inplace=True`` written into it (as PyTorch records it: the same node)."""
+    if not inplace:
+        return op.apply(input, *args)
+    if op not in activations.IN_PLACE:
+        raise NotImplementedError(f"{op.node_name[:-9].lower()}(inplace=True) is not part of autograd_lab")
+    return _modify(input, activations.IN_PLACE[op], *args)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return _ops.relu_(input)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """input clipped to [min_val, max_val]."""
+    return _activation(activations.Hardtanh, input, inplace, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """input clipped to [0, 6] (PyTorch records it as hardtanh)."""
+    return _activation(activations.Hardtanh, input, inplace, 0.0, 6.0)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """input where positive, else alpha * (exp(input) - 1): smooth at 0 when alpha is 1."""
+    return _activation(activations.Elu, input, inplace, alpha, 1.0, 1.0)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """elu with the alpha and scale that keep activations' mean and variance at 0 and 1."""
+    return _activation(activations.Elu, input, inplace, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """input where positive, else alpha * (exp(input / alpha) - 1)."""
+    return _activation(activations.Celu, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """input * P(N(0, 1) < input); ``approximate="tanh"`` uses tanh's approximation of that probability."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return activations.Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """input * sigmoid(input) (also called swish)."""
+    return _activation(activations.Silu, input, inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """input * tanh(softplus(input))."""
+    return _activation(activations.Mish, input, inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * input)) / beta: a smooth relu (input itself where beta * input > threshold)."""
+    return activations.Softplus.apply(input, beta, threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """input / (1 + |input|)."""
+    return input / (input.abs() + 1)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """clip(input / 6 + 1/2, 0, 1): a piecewise-linear sigmoid."""
+    return _activation(activations.Hardsigmoid, input, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """input * hardsigmoid(input)."""
+    return _activation(activations.Hardswish, input, inplace)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(input)), computed without overflow."""
+    return activations.LogSigmoid.apply(input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """input - tanh(input)."""
+    return input - input.tanh()
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """input where |input| > lambd, else 0."""
+    return activations.Shrink.apply(input, lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """input moved lambd toward 0 (0 within lambd of it)."""
+    return activations.Softshrink.apply(input, lambd)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """input where input > threshold, else value."""
+    return _activation(activations.Threshold, input, inplace, threshold, value)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-input): the smallest values get the largest weights."""
+    return softmax(-input, _softmax_dim("softmin", input, dim), dtype=dtype)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The first half of ``dim`` gated by the sigmoid of the second half."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, input.ndim)
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    return activations.Glu.apply(input, d)
 
 
 class NativeBatchNorm(Function):

@@ -213,3 +213,78 @@ def test_normal_draws_as_pytorch():
         return [outcome(lambda f=f: _shown(f())) for f in made]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+# torch.nn.functional's activations (their docstrings are part of PyTorch's docs): the ones whose values, first and
+# second derivatives match PyTorch's CPU kernels bit for bit, by dtype; the others (gelu, mish, glu's gradient,
+# float64 exp-based ones) agree to a few units in the last place (README, "What differs").
+_ACTIVATIONS = {
+    "relu6": "F.relu6(x)", "hardtanh": "F.hardtanh(x, -2.0, 1.5)", "elu": "F.elu(x)", "selu": "F.selu(x)",
+    "celu": "F.celu(x, 1.5)", "silu": "F.silu(x)", "softplus": "F.softplus(x)", "softplus 2, 3": "F.softplus(x, 2, 3)",
+    "softsign": "F.softsign(x)", "hardsigmoid": "F.hardsigmoid(x)", "hardswish": "F.hardswish(x)",
+    "logsigmoid": "F.logsigmoid(x)", "tanhshrink": "F.tanhshrink(x)", "softshrink": "F.softshrink(x)",
+    "hardshrink": "F.hardshrink(x, 1.0)", "threshold": "F.threshold(x, 0.1, 20.0)", "softmin": "F.softmin(x, 1)",
+    "glu": "F.glu(x)", "gelu": "F.gelu(x)", "gelu tanh": "F.gelu(x, approximate='tanh')", "mish": "F.mish(x)",
+    "erf": "x.erf()", "erfc": "torch.erfc(x)", "erfinv": "(x * 0.3).tanh().erfinv()",
+}
+_EXACT_FLOAT64 = {"relu6", "hardtanh", "softsign", "hardsigmoid", "hardswish", "tanhshrink", "softshrink",
+                  "hardshrink", "threshold", "erf", "erfc", "erfinv"}
+_CLOSE = {"gelu", "gelu tanh", "mish", "glu"}  # (float32: their forward or gradients differ in the last bits)
+
+
+def _activation_run(torch, code, dtype):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((50, 40)) * 3).astype(dtype)
+    data[0, :10] = [0, -3, 3, 0.5, -0.5, 6, -1, 1, 20, -20]  # (the ends of the pieces)
+    scope = {"torch": torch, "F": torch.nn.functional}
+    x = torch.tensor(data, requires_grad=True)
+    y = eval(code, scope | {"x": x})
+    g = torch.tensor(rng.standard_normal(tuple(y.shape)).astype(dtype))
+    (gx,) = torch.autograd.grad(y, x, g, create_graph=True)
+    second = torch.autograd.grad(gx.sum(), x)[0].numpy() if code != "F.hardsigmoid(x)" else outcome(
+        lambda: torch.autograd.grad(gx.sum(), x))
+    plain = torch.tensor(data, requires_grad=True)
+    eval(code, scope | {"x": plain}).backward(g)
+    return y.grad_fn.name(), y.detach().numpy(), gx.detach().numpy(), second, plain.grad.numpy()
+
+
+def test_activations_match_pytorch():
+    import numpy as np
+    import torch
+
+    import autograd_lab
+
+    for dtype in ("float32", "float64"):
+        for name, code in _ACTIVATIONS.items():
+            ours, theirs = _activation_run(autograd_lab, code, dtype), _activation_run(torch, code, dtype)
+            assert ours[0] == theirs[0], name
+            if name in _EXACT_FLOAT64 or (dtype == "float32" and name not in _CLOSE):
+                for a, b in zip(ours[1:], theirs[1:]):
+                    assert (a.tobytes() == b.tobytes()) if isinstance(a, np.ndarray) else a == b, (name, dtype)
+            else:
+                for a, b in zip(ours[1:], theirs[1:]):  # (float32 precision, against the values' scale: second
+                    scale = max(float(np.abs(b).max()), 1.0)  # derivatives subtract nearly equal terms)
+                    tolerance = 1e-5 if dtype == "float32" else 1e-12
+                    np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance * scale, err_msg=f"{name} {dtype}")
+
+
+def test_activation_layers_and_errors():
+    def program(torch):
+        nn, F = torch.nn, torch.nn.functional
+        layers = [nn.ELU(), nn.ELU(0.5, inplace=True), nn.SELU(), nn.CELU(2.0), nn.GELU(), nn.GELU("tanh"), nn.SiLU(),
+                  nn.Mish(), nn.Softplus(), nn.Softplus(2, 10), nn.Softsign(), nn.Hardtanh(), nn.Hardtanh(-2, 2, True),
+                  nn.ReLU6(), nn.Hardsigmoid(), nn.Hardswish(), nn.LogSigmoid(), nn.Tanhshrink(), nn.Softshrink(),
+                  nn.Softshrink(1), nn.Hardshrink(), nn.Threshold(0.1, 20), nn.Softmin(1), nn.GLU(), nn.GLU(0)]
+        x = torch.linspace(-4, 4, 24).reshape(4, 6)
+        shown = [(repr(layer), outcome(lambda layer=layer: round(layer(x.clone()).sum().item(), 4)))
+                 for layer in layers]
+        errors = [outcome(lambda: F.glu(torch.ones(3))), outcome(lambda: F.gelu(x, approximate="fast")),
+                  repr(nn.Sequential(nn.Linear(2, 2), nn.GELU(), nn.Dropout(0.1), nn.SiLU()))]
+        return shown, errors
+    torch_result, ours = record(program)
+    assert ours[1] == torch_result[1]
+    for (layer, value), (torch_layer, torch_value) in zip(ours[0], torch_result[0]):
+        assert layer == torch_layer
+        assert value == torch_value or layer == "ELU(alpha=0.5, inplace=True)"  # (in place: not part of autograd_lab)
