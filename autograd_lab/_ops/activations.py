@@ -22,7 +22,15 @@ from autograd_lab._ops.joining import cat
 from autograd_lab._ops.operands import floating, ieee_silent
 from autograd_lab._ops.pointwise import where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
-from autograd_lab._ops.vectorized import by_aten_lanes, c_expf, c_function, sleef_expf, sleef_expm1f, sleef_log1pf
+from autograd_lab._ops.vectorized import (
+    by_aten_lanes,
+    c_expf,
+    c_function,
+    log_sigmoid,
+    sleef_expf,
+    sleef_expm1f,
+    sleef_log1pf,
+)
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
@@ -380,10 +388,10 @@ class LogSigmoid(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor) -> Tensor:
         x = floating(a)
-        zero = x.dtype.type(0)
-        buffer = Tensor._wrap(_by_lanes(x, lambda v, k: k.exp(-np.abs(v))))  # (PyTorch keeps it for backward)
-        ctx.save_for_backward(a, buffer)
-        return Tensor._wrap(_by_lanes(x, lambda v, k: np.minimum(v, zero) - k.log1p(k.exp(-np.abs(v)))))
+        # (PyTorch's loop runs SLEEF's functions on every element, the last few padded into a vector)
+        exp = sleef_expf if x.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO else np.exp
+        ctx.save_for_backward(a, Tensor._wrap(exp(-np.abs(x))))  # exp(-|a|): PyTorch keeps it for backward
+        return Tensor._wrap(log_sigmoid(x))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -466,23 +474,23 @@ class Glu(Function):
     d/dsecond = first * sigmoid(second) * (1 - sigmoid(second))."""
 
     node_name = "GluBackward0"
-    saved_as: ClassVar = {"self": 0, "dim": "dim"}
+    saved_as: ClassVar = {"self": 0, "dim": lambda ctx: ctx.given_dim % 2**64}  # (-1 shows as 2**64 - 1 in PyTorch)
 
     @staticmethod
     @ieee_silent
-    def forward(ctx: Any, a: Tensor, dim: int) -> Tensor:
+    def forward(ctx: Any, a: Tensor, dim: int, given_dim: int) -> Tensor:
         ctx.save_for_backward(a)
-        ctx.dim = dim
+        ctx.dim, ctx.given_dim = dim, given_dim
         first, second = np.split(a._data, 2, axis=dim)
         one = second.dtype.type(1)
         return Tensor._wrap(first * _by_lanes(second, lambda v, k: one / (one + k.exp(-v))))
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         (a,) = ctx._for_backward
         first, second = a.chunk(2, ctx.dim)
         s = second.sigmoid()
-        return cat((grad * s, grad * first * s * (1 - s)), ctx.dim), None
+        return cat((grad * s, grad * first * s * (1 - s)), ctx.dim), None, None
 
 
 # The in-place forms PyTorch records under the same node (``F.silu(x, inplace=True)``: SiluBackward0, saving x's

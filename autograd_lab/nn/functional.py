@@ -209,7 +209,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     d = wrap_dim(dim, input.ndim)
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
-    return activations.Glu.apply(input, d)
+    return activations.Glu.apply(input, d, dim)
 
 
 class NativeBatchNorm(Function):
