@@ -20,7 +20,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.inplace import _in_place_of
 from autograd_lab._ops.joining import cat
 from autograd_lab._ops.operands import floating, ieee_silent
-from autograd_lab._ops.pointwise import where
+from autograd_lab._ops.pointwise import _OfSelf, where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
 from autograd_lab._ops.vectorized import (
     by_aten_lanes,
@@ -221,50 +221,35 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf, otypes=[np.float64])(x) if x.size else x
 
 
-class Silu(Function):
+def _silu_gradient(grad: Tensor, a: Tensor) -> Tensor:
+    if grad_mode._enabled:  # create_graph: PyTorch's formula, recorded op by op (to differentiate again)
+        s = a.sigmoid()
+        return grad * s * (1.0 + a * (1.0 - s))
+    one = a._data.dtype.type(1)
+    fma = fma32 if a._data.dtype == np.float32 else fma64  # (PyTorch's kernel is compiled with one there)
+    return Tensor._wrap(_kernel_lanes(*_aligned(a, grad), lambda v, d, k: d * (s := one / (one + k.exp(-v))) * fma(
+        v, one - s, one)))
+
+
+class Silu(_OfSelf):
     """out = a * sigmoid(a) = a / (1 + exp(-a)).   d/da = s (1 + a (1 - s)), s = sigmoid(a)."""
 
     node_name = "SiluBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        x = floating(a)
-        one = x.dtype.type(1)
-        return Tensor._wrap(_by_lanes(x, lambda v, k: v / (one + k.exp(-v))))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx._for_backward
-        if grad_mode._enabled:  # create_graph: PyTorch's formula, recorded op by op (to differentiate again)
-            s = a.sigmoid()
-            return grad * s * (1.0 + a * (1.0 - s))
-        one = a._data.dtype.type(1)
-        fma = fma32 if a._data.dtype == np.float32 else fma64  # (PyTorch's kernel is compiled with one there)
-        return Tensor._wrap(_kernel_lanes(*_aligned(a, grad), lambda v, d, k: d * (s := one / (one + k.exp(-v))) * fma(
-            v, one - s, one)))
+    compute = staticmethod(lambda x: _by_lanes(x, lambda v, k: v / (v.dtype.type(1) + k.exp(-v))))
+    derivative = staticmethod(_silu_gradient)
 
 
-class Mish(Function):
+def _mish_gradient(grad: Tensor, a: Tensor) -> Tensor:
+    t = (a.exp().log1p()).tanh()
+    return grad * (t + a * a.sigmoid() * (1 - t * t))
+
+
+class Mish(_OfSelf):
     """out = a * tanh(softplus(a)).   d/da = t + a * sigmoid(a) * (1 - t**2), t = tanh(softplus(a))."""
 
     node_name = "MishBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    @ieee_silent
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        x = floating(a)
-        return Tensor._wrap(_by_lanes(x, lambda v, k: v * np.tanh(k.log1p(k.exp(v))).astype(v.dtype)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor]:
-        (a,) = ctx._for_backward
-        t = (a.exp().log1p()).tanh()
-        return grad * (t + a * a.sigmoid() * (1 - t * t))
+    compute = staticmethod(lambda x: _by_lanes(x, lambda v, k: v * np.tanh(k.log1p(k.exp(v))).astype(v.dtype)))
+    derivative = staticmethod(_mish_gradient)
 
 
 class Softplus(Function):
