@@ -295,23 +295,18 @@ def _sigmoid_slope(g: Tensor, x: Tensor) -> Tensor:
     return g * (1 - s) * s
 
 
-class Hardsigmoid(Function):
+def _relu6_of_shifted(x: np.ndarray) -> np.ndarray:
+    """clip(x + 3, 0, 6), in x's dtype: hardsigmoid's and hardswish's common part."""
+    real = x.dtype.type
+    return np.minimum(np.maximum(x + real(3), real(0)), real(6))
+
+
+class Hardsigmoid(_OfSelf):
     """out = clip(a + 3, 0, 6) / 6.   d/da = 1/6 strictly between -3 and 3, else 0."""
 
     node_name = "HardsigmoidBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        x = a._data
-        real = x.dtype.type
-        return Tensor._wrap(np.minimum(np.maximum(x + real(3), real(0)), real(6)) / real(6))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx._for_backward
-        return HardsigmoidBackward.apply(a, grad)
+    compute = staticmethod(lambda x: _relu6_of_shifted(x) / x.dtype.type(6))
+    derivative = staticmethod(lambda grad, a: HardsigmoidBackward.apply(a, grad))
 
 
 class HardsigmoidBackward(Function):
@@ -332,23 +327,12 @@ class HardsigmoidBackward(Function):
         raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
 
 
-class Hardswish(Function):
+class Hardswish(_OfSelf):
     """out = a * clip(a + 3, 0, 6) / 6.   d/da = 0 below -3, 1 above 3, (2a + 3) / 6 between."""
 
     node_name = "HardswishBackward0"
-    saved_as: ClassVar = {"self": 0}
-
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Tensor:
-        ctx.save_for_backward(a)
-        x = a._data
-        real = x.dtype.type
-        return Tensor._wrap(x * np.minimum(np.maximum(x + real(3), real(0)), real(6)) / real(6))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (a,) = ctx._for_backward
-        return HardswishBackward.apply(grad, a, ())
+    compute = staticmethod(lambda x: x * _relu6_of_shifted(x) / x.dtype.type(6))
+    derivative = staticmethod(lambda grad, a: HardswishBackward.apply(grad, a, ()))
 
 
 def _hardswish_gradient(x: np.ndarray, g: np.ndarray) -> np.ndarray:
