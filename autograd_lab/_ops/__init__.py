@@ -68,10 +68,13 @@ from autograd_lab._ops.indexing import (
     select,
 )
 from autograd_lab._ops.inplace import (
+    ONE_INPUT_IN_PLACE,
     _setitem,
     abs_,
     add_,
     clamp_,
+    clamp_max_,
+    clamp_min_,
     copy_,
     cos_,
     div_,
@@ -223,22 +226,23 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 # What ``autograd_lab`` re-exports as torch.* functions.
 __all__ = [
-    "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
-    "argsort", "asin", "atan", "atleast_1d", "atleast_2d", "atleast_3d", "bitwise_and", "bitwise_not", "bitwise_or",
-    "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp",
-    "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "cos", "cos_", "cosh", "count_nonzero",
-    "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div", "dot", "dstack", "eq", "equal", "erf",
-    "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "flatten", "flip", "floor", "fmod", "gather", "ge", "gt",
-    "hstack", "index_add", "index_select", "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose",
-    "isfinite", "isinf", "isnan", "le", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
-    "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "mv", "narrow", "ne", "neg", "neg_", "negative",
-    "nonzero", "norm", "numel", "outer", "permute", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu",
+    "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "amax", "amin", "any", "arccos", "arcsin",
+    "arctan", "argmax", "argmin", "argsort", "asin", "atan", "atleast_1d", "atleast_2d", "atleast_3d", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat",
+    "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "cos", "cos_",
+    "cosh", "count_nonzero", "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div", "divide", "dot",
+    "dstack", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "fix", "flatten", "flip", "floor",
+    "fmod", "gather", "ge", "ger", "greater", "greater_equal", "gt", "hstack", "index_add", "index_select",
+    "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "less",
+    "less_equal", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum",
+    "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "narrow", "ne", "neg", "neg_", "negative", "nonzero", "norm",
+    "not_equal", "numel", "outer", "permute", "positive", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu",
     "relu_", "remainder", "reshape", "roll", "round", "row_stack", "rsqrt", "scatter", "scatter_add", "select", "sgn",
     "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
-    "stack", "std", "std_mean", "sub", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_", "tile",
-    "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var",
-    "var_mean", "vstack", "where",
+    "stack", "std", "std_mean", "sub", "subtract", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_",
+    "tile", "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unique",
+    "unsqueeze", "var", "var_mean", "vstack", "where",
 ]
 
 
@@ -314,7 +318,16 @@ _METHODS = {
     "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor, "logical_not": logical_not,
     "isclose": isclose, "count_nonzero": count_nonzero, "is_nonzero": Tensor.__bool__,
     "is_complex": lambda self: False, "erf": erf, "erfc": erfc, "erfinv": erfinv,
+    **ONE_INPUT_IN_PLACE, "clamp_min_": clamp_min_, "clamp_max_": clamp_max_, "square_": lambda self: pow_(self, 2),
 }
+# PyTorch's other names for the same ops (NumPy's, mostly): the same functions, so the same nodes.
+_ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "fix": "trunc", "multiply": "mul",
+            "subtract": "sub", "divide": "div", "true_divide": "div", "greater": "gt", "less": "lt",
+            "greater_equal": "ge", "less_equal": "le", "not_equal": "ne", "ger": "outer", "clip_": "clamp_",
+            "absolute_": "abs_", "negative_": "neg_", "fix_": "trunc_", "arcsin_": "asin_", "arccos_": "acos_",
+            "arctan_": "atan_", "multiply_": "mul_", "subtract_": "sub_", "divide_": "div_", "true_divide_": "div_"}
+_METHODS.update({alias: _METHODS[name] for alias, name in _ALIASES.items()})
+_METHODS["positive"] = lambda self: self  # (+x: the tensor itself, as PyTorch returns it)
 
 
 _NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
@@ -358,12 +371,17 @@ def _function_form(name: str) -> Callable[..., Any]:
 argmax, argmin, isnan, isinf, isfinite, numel, permute, t = map(
     _function_form, ("argmax", "argmin", "isnan", "isinf", "isfinite", "numel", "permute", "t"))
 square, negative, absolute, clip = map(_function_form, ("square", "negative", "absolute", "clip"))
+arcsin, arccos, arctan, fix, positive, ger = map(
+    _function_form, ("arcsin", "arccos", "arctan", "fix", "positive", "ger"))
+greater, less, greater_equal, less_equal, not_equal = map(
+    _function_form, ("greater", "less", "greater_equal", "less_equal", "not_equal"))
 moveaxis, swapaxes, swapdims, is_floating_point, is_complex, is_nonzero = map(
     _function_form, ("moveaxis", "swapaxes", "swapdims", "is_floating_point", "is_complex", "is_nonzero"))
 all, any = _function_form("all"), _function_form("any")  # (below every use of the builtins in this module)
 
 # As torch.* functions (not as methods) these also write into a given tensor: torch.matmul(a, b, out=c)
 add, sub, mul, div = (takes_operand(with_out(f), 2) for f in (add, sub, mul, div))
+multiply, subtract, divide, true_divide = mul, sub, div, div
 fmod, remainder = takes_operand(fmod, 2), takes_operand(remainder, 2)
 matmul, mm = takes_operand(with_out(matmul), 2, (Tensor,)), with_out(mm)
 maximum, minimum = takes_operand(maximum, 2, (Tensor,)), takes_operand(minimum, 2, (Tensor,))

@@ -31,7 +31,45 @@ from autograd_lab._ops.indexing import (
 )
 from autograd_lab._ops.linear_algebra import Tril, Triu
 from autograd_lab._ops.operands import Number, as_tensor, broadcast_shape
-from autograd_lab._ops.pointwise import Abs, Clamp, ClampTensor, Cos, Exp, Log, Relu, Sigmoid, Sin, Sqrt, Tanh, where
+from autograd_lab._ops.pointwise import (
+    Abs,
+    Acos,
+    Asin,
+    Atan,
+    Ceil,
+    Clamp,
+    ClampMax,
+    ClampMaxTensor,
+    ClampMin,
+    ClampMinTensor,
+    ClampTensor,
+    Cos,
+    Cosh,
+    Erf,
+    Erfc,
+    Erfinv,
+    Exp,
+    Exp2,
+    Expm1,
+    Floor,
+    Log,
+    Log1p,
+    Log2,
+    Log10,
+    Relu,
+    Round,
+    Rsqrt,
+    Sgn,
+    Sigmoid,
+    Sign,
+    Sin,
+    Sinh,
+    Sqrt,
+    Tan,
+    Tanh,
+    Trunc,
+    where,
+)
 from autograd_lab._ops.stale_views import rebase_views
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_warnings import triggered_at, user_stacklevel
@@ -499,6 +537,10 @@ def _method(op: type[Function], name: str) -> Any:
 exp_, log_, sin_, cos_, tanh_, sigmoid_, relu_, abs_, sqrt_, neg_, reciprocal_ = (
     _method(op, op.__name__.lower() + "_")
     for op in (Exp, Log, Sin, Cos, Tanh, Sigmoid, Relu, Abs, Sqrt, Neg, Reciprocal))
+# The other one-input ops' in-place forms (``x.floor_()``): each records its op's own node, as in PyTorch.
+ONE_INPUT_IN_PLACE = {op.__name__.lower() + "_": _method(op, op.__name__.lower() + "_") for op in (
+    Floor, Ceil, Round, Trunc, Sign, Sgn, Log1p, Expm1, Log2, Log10, Exp2, Tan, Sinh, Cosh, Asin, Acos, Atan, Rsqrt,
+    Erf, Erfc, Erfinv)}
 ClampInplace, ClampTensorInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
     _in_place_of(op) for op in (Clamp, ClampTensor, Pow, PowTensor, IndexAdd, ScatterAdd))
 _SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue, ScatterReduce)}
@@ -531,6 +573,22 @@ def clamp_(self: Tensor, min: Number | None = None, max: Number | None = None) -
     if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: clamp's other form (ClampBackward0)
         return _modify(self, ClampTensorInplace, min, max)
     return _modify(self, ClampInplace, min, max)
+
+
+ClampMinInplace, ClampMaxInplace, ClampMinTensorInplace, ClampMaxTensorInplace = (
+    _in_place_of(op) for op in (ClampMin, ClampMax, ClampMinTensor, ClampMaxTensor))
+
+
+def clamp_min_(self: Tensor, min: Number | Tensor) -> Tensor:
+    """Every element at least ``min``, in place."""
+    return _modify(self, ClampMinTensorInplace, min, None) if isinstance(min, Tensor) else _modify(
+        self, ClampMinInplace, min, None)
+
+
+def clamp_max_(self: Tensor, max: Number | Tensor) -> Tensor:
+    """Every element at most ``max``, in place."""
+    return _modify(self, ClampMaxTensorInplace, None, max) if isinstance(max, Tensor) else _modify(
+        self, ClampMaxInplace, None, max)
 
 
 def pow_(self: Tensor, exponent: Number | Tensor) -> Tensor:

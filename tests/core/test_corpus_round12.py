@@ -306,3 +306,34 @@ def test_activation_nodes_keep_what_pytorch_keeps():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+_IN_PLACE_AND_ALIASES = [
+    "x.floor_()", "x.ceil_()", "x.round_()", "x.trunc_()", "x.sign_()", "x.sgn_()", "x.square_()", "x.log1p_()",
+    "x.expm1_()", "x.log2_()", "x.log10_()", "x.exp2_()", "x.tan_()", "x.sinh_()", "x.cosh_()", "x.asin_()",
+    "x.acos_()", "x.atan_()", "x.rsqrt_()", "x.erf_()", "x.erfc_()", "x.erfinv_()", "x.clamp_min_(0.5)",
+    "x.clamp_max_(0.5)", "x.clamp_min_(torch.full((3,), 0.4))", "x.clip_(0.2, 0.5)", "x.absolute_()", "x.negative_()",
+    "x.fix_()", "x.arcsin_()", "x.arccos_()", "x.arctan_()", "x.multiply_(2)", "x.subtract_(1)", "x.divide_(2)",
+    "x.true_divide_(4)", "torch.arcsin(x)", "x.arccos()", "torch.arctan(x)", "torch.fix(x * 3)", "torch.ger(x, x)",
+    "torch.greater(x, 0.5)", "x.less(0.5)", "torch.greater_equal(x, x)", "torch.less_equal(x, 0.5)",
+    "torch.not_equal(x, x)", "torch.multiply(x, 2)", "torch.subtract(x, 1, alpha=2)",
+    "torch.divide(x, 2, rounding_mode='floor')", "torch.true_divide(x, 3)", "x.multiply(x)", "x.divide(3)",
+]
+
+
+def test_in_place_forms_and_other_names():
+    """``x.floor_()`` & co record their op's own node and bump the version; ``torch.arcsin``, ``multiply``,
+    ``greater``, ... are PyTorch's other names for the same ops; gradients through each, under both."""
+    def program(torch):
+        shown = []
+        for code in _IN_PLACE_AND_ALIASES:
+            leaf = torch.tensor([0.3, 0.6, 0.9], requires_grad=True)
+            x = leaf * 1
+            y = eval(code, {"torch": torch, "x": x})
+            grad = torch.autograd.grad(y.sum(), leaf) if y.requires_grad else None
+            shown.append((repr(y), y._version, x._version, grad and repr(grad[0])))
+        leaf = torch.tensor([0.3], requires_grad=True)
+        shown.append((torch.positive(leaf) is leaf, leaf.positive() is leaf))
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
