@@ -54,6 +54,7 @@ from autograd_lab._ops.bitwise import (
     logical_xor,
 )
 from autograd_lab._ops.copies import Contiguous, _to, clone, flip, repeat, roll, tile
+from autograd_lab._ops.einsum import einsum, tensordot
 from autograd_lab._ops.indexing import (
     _getitem,
     gather,
@@ -231,18 +232,18 @@ __all__ = [
     "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat",
     "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "cos", "cos_",
     "cosh", "count_nonzero", "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div", "divide", "dot",
-    "dstack", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "fix", "flatten", "flip", "floor",
-    "fmod", "gather", "ge", "ger", "greater", "greater_equal", "gt", "hstack", "index_add", "index_select",
-    "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "less",
-    "less_equal", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not", "logical_or", "logical_xor",
-    "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum",
-    "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "narrow", "ne", "neg", "neg_", "negative", "nonzero", "norm",
-    "not_equal", "numel", "outer", "permute", "positive", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu",
-    "relu_", "remainder", "reshape", "roll", "round", "row_stack", "rsqrt", "scatter", "scatter_add", "select", "sgn",
-    "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
-    "stack", "std", "std_mean", "sub", "subtract", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_",
-    "tile", "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unique",
-    "unsqueeze", "var", "var_mean", "vstack", "where",
+    "dstack", "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "fix", "flatten",
+    "flip", "floor", "fmod", "gather", "ge", "ger", "greater", "greater_equal", "gt", "hstack", "index_add",
+    "index_select", "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf",
+    "isnan", "le", "less", "less_equal", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
+    "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "narrow", "ne", "neg", "neg_",
+    "negative", "nonzero", "norm", "not_equal", "numel", "outer", "permute", "positive", "pow", "prod", "ravel",
+    "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape", "roll", "round", "row_stack", "rsqrt",
+    "scatter", "scatter_add", "select", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split",
+    "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "svd", "swapaxes",
+    "swapdims", "t", "tan", "tanh", "tanh_", "tensordot", "tile", "topk", "trace", "transpose", "tril", "triu",
+    "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where",
 ]
 
 

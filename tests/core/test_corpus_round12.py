@@ -337,3 +337,53 @@ def test_in_place_forms_and_other_names():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+_EINSUM = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]), ("ij->ji", [(3, 4)]), ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij->", [(3, 4)]),
+    ("i,i->", [(4,), (4,)]), ("ij,j->i", [(3, 4), (4,)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("i,j->ij", [(3,), (4,)]), ("ij,ij->ij", [(3, 4), (3, 4)]), ("ij->i", [(3, 4)]), ("ij,jk", [(3, 4), (4, 5)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("...ij,...jk->...ik", [(5, 2, 3), (3, 4)]),
+    ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]), ("iij->j", [(3, 3, 2)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+    ("ij,kj->ik", [(3, 4), (5, 4)]), ("i,i,i->", [(4,), (4,), (4,)]), ("ij, jk -> ik", [(3, 4), (4, 5)]),
+    ("Ab,bC->AC", [(2, 3), (3, 4)]), ("ij,jk->ik", [(1, 4), (4, 5)]), ("ij,jk->ik", [(3, 1), (1, 5)]),
+    ("ij,j->ij", [(3, 4), (4,)]), ("ij,jk->ik", [(3, 4), (5, 6)]), ("ij,jk->ikx", [(3, 4), (4, 5)]),
+    ("ij->ii", [(3, 4)]), ("ij1", [(3, 4)]), ("ij->i", [(3, 4, 5)]), ("ij,jk", [(3, 4)]), ("ij", [(3, 4), (4,)]),
+    ("i..j", [(3, 4)]),
+]
+_TENSORDOT = [
+    ((3, 4, 5), (4, 5, 6), 2), ((3, 4), (4, 5), 1), ((3, 4), (5, 6), 0), ((3, 4, 5), (5, 4, 2), ([1, 2], [1, 0])),
+    ((3, 4), (4, 3), ([0, 1], [1, 0])), ((3, 1, 5), (4, 5), ([1, 2], [0, 1])), ((3, 4), (5, 4), ([1], [0])),
+    ((3, 4), (5, 4), ([1], [1])), ((4, 3), (4, 3), ([1, 0], [1, 0])), ((2, 3, 4), (2, 3, 4), 3), ((4,), (4, 5), 1),
+    ((4,), (4,), 1), ((1, 4), (4, 1), ([0, 1], [1, 0])), ((3, 1), (3,), ([0, 1], [0, 0])), ((2, 3), (3, 2), ([1], [0])),
+    ((2, 3), (3, 2), -1),
+]
+
+
+def _nodes(fn, depth=0):
+    return None if fn is None or depth > 12 else (fn.name(), tuple(
+        _nodes(child, depth + 1) for child, _ in fn.next_functions if child is not None))
+
+
+def test_einsum_and_tensordot_as_pytorch():
+    """Values and gradients to the bit, every node on the way, and PyTorch's errors (ATen's steps: diagonals,
+    size-1 dims, permutes, then one bmm per pair of operands, left to right)."""
+    import numpy as np
+
+    def program(torch):
+        rng = np.random.default_rng(0)
+        shown = []
+        cases = [(lambda ts, eq=eq: torch.einsum(eq, *ts), shapes) for eq, shapes in _EINSUM]
+        cases += [(lambda ts, d=dims: torch.tensordot(*ts, dims=d), [a, b]) for a, b, dims in _TENSORDOT]
+        for run, shapes in cases:
+            ts = [torch.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in shapes]
+
+            def show(run=run, ts=ts):
+                r = run(ts)
+                grads = torch.autograd.grad(r, ts, torch.ones_like(r) * 0.7 + r.detach() * 0.1, allow_unused=True)
+                return r.detach().numpy().tobytes(), _nodes(r.grad_fn), [g.numpy().tobytes() for g in grads]
+            shown.append(outcome(show))
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
