@@ -53,7 +53,7 @@ from autograd_lab._ops.bitwise import (
     logical_or,
     logical_xor,
 )
-from autograd_lab._ops.copies import Contiguous, _to, clone, flip, repeat, roll, tile
+from autograd_lab._ops.copies import Contiguous, _to, clone, constant_pad_nd, flip, repeat, roll, tile
 from autograd_lab._ops.einsum import einsum, tensordot
 from autograd_lab._ops.indexing import (
     _getitem,
@@ -171,6 +171,7 @@ from autograd_lab._ops.pointwise import (
     tanh,
     trunc,
     where,
+    xlogy,
 )
 from autograd_lab._ops.reductions import (
     _sum_to_size,
@@ -230,10 +231,10 @@ __all__ = [
     "abs", "abs_", "absolute", "acos", "add", "addmm", "all", "allclose", "amax", "amin", "any", "arccos", "arcsin",
     "arctan", "argmax", "argmin", "argsort", "asin", "atan", "atleast_1d", "atleast_2d", "atleast_3d", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat",
-    "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "cos", "cos_",
-    "cosh", "count_nonzero", "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div", "divide", "dot",
-    "dstack", "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "fix", "flatten",
-    "flip", "floor", "fmod", "gather", "ge", "ger", "greater", "greater_equal", "gt", "hstack", "index_add",
+    "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "constant_pad_nd",
+    "cos", "cos_", "cosh", "count_nonzero", "cross", "cumsum", "det", "diag", "diag_embed", "diagonal", "dist", "div",
+    "divide", "dot", "dstack", "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "fix",
+    "flatten", "flip", "floor", "fmod", "gather", "ge", "ger", "greater", "greater_equal", "gt", "hstack", "index_add",
     "index_select", "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf",
     "isnan", "le", "less", "less_equal", "log", "log1p", "log2", "log10", "log_", "logical_and", "logical_not",
     "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
@@ -243,7 +244,7 @@ __all__ = [
     "scatter", "scatter_add", "select", "sgn", "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split",
     "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "svd", "swapaxes",
     "swapdims", "t", "tan", "tanh", "tanh_", "tensordot", "tile", "topk", "trace", "transpose", "tril", "triu",
-    "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where",
+    "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where", "xlogy",
 ]
 
 
@@ -319,7 +320,8 @@ _METHODS = {
     "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor, "logical_not": logical_not,
     "isclose": isclose, "count_nonzero": count_nonzero, "is_nonzero": Tensor.__bool__,
     "is_complex": lambda self: False, "erf": erf, "erfc": erfc, "erfinv": erfinv,
-    **ONE_INPUT_IN_PLACE, "clamp_min_": clamp_min_, "clamp_max_": clamp_max_, "square_": lambda self: pow_(self, 2),
+    "xlogy": takes_operand(xlogy, 1), **ONE_INPUT_IN_PLACE, "clamp_min_": clamp_min_, "clamp_max_": clamp_max_,
+    "square_": lambda self: pow_(self, 2),
 }
 # PyTorch's other names for the same ops (NumPy's, mostly): the same functions, so the same nodes.
 _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "fix": "trunc", "multiply": "mul",

@@ -85,6 +85,45 @@ def tile(input: Tensor, dims: Any) -> Tensor:
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
+class ConstantPadNd(Function):
+    """out = a with ``pad`` more elements of ``value`` on each side of its last dims (pad = (left, right,
+    top, bottom, ...), from the last dim back; a negative count crops).   d/da: the gradient cropped back."""
+
+    node_name = "ConstantPadNdBackward0"
+    saved_as: ClassVar = {"pad": "pad"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, pad: tuple[int, ...], value: float) -> Tensor:
+        ctx.pad = pad
+        x = a._data
+        shape, source, target = list(x.shape), [slice(None)] * x.ndim, [slice(None)] * x.ndim
+        for i in range(len(pad) // 2):
+            d, before, after = x.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
+            size = x.shape[d] + before + after
+            if size < 0 or (x.shape[d] + min(before, 0) < 0):
+                raise RuntimeError("narrow(): length must be non-negative.")
+            shape[d] = size
+            source[d] = slice(max(-before, 0), x.shape[d] - max(-after, 0))
+            target[d] = slice(max(before, 0), size - max(after, 0))
+        out = np.full(shape, value, x.dtype)
+        out[tuple(target)] = x[tuple(source)]
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        return ConstantPadNd.apply(grad, tuple(-p for p in ctx.pad), 0), None, None
+
+
+def constant_pad_nd(input: Tensor, pad: Any, value: float = 0) -> Tensor:
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Length of pad must be even but instead it equals " + str(len(pad)))
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"Length of pad should be no more than twice the number of dimensions of the input. "
+                           f"Pad length is {len(pad)}while the input has {input.ndim}dimensions.")  # (sic)
+    return ConstantPadNd.apply(input, pad, value)
+
+
 class ToCopy(Function):
     """out = a converted to another dtype.   d/da = 1, converted back."""
 

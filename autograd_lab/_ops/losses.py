@@ -579,3 +579,99 @@ def weighted_mean(g: Tensor | None, weight: Tensor | None, ctx: Any) -> Tensor |
     if weight is not None:
         g = g * weight
     return g / ctx.count if ctx.reduction == "mean" else g
+
+
+def _reduced(values: np.ndarray, reduction: str) -> np.ndarray:
+    """A loss's elements reduced as PyTorch reduces them: the cascade sum, divided once by n for a mean."""
+    if reduction == "none":
+        return values
+    total = add_up(values, tuple(range(values.ndim)), False)
+    return np.true_divide(total, values.size, dtype=total.dtype) if reduction == "mean" else total
+
+
+class SmoothL1LossBackward(Function):
+    """smooth_l1_loss's backward as one node (PyTorch's), so it can be differentiated again:
+    out = norm * clip(d / beta, -1, 1) * grad, d = a - b, norm = 1/n for a mean, else 1.
+    d/dgrad: this same node;  d/da = G grad norm / beta where |d| < beta, else 0;  d/db = minus that."""
+
+    node_name = "SmoothL1LossBackwardBackward0"
+    saved_as: ClassVar = {"grad_output": 0, "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 1,
+                          "target": 2, "beta": "width"}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, grad: Tensor, a: Tensor, b: Tensor, reduction: str, width: float) -> Tensor:
+        ctx.save_for_backward(grad, a, b)
+        ctx.reduction, ctx.width = reduction, width
+        x, y = arrays(a, b)
+        g = np.broadcast_to(grad._data, np.broadcast_shapes(x.shape, y.shape))
+        d, w = x - y, x.dtype.type(width)
+        norm = x.dtype.type(1 / d.size) if reduction == "mean" else x.dtype.type(1)
+        return Tensor._wrap(ctx._forward_cls.slope(d, w, norm, g))
+
+    slope = staticmethod(lambda d, beta, norm, g: np.where(d <= -beta, -norm * g, np.where(
+        d >= beta, norm * g, norm * d * g / beta)))
+
+    @staticmethod
+    def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, None, None]:
+        grad, a, b = ctx._for_backward
+        op = ctx._forward_cls
+        norm = 1 / (a - b).numel() if ctx.reduction == "mean" else 1.0
+        inside = ((a - b).abs() < ctx.width).to(grad.dtype)
+        curvature = g2 * grad * inside * (norm * op.inner_slope(ctx.width))
+        return op.apply(g2, a, b, ctx.reduction, ctx.width), curvature, -curvature, None, None
+
+    inner_slope = staticmethod(lambda beta: 1 / beta)
+
+
+class HuberLossBackward(SmoothL1LossBackward):
+    """huber_loss's backward: out = norm * clip(d, -delta, delta) * grad."""
+
+    node_name = "HuberLossBackwardBackward0"
+    saved_as: ClassVar = {"grad_output": 0, "reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 1,
+                          "target": 2, "delta": "width"}
+    slope = staticmethod(lambda d, delta, norm, g: np.where(d <= -delta, -norm * g * delta, np.where(
+        d >= delta, norm * g * delta, norm * d * g)))
+    inner_slope = staticmethod(lambda delta: 1.0)
+
+
+class SmoothL1Loss(Function):
+    """out = 0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta, d = a - b (then reduced): mse near 0, l1
+    further out.   d/da = clip(d / beta, -1, 1) (divided by n for a mean),  d/db = minus that.
+    ``HuberLoss`` is its ``delta`` times ... form: 0.5 d**2 inside, delta (|d| - 0.5 delta) outside."""
+
+    node_name = "SmoothL1LossBackward0"
+    saved_as: ClassVar = {"reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1,
+                          "beta": "width"}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, b: Tensor, reduction: str, width: float) -> Tensor:
+        ctx.save_for_backward(a, b)
+        ctx.reduction, ctx.width = reduction, width
+        x, y = arrays(a, b)
+        z, w, half = np.abs(x - y), x.dtype.type(width), x.dtype.type(0.5)
+        return Tensor._wrap(_reduced(ctx._forward_cls.loss(z, w, half), reduction))
+
+    loss = staticmethod(lambda z, beta, half: np.where(z < beta, half * z * z / beta, z - half * beta))
+    gradient = SmoothL1LossBackward
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
+        a, b = ctx._for_backward
+        need_a, need_b = ctx.needs_input_grad[:2]
+        op = ctx._forward_cls.gradient
+        grad_a = op.apply(grad, a, b, ctx.reduction, ctx.width) if need_a else None
+        grad_b = op.apply(grad, b, a, ctx.reduction, ctx.width) if need_b else None  # (a, b swapped)
+        return grad_a, grad_b, None, None
+
+
+class HuberLoss(SmoothL1Loss):
+    """out = 0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta) (then reduced)."""
+
+    node_name = "HuberLossBackward0"
+    saved_as: ClassVar = {"reduction": lambda ctx: _REDUCTIONS[ctx.reduction], "self": 0, "target": 1,
+                          "delta": "width"}
+    loss = staticmethod(lambda z, delta, half: np.where(z < delta, half * z * z, delta * (z - half * delta)))
+    gradient = HuberLossBackward
+

@@ -618,6 +618,59 @@ class Erfinv(_OfSelf):
         lambda grad, a: MulScalar.apply((a.erfinv() ** 2).exp(), 0.5 * math.sqrt(math.pi)) * grad)
 
 
+_LOGS = {np.float32: c_function("logf", np.log), np.float64: c_function("log", np.log, ctypes.c_double)}
+
+
+class Xlogy(Function):
+    """out = a * log(b), 0 where a is 0 (even where log(b) is -inf; nan where b is nan).
+    d/da = log(b) where a is not 0, else 0;  d/db = a / b."""
+
+    node_name = "XlogyBackward0"
+    saved_as: ClassVar = {"self": 0, "other": 1}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        x, y = arrays(a, b)
+        if x.dtype.kind != "f":
+            x, y = (v.astype(_dtype.get_default_dtype().numpy) for v in (x, y))
+        log = _LOGS[x.dtype.type] if x.dtype.type in _LOGS and y.size <= ROUNDED_ONCE_UP_TO else np.log
+        zero = x.dtype.type(0)
+        return Tensor._wrap(np.where(np.isnan(y), np.nan, np.where(x == 0, zero, x * log(y))).astype(x.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx._for_backward
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * Xlogy.apply(a != 0, b) if need_a else None), (grad * a / b if need_b else None)
+
+
+class XlogyNumberSelf(Xlogy):
+    """``xlogy(number, tensor)``: PyTorch's other overload, its own node (no edge for the number)."""
+
+    node_name = "XlogyBackward1"
+    inputs_without_gradient = frozenset({0})
+    saved_as: ClassVar = {"self": lambda ctx: ctx._saved[0].item(), "other": 1}
+
+
+class XlogyNumberOther(Xlogy):
+    """``xlogy(tensor, number)``."""
+
+    node_name = "XlogyBackward2"
+    inputs_without_gradient = frozenset({1})
+    saved_as: ClassVar = {"self": 0, "other": lambda ctx: ctx._saved[1].item()}
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input * log(other), with 0 where input is 0."""
+    if not isinstance(input, Tensor):
+        return XlogyNumberSelf.apply(as_tensor(input, other), other)
+    if not isinstance(other, Tensor):
+        return XlogyNumberOther.apply(input, as_tensor(other, input))
+    return Xlogy.apply(input, other)
+
+
 class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 

@@ -373,6 +373,13 @@ class LinalgVectorNorm(Function):
         return scaled * masked_fill(grad / out ** (p - 1), out == 0, 0), None, None, None, None
 
 
+class Norm(LinalgVectorNorm):
+    """``at::norm(x, p, dim)``, the older op (pairwise_distance's): the same norm, PyTorch's other node."""
+
+    node_name = "NormBackward1"
+    saved_as: ClassVar = {"self": 0, "result": 1, "p": "p", "dim": "dims", "keepdim": "keepdim"}
+
+
 def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
                 dtype: _dtype.dtype | None = None) -> Tensor:
     """The p-norm of all elements, or along ``dim`` (torch.linalg.vector_norm)."""

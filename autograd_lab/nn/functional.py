@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,9 +12,11 @@ from autograd_lab import _dtype, _ops
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops import _cascade_sum, activations, addmm, losses, sigmoid, tanh
+from autograd_lab._ops.copies import constant_pad_nd
 from autograd_lab._ops.inplace import _modify
 from autograd_lab._ops.losses import BinaryCrossEntropyWithLogits, MseLoss
-from autograd_lab._ops.pointwise import where
+from autograd_lab._ops.pointwise import AddScalar, where, xlogy
+from autograd_lab._ops.reductions import Norm, vector_norm
 from autograd_lab._ops.vectorized import c_function
 from autograd_lab._tensor import Tensor, wrap_dim
 from autograd_lab._torch_function import overridable
@@ -21,11 +24,12 @@ from autograd_lab._torch_warnings import user_stacklevel
 from autograd_lab.autograd.function import Function
 from autograd_lab.nn import _reduction as _Reduction  # (PyTorch calls it so)
 
-__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "cross_entropy", "dropout",
-           "elu", "embedding", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "l1_loss",
-           "leaky_relu", "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss", "relu", "relu6",
-           "relu_", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
-           "tanhshrink", "threshold"]
+__all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "cosine_similarity",
+           "cross_entropy", "dropout", "elu", "embedding", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
+           "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+           "logsigmoid", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "relu",
+           "relu6", "relu_", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus",
+           "softshrink", "softsign", "tanh", "tanhshrink", "threshold"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -212,6 +216,110 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return activations.Glu.apply(input, d, dim)
 
 
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """input divided by its p-norm along ``dim`` (at least eps): unit vectors."""
+    if out is not None:
+        raise NotImplementedError("normalize(out=...) is not part of autograd_lab")
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 along ``dim``: each divided by its norm (at least eps) first,
+    then the sum of their products (PyTorch's order: it keeps the result within [-1, 1])."""
+    if x1.shape != x2.shape:  # (both expanded, the one already of that shape too, as PyTorch records it)
+        shape = _ops.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+        x1, x2 = x1.expand(shape), x2.expand(shape)
+    norms = [vector_norm(x, 2, dim, True).clone() for x in (x1, x2)]
+    with grad_mode.no_grad():  # (the norms are clamped in place, outside the graph, as PyTorch does)
+        for n in norms:
+            n.clamp_min_(eps)
+    return ((x1 / norms[0]) * (x2 / norms[1])).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """The p-norm of x1 - x2 (+ eps) along the last dimension."""
+    difference = AddScalar.apply(x1 - x2, eps)  # (PyTorch's C++ adds eps as a Scalar: AddBackward1)
+    return Norm.apply(difference, float(p), (max(x1.ndim, x2.ndim) - 1,), keepdim, difference.dtype)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """``pad`` = (left, right, top, bottom, ...) more elements around the last dims (negative: crop)."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.ndim}")
+    if mode != "constant":
+        raise NotImplementedError(f"pad(mode={mode!r}) is not part of autograd_lab (only 'constant')")
+    return constant_pad_nd(input, pad, 0.0 if value is None else value)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Each class index as a row of zeros with a 1 at the index (int64, one more dim)."""
+    if tensor.dtype is not _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    values = tensor._data
+    if num_classes == -1:
+        if values.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(values.max()) + 1
+    if values.size and values.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if values.size and values.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._wrap((values[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """mse / (2 beta) for errors within beta, l1 - beta / 2 beyond (beta 0: l1_loss)."""
+    _warn_if_broadcast(input, target)
+    reduction = _check_reduction(reduction, size_average, reduce)
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return losses.SmoothL1Loss.apply(input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 error**2 within delta, delta * (|error| - delta / 2) beyond."""
+    if weight is not None:
+        raise NotImplementedError("huber_loss(weight=...) is not part of autograd_lab")
+    _warn_if_broadcast(input, target)
+    return losses.HuberLoss.apply(input, target, _check_reduction(reduction), delta)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence of target from input (input as log-probabilities; target too if log_target):
+    sum of target * (log target - input)."""
+    if size_average is not None or reduce is not None:
+        reduction = _Reduction.legacy_get_string(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    elif reduction not in ("batchmean", "none", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    # (PyTorch's C++ evaluates the right operand first, and that order of nodes decides how a gradient meeting at
+    # target is added up)
+    if log_target:
+        difference = target - input
+        pointwise = target.exp() * difference
+    else:
+        product = target * input
+        pointwise = xlogy(target, target) - product
+    if reduction == "none":
+        return pointwise
+    if reduction == "mean":
+        return pointwise.mean()
+    total = pointwise.sum()
+    return total / input.shape[0] if reduction == "batchmean" and input.ndim else total
+
+
 class NativeBatchNorm(Function):
     """out = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1), with the batch's statistics
     (training: the running ones, if any, move toward them) or the running ones (eval).   The backward
@@ -368,6 +476,59 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     return NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+class NativeLayerNorm(Function):
+    """out = (x - mean) / sqrt(var + eps) * weight + bias, the statistics over the last dims (``normalized_shape``)
+    of each sample.   The backward recomputes them from x with tensor ops (so it is differentiable again)."""
+
+    node_name = "NativeLayerNormBackward0"
+    optional_inputs: ClassVar = frozenset({1, 2})  # (weight, bias)
+    saved_as: ClassVar = {"input": 0, "weight": 1, "bias": 2, "normalized_shape": "normalized_shape",
+                          "result1": lambda ctx: Tensor._wrap(ctx.mean), "result2": lambda ctx: Tensor._wrap(ctx.rstd)}
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, weight: Tensor | None, bias: Tensor | None, normalized_shape: tuple[int, ...],
+                eps: float) -> Tensor:
+        ctx.save_for_backward(x, weight, bias)
+        ctx.normalized_shape, ctx.eps = normalized_shape, eps
+        data = x._data.astype(np.float64)
+        dims = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+        mean = data.mean(axis=dims, keepdims=True)
+        rstd = 1 / np.sqrt(data.var(axis=dims, keepdims=True) + eps)
+        ctx.mean, ctx.rstd = mean.astype(x._data.dtype), rstd.astype(x._data.dtype)
+        out = (data - mean) * rstd
+        if weight is not None:
+            out = out * weight._data
+        if bias is not None:
+            out = out + bias._data
+        return Tensor._wrap(out.astype(x._data.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, None, None]:
+        x, weight, bias = ctx._for_backward
+        dims = tuple(range(x.ndim - len(ctx.normalized_shape), x.ndim))
+        leading = tuple(range(x.ndim - len(ctx.normalized_shape)))
+        centred = x - x.mean(dims, keepdim=True)
+        rstd = ((centred * centred).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        normalized = centred * rstd
+        g = grad if weight is None else grad * weight
+        grad_x = rstd * (g - g.mean(dims, keepdim=True) - normalized * (g * normalized).mean(dims, keepdim=True))
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grad_w = (grad * normalized).sum(leading) if need_w and leading else (grad * normalized) if need_w else None
+        grad_b = (grad.sum(leading) if leading else grad) if need_b else None
+        return (grad_x if need_x else None), grad_w, grad_b, None, None
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its last dims (``normalized_shape``): mean 0, variance 1, then weight and bias."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        expected = ", ".join(["*"] + [str(n) for n in shape])
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [{expected}], but got "
+                           f"input of size{list(input.shape)}")
+    return NativeLayerNorm.apply(input, weight, bias, shape, eps)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

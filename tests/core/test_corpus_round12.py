@@ -387,3 +387,66 @@ def test_einsum_and_tensordot_as_pytorch():
         return shown
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+# torch.nn.functional's distances, padding, one_hot, the robust losses and layer_norm: what a student sees (the
+# repr, warnings, errors), every node, and values and gradients bit for bit, except where a vector norm or
+# layer_norm's statistics are summed (README: ATen's vectorised sums, last bits).
+_FUNCTIONAL = [
+    "F.normalize(x)", "F.normalize(x, p=1, dim=0)", "F.cosine_similarity(x, y)", "F.cosine_similarity(x, y, dim=0)",
+    "F.cosine_similarity(x, y[0])", "F.pairwise_distance(x, y)", "F.pairwise_distance(x, y, p=1, keepdim=True)",
+    "F.pad(x, (1, 2))", "F.pad(x, (1, 1, 2, 0), value=3.)", "F.pad(x, (-1, 1))", "F.pad(x, (1, 2, 3))",
+    "F.pad(x, (1,) * 6)", "F.pad(x, (-3, -3))", "torch.constant_pad_nd(x, (1, 1), 2.0)", "F.smooth_l1_loss(x, y)",
+    "F.smooth_l1_loss(x, y, beta=0.)", "F.smooth_l1_loss(x, y, beta=0.5, reduction='sum')",
+    "F.smooth_l1_loss(x, y, reduction='none')", "F.huber_loss(x, y, delta=0.5)", "F.huber_loss(x, y, reduction='sum')",
+    "F.kl_div(x.log_softmax(1), y.softmax(1), reduction='batchmean')", "F.kl_div(x, y, reduction='none')",
+    "F.kl_div(x, y, reduction='sum', log_target=True)", "F.kl_div(x, y.abs())", "F.layer_norm(x, (4,))",
+    "F.layer_norm(x, (4,), w, b)", "F.layer_norm(x, (3, 4))", "F.layer_norm(x, (5,))",
+    "F.one_hot(torch.tensor([0, 2, 1]))",
+    "F.one_hot(torch.tensor([0, 2]), 5)", "F.one_hot(torch.tensor([0., 1.]))", "F.one_hot(torch.tensor([0, 3]), 2)",
+    "F.one_hot(torch.tensor([[0, 1], [2, 0]]))", "torch.xlogy(x, y.abs())", "x.xlogy(2.)", "torch.xlogy(2., y.abs())",
+    "torch.xlogy(torch.tensor([0., 0., 1.]), torch.tensor([0., float('nan'), 0.]))", "nn.LayerNorm(4)(x)",
+    "repr(nn.LayerNorm((3, 4), elementwise_affine=False))", "repr(nn.LayerNorm(4, bias=False))",
+    "list(nn.LayerNorm(4).state_dict())", "nn.CosineSimilarity()(x, y)", "nn.PairwiseDistance()(x, y)",
+    "repr(nn.SmoothL1Loss(beta=0.5))", "nn.HuberLoss(delta=2.)(x, y)",
+    "nn.KLDivLoss(reduction='batchmean')(x, y.abs())",
+]
+_SUMMED_NORMS = ("normalize", "cosine_similarity", "CosineSimilarity", "layer_norm", "LayerNorm", "p=1")
+
+
+def test_distances_padding_and_robust_losses():
+    import warnings
+
+    import numpy as np
+
+    def program(torch):
+        rng = np.random.default_rng(0)
+        xd, yd = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)
+        shown = []
+        for code in _FUNCTIONAL:
+            x, y = torch.tensor(xd, requires_grad=True), torch.tensor(yd, requires_grad=True)
+            w, b = torch.linspace(0.5, 1.5, 4).requires_grad_(), torch.linspace(-1, 1, 4).requires_grad_()
+            scope = {"torch": torch, "F": torch.nn.functional, "nn": torch.nn, "x": x, "y": y, "w": w, "b": b}
+
+            def show(code=code, scope=scope, inputs=(x, y, w, b)):
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always")
+                    r = eval(code, scope)
+                if not hasattr(r, "grad_fn"):
+                    return repr(r)
+                grads = torch.autograd.grad(r.sum(), inputs, allow_unused=True) if r.requires_grad else ()
+                values = [r.detach().numpy()] + [g.numpy() for g in grads if g is not None]
+                return (repr(r), _nodes(r.grad_fn), [str(w.message) for w in seen], values)
+            shown.append(outcome(show))
+        return shown
+    torch_result, ours = record(program)
+    for code, mine, theirs in zip(_FUNCTIONAL, ours, torch_result):
+        if isinstance(theirs, tuple):
+            assert mine[:3] == theirs[:3], code
+            for a, b in zip(mine[3], theirs[3], strict=True):
+                if any(name in code for name in _SUMMED_NORMS):
+                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=code)
+                else:
+                    assert a.tobytes() == b.tobytes(), code
+        else:
+            assert mine == theirs, code
