@@ -13,6 +13,7 @@ from autograd_lab import (
     autograd,
     backends,
     cuda,
+    func,
     functional,
     linalg,
     nn,
@@ -276,6 +277,7 @@ from autograd_lab._tensor_str import set_printoptions
 from autograd_lab._torch_function import overridable
 from autograd_lab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_lab.autograd.anomaly_mode import is_anomaly_enabled
+from autograd_lab.func import vmap
 from autograd_lab.serialization import load, save
 from autograd_lab.utils import checkpoint as _checkpoint  # noqa: F401  (torch.utils.checkpoint and
 from autograd_lab.utils import data as _data  # noqa: F401  torch.utils.data are there after import torch)
@@ -306,7 +308,7 @@ __all__ = [
     "constant_pad_nd", "cos", "cos_", "cosh", "count_nonzero", "cross", "cuda", "cumsum", "det", "device", "diag",
     "diag_embed", "diagonal", "dist", "div", "divide", "dot", "double", "dstack", "dtype", "e", "einsum", "empty",
     "empty_like", "enable_grad", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "eye", "finfo",
-    "fix", "flatten", "flip", "float", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like",
+    "fix", "flatten", "flip", "float", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like", "func",
     "functional", "gather", "ge", "ger", "get_default_device", "get_default_dtype", "get_num_threads", "greater",
     "greater_equal", "gt", "hstack", "iinfo", "index_add", "index_select", "inf", "inference_mode", "initial_seed",
     "int", "int8", "int16", "int32", "int64", "is_anomaly_enabled", "is_complex", "is_floating_point",
@@ -323,5 +325,6 @@ __all__ = [
     "sigmoid_", "sign", "sin", "sin_", "sinh", "softmax", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
     "stack", "std", "std_mean", "sub", "subtract", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_",
     "tensor", "tensordot", "tile", "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "uint8",
-    "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where", "xlogy", "zeros", "zeros_like",
+    "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vmap", "vstack", "where", "xlogy", "zeros",
+    "zeros_like",
 ]

@@ -450,3 +450,51 @@ def test_distances_padding_and_robust_losses():
                     assert a.tobytes() == b.tobytes(), code
         else:
             assert mine == theirs, code
+
+
+def _pulled_back(vjp_result, vector):
+    output, pullback = vjp_result
+    return output, pullback(vector)
+
+
+def test_function_transforms():
+    """torch.func's grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian, vmap and functional_call (PyTorch's
+    forward-mode tutorial, its extending.func notes): the same displayed results and errors under both. (A
+    Hessian's off-diagonal zeros are compared without their sign: PyTorch's batched forward mode gives -0.0
+    where the double-backward trick here gives +0.0.)"""
+    import warnings
+
+    def program(torch):
+        tf = torch.func
+        x = torch.tensor([1.0, 2.0, 3.0])
+        w = torch.ones(3, requires_grad=True)
+        cube = lambda v: (v ** 3).sum()  # noqa: E731
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(3, 1)
+        ones = torch.ones(4, 3)
+        made = [
+            lambda: tf.grad(cube)(x), lambda: tf.grad(tf.grad(cube))(torch.tensor(2.0)),
+            lambda: tf.grad_and_value(cube)(x), lambda: tf.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(x, x + 1),
+            lambda: tf.grad(lambda v: ((v ** 2).sum(), v.mean()), has_aux=True)(x),
+            lambda: tf.grad(lambda v: v ** 2)(x), lambda: tf.grad(lambda v: 3.0)(x), lambda: tf.jacrev(torch.sin)(x),
+            lambda: tf.jacfwd(torch.sin)(x), lambda: tf.hessian(cube)(x),
+            lambda: _pulled_back(tf.vjp(torch.sin, x), torch.ones(3)),
+            lambda: tf.jvp(torch.sin, (x,), (torch.ones(3),)), lambda: tf.vmap(torch.dot)(ones, ones),
+            lambda: tf.vmap(lambda a, b: a * b, in_dims=(0, None))(ones, torch.arange(3.0)),
+            lambda: tf.vmap(lambda a: a.sum(), in_dims=1)(torch.arange(6.0).reshape(2, 3)),
+            lambda: tf.vmap(lambda a: (a, a * 2), out_dims=(0, 1))(torch.ones(2, 3))[1].shape,
+            lambda: tf.vmap(tf.grad(cube))(torch.ones(2, 3)),
+            lambda: tf.functional_call(layer, {"weight": torch.ones(1, 3), "bias": torch.zeros(1)}, (x,)),
+            lambda: layer.weight.sum().item() != 3, lambda: tf.jacrev(lambda a, b: a * b, argnums=(0, 1))(x, x),
+            lambda: tf.vmap(torch.sum)(torch.tensor(1.0)),
+            lambda: tf.vmap(lambda a, b: a + b)(torch.ones(2), torch.ones(3)),
+            lambda: tf.grad(lambda v: (v * w).sum())(x),
+            lambda: tf.jacrev(lambda v: v.exp() @ torch.arange(6.0).reshape(3, 2))(x),
+            lambda: tf.hessian(lambda v: (v.sin() * v).sum())(x) + 0.0,
+            lambda: torch.vmap(torch.trace)(torch.eye(3).expand(2, 3, 3)),
+        ]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # (torch.func's own use of torch.jit)
+            return [outcome(lambda f=f: repr(f())) for f in made]
+    torch_result, ours = record(program)
+    assert ours == torch_result
