@@ -370,7 +370,7 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator 
         if isinstance(std, Tensor):
             if std.numel() and bool((std._data < 0).any()):
                 raise RuntimeError("normal expects all elements of std >= 0.0")
-        elif std < 0:
+        elif not std >= 0:  # (nan too)
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             broadcast_shape(tuple(mean.shape), tuple(std.shape))  # (PyTorch's error for shapes that don't fit)

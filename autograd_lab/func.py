@@ -31,6 +31,28 @@ def _argnums_tuple(argnums: int | tuple[int, ...], count: int) -> tuple[tuple[in
     return tuple(n % count for n in numbers), single
 
 
+def _leaves(tree: Any) -> list[Any]:
+    """The tensors (and other leaves) of a nest of tuples, lists and dicts, in order (PyTorch's pytrees)."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    if isinstance(tree, dict):
+        return [leaf for item in tree.values() for leaf in _leaves(item)]
+    return [tree]
+
+
+def _rebuilt(tree: Any, leaves: Iterator[Any]) -> Any:
+    """``tree``'s shape, with its leaves taken in order from ``leaves``."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_rebuilt(item, leaves) for item in tree)
+    if isinstance(tree, dict):
+        return {key: _rebuilt(item, leaves) for key, item in tree.items()}
+    return next(leaves)
+
+
+def _mapped(tree: Any, f: Callable[[Any], Any]) -> Any:
+    return _rebuilt(tree, iter([f(leaf) for leaf in _leaves(tree)]))
+
+
 def _tracked(t: Tensor) -> Tensor:
     """A tensor to differentiate with respect to: inside an outer transform (t requires grad) a view that keeps
     the link, else a fresh leaf."""
@@ -42,8 +64,8 @@ def _done(t: Any, nested: bool, inner: tuple[Tensor, ...] = ()) -> Any:
     transform, or a tensor f used that requires grad: PyTorch keeps that link)."""
     if isinstance(t, Tensor):
         return t if nested or (t.grad_fn is not None and _reaches_beyond(t, inner)) else t.detach()
-    if isinstance(t, (tuple, list)):
-        return type(t)(_done(v, nested, inner) for v in t)
+    if isinstance(t, (tuple, list, dict)):
+        return _mapped(t, lambda v: _done(v, nested, inner))
     return t
 
 
@@ -65,14 +87,23 @@ def _reaches_beyond(t: Tensor, inner: tuple[Tensor, ...]) -> bool:
 
 def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                    has_aux: bool = False) -> Callable[..., Any]:
-    """A function returning (gradient of func's scalar output with respect to args[argnums], that output)."""
+    """A function returning (gradient of func's scalar output with respect to args[argnums], that output). An
+    argument may be a tensor or a nest of tuples, lists and dicts of them (a model's parameters by name): its
+    gradient has the same shape."""
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         numbers, single = _argnums_tuple(argnums, len(args))
-        nested = any(isinstance(args[n], Tensor) and args[n].requires_grad for n in numbers)
+        for n in numbers:
+            for leaf in _leaves(args[n]):
+                if not isinstance(leaf, Tensor):
+                    raise ValueError(f"Thing passed to transform API must be Tensor, got {type(leaf)}")
+        nested = any(leaf.requires_grad for n in numbers for leaf in _leaves(args[n]))
         outside = _grad_mode.is_grad_enabled()
         with _grad_mode.enable_grad():
-            args = tuple(_tracked(a) if i in numbers else a for i, a in enumerate(args))
+            args = tuple(_mapped(a, _tracked) if i in numbers else a for i, a in enumerate(args))
             result = func(*args, **kwargs)
+            if has_aux and not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, aux) "
+                                   "if has_aux is True")
             output, aux = result if has_aux else (result, None)
             if not isinstance(output, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -81,13 +112,14 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                                    f"tensor with {output.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                                    "instead?")
-            inputs = tuple(args[n] for n in numbers)
+            inputs = tuple(leaf for n in numbers for leaf in _leaves(args[n]))
             if output.requires_grad:
                 grads = _autograd_grad(output, inputs, create_graph=outside, allow_unused=True)
             else:
                 grads = (None,) * len(inputs)
-            grads = tuple(zeros_like(x) if g is None else g for g, x in zip(grads, inputs))
-        gradient = _done(grads[0] if single else grads, nested, inputs)
+            grads = iter([zeros_like(x) if g is None else g for g, x in zip(grads, inputs)])
+            shaped = tuple(_rebuilt(args[n], grads) for n in numbers)
+        gradient = _done(shaped[0] if single else shaped, nested, inputs)
         value = _done(output, nested, inputs)
         return (gradient, (value, _done(aux, nested, inputs))) if has_aux else (gradient, value)
     return wrapper
@@ -210,10 +242,14 @@ def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Cal
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-def _size_along(x: Any, dim: int | None, name: str) -> int | None:
-    if dim is None or not isinstance(x, Tensor):
+def _mapped_size(x: Any, dim: int | None, name: str) -> int | None:
+    if dim is None:
         return None
-    if not -x.ndim <= dim < max(x.ndim, 0) or x.ndim == 0:
+    if not isinstance(x, Tensor):
+        raise ValueError(f"vmap({name}, in_dims={dim}, ...)(<inputs>): Got in_dim={dim} for an input but the input "
+                         f"is of type {type(x)}. We cannot vmap over non-Tensor arguments, please use None as the "
+                         "respective in_dim")
+    if not -x.ndim <= dim < x.ndim:
         raise ValueError(f"vmap({name}, in_dims={dim}, ...)(<inputs>): Got in_dim={dim} for some input, but that "
                          f"input is a Tensor of dimensionality {x.ndim} so expected in_dim to satisfy "
                          f"-{x.ndim} <= in_dim < {x.ndim}.")
@@ -222,8 +258,8 @@ def _size_along(x: Any, dim: int | None, name: str) -> int | None:
 
 def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
          chunk_size: int | None = None) -> Callable[..., Any]:
-    """func applied to each slice of its inputs along ``in_dims`` (None: the same input for every slice), the
-    results stacked along ``out_dims``."""
+    """func applied to each slice of its inputs along ``in_dims`` (None: the same input for every slice; an
+    input may be a nest of tuples, lists and dicts of tensors), the results stacked along ``out_dims``."""
     name = getattr(func, "__name__", type(func).__name__)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -232,28 +268,33 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
                              f"structure of `inputs`. in_dims has structure {len(dims)} but inputs has structure "
                              f"{len(args)}.")
-        sizes = [s for s in (_size_along(a, d, name) for a, d in zip(args, dims)) if s is not None]
+        pairs = [(leaf, d) for a, d in zip(args, dims) for leaf in _leaves(a)]
+        sizes = [s for s in (_mapped_size(leaf, d, name) for leaf, d in pairs) if s is not None]
         if not sizes:
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): at least one input must be a Tensor "
                              "with a dimension to map over (in_dims not None)")
         if len(set(sizes)) > 1:
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sizes} for the mapped dimension")
-        results = [func(*(a.select(d, i) if isinstance(a, Tensor) and d is not None else a
-                          for a, d in zip(args, dims)), **kwargs) for i in range(sizes[0])]
+
+        def sliced(i: int) -> list[Any]:
+            return [_mapped(a, lambda t, d=d: t.select(d, i) if d is not None else t) for a, d in zip(args, dims)]
+        results = [func(*sliced(i), **kwargs) for i in range(sizes[0])]
         return _stacked(results, out_dims)
     return wrapper
 
 
 def _stacked(results: list[Any], out_dims: Any) -> Any:
+    """The per-slice results stacked leaf by leaf, along ``out_dims`` (one int, or one per output)."""
     first = results[0]
-    if isinstance(first, Tensor):
-        return stack(results, out_dims)
-    if isinstance(first, (tuple, list)):
-        dims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return type(first)(_stacked([r[k] for r in results], d) for k, d in enumerate(dims))
-    raise ValueError(f"vmap: The returned value of a function must be a Tensor or a tuple of Tensors, got "
-                     f"{type(first)}")
+    if isinstance(first, (tuple, list)) and isinstance(out_dims, (tuple, list)):
+        return type(first)(_stacked([r[k] for r in results], d) for k, d in enumerate(out_dims))
+    columns = list(zip(*(_leaves(r) for r in results)))
+    for column in columns:
+        if not isinstance(column[0], Tensor):
+            raise ValueError(f"vmap: The returned value of a function must be a Tensor or a tuple of Tensors, "
+                             f"got {type(column[0])}")
+    return _rebuilt(first, iter([stack(list(column), out_dims) for column in columns]))
 
 
 @contextlib.contextmanager
@@ -266,8 +307,8 @@ def _swapped(module: Any, values: dict[str, Tensor]) -> Iterator[None]:
         for part in owners:
             owner = getattr(owner, part)
         table = owner._parameters if leaf in owner._parameters else owner._buffers if leaf in owner._buffers else None
-        if table is None:
-            raise RuntimeError(f"Unexpected key(s): '{path}'.")
+        if table is None:  # (not one of the module's: PyTorch ignores it, unless strict)
+            continue
         saved.append((table, leaf, table[leaf]))
         table[leaf] = value
     try:
@@ -284,5 +325,12 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     dicts = parameter_and_buffer_dicts
     values = {k: v for d in (dicts if isinstance(dicts, (tuple, list)) else (dicts,)) for k, v in d.items()}
     args = () if args is None else args if isinstance(args, tuple) else (args,)
+    if strict:
+        names = [n for n, _ in module.named_parameters()] + [n for n, _ in module.named_buffers()]
+        missing, unexpected = [n for n in names if n not in values], [k for k in values if k not in names]
+        if missing or unexpected:
+            lines = ([f"\tMissing key(s): {', '.join(repr(n) for n in missing)}."] if missing else []) + (
+                [f"\tUnexpected key(s): {', '.join(repr(k) for k in unexpected)}."] if unexpected else [])
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n" + "\n".join(lines))
     with _swapped(module, values):
         return module(*args, **(kwargs or {}))

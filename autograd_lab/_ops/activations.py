@@ -20,7 +20,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.inplace import _in_place_of
 from autograd_lab._ops.joining import cat
 from autograd_lab._ops.operands import floating, ieee_silent
-from autograd_lab._ops.pointwise import _OfSelf, where
+from autograd_lab._ops.pointwise import _OfSelf, _ties_keep, where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
 from autograd_lab._ops.vectorized import (
     by_aten_lanes,
@@ -100,8 +100,8 @@ class Hardtanh(Function):
     def forward(ctx: Any, a: Tensor, low: float, high: float) -> Tensor:
         ctx.save_for_backward(a)
         ctx.low, ctx.high = low, high
-        x = a._data
-        return Tensor._wrap(np.minimum(np.maximum(x, x.dtype.type(low)), x.dtype.type(high)))
+        x = a._data  # (clamp's kernel, as PyTorch's hardtanh: relu6(-0.0) is -0.0)
+        return Tensor._wrap(_ties_keep(np.clip(x, x.dtype.type(low), x.dtype.type(high)).astype(x.dtype), x))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -415,8 +415,14 @@ class Softshrink(Shrink):
 
     node_name = "SoftshrinkBackward0"
     gradient = SoftshrinkBackward
-    shrink = staticmethod(lambda x, limit: np.where(x > limit, x - limit, np.where(x < -limit, x + limit,
-                                                                                   x.dtype.type(0))))
+    shrink = staticmethod(lambda x, limit: by_aten_lanes(x, lambda v: _soft(v, limit, v.dtype.type(0)),
+                                                         lambda v: _soft(v, limit, v * 0)))
+
+
+def _soft(x: np.ndarray, limit: Any, inside: Any) -> np.ndarray:
+    """softshrink's pieces; inside the band PyTorch's vector lanes give +0.0 (a masked AND), its scalar loop
+    x * 0 (-0.0 for a negative x)."""
+    return np.where(x > limit, x - limit, np.where(x < -limit, x + limit, inside))
 
 
 class Threshold(Function):

@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd_lab import _grad_mode as grad_mode
 from autograd_lab._creation import beyond_int64, scalar_for, zeros_like
-from autograd_lab._ops.arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
+from autograd_lab._ops.arithmetic import Add, Div, DivMode, Mul, Neg, Pow, PowTensor, Reciprocal, Sub
 from autograd_lab._ops.copies import Clone
 from autograd_lab._ops.indexing import (
     Index,
@@ -58,6 +58,7 @@ from autograd_lab._ops.pointwise import (
     Log10,
     Relu,
     Round,
+    RoundDecimals,
     Rsqrt,
     Sgn,
     Sigmoid,
@@ -214,7 +215,8 @@ def _modify(a: Tensor, op: type[Function], *args: Any, through: str | None = Non
         raise RuntimeError(f"{what} This view is the output of a function that returns multiple views. Such functions "
                            "do not allow the output views to be modified inplace. You should replace the inplace "
                            "operation by an out-of-place one.")
-    if base._grad_fn is None and base._requires_grad:  # (PyTorch checks the multiple views first)
+    if base._grad_fn is None and a._requires_grad:  # (PyTorch checks the multiple views first; its base is a leaf
+        # even when the view itself was made to require grad: ``arange(12.).reshape(3, 4).requires_grad_()[0]``)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     # The change, recorded out of place on the view made again from the base (not through a's own node: its
     # hooks belong to its old value, which nothing reads now; PyTorch's CopySlices bypasses it too).
@@ -310,7 +312,7 @@ def _in_place(op: type[Function]) -> type[Function]:
     return InPlace
 
 
-AddInplace, SubInplace, MulInplace, DivInplace = (_in_place(op) for op in (Add, Sub, Mul, Div))
+AddInplace, SubInplace, MulInplace, DivInplace, DivModeInplace = (_in_place(op) for op in (Add, Sub, Mul, Div, DivMode))
 
 
 class Refill(Function):
@@ -475,9 +477,14 @@ def mul_(self: Tensor, other: Any) -> Tensor:
     return _modify(self, MulInplace, as_tensor(other, self))
 
 
-def div_(self: Tensor, other: Any) -> Tensor:
-    """self /= other"""
-    return _modify(self, DivInplace, as_tensor(other, self))
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = ...) -> Tensor:  # type: ignore[assignment]
+    """self /= other (rounded toward zero or down with ``rounding_mode="trunc"`` or ``"floor"``)"""
+    if rounding_mode is ...:
+        return _modify(self, DivInplace, as_tensor(other, self))
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    return _modify(self, DivModeInplace, as_tensor(other, self), rounding_mode)
 
 
 def fill_(self: Tensor, value: Number | Tensor) -> Tensor:
@@ -544,6 +551,16 @@ ONE_INPUT_IN_PLACE = {op.__name__.lower() + "_": _method(op, op.__name__.lower()
 ClampInplace, ClampTensorInplace, PowInplace, PowTensorInplace, IndexAddInplace, ScatterAddInplace = (
     _in_place_of(op) for op in (Clamp, ClampTensor, Pow, PowTensor, IndexAdd, ScatterAdd))
 _SCATTER_INPLACE = {op: _in_place_of(op) for op in (Scatter, ScatterValue, ScatterReduce)}
+RoundDecimalsInplace = _in_place_of(RoundDecimals)
+_round_to_integers = ONE_INPUT_IN_PLACE["round_"]
+
+
+def round_(self: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round to the nearest integer (halves to even), or to ``decimals`` places, in place."""
+    return _round_to_integers(self) if decimals == 0 else _modify(self, RoundDecimalsInplace, decimals)
+
+
+ONE_INPUT_IN_PLACE["round_"] = round_
 
 
 TrilInplace, TriuInplace = _in_place_of(Tril), _in_place_of(Triu)

@@ -25,15 +25,25 @@ class Cat(Function):
     @staticmethod
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
         ctx.dim = dim
-        ctx.sizes = [t.shape[dim] for t in tensors]
-        return Tensor._wrap(np.concatenate(_common_arrays(tensors), axis=dim))
+        ctx.sizes = [None if _legacy_empty(t) else t.shape[dim] for t in tensors]
+        arrays = [a for a, n in zip(_common_arrays(tensors), ctx.sizes) if n is not None]
+        if not arrays:  # (only legacy empty tensors: an empty result, in their common dtype)
+            return Tensor._wrap(np.concatenate(_common_arrays(tensors)))
+        return Tensor._wrap(np.concatenate(arrays, axis=dim))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        starts = np.cumsum([0] + ctx.sizes)
+        starts = np.cumsum([0] + [n or 0 for n in ctx.sizes])
         head = (slice(None),) * ctx.dim
-        return (None,) + tuple(Slice.apply(grad, head + (slice(int(s), int(s + n)),))
-                               for s, n in zip(starts, ctx.sizes))
+        pieces = (grad.new_zeros((0,)) if n is None else Slice.apply(grad, head + (slice(int(s), int(s + n)),))
+                  for s, n in zip(starts, ctx.sizes))
+        return (None, *pieces)
+
+
+def _legacy_empty(t: Tensor) -> bool:
+    """A 1-d tensor with no elements (``torch.tensor([])``): cat skips it, whatever the others' shapes (an old
+    idiom for an accumulator that PyTorch still allows)."""
+    return t.ndim == 1 and t.shape[0] == 0
 
 
 class Stack(Function):
@@ -155,7 +165,9 @@ def _pieces(op: type[Split], tensor: Tensor, sizes: list[int], dim: int) -> tupl
 def _joinable(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        if name == "stack":
+            raise RuntimeError("stack expects a non-empty TensorList")
+        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -174,15 +186,20 @@ def _common_arrays(tensors: Sequence[Tensor]) -> list[np.ndarray]:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = _joinable(tensors, "torch.cat")
-    ndim = tensors[0].ndim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    shaped = [(number, t) for number, t in enumerate(tensors) if not _legacy_empty(t)] or [(0, tensors[0])]
+    first = shaped[0][1]
+    ndim = first.ndim
     d = wrap_dim(dim, ndim)
-    for number, t in enumerate(tensors[1:], 1):
+    for number, t in shaped[1:]:
         if t.ndim != ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ndim} and {t.ndim}")
         for i in range(ndim):
-            if i != d and t.shape[i] != tensors[0].shape[i]:
+            if i != d and t.shape[i] != first.shape[i]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                   f"{tensors[0].shape[i]} but got size {t.shape[i]} for tensor number "
+                                   f"{first.shape[i]} but got size {t.shape[i]} for tensor number "
                                    f"{number} in the list.")
     return Cat.apply(d, *tensors)
 

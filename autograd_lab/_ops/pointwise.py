@@ -808,11 +808,24 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
     return Minimum.apply(input, other)
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
-    """input where condition is True, else other (numbers are allowed for input and other)."""
+_NOT_GIVEN: Any = object()
+
+
+def where(condition: Tensor, input: Any = _NOT_GIVEN, other: Any = _NOT_GIVEN) -> Any:
+    """input where condition is True, else other (numbers are allowed for input and other). With the condition
+    alone: the indices where it is True, one tensor per dimension (``condition.nonzero(as_tuple=True)``)."""
+    if input is _NOT_GIVEN and other is _NOT_GIVEN:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # two numbers: their own common type
+        if isinstance(input, bool) and isinstance(other, bool):
+            kind = _dtype.bool
+        elif all(isinstance(v, (int, np.integer)) for v in (input, other)):
+            kind = _dtype.int64
+        else:
+            kind = _dtype.get_default_dtype()
+        input = Tensor._wrap(np.asarray(input, kind.numpy))
     if not isinstance(input, Tensor):
-        like = other if isinstance(other, Tensor) else Tensor._wrap(np.asarray(0.0, _dtype.get_default_dtype().numpy))
-        input = as_tensor(input, like)
+        input = as_tensor(input, other)
     other = as_tensor(other, input)
     if condition.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "

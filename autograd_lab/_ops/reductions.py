@@ -292,6 +292,9 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     does (NumPy's isclose computes in float64 and would call other pairs of float32 numbers close)."""
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype._scalar_name} did not match {other.dtype._scalar_name}")
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if tolerance < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tolerance:g}")
     a, b = input._data, other._data
     with np.errstate(invalid="ignore", over="ignore"):
         close = np.asarray(a == b)

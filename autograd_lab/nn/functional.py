@@ -113,6 +113,8 @@ def relu_(input: Tensor) -> Tensor:
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """input clipped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     return _activation(activations.Hardtanh, input, inplace, min_val, max_val)
 
 
@@ -193,6 +195,10 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """input moved lambd toward 0 (0 within lambd of it)."""
+    if not 0 <= lambd <= np.finfo(input._data.dtype).max:
+        limit = f"{float(np.finfo(input._data.dtype).max):g}"
+        raise RuntimeError(f"lambda must be in range [0, {limit}] for input dtype {input.dtype._scalar_name}, but "
+                           f"found {lambd:g}")
     return activations.Softshrink.apply(input, lambd)
 
 
@@ -287,6 +293,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     """0.5 error**2 within delta, delta * (|error| - delta / 2) beyond."""
     if weight is not None:
         raise NotImplementedError("huber_loss(weight=...) is not part of autograd_lab")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_if_broadcast(input, target)
     return losses.HuberLoss.apply(input, target, _check_reduction(reduction), delta)
 
