@@ -616,12 +616,13 @@ class SmoothL1LossBackward(Function):
     def backward(ctx: Any, g2: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, None, None]:
         grad, a, b = ctx._for_backward
         op = ctx._forward_cls
-        norm = 1 / (a - b).numel() if ctx.reduction == "mean" else 1.0
         inside = ((a - b).abs() < ctx.width).to(grad.dtype)
-        curvature = g2 * grad * inside * (norm * op.inner_slope(ctx.width))
+        curvature = op.inner_slope((g2 * grad) * inside, ctx.width)  # (PyTorch's order of roundings)
+        if ctx.reduction == "mean":
+            curvature = curvature / (a - b).numel()
         return op.apply(g2, a, b, ctx.reduction, ctx.width), curvature, -curvature, None, None
 
-    inner_slope = staticmethod(lambda beta: 1 / beta)
+    inner_slope = staticmethod(lambda t, beta: t / beta)
 
 
 class HuberLossBackward(SmoothL1LossBackward):
@@ -632,7 +633,7 @@ class HuberLossBackward(SmoothL1LossBackward):
                           "target": 2, "delta": "width"}
     slope = staticmethod(lambda d, delta, norm, g: np.where(d <= -delta, -norm * g * delta, np.where(
         d >= delta, norm * g * delta, norm * d * g)))
-    inner_slope = staticmethod(lambda delta: 1.0)
+    inner_slope = staticmethod(lambda t, delta: t)
 
 
 class SmoothL1Loss(Function):
