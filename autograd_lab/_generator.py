@@ -367,6 +367,9 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator 
     """Normal numbers: around a tensor ``mean`` and/or with a tensor ``std`` (one draw per element of their
     broadcast shape), or with two numbers and a ``size``, as ``empty(size).normal_(mean, std)``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        for t in (mean, std):
+            if isinstance(t, Tensor):
+                _floating_only(t, "normal_kernel_cpu")
         if isinstance(std, Tensor):
             if std.numel() and bool((std._data < 0).any()):
                 raise RuntimeError("normal expects all elements of std >= 0.0")

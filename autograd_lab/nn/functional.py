@@ -98,6 +98,12 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return LeakyRelu.apply(input, negative_slope)
 
 
+def _floats_only(input: Tensor, kernel: str) -> None:
+    """PyTorch's refusal of an integer or bool tensor, naming the CPU kernel that has no such dtype."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype._scalar_name}\'')
+
+
 def _activation(op: type[Function], input: Tensor, inplace: bool, *args: Any) -> Tensor:
     """op applied to input, or with ``inplace=True`` written into it (as PyTorch records it: the same node)."""
     if not inplace:
@@ -125,6 +131,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where positive, else alpha * (exp(input) - 1): smooth at 0 when alpha is 1."""
+    _floats_only(input, "elu_cpu")
     return _activation(activations.Elu, input, inplace, alpha, 1.0, 1.0)
 
 
@@ -133,16 +140,19 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """elu with the alpha and scale that keep activations' mean and variance at 0 and 1."""
+    _floats_only(input, "elu_cpu")
     return _activation(activations.Elu, input, inplace, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where positive, else alpha * (exp(input / alpha) - 1)."""
+    _floats_only(input, "elu_cpu")
     return _activation(activations.Celu, input, inplace, alpha, 1.0, 1.0 / alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """input * P(N(0, 1) < input); ``approximate="tanh"`` uses tanh's approximation of that probability."""
+    _floats_only(input, "GeluKernelImpl")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     return activations.Gelu.apply(input, approximate)
@@ -150,16 +160,19 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """input * sigmoid(input) (also called swish)."""
+    _floats_only(input, "silu_cpu")
     return _activation(activations.Silu, input, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """input * tanh(softplus(input))."""
+    _floats_only(input, "mish_cpu")
     return _activation(activations.Mish, input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * input)) / beta: a smooth relu (input itself where beta * input > threshold)."""
+    _floats_only(input, "softplus_cpu")
     return activations.Softplus.apply(input, beta, threshold)
 
 
@@ -170,16 +183,19 @@ def softsign(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """clip(input / 6 + 1/2, 0, 1): a piecewise-linear sigmoid."""
+    _floats_only(input, "hardsigmoid_cpu")
     return _activation(activations.Hardsigmoid, input, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """input * hardsigmoid(input)."""
+    _floats_only(input, "hardswish_cpu")
     return _activation(activations.Hardswish, input, inplace)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(input)), computed without overflow."""
+    _floats_only(input, "log_sigmoid_cpu")
     return activations.LogSigmoid.apply(input)
 
 
@@ -190,11 +206,13 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """input where |input| > lambd, else 0."""
+    _floats_only(input, "hardshrink_cpu")
     return activations.Shrink.apply(input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """input moved lambd toward 0 (0 within lambd of it)."""
+    _floats_only(input, "softshrink_check")
     if not 0 <= lambd <= np.finfo(input._data.dtype).max:
         limit = f"{float(np.finfo(input._data.dtype).max):g}"
         raise RuntimeError(f"lambda must be in range [0, {limit}] for input dtype {input.dtype._scalar_name}, but "
@@ -214,6 +232,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The first half of ``dim`` gated by the sigmoid of the second half."""
+    _floats_only(input, "glu_cpu")
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = wrap_dim(dim, input.ndim)
@@ -279,6 +298,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """mse / (2 beta) for errors within beta, l1 - beta / 2 beyond (beta 0: l1_loss)."""
+    _floats_only(input, "smooth_l1_cpu")
     _warn_if_broadcast(input, target)
     reduction = _check_reduction(reduction, size_average, reduce)
     if beta == 0:
@@ -291,6 +311,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 error**2 within delta, delta * (|error| - delta / 2) beyond."""
+    _floats_only(input, "huber_cpu")
     if weight is not None:
         raise NotImplementedError("huber_loss(weight=...) is not part of autograd_lab")
     if delta <= 0:
@@ -314,6 +335,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, redu
         raise ValueError(f"{reduction} is not a valid value for reduction")
     # (PyTorch's C++ evaluates the right operand first, and that order of nodes decides how a gradient meeting at
     # target is added up)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         difference = target - input
         pointwise = target.exp() * difference
@@ -531,6 +554,7 @@ class NativeLayerNorm(Function):
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample over its last dims (``normalized_shape``): mean 0, variance 1, then weight and bias."""
+    _floats_only(input, "LayerNormKernelImpl")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
         expected = ", ".join(["*"] + [str(n) for n in shape])

@@ -563,3 +563,23 @@ def test_function_transforms_take_nests_of_tensors():
         return [outcome(lambda f=f: repr(f())) for f in made]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+def test_activations_and_losses_refuse_integers_as_pytorch():
+    """An integer tensor: PyTorch's kernels have no such dtype (NotImplementedError naming the kernel), except
+    the ones it computes (hardtanh, relu6 in int64; softsign, tanhshrink, erf, xlogy in float)."""
+    import warnings
+
+    def program(torch):
+        F, x = torch.nn.functional, torch.arange(3)
+        made = [f"F.{n}(x)" for n in ("elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "softsign", "hardtanh",
+                                      "relu6", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "softshrink",
+                                      "hardshrink")]
+        made += ["F.glu(torch.arange(4), 0)", "F.softmin(torch.arange(4), 0)", "torch.erf(x)", "torch.xlogy(x, x)",
+                 "F.layer_norm(x, (3,))", "F.smooth_l1_loss(x, x)", "F.huber_loss(x, x)",
+                 "F.kl_div(x, x, reduction='sum')", "torch.normal(x, 1.)"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [outcome(lambda code=code: repr(eval(code, {"torch": torch, "F": F, "x": x}))) for code in made]
+    torch_result, ours = record(program)
+    assert ours == torch_result
