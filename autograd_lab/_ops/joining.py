@@ -29,7 +29,7 @@ class Cat(Function):
         arrays = [a for a, n in zip(_common_arrays(tensors), ctx.sizes) if n is not None]
         if not arrays:  # (only legacy empty tensors: an empty result, in their common dtype)
             return Tensor._wrap(np.concatenate(_common_arrays(tensors)))
-        return Tensor._wrap(np.concatenate(arrays, axis=dim))
+        return Tensor._wrap(np.ascontiguousarray(np.concatenate(arrays, axis=dim)))  # (contiguous, as PyTorch's)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -55,7 +55,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx: Any, dim: int, *tensors: Tensor) -> Tensor:
         ctx.dim = dim
-        return Tensor._wrap(np.stack(_common_arrays(tensors), axis=dim))
+        return Tensor._wrap(np.ascontiguousarray(np.stack(_common_arrays(tensors), axis=dim)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:

@@ -551,7 +551,10 @@ class AddScalar(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, number: Number) -> Tensor:
-        return Tensor._wrap(a._data + number)
+        x = a._data
+        if x.dtype.kind in "biu" and isinstance(number, float):  # (an integer tensor + 1e-6: the default float)
+            x = x.astype(_dtype.get_default_dtype().numpy)
+        return Tensor._wrap(x + number)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:

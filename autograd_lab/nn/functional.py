@@ -533,7 +533,7 @@ class NativeLayerNorm(Function):
             out = out * weight._data
         if bias is not None:
             out = out + bias._data
-        return Tensor._wrap(out.astype(x._data.dtype))
+        return Tensor._wrap(np.ascontiguousarray(out, dtype=x._data.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, None, None]:

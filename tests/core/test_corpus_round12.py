@@ -513,6 +513,8 @@ _REVIEW = [
     "torch.normal(y, float('nan'))", "y.broadcast_to(size=(2, 3))", "y.tile(dims=(2,))",
     "y.clone().round_(decimals=1)", "y.clone().divide_(2, rounding_mode='floor')",
     "y.clone().div_(2, rounding_mode='trunc')", "y.clone().round_()",
+    "torch.stack([x.detach().t(), x.detach().t()]).view(-1)", "torch.cat([x.detach().t(), x.detach().t()]).view(-1)",
+    "F.layer_norm(x.detach().t(), (3,)).is_contiguous()", "F.pairwise_distance(torch.arange(3), torch.arange(3) + 1)",
 ]
 
 
