@@ -146,9 +146,12 @@ def vjp(func: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> tu
 
     def vjp_fn(*cotangents: Any) -> tuple[Tensor, ...]:
         vectors = cotangents[0] if len(cotangents) == 1 and isinstance(output, tuple) else cotangents
-        with _grad_mode.enable_grad():
-            grads = _autograd_grad(outputs, inputs, tuple(vectors), retain_graph=True,
-                                   create_graph=_grad_mode.is_grad_enabled(), allow_unused=True)
+        pairs = [(o, v) for o, v in zip(outputs, vectors) if o.requires_grad]
+        grads: tuple[Tensor | None, ...] = (None,) * len(inputs)  # (an output that does not depend on them: zeros)
+        if pairs:
+            with _grad_mode.enable_grad():
+                grads = _autograd_grad([o for o, _ in pairs], inputs, [v for _, v in pairs], retain_graph=True,
+                                       create_graph=_grad_mode.is_grad_enabled(), allow_unused=True)
         return tuple(_done(zeros_like(x) if g is None else g, nested, inputs) for g, x in zip(grads, inputs))
     done = _done(output, nested, inputs)
     return (done, vjp_fn, _done(aux, nested, inputs)) if has_aux else (done, vjp_fn)

@@ -290,6 +290,8 @@ def _sum_to_size(self: Tensor, *size: Any) -> Tensor:
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """Where ``|input - other| <= atol + |rtol * other|`` (or equal), computed in the tensors' dtype as PyTorch
     does (NumPy's isclose computes in float64 and would call other pairs of float32 numbers close)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype._scalar_name} did not match {other.dtype._scalar_name}")
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
@@ -312,6 +314,8 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """All elements equal within ``atol + |rtol * other|`` (``isclose`` everywhere)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"allclose(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 

@@ -561,7 +561,9 @@ def test_function_transforms_take_nests_of_tensors():
                 lambda: tf.functional_call(model, {**params, "junk": torch.ones(2)}, (data[0],)),
                 lambda: tf.functional_call(model, {"weight": params["weight"]}, (data[0],), strict=True),
                 lambda: tf.functional_call(model, {**params, "junk": torch.ones(2)}, (data[0],), strict=True),
-                lambda: tf.grad(lambda v: v.sum(), has_aux=True)(torch.ones(3))]
+                lambda: tf.grad(lambda v: v.sum(), has_aux=True)(torch.ones(3)),
+                lambda: tf.jacrev(lambda v: torch.ones(2))(torch.ones(3)),
+                lambda: torch.isclose(torch.ones(2), 2.5), lambda: torch.allclose(torch.ones(2), 2.5)]
         return [outcome(lambda f=f: repr(f())) for f in made]
     torch_result, ours = record(program)
     assert ours == torch_result
