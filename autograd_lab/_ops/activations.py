@@ -20,7 +20,7 @@ from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops.inplace import _in_place_of
 from autograd_lab._ops.joining import cat
 from autograd_lab._ops.operands import floating, ieee_silent
-from autograd_lab._ops.pointwise import _OfSelf, _ties_keep, where
+from autograd_lab._ops.pointwise import ThresholdBackward, _OfSelf, _ties_keep, where
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO
 from autograd_lab._ops.vectorized import (
     by_aten_lanes,
@@ -111,9 +111,9 @@ class Hardtanh(Function):
 
 class PiecewiseBackward(Function):
     """out = grad where ``passes(a)``, else 0: the backward of an activation made of flat and unit-slope pieces.
-    d/dgrad: the same mask;  d/da = 0 (a node of its own, as PyTorch's ``...BackwardBackward0``)."""
+    d/dgrad: the same mask;  d/da = 0 (a node of its own, as PyTorch's ``...BackwardBackward0``: the subclasses
+    name it)."""
 
-    node_name = "ThresholdBackwardBackward0"
     inputs_without_gradient = frozenset({2})
 
     @staticmethod
@@ -441,7 +441,7 @@ class Threshold(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         (a,) = ctx._for_backward
-        return PiecewiseBackward.apply(grad, a, lambda x: x > ctx.threshold), None, None
+        return ThresholdBackward.apply(grad, a, ctx.threshold), None, None  # (relu's backward node, with its threshold)
 
 
 class Glu(Function):
