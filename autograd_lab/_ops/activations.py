@@ -2,8 +2,11 @@
 
 Each is a ``Function`` named as PyTorch names its node. Their forwards follow PyTorch's CPU kernels
 (``aten/src/ATen/native/cpu/Activation.cpp``) step by step: in float32, a formula that needs ``exp`` or
-``log1p`` takes SLEEF's on ATen's vector lanes and the C library's on the rest, as ``sigmoid`` does. Their
-backwards state the derivative with tensor ops, so ``create_graph=True`` differentiates them again.
+``log1p`` takes SLEEF's on ATen's vector lanes and the C library's on the rest, as ``sigmoid`` does. Where
+PyTorch's backward is a kernel of its own (``elu_backward``, ``softplus_backward``, ...), so is ours: a
+``KernelBackward`` node computing it as that kernel does, whose own backward is PyTorch's second-derivative
+formula in tensor ops; the others state the derivative with tensor ops. Either way ``create_graph=True``
+differentiates them again.
 """
 
 from __future__ import annotations
@@ -34,8 +37,6 @@ from autograd_lab._ops.vectorized import (
 from autograd_lab._tensor import Tensor
 from autograd_lab.autograd.function import Function
 
-_c_log1pf = c_function("log1pf", np.log1p)
-
 
 class _Kernels(NamedTuple):
     exp: Callable[[np.ndarray], np.ndarray]
@@ -48,12 +49,13 @@ _SCALAR = _Kernels(c_expf, c_function("expm1f", np.expm1), c_function("log1pf", 
 _NUMPY = _Kernels(np.exp, np.expm1, np.log1p)
 
 
-def _by_lanes(x: np.ndarray, formula: Callable[[np.ndarray, _Kernels], np.ndarray]) -> np.ndarray:
-    """``formula(x, kernels)`` as ATen's loop evaluates it: for float32, SLEEF's exp, expm1 and log1p on the
-    vector lanes and the C library's on the rest; otherwise NumPy's."""
+def _by_lanes(x: np.ndarray, formula: Callable[..., np.ndarray], *aligned: np.ndarray) -> np.ndarray:
+    """``formula(x, *aligned, kernels)`` as ATen's loop evaluates it: for float32, SLEEF's exp, expm1 and log1p
+    on the vector lanes and the C library's on the rest; otherwise NumPy's. (``aligned``: more arrays of x's
+    shape, such as the gradient in a backward kernel.)"""
     if x.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO:
-        return by_aten_lanes(x, lambda v: formula(v, _VECTOR), lambda v: formula(v, _SCALAR))
-    return np.asarray(formula(x, _NUMPY)).astype(x.dtype, copy=False)
+        return by_aten_lanes(x, lambda *v: formula(*v, _VECTOR), lambda *v: formula(*v, _SCALAR), *aligned)
+    return np.asarray(formula(x, *aligned, _NUMPY)).astype(x.dtype, copy=False)
 
 
 class KernelBackward(Function):
@@ -81,13 +83,6 @@ class KernelBackward(Function):
 def _aligned(a: Tensor, grad: Tensor) -> tuple[np.ndarray, np.ndarray]:
     """a's and the gradient's arrays, broadcast to one shape and contiguous (as a kernel reads them)."""
     return tuple(np.ascontiguousarray(t) for t in np.broadcast_arrays(a._data, grad._data))
-
-
-def _kernel_lanes(x: np.ndarray, g: np.ndarray, formula: Callable[..., np.ndarray]) -> np.ndarray:
-    """``formula(x, g, kernels)`` over ATen's lanes (see _by_lanes), g the gradient aligned with x."""
-    if x.dtype == np.float32 and x.size <= ROUNDED_ONCE_UP_TO:
-        return by_aten_lanes(x, lambda v, d: formula(v, d, _VECTOR), lambda v, d: formula(v, d, _SCALAR), g)
-    return np.asarray(formula(x, g, _NUMPY)).astype(x.dtype, copy=False)
 
 
 class Hardtanh(Function):
@@ -167,7 +162,7 @@ class Elu(Function):
 def _elu_gradient(x: np.ndarray, g: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
     real = x.dtype.type
     negative, positive, inner = real(alpha) * real(scale), real(scale), real(input_scale)
-    return _kernel_lanes(x, g, lambda v, d, k: np.where(v > 0, d * positive, d * inner * negative * k.exp(v * inner)))
+    return _by_lanes(x, lambda v, d, k: np.where(v > 0, d * positive, d * inner * negative * k.exp(v * inner)), g)
 
 
 class EluBackward(KernelBackward):
@@ -227,8 +222,8 @@ def _silu_gradient(grad: Tensor, a: Tensor) -> Tensor:
         return grad * s * (1.0 + a * (1.0 - s))
     one = a._data.dtype.type(1)
     fma = fma32 if a._data.dtype == np.float32 else fma64  # (PyTorch's kernel is compiled with one there)
-    return Tensor._wrap(_kernel_lanes(*_aligned(a, grad), lambda v, d, k: d * (s := one / (one + k.exp(-v))) * fma(
-        v, one - s, one)))
+    x, g = _aligned(a, grad)
+    return Tensor._wrap(_by_lanes(x, lambda v, d, k: d * (s := one / (one + k.exp(-v))) * fma(v, one - s, one), g))
 
 
 class Silu(_OfSelf):
@@ -279,7 +274,7 @@ def _softplus_gradient(x: np.ndarray, g: np.ndarray, beta: float, threshold: flo
     def formula(v: np.ndarray, d: np.ndarray, k: _Kernels) -> np.ndarray:
         z = k.exp(v * b)
         return np.where(v * b > limit, d, d * z / (z + one))
-    return _kernel_lanes(x, g, formula)
+    return _by_lanes(x, formula, g)
 
 
 class SoftplusBackward(KernelBackward):
