@@ -176,7 +176,9 @@ def jvp(func: Callable[..., Any], primals: tuple[Tensor, ...], tangents: tuple[T
         output, aux = result if has_aux else (result, None)
         outputs = output if isinstance(output, tuple) else (output,)
         dummies = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
-        pulled = _autograd_grad(outputs, inputs, dummies, create_graph=True, allow_unused=True)
+        live = [(o, d) for o, d in zip(outputs, dummies) if o.requires_grad]  # (a constant output: J v is 0)
+        pulled = _autograd_grad([o for o, _ in live], inputs, [d for _, d in live], create_graph=True,
+                                allow_unused=True) if live else (None,) * len(inputs)
         used = [(g, v) for g, v in zip(pulled, tangents) if g is not None]
         if used:
             pushed = _autograd_grad([g for g, _ in used], dummies, [v for _, v in used], create_graph=outside,

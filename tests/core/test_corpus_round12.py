@@ -563,6 +563,8 @@ def test_function_transforms_take_nests_of_tensors():
                 lambda: tf.functional_call(model, {**params, "junk": torch.ones(2)}, (data[0],), strict=True),
                 lambda: tf.grad(lambda v: v.sum(), has_aux=True)(torch.ones(3)),
                 lambda: tf.jacrev(lambda v: torch.ones(2))(torch.ones(3)),
+                lambda: tf.jvp(lambda v: torch.ones(2), (torch.ones(3),), (torch.ones(3),)),
+                lambda: tf.jacfwd(lambda v: torch.ones(2))(torch.ones(3)),
                 lambda: torch.isclose(torch.ones(2), 2.5), lambda: torch.allclose(torch.ones(2), 2.5)]
         return [outcome(lambda f=f: repr(f())) for f in made]
     torch_result, ours = record(program)
