@@ -543,6 +543,8 @@ def test_what_a_review_found():
 def test_function_transforms_take_nests_of_tensors():
     """torch.func with a model's parameters in a dict (the per-sample-gradient recipe), tuples of tensors, dict
     outputs of vmap, a dict aux; functional_call ignores unknown names unless strict."""
+    import warnings
+
     def program(torch):
         tf = torch.func
         torch.manual_seed(0)
@@ -566,7 +568,9 @@ def test_function_transforms_take_nests_of_tensors():
                 lambda: tf.jvp(lambda v: torch.ones(2), (torch.ones(3),), (torch.ones(3),)),
                 lambda: tf.jacfwd(lambda v: torch.ones(2))(torch.ones(3)),
                 lambda: torch.isclose(torch.ones(2), 2.5), lambda: torch.allclose(torch.ones(2), 2.5)]
-        return [outcome(lambda f=f: repr(f())) for f in made]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # (torch.func's own use of torch.jit)
+            return [outcome(lambda f=f: repr(f())) for f in made]
     torch_result, ours = record(program)
     assert ours == torch_result
 
