@@ -284,6 +284,10 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomne
 
         def sliced(i: int) -> list[Any]:
             return [_mapped(a, lambda t, d=d: t.select(d, i) if d is not None else t) for a, d in zip(args, dims)]
+        if sizes[0] == 0:  # no slices: f runs once on a slice of zeros, for the shapes of the (empty) results
+            probe = func(*[_mapped(a, lambda t, d=d: t.new_zeros(t.shape[:d] + t.shape[d + 1:]) if d is not None
+                                   else t) for a, d in zip(args, dims)], **kwargs)
+            return _mapped(probe, lambda r: r.unsqueeze(out_dims).narrow(out_dims, 0, 0).contiguous())
         results = [func(*sliced(i), **kwargs) for i in range(sizes[0])]
         return _stacked(results, out_dims)
     return wrapper

@@ -567,6 +567,8 @@ def test_function_transforms_take_nests_of_tensors():
                 lambda: tf.jacrev(lambda v: torch.ones(2))(torch.ones(3)),
                 lambda: tf.jvp(lambda v: torch.ones(2), (torch.ones(3),), (torch.ones(3),)),
                 lambda: tf.jacfwd(lambda v: torch.ones(2))(torch.ones(3)),
+                lambda: tf.vmap(torch.sum)(torch.ones(0, 3)),
+                lambda: tf.vmap(lambda a: a * 2, out_dims=1)(torch.ones(0, 3)),
                 lambda: torch.isclose(torch.ones(2), 2.5), lambda: torch.allclose(torch.ones(2), 2.5)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # (torch.func's own use of torch.jit)
