@@ -109,7 +109,8 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, d0: int, d1: int) -> Tensor:
         ctx.d0, ctx.d1 = d0, d1
-        return view_of(a, np.swapaxes(a._data, d0, d1), lambda t: Transpose.apply(t, d0, d1))
+        swapped = np.swapaxes(a._data, d0, d1) if a.ndim else a._data[...]  # (a 0-d tensor: dims 0 and -1 are itself)
+        return view_of(a, swapped, lambda t: Transpose.apply(t, d0, d1))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
@@ -382,6 +383,11 @@ def _view_as(self: Tensor, other: Tensor) -> Tensor:
 
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     """The dims ``source`` moved to positions ``destination``, the others keeping their order (a permute)."""
+    if input.ndim == 0:  # (PyTorch: an alias of the tensor, after checking the dims)
+        for d in ([source] if isinstance(source, int) else list(source)) + (
+                [destination] if isinstance(destination, int) else list(destination)):
+            wrap_dim(d, 0)
+        return Alias.apply(input)
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     if len(src) != len(dst):

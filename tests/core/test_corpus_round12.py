@@ -130,7 +130,8 @@ _SHAPE_OPS = [
     "x.select(0, 1)", "x.select(1, -1)", "x.select(0, 3)", "x.select(0, -4)", "x.select(2, 0)", "torch.select(x, 1, 0)",
     "x.movedim(0, 1)", "x.movedim((0, 1), (1, 0))", "x.movedim(0, 2)", "x.movedim((0,), (1, 0))", "x.movedim(0, 0)",
     "x.moveaxis(1, 0)", "torch.movedim(x, 1, 0)", "x.movedim((0, 0), (1, 0))", "z.movedim((0, 2), (2, 0))",
-    "z.movedim(-1, 0)", "z.movedim((1,), (0,))", "x.swapaxes(0, 1)", "x.swapdims(0, 1)", "torch.swapaxes(x, 0, 1)",
+    "z.movedim(-1, 0)", "z.movedim((1,), (0,))", "s.movedim(0, 0)", "s.swapaxes(0, -1)", "s.transpose(0, 0)",
+    "s.movedim(1, 0)", "x.swapaxes(0, 1)", "x.swapdims(0, 1)", "torch.swapaxes(x, 0, 1)",
     "x.unflatten(1, (2, 2))", "x.unflatten(1, (-1, 2))", "x.unflatten(1, (3, 2))", "x.unflatten(-1, [2, 2])",
     "torch.unflatten(x, 0, (3, 1))", "x.unflatten(1, ())", "x.ravel()", "x.t().ravel()", "torch.ravel(x)",
     "x.broadcast_to((2, 3, 4))", "x.broadcast_to(2, 3, 4)", "torch.broadcast_to(x, (2, 3, 4))",
@@ -171,7 +172,8 @@ def _shown(value):
 
 def test_shape_functions_a_student_meets_early():
     def program(torch):
-        scope = {"torch": torch, "x": torch.arange(12.0).reshape(3, 4).requires_grad_(), "z": torch.ones(2, 3, 4)}
+        scope = {"torch": torch, "x": torch.arange(12.0).reshape(3, 4).requires_grad_(), "z": torch.ones(2, 3, 4),
+                 "s": torch.tensor(2.0, requires_grad=True) * 1}
         return [outcome(lambda code=code: _shown(eval(code, scope))) for code in _SHAPE_OPS]
     torch_result, ours = record(program)
     assert ours == torch_result
