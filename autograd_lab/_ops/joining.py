@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autograd_lab import _dtype
+from autograd_lab._creation import empty_like
 from autograd_lab._ops.indexing import Select, Slice
 from autograd_lab._ops.operands import int_argument, type_name, view_of
 from autograd_lab._ops.views import broadcast_shapes
@@ -292,3 +293,23 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """Each tensor expanded to the shape they broadcast to (one already of that shape is returned as is)."""
     shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
     return tuple(t if tuple(t.shape) == shape else t.expand(shape) for t in tensors)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """Differences of neighbours along ``dim`` (n times): x[1:] - x[:-1], after joining prepend and append."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    if prepend is not None or append is not None:
+        input = cat([t for t in (prepend, input, append) if t is not None], dim)
+    d = wrap_dim(dim, input.ndim)
+    if n == 0:  # (a copy, as PyTorch's)
+        return empty_like(input).copy_(input)
+    for _ in range(n):
+        size = input.shape[d]
+        if size == 0:
+            break
+        input = input.narrow(d, 1, size - 1) - input.narrow(d, 0, size - 1)
+    return input

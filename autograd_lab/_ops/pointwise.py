@@ -674,6 +674,120 @@ def xlogy(input: Any, other: Any) -> Tensor:
     return Xlogy.apply(input, other)
 
 
+def _fused(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
+    """a * b + c rounded once, in a's dtype (PyTorch's kernels for lerp and addcmul are compiled to an FMA)."""
+    a, b, c = np.broadcast_arrays(a, b, c)
+    return (fma32(a, b, c) if a.dtype == np.float32 else fma64(a, b, c)).astype(a.dtype, copy=False)
+
+
+class Lerp(Function):
+    """out = a + weight (b - a), computed from the nearer end so weight 0 and 1 are exact.
+    d/da = 1 - weight,  d/db = weight,  d/dweight = b - a (a tensor weight)."""
+
+    node_name = "LerpBackward0"
+    saved_as: ClassVar = {"weight": "weight"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor, weight: Any) -> Tensor:
+        x, y = arrays(a, b)
+        w = weight._data if isinstance(weight, Tensor) else x.dtype.type(weight)
+        if isinstance(weight, Tensor):
+            ctx.save_for_backward(a, b, weight)
+        ctx.weight = weight
+        diff = y - x
+        with np.errstate(invalid="ignore"):
+            near_start = np.abs(w) < 0.5
+        return Tensor._wrap(np.where(near_start, _fused(diff, w, x), _fused(-diff, x.dtype.type(1) - w, y)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if not isinstance(ctx.weight, Tensor):
+            return grad * (1 - ctx.weight), grad * ctx.weight, None
+        a, b, weight = ctx._for_backward
+        return grad * (1 - weight), grad * weight, grad * (b - a)
+
+
+class LerpTensorWeight(Lerp):
+    node_name = "LerpBackward1"
+    saved_as: ClassVar = {"self": 0, "end": 1, "weight": 2}
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """input + weight * (end - input): a step of ``weight`` from input toward end."""
+    return (LerpTensorWeight if isinstance(weight, Tensor) else Lerp).apply(input, end, weight)
+
+
+class Addcmul(Function):
+    """out = a + value * t1 * t2 (one rounding for the last add).   d/da = 1,  d/dt1 = value t2,  d/dt2 = value t1."""
+
+    node_name = "AddcmulBackward0"
+    saved_as: ClassVar = {"tensor1": 0, "tensor2": 1, "value": "value"}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, t1: Tensor, t2: Tensor, value: Number) -> Tensor:
+        ctx.save_for_backward(t1, t2)
+        ctx.value = value
+        x = a._data
+        return Tensor._wrap(_fused(x.dtype.type(value) * t1._data, t2._data, x))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
+        t1, t2 = ctx._for_backward
+        return grad, grad * t2 * ctx.value, grad * t1 * ctx.value, None
+
+
+class Addcdiv(Addcmul):
+    """out = a + value * t1 / t2.   d/da = 1,  d/dt1 = value / t2,  d/dt2 = -value t1 / t2**2."""
+
+    node_name = "AddcdivBackward0"
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, t1: Tensor, t2: Tensor, value: Number) -> Tensor:
+        ctx.save_for_backward(t1, t2)
+        ctx.value = value
+        x = a._data
+        return Tensor._wrap(x + x.dtype.type(value) * t1._data / t2._data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
+        t1, t2 = ctx._for_backward
+        return grad, grad * ctx.value / t2, -grad * ctx.value * t1 / (t2 * t2), None
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    return Addcmul.apply(input, tensor1, tensor2, value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    return Addcdiv.apply(input, tensor1, tensor2, value)
+
+
+class NanToNum(Function):
+    """out = a with nan, +inf and -inf replaced by numbers (by default 0 and the dtype's largest and smallest).
+    d/da = 1 where a is finite, else 0."""
+
+    node_name = "NanToNumBackward0"
+    saved_as: ClassVar = {"self": 0}
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, nan: float, posinf: float | None, neginf: float | None) -> Tensor:
+        ctx.save_for_backward(a)
+        x = a._data
+        if x.dtype.kind != "f":
+            return Tensor._wrap(x.copy())
+        return Tensor._wrap(np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        (a,) = ctx._for_backward
+        return grad * a.isfinite(), None, None, None
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
 class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 

@@ -27,6 +27,7 @@ class Sum(Function):
     saved_as: ClassVar = {"dim": "dims", "keepdim": "keepdim", "self_sym_sizes": "shape"}
 
     @staticmethod
+    @ieee_silent  # (a sum that overflows is inf, without NumPy's warning, as in PyTorch)
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         return Tensor._wrap(add_up(a._data, dims, keepdim))
@@ -62,6 +63,7 @@ class Mean(Function):
                           "self_sym_sizes": "shape"}
 
     @staticmethod
+    @ieee_silent  # (an overflowing sum, the mean of nothing: inf or nan, without NumPy's warning)
     def forward(ctx: Any, a: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
         if not a.dtype.is_floating_point:
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "

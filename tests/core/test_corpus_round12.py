@@ -597,3 +597,36 @@ def test_activations_and_losses_refuse_integers_as_pytorch():
             return [outcome(lambda code=code: repr(eval(code, {"torch": torch, "F": F, "x": x}))) for code in made]
     torch_result, ours = record(program)
     assert ours == torch_result
+
+
+_POINTWISE_MORE = [
+    "torch.lerp(x, y, 0.3)", "torch.lerp(x, y, w)", "x.lerp(y, 0.7)", "torch.lerp(x, y, 0.5)",
+    "torch.addcmul(x, y, w, value=2)", "x.addcmul(y, w)", "torch.addcdiv(x, y, w + 1, value=0.5)", "torch.diff(x)",
+    "torch.diff(x, n=2, dim=0)", "torch.diff(x, prepend=x[:, :1])", "x.diff(append=y)", "torch.diff(x, n=0)",
+    "torch.diff(torch.tensor(1.))", "torch.nan_to_num(torch.tensor([float('nan'), float('inf'), -float('inf'), 1.]))",
+    "torch.tensor([float('nan'), float('inf'), -float('inf'), 1.]).nan_to_num(0.0, 1.0, -1.0)",
+    "torch.nan_to_num(x * torch.tensor([float('inf'), 1., 1., 1.]))",
+]
+
+
+def test_lerp_addcmul_addcdiv_diff_nan_to_num():
+    """lerp and addcmul round once (PyTorch's kernels are compiled to a fused multiply-add), from the nearer end
+    for lerp; addcdiv, diff (slices and a sub, n times), nan_to_num: values, gradients and nodes to the bit."""
+    import numpy as np
+
+    def program(torch):
+        rng = np.random.default_rng(0)
+        xd, yd, wd = (rng.standard_normal((30, 4)).astype(np.float32) for _ in range(3))
+        shown = []
+        for code in _POINTWISE_MORE:
+            x, y, w = (torch.tensor(d, requires_grad=True) for d in (xd, yd, np.abs(wd)))
+
+            def show(code=code, x=x, y=y, w=w):
+                r = eval(code, {"torch": torch, "x": x, "y": y, "w": w})
+                grads = torch.autograd.grad(r.sum(), [x, y, w], allow_unused=True) if r.requires_grad else ()
+                return (repr(r), r.detach().numpy().tobytes(), _nodes(r.grad_fn),
+                        [g.numpy().tobytes() for g in grads if g is not None])
+            shown.append(outcome(show))
+        return shown
+    torch_result, ours = record(program)
+    assert ours == torch_result
