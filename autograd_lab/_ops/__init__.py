@@ -138,10 +138,14 @@ from autograd_lab._ops.operands import OPERANDS, method_of, operator_method, tak
 from autograd_lab._ops.pointwise import (
     abs,
     acos,
+    acosh,
     addcdiv,
     addcmul,
     asin,
+    asinh,
     atan,
+    atan2,
+    atanh,
     ceil,
     clamp,
     clamp_max,
@@ -155,6 +159,7 @@ from autograd_lab._ops.pointwise import (
     exp2,
     expm1,
     floor,
+    hypot,
     lerp,
     log,
     log1p,
@@ -184,6 +189,7 @@ from autograd_lab._ops.reductions import (
     amax,
     amin,
     count_nonzero,
+    cumprod,
     cumsum,
     dist,
     equal,
@@ -233,24 +239,25 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lab
 
 # What ``autograd_lab`` re-exports as torch.* functions.
 __all__ = [
-    "abs", "abs_", "absolute", "acos", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin", "any",
-    "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort", "asin", "atan", "atleast_1d", "atleast_2d",
-    "atleast_3d", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes",
-    "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip",
-    "clone", "column_stack", "constant_pad_nd", "cos", "cos_", "cosh", "count_nonzero", "cross", "cumsum", "det",
-    "diag", "diag_embed", "diagonal", "diff", "dist", "div", "divide", "dot", "dstack", "einsum", "eq", "equal", "erf",
-    "erfc", "erfinv", "exp", "exp2", "exp_", "expm1", "fix", "flatten", "flip", "floor", "fmod", "gather", "ge", "ger",
-    "greater", "greater_equal", "gt", "hstack", "index_add", "index_select", "is_complex", "is_floating_point",
-    "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal", "log",
-    "log1p", "log2", "log10", "log_", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "lt",
-    "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum", "mm", "moveaxis",
-    "movedim", "mul", "multiply", "mv", "nan_to_num", "narrow", "ne", "neg", "neg_", "negative", "nonzero", "norm",
-    "not_equal", "numel", "outer", "permute", "positive", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu",
-    "relu_", "remainder", "reshape", "roll", "round", "row_stack", "rsqrt", "scatter", "scatter_add", "select", "sgn",
-    "sigmoid", "sigmoid_", "sign", "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze",
-    "stack", "std", "std_mean", "sub", "subtract", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_",
-    "tensordot", "tile", "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
-    "unique", "unsqueeze", "var", "var_mean", "vstack", "where", "xlogy",
+    "abs", "abs_", "absolute", "acos", "acosh", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin",
+    "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
+    "asin", "asinh", "atan", "atan2", "atanh", "atleast_1d", "atleast_2d", "atleast_3d", "bitwise_and", "bitwise_not",
+    "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk",
+    "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "column_stack", "constant_pad_nd", "cos", "cos_",
+    "cosh", "count_nonzero", "cross", "cumprod", "cumsum", "det", "diag", "diag_embed", "diagonal", "diff", "dist",
+    "div", "divide", "dot", "dstack", "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "exp_", "expm1",
+    "fix", "flatten", "flip", "floor", "fmod", "gather", "ge", "ger", "greater", "greater_equal", "gt", "hstack",
+    "hypot", "index_add", "index_select", "is_complex", "is_floating_point", "is_nonzero", "is_tensor", "isclose",
+    "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal", "log", "log1p", "log2", "log10", "log_",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select",
+    "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply",
+    "mv", "nan_to_num", "narrow", "ne", "neg", "neg_", "negative", "nonzero", "norm", "not_equal", "numel", "outer",
+    "permute", "positive", "pow", "prod", "ravel", "reciprocal", "reciprocal_", "relu", "relu_", "remainder", "reshape",
+    "roll", "round", "row_stack", "rsqrt", "scatter", "scatter_add", "select", "sgn", "sigmoid", "sigmoid_", "sign",
+    "sin", "sin_", "sinh", "sort", "split", "sqrt", "sqrt_", "square", "squeeze", "stack", "std", "std_mean", "sub",
+    "subtract", "sum", "svd", "swapaxes", "swapdims", "t", "tan", "tanh", "tanh_", "tensordot", "tile", "topk", "trace",
+    "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var",
+    "var_mean", "vstack", "where", "xlogy",
 ]
 
 
@@ -327,7 +334,10 @@ _METHODS = {
     "isclose": isclose, "count_nonzero": count_nonzero, "is_nonzero": Tensor.__bool__,
     "is_complex": lambda self: False, "erf": erf, "erfc": erfc, "erfinv": erfinv,
     "xlogy": takes_operand(xlogy, 1), "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv, "diff": diff,
-    "nan_to_num": nan_to_num, **ONE_INPUT_IN_PLACE, "clamp_min_": clamp_min_, "clamp_max_": clamp_max_,
+    "nan_to_num": nan_to_num, "cumprod": cumprod, "asinh": asinh, "acosh": acosh, "atanh": atanh,
+    "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "atan2": takes_operand(atan2, 1, (Tensor,)),
+    "arctan2": takes_operand(atan2, 1, (Tensor,)), "hypot": takes_operand(hypot, 1, (Tensor,)),
+    **ONE_INPUT_IN_PLACE, "clamp_min_": clamp_min_, "clamp_max_": clamp_max_,
     "square_": lambda self: pow_(self, 2),
 }
 # PyTorch's other names for the same ops (NumPy's, mostly): the same functions, so the same nodes.
@@ -381,6 +391,7 @@ def _function_form(name: str) -> Callable[..., Any]:
 argmax, argmin, isnan, isinf, isfinite, numel, permute, t = map(
     _function_form, ("argmax", "argmin", "isnan", "isinf", "isfinite", "numel", "permute", "t"))
 square, negative, absolute, clip = map(_function_form, ("square", "negative", "absolute", "clip"))
+arcsinh, arccosh, arctanh, arctan2 = map(_function_form, ("arcsinh", "arccosh", "arctanh", "arctan2"))
 arcsin, arccos, arctan, fix, positive, ger = map(
     _function_form, ("arcsin", "arccos", "arctan", "fix", "positive", "ger"))
 greater, less, greater_equal, less_equal, not_equal = map(

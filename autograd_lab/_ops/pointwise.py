@@ -788,6 +788,101 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return NanToNum.apply(input, nan, posinf, neginf)
 
 
+def _lanes_or_c(name: str, numpy: Callable[..., np.ndarray], vectorised: bool = False) -> Callable[..., np.ndarray]:
+    """The C library's float32 ``name`` where PyTorch's kernel calls it (its scalar loop; every element for a
+    kernel without vector code); ``vectorised``: its vector lanes run SLEEF, replayed here by float64 rounded
+    once (a few values in 10,000 differ in the last bit)."""
+    scalar = c_function(name, numpy)
+
+    def compute(x: np.ndarray, *more: np.ndarray) -> np.ndarray:
+        if x.dtype != np.float32 or x.size > ROUNDED_ONCE_UP_TO:
+            return np.asarray(numpy(x, *more)).astype(x.dtype, copy=False)
+        if not vectorised:
+            return scalar(x, *more)
+        rounded = lambda v, *m: numpy(v.astype(np.float64), *m).astype(np.float32)  # noqa: E731
+        return by_aten_lanes(x, rounded, scalar, *more)
+    return compute
+
+
+class Asinh(_OfSelf):
+    """out = asinh(a).   d/da = 1 / sqrt(a**2 + 1)."""
+
+    node_name = "AsinhBackward0"
+    compute = staticmethod(_lanes_or_c("asinhf", np.arcsinh))
+    derivative = staticmethod(lambda grad, a: grad * AddScalar.apply(a ** 2, 1).rsqrt())
+
+
+class Acosh(_OfSelf):
+    """out = acosh(a) (a >= 1).   d/da = 1 / sqrt(a**2 - 1)."""
+
+    node_name = "AcoshBackward0"
+    compute = staticmethod(_lanes_or_c("acoshf", np.arccosh))
+    derivative = staticmethod(lambda grad, a: grad * AddScalar.apply(a ** 2, -1).rsqrt())
+
+
+class Atanh(_OfSelf):
+    """out = atanh(a) (|a| < 1).   d/da = 1 / (1 - a**2)."""
+
+    node_name = "AtanhBackward0"
+    compute = staticmethod(_lanes_or_c("atanhf", np.arctanh, vectorised=True))
+    derivative = staticmethod(lambda grad, a: grad * (1 / (1 - a ** 2)))
+
+
+class Atan2(Function):
+    """out = the angle of the point (b, a): atan(a / b) in the right quadrant.   d/da = b / (a**2 + b**2),
+    d/db = -a / (a**2 + b**2)."""
+
+    node_name = "Atan2Backward0"
+    saved_as: ClassVar = {"self": 0, "other": 1}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        x, y = arrays(a, b)
+        if x.dtype.kind != "f":  # (integers: in the default float dtype)
+            x, y = (v.astype(_dtype.get_default_dtype().numpy) for v in (x, y))
+        x, y = (np.ascontiguousarray(v) for v in np.broadcast_arrays(x, y))
+        return Tensor._wrap(_ATAN2(x, y))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = ctx._for_backward
+        reciprocal = (a * a + b * b).reciprocal()
+        return grad * b * reciprocal, grad * -a * reciprocal
+
+
+_ATAN2 = _lanes_or_c("atan2f", np.arctan2, vectorised=True)
+
+
+class Hypot(Function):
+    """out = sqrt(a**2 + b**2).   d/da = a / out,  d/db = b / out."""
+
+    node_name = "HypotBackward0"
+    saved_as: ClassVar = {"self": 0, "other": 1, "result": 2}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        x, y = arrays(a, b)
+        out = Tensor._wrap(np.hypot(x, y).astype(x.dtype, copy=False))  # (correctly rounded: as PyTorch's)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        a, b, out = ctx._for_backward
+        return grad * a / out, grad * b / out
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    return Atan2.apply(input, other)
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    return Hypot.apply(input, other)
+
+
 class Sinh(_OfSelf):
     """out = sinh(a).   d/da = cosh(a)."""
 
@@ -886,6 +981,7 @@ sigmoid, relu, abs, sqrt = (math_function(op) for op in (Sigmoid, Relu, Abs, Sqr
 log2, log10, log1p, sinh, cosh, expm1, exp2, tan, rsqrt, sign, sgn = (
     math_function(op) for op in (Log2, Log10, Log1p, Sinh, Cosh, Expm1, Exp2, Tan, Rsqrt, Sign, Sgn))
 erf, erfc, erfinv = (math_function(op) for op in (Erf, Erfc, Erfinv))
+asinh, acosh, atanh = (math_function(op) for op in (Asinh, Acosh, Atanh))
 
 
 def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:

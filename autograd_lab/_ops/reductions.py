@@ -13,6 +13,7 @@ import numpy as np
 from autograd_lab import _dtype
 from autograd_lab._ops._cascade_sum import add_up
 from autograd_lab._ops.indexing import IndexPut, masked_fill
+from autograd_lab._ops.joining import cat
 from autograd_lab._ops.operands import ieee_silent, reduced_dims
 from autograd_lab._ops.pointwise import Exp, Log, Maximum, Minimum, MulScalar, where
 from autograd_lab._tensor import Size, Tensor, is_expandable_to, size_args, summed_dims, wrap_dim
@@ -601,6 +602,49 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Ten
     if dtype is None:
         dtype = input.dtype if input.dtype.is_floating_point else _dtype.int64
     return Cumsum.apply(input, wrap_dim(dim, input.ndim), dtype)
+
+
+class Cumprod(Function):
+    """out[i] = a[0] * ... * a[i] along ``dim``.   d/da[k] = sum over i >= k of grad[i] * out[i] / a[k] (the
+    product without a[k], computed as such where a[k] is 0)."""
+
+    node_name = "CumprodBackward0"
+    saved_as: ClassVar = {"dim": "dim", "self": 0, "result": 1}
+
+    @staticmethod
+    @ieee_silent
+    def forward(ctx: Any, a: Tensor, dim: int, dtype: _dtype.dtype) -> Tensor:
+        ctx.dim = dim
+        x = a._data.reshape(-1) if a.ndim == 0 else a._data
+        # PyTorch's CPU kernel multiplies in double for float32 (its accumulate type), rounding each result
+        out = np.cumprod(x, axis=dim, dtype=np.float64 if dtype is _dtype.float32 else dtype.numpy)
+        out = Tensor._wrap(out.astype(dtype.numpy).reshape(a.shape))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        a, out = ctx._for_backward
+        if a.numel() <= 1 or a.shape[ctx.dim] == 1:
+            return grad, None, None
+        if not bool((a == 0).any()):  # PyTorch's simple case: the sums from the end of out * grad, over a
+            return Cumsum.apply(out * grad, ctx.dim, grad.dtype, True) / a, None, None
+        parts = []  # a zero somewhere: each a[k]'s products taken with a[k] set to 1
+        for k in range(a.shape[ctx.dim]):
+            ones = a.narrow(ctx.dim, k, 1) * 0 + 1
+            without = cat([a.narrow(ctx.dim, 0, k), ones, a.narrow(ctx.dim, k + 1, a.shape[ctx.dim] - k - 1)],
+                          ctx.dim)
+            products = Cumprod.apply(without, ctx.dim, grad.dtype)
+            tail = (grad * products).narrow(ctx.dim, k, a.shape[ctx.dim] - k)
+            parts.append(tail.sum(ctx.dim, keepdim=True))
+        return cat(parts, ctx.dim), None, None
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    """Running products along ``dim`` (integers and bools multiply as int64)."""
+    if dtype is None:
+        dtype = input.dtype if input.dtype.is_floating_point else _dtype.int64
+    return Cumprod.apply(input, wrap_dim(dim, input.ndim), dtype)
 
 
 std_mean, var_mean = _with_mean(Std, "std_mean"), _with_mean(Var, "var_mean")
