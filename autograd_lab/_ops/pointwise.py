@@ -624,6 +624,14 @@ class Erfinv(_OfSelf):
 _LOGS = {np.float32: c_function("logf", np.log), np.float64: c_function("log", np.log, ctypes.c_double)}
 
 
+def _float_arrays(a: Tensor, b: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands' arrays in their common dtype, integers and bools in the default float dtype."""
+    x, y = arrays(a, b)
+    if x.dtype.kind != "f":
+        x, y = (v.astype(_dtype.get_default_dtype().numpy) for v in (x, y))
+    return x, y
+
+
 class Xlogy(Function):
     """out = a * log(b), 0 where a is 0 (even where log(b) is -inf; nan where b is nan).
     d/da = log(b) where a is not 0, else 0;  d/db = a / b."""
@@ -635,9 +643,7 @@ class Xlogy(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(a, b)
-        x, y = arrays(a, b)
-        if x.dtype.kind != "f":
-            x, y = (v.astype(_dtype.get_default_dtype().numpy) for v in (x, y))
+        x, y = _float_arrays(a, b)
         log = _LOGS[x.dtype.type] if x.dtype.type in _LOGS and y.size <= ROUNDED_ONCE_UP_TO else np.log
         zero = x.dtype.type(0)
         return Tensor._wrap(np.where(np.isnan(y), np.nan, np.where(x == 0, zero, x * log(y))).astype(x.dtype))
@@ -839,10 +845,7 @@ class Atan2(Function):
     @ieee_silent
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(a, b)
-        x, y = arrays(a, b)
-        if x.dtype.kind != "f":  # (integers: in the default float dtype)
-            x, y = (v.astype(_dtype.get_default_dtype().numpy) for v in (x, y))
-        x, y = (np.ascontiguousarray(v) for v in np.broadcast_arrays(x, y))
+        x, y = (np.ascontiguousarray(v) for v in np.broadcast_arrays(*_float_arrays(a, b)))
         return Tensor._wrap(_ATAN2(x, y))
 
     @staticmethod
