@@ -796,11 +796,15 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
 
 def _lanes_or_c(name: str, numpy: Callable[..., np.ndarray], vectorised: bool = False) -> Callable[..., np.ndarray]:
     """The C library's float32 ``name`` where PyTorch's kernel calls it (its scalar loop; every element for a
-    kernel without vector code); ``vectorised``: its vector lanes run SLEEF, replayed here by float64 rounded
-    once (a few values in 10,000 differ in the last bit)."""
+    kernel without vector code, and then its float64 twin for float64: NumPy's own may differ from it, as its
+    AVX-512 loops do); ``vectorised``: its vector lanes run SLEEF, replayed here by float64 rounded once (a few
+    values in 10,000 differ in the last bit)."""
     scalar = c_function(name, numpy)
+    double = c_function(name.removesuffix("f"), numpy, ctypes.c_double)
 
     def compute(x: np.ndarray, *more: np.ndarray) -> np.ndarray:
+        if x.dtype == np.float64 and not vectorised and x.size <= ROUNDED_ONCE_UP_TO:
+            return double(x, *more)
         if x.dtype != np.float32 or x.size > ROUNDED_ONCE_UP_TO:
             return np.asarray(numpy(x, *more)).astype(x.dtype, copy=False)
         if not vectorised:

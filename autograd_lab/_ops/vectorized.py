@@ -2,7 +2,8 @@
 library elsewhere.
 
 ATen's pointwise kernels (``cpu_kernel_vec``) run two ways over a row of contiguous memory: blocks of two
-AVX2 registers (16 float32, 8 float64) go through ``Vectorized<float>``, whose ``exp``, ``log1p``, ``pow``
+vector registers (AVX2: 16 float32, 8 float64; AVX-512, where the CPU has it: twice that, see
+``autograd_lab.backends.cpu``) go through ``Vectorized<float>``, whose ``exp``, ``log1p``, ``pow``
 ... are SLEEF's (polynomials with fused multiply-adds: within 1 ulp, not correctly rounded); the elements
 left over at the end of the row, and rows that are not contiguous, go through the C library's ``expf``,
 ``powf`` ... (glibc's, also not always correctly rounded). A large tensor is cut into one row per thread
@@ -27,6 +28,7 @@ import numpy as np
 from autograd_lab._fma import fma32, fma64
 from autograd_lab._ops import _cascade_sum
 from autograd_lab._ops.vector_math import ROUNDED_ONCE_UP_TO, rounded_once
+from autograd_lab.backends.cpu import vector_bytes
 
 _F = np.float32
 _R_LN2 = np.float32(1.442695040888963407359924681001892137426645954152985934135449406931)  # 1 / log(2)
@@ -43,9 +45,9 @@ _POLYNOMIAL = [np.float32(c) for c in (0.000198527617612853646278381, 0.00139304
 
 def by_aten_lanes(x: np.ndarray, vector: Callable[..., np.ndarray], scalar: Callable[..., np.ndarray],
                   *aligned: np.ndarray) -> np.ndarray:
-    """``vector`` where ATen's vectorised loop computes (whole blocks of 32 bytes x 2), ``scalar`` elsewhere;
+    """``vector`` where ATen's vectorised loop computes (whole blocks of two registers), ``scalar`` elsewhere;
     each gets the matching elements of ``aligned`` (further operands of x's shape) too."""
-    block = 2 * _cascade_sum.VECTOR_BYTES // x.itemsize
+    block = 2 * vector_bytes() // x.itemsize
     out = np.empty(x.shape, x.dtype)
     if x.flags.c_contiguous and (x.size < _cascade_sum.GRAIN_SIZE or _cascade_sum.THREADS == 1):  # (the usual)
         flat, result, head = x.reshape(-1), out.reshape(-1), x.size // block * block
@@ -418,27 +420,29 @@ def log_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def lane_sums(rows: np.ndarray, times: np.ndarray | None = None, fused_tail: bool = False) -> np.ndarray:
-    """Each row's sum as ATen's ``vec::reduce_all`` adds a float32 row: below 8 numbers one by one; else into
-    8 lanes (an AVX2 register), 8 numbers at a time, the last few into the first lanes, then the lanes
-    pairwise: (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then 0+1. With ``times``, the sums of rows * times
-    (``map2_reduce_all``); ``fused_tail``: the last few products added with one rounding, as the compiler
-    fused them in the copy of the kernel that runs without threads."""
+    """Each row's sum as ATen's ``vec::reduce_all`` adds a float32 row: below one register's worth of numbers
+    (8 lanes with AVX2, 16 with AVX-512) one by one; else into the lanes, a register at a time, the last few
+    into the first lanes, then the lanes by halves: with 8, (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then 0+1.
+    With ``times``, the sums of rows * times (``map2_reduce_all``); ``fused_tail``: the last few products
+    added with one rounding, as the compiler fused them in the copy of the kernel that runs without threads."""
     products = rows if times is None else rows * times
     m, n = rows.shape
-    if n < 8:
+    width = vector_bytes() // 4
+    if n < width:
         total = products[:, 0]
         for i in range(1, n):
             total = total + products[:, i]
         return total
-    full = n // 8 * 8
-    lanes = np.cumsum(products[:, :full].reshape(m, -1, 8), axis=1, dtype=np.float32)[:, -1]  # (cumsum: in order)
+    full = n // width * width
+    lanes = np.cumsum(products[:, :full].reshape(m, -1, width), axis=1, dtype=np.float32)[:, -1]  # (in order)
     if fused_tail and times is not None:
         lanes[:, :n - full] = fma32(rows[:, full:], times[:, full:], lanes[:, :n - full])
     else:
         lanes[:, :n - full] += products[:, full:]
-    halves = lanes[:, :4] + lanes[:, 4:]
-    quarters = halves[:, :2] + halves[:, 2:]
-    return quarters[:, 0] + quarters[:, 1]
+    while width > 1:
+        width //= 2
+        lanes = lanes[:, :width] + lanes[:, width:]
+    return lanes[:, 0]
 
 
 def softmax_lastdim(x: np.ndarray, log: bool) -> np.ndarray:
@@ -460,9 +464,9 @@ def softmax_along(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
     """(log_)softmax of a float32 array along a dimension other than the last, as ATen's ``_vec_softmax`` and
     ``_vec_log_softmax``: for each position of the other dims, the max along ``axis``, then exp(x - max) added
     up in order from 0; softmax divides by that sum, log_softmax subtracts the max, then log(sum). ATen walks
-    the positions 8 at a time with SLEEF's ``expf``; positions left over take the C library's ``expf`` (for
-    softmax, those at the end of each thread's share or of a row; for log_softmax, the last ``n % 8`` of each
-    chunk of a row), and log_softmax takes every log from SLEEF's ``logf``."""
+    the positions a register (8 or 16) at a time with SLEEF's ``expf``; positions left over take the C
+    library's ``expf`` (for softmax, those at the end of each thread's share or of a row; for log_softmax, the
+    last ``n % width`` of each chunk of a row), and log_softmax takes every log from SLEEF's ``logf``."""
     shape = x.shape
     outer, size = int(np.prod(shape[:axis])), shape[axis]
     inner = x.size // max(outer * size, 1)
@@ -490,23 +494,24 @@ def _lane_exp(x: np.ndarray, vector: np.ndarray) -> np.ndarray:
 
 
 def _vector_positions(outer: int, inner: int, size: int, log: bool) -> np.ndarray:
-    """Which of the outer * inner positions ATen's loop computes with vectors (8 float32 lanes)."""
-    if log:  # rows cut in chunks of 128 KB over the softmax dim (a multiple of 8), each ending in its rest
-        chunk = min(max(128 * 1024 // size // 4, 8) // 8 * 8, inner)
+    """Which of the outer * inner positions ATen's loop computes with vectors (a register of float32 lanes)."""
+    width = vector_bytes() // 4
+    if log:  # rows cut in chunks of 128 KB over the softmax dim (a multiple of the width), each ending in its rest
+        chunk = min(max(128 * 1024 // size // 4, width) // width * width, inner)
         at = np.arange(inner) % chunk
         length = np.minimum(chunk, inner - np.arange(inner) // chunk * chunk)
-        return np.tile(at < length - length % 8, outer)
+        return np.tile(at < length - length % width, outer)
     total = outer * inner
     vector = np.zeros(total, bool)
     share = -(-total // _cascade_sum.THREADS)  # (parallel_for: one share of the positions per thread)
     for begin in range(0, total, max(share, 1)):
         end, idx = min(total, begin + share), begin
         while idx < end:
-            if idx % inner + 8 <= inner and idx + 8 <= end:
-                vector[idx:idx + 8] = True
-                idx += 8
+            if idx % inner + width <= inner and idx + width <= end:
+                vector[idx:idx + width] = True
+                idx += width
             else:  # the rest of this row, or of this thread's share
-                idx += end - idx if idx + 8 > end else inner - idx % inner
+                idx += end - idx if idx + width > end else inner - idx % inner
     return vector
 
 

@@ -1,5 +1,5 @@
 """torch.backends: the flags tutorials read or set; no accelerator backend is built in."""
 
-from autograd_lab.backends import cudnn, mps
+from autograd_lab.backends import cpu, cudnn, mps
 
-__all__ = ["cudnn", "mps"]
+__all__ = ["cpu", "cudnn", "mps"]

@@ -8,6 +8,11 @@ lanes are then checked to two ulps, the vector lanes still to the bit.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -16,6 +21,7 @@ from hypothesis import strategies as st
 
 import autograd_lab
 from autograd_lab._ops import _cascade_sum, vectorized
+from autograd_lab.backends.cpu import vector_bytes
 from tests.core.test_float_order import SETTINGS
 
 LAYOUTS = ["contiguous", "transposed", "sliced", "every other"]
@@ -29,7 +35,7 @@ def _view(t, layout):
 def _compare(data: np.ndarray, layout: str, op=lambda t: t.sigmoid()) -> None:
     ours = _view(autograd_lab.from_numpy(data), layout)
     theirs = op(_view(torch.from_numpy(data), layout)).numpy()
-    lanes = vectorized._vector_lanes(ours._data, 16)
+    lanes = vectorized._vector_lanes(ours._data, 2 * vector_bytes() // 4)
     got = op(ours).numpy()
     if vectorized._c_library() is not None:
         assert got.tobytes() == theirs.tobytes()
@@ -195,3 +201,35 @@ def test_float64_sigmoid_is_bit_identical(seed, rows, cols, layout):
     data = np.random.default_rng(seed).standard_normal((rows, cols)) * 8
     theirs = _view(torch.from_numpy(data), layout).sigmoid().numpy()
     assert _view(autograd_lab.from_numpy(data), layout).sigmoid().numpy().tobytes() == theirs.tobytes()
+
+
+def test_the_cpu_capability_is_pytorchs(backend):
+    """The vector width ATen's kernels run with here (AVX-512's 16 float32 lanes or AVX2's 8) decides which
+    elements SLEEF computes and the order a softmax adds: autograd_lab must see the machine as PyTorch does."""
+    assert backend.backends.cpu.get_cpu_capability() == torch.backends.cpu.get_cpu_capability()
+    assert backend.backends.cpu.get_cpu_capability() in ("DEFAULT", "AVX2", "AVX512")
+
+
+@pytest.mark.parametrize("asked", ["avx2", "default", "nonsense"])
+def test_aten_cpu_capability_lowers_the_choice_as_in_pytorch(asked):
+    """``ATEN_CPU_CAPABILITY`` can lower PyTorch's choice, never raise it; an unknown value changes nothing."""
+    code = "import autograd_lab, torch; print(torch.backends.cpu.get_cpu_capability(), " \
+           "autograd_lab.backends.cpu.get_cpu_capability())"
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": asked}
+    theirs, ours = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                  check=True).stdout.split()
+    assert ours == theirs
+
+
+@pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() != "AVX512", reason="an AVX-512 CPU runs both widths")
+def test_the_avx2_kernels_still_match_on_an_avx512_machine():
+    """On an AVX-512 CPU this file's checks pass with the 16-lane kernels; here they run again with both
+    engines lowered to AVX2 (8 lanes), the kernels an AVX2-only machine runs."""
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2"}
+    here = Path(__file__).parent
+    tests = [__file__, f"{here / 'test_corpus_round11.py'}::test_softmax_along_another_dim_is_atens_vec_softmax",
+             f"{here / 'test_corpus_round12.py'}::test_activations_match_pytorch"]
+    others = "not avx2_kernels_still and not lowers_the_choice"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", others, *tests]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
