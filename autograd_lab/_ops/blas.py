@@ -19,17 +19,18 @@ import numpy as np
 
 from autograd_lab._ops import vector_math
 from autograd_lab._ops.vector_math import address, routine
+from autograd_lab.backends.cpu import get_cpu_capability
 
 _COLUMN_MAJOR, _N, _T = 102, 111, 112  # CBLAS_LAYOUT and CBLAS_TRANSPOSE values
 _INT, _PTR = ctypes.c_int, ctypes.c_void_p
 
 
 _ARGUMENTS = {"gemm": "iiiiiirpipirpi", "gemv": "iiiirpipirpi", "dot": "ipipi",  # int, real, pointer
-              "gemm_batch": "ipppppppppppppip"}
+              "axpy": "irpipi", "gemm_batch": "ipppppppppppppip"}
 
 
 def _typed(name: str, dtype: np.dtype) -> Callable[..., object] | None:
-    """``cblas_sgemm``/``cblas_dgemm`` for ``name`` "gemm" (also "gemv", "dot"); None without MKL or for
+    """``cblas_sgemm``/``cblas_dgemm`` for ``name`` "gemm" (also "gemv", "dot", "axpy"); None without MKL or for
     another dtype."""
     if dtype == np.float32:
         symbol, real = "cblas_s" + name, ctypes.c_float
@@ -176,6 +177,23 @@ def bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
                ctypes.byref(_INT(ldb)), ctypes.byref(real(0)), pointers[2], ctypes.byref(_INT(cols)), 1,
                ctypes.byref(_INT(batch)))
     return out
+
+
+def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> bool:
+    """y += alpha * x in place, each element rounded once: MKL's axpy is a fused multiply-add on a CPU with FMA,
+    as PyTorch's ``add_(x, alpha=)`` kernel (an optimizer's step), and one call does what takes NumPy five
+    passes. False, with nothing written, where it does not apply (no MKL, a CPU without FMA, other dtypes or
+    layouts, operands that share memory): the caller then computes it another way."""
+    routine = _typed("axpy", y.dtype)
+    if (routine is None or x.dtype != y.dtype or x.shape != y.shape or not 0 < y.size < 1 << 31
+            or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
+            or get_cpu_capability() == "DEFAULT"):
+        return False
+    at_x, at_y = address(x), address(y)
+    if at_x < at_y + y.nbytes and at_y < at_x + x.nbytes:
+        return False
+    routine(y.size, alpha, at_x, 1, at_y, 1)
+    return True
 
 
 def _row_major_layout(item: np.ndarray) -> tuple[int, int] | None:

@@ -150,8 +150,14 @@ def _write(a: Tensor, values: Any, key: Any = Ellipsis, may_overlap: bool = Fals
         while values.ndim and values.shape[0] == 1:  # _setitem checked that the rest fits)
             values = values[0]
     a._data[key] = values
+    count_change(a)
+
+
+def count_change(a: Tensor) -> None:
+    """After a's memory was written: its version counter counts the change; under no_grad its views forget
+    their graph (a recorded change's graph is made after, in _connect)."""
     a._version_counter[0] += 1
-    if grad_mode._enabled is False:  # a change under no_grad: (a recorded one's graph is made after, in _connect)
+    if grad_mode._enabled is False:
         rebase_views(a)
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from autograd_lab._fma import fma32, fma64
-from autograd_lab._ops.inplace import _write
+from autograd_lab._ops import blas
+from autograd_lab._ops.inplace import _write, count_change
 from autograd_lab._tensor import Tensor
 
 # (0-d arrays, not NumPy scalars: NumPy combines those with an array faster)
@@ -42,7 +43,10 @@ def _scalar(t: Tensor, value: float) -> np.generic:
 
 def add_(t: Tensor, other: Tensor, alpha: float = 1) -> Tensor:
     """t += alpha * other  (one rounding)."""
-    _write(t, _fma(other._data, _scalar(t, alpha), t._data))
+    if not t._is_inference and blas.axpy(alpha, other._data, t._data):  # (SGD's step: one BLAS call)
+        count_change(t)
+    else:
+        _write(t, _fma(other._data, _scalar(t, alpha), t._data))
     return t
 
 

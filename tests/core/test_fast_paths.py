@@ -90,3 +90,27 @@ def test_relu_backward_without_create_graph_gives_the_bits_of_a_recorded_one():
         return x.grad._data.tobytes(), x.grad.dtype, tuple(x.grad.shape)
 
     assert grads(False) == grads(True)
+
+
+@SETTINGS
+@given(DTYPES, st.integers(0, 2**32 - 1), st.integers(1, 5000), st.sampled_from([0.1, 1e-3, 3.0]),
+       st.sampled_from(["contiguous", "strided", "aliased"]))
+def test_an_sgd_step_rounds_each_element_once(dtype, seed, n, lr, layout):
+    """SGD's ``p.add_(g, alpha=-lr)`` is one MKL axpy call where it can be (a fused multiply-add per element, as
+    PyTorch's kernel): same bits as PyTorch's for any length (MKL's vector loop and its tail), and the general
+    path where the gradient is strided or is the parameter's own memory."""
+    import torch
+
+    import autograd_lab
+    rng = np.random.default_rng(seed)
+    p0, g0 = rng.standard_normal(n).astype(dtype), rng.standard_normal(2 * n).astype(dtype)
+    seen = []
+    for t in (torch, autograd_lab):
+        p = t.nn.Parameter(t.from_numpy(p0.copy()))
+        g = {"contiguous": t.from_numpy(g0[:n].copy()), "strided": t.from_numpy(g0.copy())[::2],
+             "aliased": p.detach()}[layout]
+        p.grad = g
+        version = p._version
+        t.optim.SGD([p], lr=lr).step()
+        seen.append((p.detach().numpy().tobytes(), p._version - version))
+    assert seen[0] == seen[1]
