@@ -50,12 +50,12 @@ def _elements(x: np.ndarray) -> tuple[int, ...]:
     return tuple(s // x.itemsize for s in x.strides)
 
 
-def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A new array whose first element lies on a 64-byte boundary, where PyTorch's CPU allocator puts every
-    tensor's. MKL's AVX-512 kernels peel off the first few results of a product until the output is aligned,
-    and those are summed in another order: on an unaligned output (NumPy's arrays are 16-byte aligned) a
-    one-row or one-column product differs in the last bits. It comes filled with zeros (a new bytearray is);
-    its base is that buffer, so a storage sees the array as the owner of its memory."""
+def aligned_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A new array of zeros whose first element lies on a 64-byte boundary, where PyTorch's CPU allocator puts
+    every tensor's. MKL's AVX-512 kernels peel off the first few results of a product until the output is
+    aligned, and those are summed in another order: on an unaligned output (NumPy's arrays are 16-byte
+    aligned) a one-row or one-column product differs in the last bits. Its memory is a new bytearray (zeros
+    from the start), so a storage sees the array as the owner of that memory."""
     dtype = np.dtype(dtype)
     count = math.prod(shape)
     buffer = bytearray(count * dtype.itemsize + 64)
@@ -70,11 +70,11 @@ def mm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None) -> np.ndarr
     if gemm is None or b.dtype != a.dtype:
         return None
     (rows, inner), cols = a.shape, b.shape[1]
-    out = empty((rows, cols), a.dtype)  # (with beta = 0, BLAS never reads it)
+    out = aligned_zeros((rows, cols), a.dtype)
     if bias is not None:
         out[...] = bias
     if out.size == 0 or inner == 0:
-        return out if bias is not None else empty(out.shape, out.dtype)  # (zeros)
+        return out
     # The result is row-major: with more than one column, ATen computes its transpose, out.T = b.T @ a.T,
     # in column-major terms (so the operands swap); a single column is already column-major.
     swap = cols > 1
@@ -112,7 +112,7 @@ def mv(a: np.ndarray, v: np.ndarray) -> np.ndarray | None:
     if gemv is None or v.dtype != a.dtype:
         return None
     rows, cols = a.shape
-    out = empty((rows,), a.dtype)  # (zeros: a bytearray starts so)
+    out = aligned_zeros((rows,), a.dtype)
     if out.size == 0 or cols == 0:
         return out
     if v.strides[0] <= 0 or v.strides[0] % v.itemsize:
@@ -156,9 +156,9 @@ def bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         return None
     (batch, rows, inner), cols = a.shape, b.shape[2]
     if batch * rows * cols == 0 or inner == 0:
-        return empty((batch, rows, cols), a.dtype)  # (zeros)
+        return aligned_zeros((batch, rows, cols), a.dtype)
     if inner * rows * cols < _NAIVE_BELOW:
-        out = empty((batch, rows, cols), a.dtype)  # (zeros)
+        out = aligned_zeros((batch, rows, cols), a.dtype)
         for k in range(inner):
             out += a[:, :, k, None] * b[:, None, k, :]
         return out
@@ -167,7 +167,7 @@ def bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     if gemm_batch is None or None in layouts:
         items = [mm(a[i], b[i]) for i in range(batch)]
         return None if items[0] is None else np.stack(items)
-    out = empty((batch, rows, cols), a.dtype)
+    out = aligned_zeros((batch, rows, cols), a.dtype)
     real = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
     (ta, lda), (tb, ldb) = layouts
     pointers = [(ctypes.c_void_p * batch)(*(x.ctypes.data + i * x.strides[0] for i in range(batch)))

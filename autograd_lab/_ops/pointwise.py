@@ -800,10 +800,10 @@ def _lanes_or_c(name: str, numpy: Callable[..., np.ndarray], vectorised: bool = 
     AVX-512 loops do); ``vectorised``: its vector lanes run SLEEF, replayed here by float64 rounded once (a few
     values in 10,000 differ in the last bit)."""
     scalar = c_function(name, numpy)
-    double = c_function(name.removesuffix("f"), numpy, ctypes.c_double)
+    double = None if vectorised else c_function(name.removesuffix("f"), numpy, ctypes.c_double)
 
     def compute(x: np.ndarray, *more: np.ndarray) -> np.ndarray:
-        if x.dtype == np.float64 and not vectorised and x.size <= ROUNDED_ONCE_UP_TO:
+        if double is not None and x.dtype == np.float64 and x.size <= ROUNDED_ONCE_UP_TO:
             return double(x, *more)
         if x.dtype != np.float32 or x.size > ROUNDED_ONCE_UP_TO:
             return np.asarray(numpy(x, *more)).astype(x.dtype, copy=False)
